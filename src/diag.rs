@@ -1,0 +1,238 @@
+//! Diagnostics: problems found in configuration, each pointing at a file, line and column, with the source
+//! line, a label, notes and a hint. Stages collect every problem they find instead of stopping at the first.
+
+use crate::source::{Sources, Span};
+use std::fmt::Write as _;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem, with where it is and what to do about it.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub message: String,
+    /// The place to fix, with a short label printed under it.
+    pub primary: Option<(Span, String)>,
+    /// Other places that explain the problem (the first definition of a duplicate, the steps of a cycle).
+    pub notes: Vec<(Option<Span>, String)>,
+    /// What to do about it.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(message: impl Into<String>) -> Self {
+        Diagnostic { severity: Severity::Error, message: message.into(), primary: None, notes: vec![], help: None }
+    }
+
+    pub fn warning(message: impl Into<String>) -> Self {
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(message) }
+    }
+
+    pub fn at(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.primary = Some((span, label.into()));
+        self
+    }
+
+    pub fn note(mut self, span: Option<Span>, text: impl Into<String>) -> Self {
+        self.notes.push((span, text.into()));
+        self
+    }
+
+    pub fn help(mut self, text: impl Into<String>) -> Self {
+        self.help = Some(text.into());
+        self
+    }
+
+    /// Adds a "did you mean" hint when one of `candidates` is close to `name`.
+    pub fn suggest<'a>(self, name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Self {
+        match did_you_mean(name, candidates) {
+            Some(best) => self.help(format!("did you mean `{best}`?")),
+            None => self,
+        }
+    }
+}
+
+/// Problems collected by a stage, in the order found.
+#[derive(Debug, Default, Clone)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.0.push(d);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.0.iter().filter(|d| d.severity == Severity::Error).count()
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+
+    /// Sorted by file and position, so output is stable and reads top to bottom.
+    pub fn sort(&mut self) {
+        self.0.sort_by_key(|d| d.primary.as_ref().map(|(s, _)| (s.file, s.start)));
+    }
+}
+
+/// The closest candidate within a small edit distance, if any.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).clamp(1, 3);
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Colours for terminal output; all empty when colour is off.
+struct Palette {
+    error: &'static str,
+    warning: &'static str,
+    accent: &'static str,
+    bold: &'static str,
+    reset: &'static str,
+}
+
+const COLOR: Palette =
+    Palette { error: "\x1b[1;31m", warning: "\x1b[1;33m", accent: "\x1b[1;34m", bold: "\x1b[1m", reset: "\x1b[0m" };
+const PLAIN: Palette = Palette { error: "", warning: "", accent: "", bold: "", reset: "" };
+
+/// Renders diagnostics the way compilers do:
+///
+/// ```text
+/// error: unknown attribute `cidr` on vpc
+///  --> stacks/network.toml:4:1
+///   |
+/// 4 | cidr = "10.0.0.0/16"
+///   | ^^^^ not an attribute of vpc
+///    = help: did you mean `cidr_block`?
+/// ```
+pub fn render(sources: &Sources, diags: &Diagnostics, color: bool) -> String {
+    let p = if color { &COLOR } else { &PLAIN };
+    let mut out = String::new();
+    for d in &diags.0 {
+        let (word, colour) = match d.severity {
+            Severity::Error => ("error", p.error),
+            Severity::Warning => ("warning", p.warning),
+        };
+        let _ = writeln!(out, "{colour}{word}{}: {}{}{}", p.reset, p.bold, d.message, p.reset);
+        if let Some((span, label)) = &d.primary {
+            snippet(&mut out, sources, *span, label, colour, p);
+        }
+        for (span, text) in &d.notes {
+            match span {
+                Some(span) => {
+                    let _ = writeln!(out, "  {}= note{}: {text}", p.accent, p.reset);
+                    snippet(&mut out, sources, *span, "", p.accent, p);
+                }
+                None => {
+                    let _ = writeln!(out, "  {}= note{}: {text}", p.accent, p.reset);
+                }
+            }
+        }
+        if let Some(help) = &d.help {
+            let _ = writeln!(out, "  {}= help{}: {help}", p.accent, p.reset);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn snippet(out: &mut String, sources: &Sources, span: Span, label: &str, colour: &str, p: &Palette) {
+    let file = sources.get(span.file);
+    let (line, col) = file.line_col(span.start);
+    let (end_line, end_col) = file.line_col(span.end.max(span.start));
+    let text = file.line(line);
+    let width = line.to_string().len();
+    let pad = " ".repeat(width);
+    // Underline to the end of the span, or of the line when the span runs over several lines.
+    let len = if end_line == line { end_col.saturating_sub(col).max(1) } else { (text.chars().count() + 1).saturating_sub(col).max(1) };
+    let indent: String = text.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+    let _ = writeln!(out, "{pad}{}-->{} {}:{line}:{col}", p.accent, p.reset, file.display);
+    let _ = writeln!(out, "{pad} {}|{}", p.accent, p.reset);
+    let _ = writeln!(out, "{}{line} |{} {text}", p.accent, p.reset);
+    let label = if label.is_empty() { String::new() } else { format!(" {label}") };
+    let _ = writeln!(out, "{pad} {}|{} {indent}{colour}{}{label}{}", p.accent, p.reset, "^".repeat(len), p.reset);
+}
+
+/// Machine-readable diagnostics, for editors and CI annotations.
+pub fn to_json(sources: &Sources, diags: &Diagnostics) -> serde_json::Value {
+    let place = |span: &Span| {
+        let file = sources.get(span.file);
+        let (line, column) = file.line_col(span.start);
+        serde_json::json!({ "file": file.display, "line": line, "column": column })
+    };
+    serde_json::Value::Array(
+        diags
+            .0
+            .iter()
+            .map(|d| {
+                serde_json::json!({
+                    "severity": d.severity,
+                    "message": d.message,
+                    "location": d.primary.as_ref().map(|(s, _)| place(s)),
+                    "label": d.primary.as_ref().map(|(_, l)| l),
+                    "notes": d.notes.iter().map(|(s, t)| serde_json::json!({
+                        "message": t, "location": s.as_ref().map(place)
+                    })).collect::<Vec<_>>(),
+                    "help": d.help,
+                })
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn suggests_close_names_only() {
+        assert_eq!(did_you_mean("cidr_blok", ["cidr_block", "tags"]), Some("cidr_block"));
+        assert_eq!(did_you_mean("zzz", ["cidr_block", "tags"]), None);
+        assert_eq!(did_you_mean("vpc", ["vpc"]), None);
+    }
+
+    #[test]
+    fn renders_location_line_and_underline() {
+        let mut sources = Sources::default();
+        let id = sources.add(Path::new("s.toml"), "stacks/s.toml".into(), "[vpc.main]\ncidr = \"x\"\n".into());
+        let mut diags = Diagnostics::default();
+        diags.push(
+            Diagnostic::error("unknown attribute `cidr` on vpc")
+                .at(Span::new(id, 11..15), "not an attribute of vpc")
+                .help("did you mean `cidr_block`?"),
+        );
+        let text = render(&sources, &diags, false);
+        assert_eq!(
+            text,
+            "error: unknown attribute `cidr` on vpc\n --> stacks/s.toml:2:1\n  |\n2 | cidr = \"x\"\n  | ^^^^ not an attribute of vpc\n  = help: did you mean `cidr_block`?\n\n"
+        );
+    }
+}

@@ -1,0 +1,114 @@
+//! Values that expressions evaluate to.
+
+use indexmap::IndexMap;
+use std::fmt;
+
+/// The index of a resource instance in the resolved environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InstanceId(pub u32);
+
+/// A value: JSON-like data plus two things configuration needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    List(Vec<Value>),
+    Map(IndexMap<String, Value>),
+    /// Known only after apply (an id AWS assigns). Carries the resource it comes from, when it comes straight
+    /// from one, so checks can still tell which VPC a subnet's `vpc_id` names.
+    Unknown(Option<InstanceId>),
+    /// A whole resource, e.g. `each.value` over `accounts_in(...)`; its attributes are read on access.
+    Resource(InstanceId),
+}
+
+impl Value {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::List(_) => "list",
+            Value::Map(_) => "map",
+            Value::Unknown(_) => "value known after apply",
+            Value::Resource(_) => "resource",
+        }
+    }
+
+    /// True when this value, or anything inside it, is known only after apply.
+    pub fn has_unknown(&self) -> bool {
+        match self {
+            Value::Unknown(_) => true,
+            Value::List(items) => items.iter().any(Value::has_unknown),
+            Value::Map(map) => map.values().any(Value::has_unknown),
+            _ => false,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The resource an id comes from, if known.
+    pub fn origin(&self) -> Option<InstanceId> {
+        match self {
+            Value::Unknown(origin) => *origin,
+            Value::Resource(id) => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// The value as JSON; unknown values become the string `"(known after apply)"`.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => (*b).into(),
+            Value::Number(n) => number_to_json(*n),
+            Value::String(s) => s.clone().into(),
+            Value::List(items) => items.iter().map(Value::to_json).collect(),
+            Value::Map(map) => map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
+            Value::Unknown(_) | Value::Resource(_) => "(known after apply)".into(),
+        }
+    }
+
+    pub fn from_json(json: &serde_json::Value) -> Value {
+        match json {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+            serde_json::Value::String(s) => Value::String(s.clone()),
+            serde_json::Value::Array(items) => Value::List(items.iter().map(Value::from_json).collect()),
+            serde_json::Value::Object(map) => Value::Map(map.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect()),
+        }
+    }
+}
+
+fn number_to_json(n: f64) -> serde_json::Value {
+    if n.fract() == 0.0 && n.abs() < 9e15 {
+        (n as i64).into()
+    } else {
+        serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number)
+    }
+}
+
+/// Formats a number the way configuration writes it: `3`, not `3.0`.
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 9e15 { format!("{}", n as i64) } else { format!("{n}") }
+}
+
+impl fmt::Display for Value {
+    /// As it appears in plans and messages: strings quoted, unknowns spelled out.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::String(s) => write!(f, "{s:?}"),
+            Value::Number(n) => f.write_str(&format_number(*n)),
+            Value::Unknown(_) | Value::Resource(_) => f.write_str("(known after apply)"),
+            other => write!(f, "{}", other.to_json()),
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! The kinds landfall manages, with their attributes. Names follow the AWS APIs in snake case.
+
+use super::AttrType::{self, *};
+use super::Default as D;
+use super::{Attr, Field, Kind, Scope, attr};
+
+const STRINGS: AttrType = List(&String);
+const STRING_MAP: AttrType = Map(&String);
+const DOCUMENTS: AttrType = Map(&Json);
+
+const fn id() -> Attr {
+    attr("id", String, "the identifier AWS assigned").computed()
+}
+const fn arn() -> Attr {
+    attr("arn", String, "the ARN AWS assigned").computed()
+}
+const fn tags() -> Attr {
+    attr("tags", STRING_MAP, "tags; the project's default tags are merged in").default(D::EmptyMap)
+}
+
+const ROUTE_FIELDS: &[Field] = &[
+    Field { name: "destination_cidr_block", ty: Cidr, required: true },
+    Field { name: "gateway_id", ty: String, required: false },
+    Field { name: "nat_gateway_id", ty: String, required: false },
+    Field { name: "transit_gateway_id", ty: String, required: false },
+    Field { name: "vpc_peering_connection_id", ty: String, required: false },
+];
+
+const RULE_FIELDS: &[Field] = &[
+    Field { name: "protocol", ty: String, required: true },
+    Field { name: "from_port", ty: Number, required: false },
+    Field { name: "to_port", ty: Number, required: false },
+    Field { name: "cidr_blocks", ty: STRINGS, required: false },
+    Field { name: "security_group_id", ty: String, required: false },
+    Field { name: "description", ty: String, required: false },
+];
+
+/// Every kind, in the order `landfall kinds` lists them.
+pub static KINDS: &[Kind] = &[
+    // ---- AWS Organizations -------------------------------------------------------------------------
+    Kind {
+        name: "organization",
+        doc: "the AWS organization, created or adopted from the management account",
+        scope: Scope::Global,
+        taggable: false,
+        attrs: &[
+            attr("feature_set", String, "ALL or CONSOLIDATED_BILLING").default(D::Str("ALL")).force_new(),
+            attr("enabled_policy_types", STRINGS, "SERVICE_CONTROL_POLICY, TAG_POLICY, BACKUP_POLICY, RESOURCE_CONTROL_POLICY")
+                .default(D::EmptyList),
+            attr("aws_service_access_principals", STRINGS, "services trusted in the organization, e.g. sso.amazonaws.com")
+                .default(D::EmptyList),
+            id(),
+            arn(),
+            attr("root_id", String, "the id of the organization root (r-...)").computed(),
+            attr("management_account_id", String, "the management account's id").computed(),
+        ],
+    },
+    Kind {
+        name: "organizational_unit",
+        doc: "an organizational unit; nest by setting parent_id to another OU's id",
+        scope: Scope::Global,
+        taggable: true,
+        attrs: &[
+            attr("name", String, "the OU's name; unique under its parent").required(),
+            attr("parent_id", String, "the root id or the parent OU's id").required().force_new(),
+            tags(),
+            id(),
+            arn(),
+        ],
+    },
+    Kind {
+        name: "account",
+        doc: "a member account, created through Organizations and placed in an OU",
+        scope: Scope::Global,
+        taggable: true,
+        attrs: &[
+            attr("name", String, "the account name (at most 50 characters)").required(),
+            attr("email", String, "the root user's email; unique across AWS").required(),
+            attr("parent_id", String, "the OU (or root) holding the account; a change moves it").required(),
+            attr("role_name", String, "the access role created in the account")
+                .default(D::Str("OrganizationAccountAccessRole")),
+            attr("close_on_destroy", Bool, "close the account on destroy (else only dropped from state)")
+                .default(D::Bool(false)),
+            tags(),
+            id(),
+            arn(),
+            attr("status", String, "ACTIVE, SUSPENDED...").computed(),
+        ],
+    },
+    Kind {
+        name: "policy",
+        doc: "an organization policy: service control, tag, backup or resource control",
+        scope: Scope::Global,
+        taggable: true,
+        attrs: &[
+            attr("name", String, "the policy's name").required(),
+            attr("description", String, "what the policy is for").default(D::Str("")),
+            attr("type", String, "SERVICE_CONTROL_POLICY, TAG_POLICY, BACKUP_POLICY or RESOURCE_CONTROL_POLICY")
+                .default(D::Str("SERVICE_CONTROL_POLICY"))
+                .force_new(),
+            attr("content", Json, "the policy document").required(),
+            tags(),
+            id(),
+            arn(),
+        ],
+    },
+    Kind {
+        name: "policy_attachment",
+        doc: "attaches an organization policy to the root, an OU or an account",
+        scope: Scope::Global,
+        taggable: false,
+        attrs: &[
+            attr("policy_id", String, "the policy to attach").required().force_new(),
+            attr("target_id", String, "the root, OU or account id").required().force_new(),
+            id(),
+        ],
+    },
+    Kind {
+        name: "delegated_administrator",
+        doc: "registers a member account as delegated administrator of a service",
+        scope: Scope::Global,
+        taggable: false,
+        attrs: &[
+            attr("account_id", String, "the member account").required().force_new(),
+            attr("service_principal", String, "e.g. guardduty.amazonaws.com").required().force_new(),
+            id(),
+        ],
+    },
+    // ---- IAM -------------------------------------------------------------------------------------------
+    Kind {
+        name: "iam_group",
+        doc: "an IAM group with its managed and inline policies",
+        scope: Scope::Global,
+        taggable: false,
+        attrs: &[
+            attr("name", String, "the group's name (at most 128 characters)").required().force_new(),
+            attr("path", String, "the IAM path").default(D::Str("/")),
+            attr("managed_policy_arns", STRINGS, "exactly these managed policies are attached").default(D::EmptyList),
+            attr("inline_policies", DOCUMENTS, "exactly these inline policies, by name").default(D::EmptyMap),
+            id(),
+            arn(),
+        ],
+    },
+    Kind {
+        name: "iam_role",
+        doc: "an IAM role with its trust policy and permissions",
+        scope: Scope::Global,
+        taggable: true,
+        attrs: &[
+            attr("name", String, "the role's name (at most 64 characters)").required().force_new(),
+            attr("path", String, "the IAM path").default(D::Str("/")).force_new(),
+            attr("description", String, "what the role is for").default(D::Str("")),
+            attr("assume_role_policy", Json, "the trust policy").required(),
+            attr("max_session_duration", Number, "seconds, 3600 to 43200").default(D::Number(3600.0)),
+            attr("permissions_boundary", String, "the ARN of the boundary policy").default(D::Str("")),
+            attr("managed_policy_arns", STRINGS, "exactly these managed policies are attached").default(D::EmptyList),
+            attr("inline_policies", DOCUMENTS, "exactly these inline policies, by name").default(D::EmptyMap),
+            tags(),
+            id(),
+            arn(),
+        ],
+    },
+    Kind {
+        name: "iam_policy",
+        doc: "a customer managed IAM policy",
+        scope: Scope::Global,
+        taggable: true,
+        attrs: &[
+            attr("name", String, "the policy's name (at most 128 characters)").required().force_new(),
+            attr("path", String, "the IAM path").default(D::Str("/")).force_new(),
+            attr("description", String, "what the policy is for").default(D::Str("")).force_new(),
+            attr("policy", Json, "the policy document").required(),
+            tags(),
+            id(),
+            arn(),
+        ],
+    },
+    Kind {
+        name: "iam_password_policy",
+        doc: "the account's IAM password policy (one per account)",
+        scope: Scope::Global,
+        taggable: false,
+        attrs: &[
+            attr("minimum_password_length", Number, "6 to 128").default(D::Number(14.0)),
+            attr("require_symbols", Bool, "").default(D::Bool(true)),
+            attr("require_numbers", Bool, "").default(D::Bool(true)),
+            attr("require_uppercase_characters", Bool, "").default(D::Bool(true)),
+            attr("require_lowercase_characters", Bool, "").default(D::Bool(true)),
+            attr("allow_users_to_change_password", Bool, "").default(D::Bool(true)),
+            attr("max_password_age", Number, "days; 0 means passwords never expire").default(D::Number(0.0)),
+            attr("password_reuse_prevention", Number, "how many previous passwords are refused; 0 for none")
+                .default(D::Number(0.0)),
+            id(),
+        ],
+    },
+    Kind {
+        name: "iam_account_alias",
+        doc: "the account's alias, used in its sign-in URL (one per account)",
+        scope: Scope::Global,
+        taggable: false,
+        attrs: &[attr("alias", String, "3 to 63 lowercase letters, digits and hyphens").required(), id()],
+    },
+    // ---- EC2 networking --------------------------------------------------------------------------------
+    Kind {
+        name: "vpc",
+        doc: "a VPC",
+        scope: Scope::Regional,
+        taggable: true,
+        attrs: &[
+            attr("cidr_block", Cidr, "the primary IPv4 range").required().force_new(),
+            attr("enable_dns_support", Bool, "").default(D::Bool(true)),
+            attr("enable_dns_hostnames", Bool, "").default(D::Bool(false)),
+            tags(),
+            id(),
+            arn(),
+        ],
+    },
+    Kind {
+        name: "subnet",
+        doc: "a subnet of a VPC in one availability zone",
+        scope: Scope::Regional,
+        taggable: true,
+        attrs: &[
+            attr("vpc_id", String, "the VPC").required().force_new(),
+            attr("cidr_block", Cidr, "inside the VPC's range, overlapping no other subnet").required().force_new(),
+            attr("availability_zone", String, "e.g. eu-west-1a").required().force_new(),
+            attr("map_public_ip_on_launch", Bool, "").default(D::Bool(false)),
+            tags(),
+            id(),
+            arn(),
+        ],
+    },
+    Kind {
+        name: "internet_gateway",
+        doc: "an internet gateway attached to a VPC",
+        scope: Scope::Regional,
+        taggable: true,
+        attrs: &[attr("vpc_id", String, "the VPC it is attached to").required(), tags(), id()],
+    },
+    Kind {
+        name: "nat_gateway",
+        doc: "a public NAT gateway with its own elastic IP",
+        scope: Scope::Regional,
+        taggable: true,
+        attrs: &[
+            attr("subnet_id", String, "the public subnet it lives in").required().force_new(),
+            tags(),
+            id(),
+            attr("allocation_id", String, "its elastic IP's allocation").computed(),
+            attr("public_ip", String, "its elastic IP").computed(),
+        ],
+    },
+    Kind {
+        name: "route_table",
+        doc: "a route table with its routes and subnet associations (both exclusive)",
+        scope: Scope::Regional,
+        taggable: true,
+        attrs: &[
+            attr("vpc_id", String, "the VPC").required().force_new(),
+            attr("routes", List(&Object(ROUTE_FIELDS)), "exactly these routes besides the local one").default(D::EmptyList),
+            attr("subnet_ids", STRINGS, "exactly these subnets are associated").default(D::EmptyList),
+            tags(),
+            id(),
+        ],
+    },
+    Kind {
+        name: "security_group",
+        doc: "a security group with its ingress and egress rules (both exclusive)",
+        scope: Scope::Regional,
+        taggable: true,
+        attrs: &[
+            attr("name", String, "unique in the VPC").required().force_new(),
+            attr("description", String, "").default(D::Str("Managed by landfall")).force_new(),
+            attr("vpc_id", String, "the VPC").required().force_new(),
+            attr("ingress", List(&Object(RULE_FIELDS)), "exactly these inbound rules").default(D::EmptyList),
+            attr("egress", List(&Object(RULE_FIELDS)), "exactly these outbound rules").default(D::EmptyList),
+            tags(),
+            id(),
+        ],
+    },
+    Kind {
+        name: "default_vpc",
+        doc: "the default VPC of an account and region; delete = true removes it",
+        scope: Scope::Regional,
+        taggable: false,
+        attrs: &[attr("delete", Bool, "remove the default VPC").default(D::Bool(true)), id()],
+    },
+];

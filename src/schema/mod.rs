@@ -1,0 +1,159 @@
+//! The registry of resource kinds: what each kind's attributes are called, their types, which are required,
+//! which have defaults, which force a replacement when changed, and which AWS computes.
+//!
+//! This is the single source of truth the resolver checks configuration against. The AWS behaviour of each
+//! kind (read, create, update, delete) lives with the provider code, keyed by the same kind name.
+
+mod kinds;
+
+pub use kinds::KINDS;
+
+/// The type of an attribute value, as checked after expressions are evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttrType {
+    String,
+    Number,
+    Bool,
+    /// An IPv4 network in CIDR notation, e.g. `10.0.0.0/16`.
+    Cidr,
+    /// A JSON policy document: either a TOML table or a string holding JSON.
+    Json,
+    /// A list whose elements all have the given type.
+    List(&'static AttrType),
+    /// A map from strings to values of the given type.
+    Map(&'static AttrType),
+    /// A table with a fixed set of fields.
+    Object(&'static [Field]),
+}
+
+impl AttrType {
+    /// A short name used in messages, e.g. `list of string`.
+    pub fn describe(&self) -> String {
+        match self {
+            AttrType::String => "string".into(),
+            AttrType::Number => "number".into(),
+            AttrType::Bool => "bool".into(),
+            AttrType::Cidr => "CIDR block (string)".into(),
+            AttrType::Json => "JSON document (table or JSON string)".into(),
+            AttrType::List(inner) => format!("list of {}", inner.describe()),
+            AttrType::Map(inner) => format!("map of {}", inner.describe()),
+            AttrType::Object(_) => "table".into(),
+        }
+    }
+}
+
+/// A field of an [`AttrType::Object`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    pub name: &'static str,
+    pub ty: AttrType,
+    pub required: bool,
+}
+
+/// A default value for an attribute the configuration does not set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Default {
+    Str(&'static str),
+    Bool(bool),
+    Number(f64),
+    EmptyList,
+    EmptyMap,
+}
+
+/// How an attribute behaves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Attr {
+    pub name: &'static str,
+    pub ty: AttrType,
+    /// The configuration must set it.
+    pub required: bool,
+    /// Used when the configuration does not set it.
+    pub default: Option<Default>,
+    /// Changing it means deleting the resource and creating a new one.
+    pub force_new: bool,
+    /// Set by AWS; known only after apply; the configuration may not set it.
+    pub computed: bool,
+    /// One line for `landfall kinds` and error hints.
+    pub doc: &'static str,
+}
+
+/// Where a kind's resources live: once per account, or per account and region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Organizations and IAM: global services, one home per account.
+    Global,
+    /// EC2 networking: per account and region.
+    Regional,
+}
+
+/// A kind of resource: its name in configuration (`vpc`, `iam_role`...) and its schema.
+#[derive(Debug)]
+pub struct Kind {
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub scope: Scope,
+    /// Accepts a `tags` map (the project's default tags are merged into it).
+    pub taggable: bool,
+    pub attrs: &'static [Attr],
+}
+
+impl Kind {
+    pub fn attr(&self, name: &str) -> Option<&'static Attr> {
+        self.attrs.iter().find(|a| a.name == name)
+    }
+}
+
+/// Looks up a kind by its configuration name.
+pub fn kind(name: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.name == name)
+}
+
+/// Builders that keep the kind tables in `kinds.rs` short and readable.
+pub(crate) const fn attr(name: &'static str, ty: AttrType, doc: &'static str) -> Attr {
+    Attr { name, ty, required: false, default: None, force_new: false, computed: false, doc }
+}
+
+impl Attr {
+    pub(crate) const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    pub(crate) const fn force_new(mut self) -> Self {
+        self.force_new = true;
+        self
+    }
+    pub(crate) const fn computed(mut self) -> Self {
+        self.computed = true;
+        self
+    }
+    pub(crate) const fn default(mut self, d: Default) -> Self {
+        self.default = Some(d);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_and_attribute_names_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for k in KINDS {
+            assert!(seen.insert(k.name), "duplicate kind {}", k.name);
+            let mut attrs = std::collections::HashSet::new();
+            for a in k.attrs {
+                assert!(attrs.insert(a.name), "duplicate attribute {}.{}", k.name, a.name);
+                assert!(!(a.required && a.computed), "{}.{} is both required and computed", k.name, a.name);
+            }
+            assert_eq!(k.taggable, k.attr("tags").is_some(), "{}: taggable must match a tags attribute", k.name);
+        }
+    }
+
+    #[test]
+    fn reserved_words_are_not_kinds() {
+        for reserved in crate::resolve::RESERVED_ROOTS {
+            assert!(kind(reserved).is_none(), "{reserved} is reserved");
+        }
+    }
+}
