@@ -181,7 +181,8 @@ impl Seen {
 }
 
 fn read_top_level(scope: &mut ScopeDef, entry: MapEntry, sources: &Sources, seen: &mut Seen, diags: &mut Diagnostics) {
-    let key = entry.key.as_str();
+    let key = entry.key.clone();
+    let key = key.as_str();
     let reserved = if scope.kind == ScopeKind::Stack { STACK_KEYS } else { MODULE_KEYS };
     match key {
         "depends_on" if scope.kind == ScopeKind::Stack => {
@@ -246,7 +247,7 @@ fn read_top_level(scope: &mut ScopeDef, entry: MapEntry, sources: &Sources, seen
         }
         _ => match schema::kind(key) {
             Some(kind) => {
-                for e in table(&entry.value, key, diags) {
+                for e in into_table(entry.value, key, diags) {
                     if valid_name(&e.key, e.key_span, diags) && seen.check("resource", format!("{key}.{}", e.key), e.key_span, diags) {
                         if let Some(r) = read_resource(kind, e, sources, diags) {
                             scope.resources.push(r);
@@ -270,7 +271,7 @@ fn read_top_level(scope: &mut ScopeDef, entry: MapEntry, sources: &Sources, seen
 
 fn read_resource(kind: &'static Kind, entry: MapEntry, sources: &Sources, diags: &mut Diagnostics) -> Option<ResourceDecl> {
     let address = format!("{}.{}", kind.name, entry.key);
-    let fields = table(&entry.value, &address, diags);
+    let fields = into_table(entry.value, &address, diags);
     let mut decl = ResourceDecl {
         kind,
         name: entry.key,
@@ -478,6 +479,14 @@ fn read_input(entry: MapEntry, diags: &mut Diagnostics) -> InputDecl {
 pub fn table(expr: &Expr, what: &str, diags: &mut Diagnostics) -> Vec<MapEntry> {
     match &expr.kind {
         ExprKind::Map(entries) => entries.clone(),
+        _ => into_table(expr.clone(), what, diags),
+    }
+}
+
+/// Like [`table`], taking the expression by value so large tables are not copied.
+pub fn into_table(expr: Expr, what: &str, diags: &mut Diagnostics) -> Vec<MapEntry> {
+    match expr.kind {
+        ExprKind::Map(entries) => entries,
         _ => {
             diags.push(
                 Diagnostic::error(format!("`{what}` must be a table"))

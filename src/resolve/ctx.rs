@@ -313,6 +313,27 @@ fn no_instance<T>(what: &str, key: &Value, exp: &Expansion<T>, span: Span) -> Di
         .note(None, format!("its instances: {}", expr::preview(keys.iter().map(String::as_str))))
 }
 
+/// Follows `.key` and `[index]` steps into a value by reference, cloning only what is reached; stops where
+/// the evaluator has to take over (a missing key, a resource, an unknown), which reports errors.
+fn navigate(mut v: &Value, steps: &[EvalStep], mut used: usize) -> (Value, usize) {
+    while let Some(step) = steps.get(used) {
+        let next = match (v, step) {
+            (Value::Map(m), EvalStep::Attr(k, _)) => m.get(*k),
+            (Value::Map(m), EvalStep::Index(Value::String(k), _)) => m.get(k),
+            (Value::List(l), EvalStep::Index(Value::Number(n), _)) if n.fract() == 0.0 && *n >= 0.0 => l.get(*n as usize),
+            _ => None,
+        };
+        match next {
+            Some(n) => {
+                v = n;
+                used += 1;
+            }
+            None => break,
+        }
+    }
+    (v.clone(), used)
+}
+
 /// The name at `steps[i]`, or an error saying what was expected.
 fn attr_step<'s>(steps: &'s [EvalStep], i: usize, usage: &str, root_span: Span) -> Result<(&'s str, Span), Diagnostic> {
     match steps.get(i) {
@@ -333,7 +354,7 @@ impl Scope for Ctx<'_, '_> {
                         .help(format!("declare [input.{name}] in the module and pass `{name} = \"${{var.{name}}}\"` from the stack")));
                 }
                 match self.r.vars.get(name) {
-                    Some(v) => Ok((v.clone(), 1)),
+                    Some(v) => Ok(navigate(v, steps, 1)),
                     None => Err(Diagnostic::error(format!("unknown variable `var.{name}`"))
                         .at(span, "not set in this environment")
                         .suggest(name, self.r.vars.keys().map(String::as_str))
@@ -343,7 +364,11 @@ impl Scope for Ctx<'_, '_> {
             "local" => {
                 let (name, span) = attr_step(steps, 0, "local.NAME", root_span)?;
                 match self.def.locals.iter().position(|l| l.name == name) {
-                    Some(i) => Ok((self.tracked(self.frame.locals.get(&i)), 1)),
+                    Some(i) => {
+                        let t = self.frame.locals.get(&i);
+                        self.deps.extend(t.iter().flat_map(|t| t.deps.iter().copied()));
+                        Ok(t.map_or((Value::Unknown(None), steps.len()), |t| navigate(&t.value, steps, 1)))
+                    }
                     None => Err(Diagnostic::error(format!("unknown local `local.{name}`"))
                         .at(span, format!("not declared in {}", scope_label(self.def)))
                         .suggest(name, self.def.locals.iter().map(|l| l.name.as_str()))),
@@ -361,13 +386,15 @@ impl Scope for Ctx<'_, '_> {
                         .at(span, format!("module `{}` declares no such input", self.def.name))
                         .suggest(name, self.def.inputs.iter().map(|i| i.name.as_str())));
                 }
-                Ok((self.tracked(self.frame.inputs.get(name)), 1))
+                let t = self.frame.inputs.get(name);
+                self.deps.extend(t.iter().flat_map(|t| t.deps.iter().copied()));
+                Ok(t.map_or((Value::Unknown(None), steps.len()), |t| navigate(&t.value, steps, 1)))
             }
             "each" => {
                 let (name, span) = attr_step(steps, 0, "each.key", root_span)?;
                 match (&self.binding, name) {
                     (Binding::Each(k, _), "key") => Ok((Value::String(k.clone()), 1)),
-                    (Binding::Each(_, v), "value") => Ok((v.clone(), 1)),
+                    (Binding::Each(_, v), "value") => Ok(navigate(v, steps, 1)),
                     (Binding::Each(..), _) => Err(Diagnostic::error(format!("`each` has `key` and `value`, not `{name}`")).at(span, "unknown")),
                     _ => Err(Diagnostic::error("`each` is only available where `for_each` is set")
                         .at(root_span, "no for_each here")
