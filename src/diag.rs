@@ -26,11 +26,20 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Error, message: message.into(), primary: None, notes: vec![], help: None }
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            primary: None,
+            notes: vec![],
+            help: None,
+        }
     }
 
     pub fn warning(message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(message)
+        }
     }
 
     pub fn at(mut self, span: Span, label: impl Into<String>) -> Self {
@@ -71,7 +80,10 @@ impl Diagnostics {
     }
 
     pub fn error_count(&self) -> usize {
-        self.0.iter().filter(|d| d.severity == Severity::Error).count()
+        self.0
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
     }
 
     pub fn extend(&mut self, other: Diagnostics) {
@@ -80,12 +92,16 @@ impl Diagnostics {
 
     /// Sorted by file and position, so output is stable and reads top to bottom.
     pub fn sort(&mut self) {
-        self.0.sort_by_key(|d| d.primary.as_ref().map(|(s, _)| (s.file, s.start)));
+        self.0
+            .sort_by_key(|d| d.primary.as_ref().map(|(s, _)| (s.file, s.start)));
     }
 }
 
 /// The closest candidate within a small edit distance, if any.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).clamp(1, 3);
     candidates
         .into_iter()
@@ -102,7 +118,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -118,9 +136,20 @@ struct Palette {
     reset: &'static str,
 }
 
-const COLOR: Palette =
-    Palette { error: "\x1b[1;31m", warning: "\x1b[1;33m", accent: "\x1b[1;34m", bold: "\x1b[1m", reset: "\x1b[0m" };
-const PLAIN: Palette = Palette { error: "", warning: "", accent: "", bold: "", reset: "" };
+const COLOR: Palette = Palette {
+    error: "\x1b[1;31m",
+    warning: "\x1b[1;33m",
+    accent: "\x1b[1;34m",
+    bold: "\x1b[1m",
+    reset: "\x1b[0m",
+};
+const PLAIN: Palette = Palette {
+    error: "",
+    warning: "",
+    accent: "",
+    bold: "",
+    reset: "",
+};
 
 /// Renders diagnostics the way compilers do:
 ///
@@ -140,7 +169,11 @@ pub fn render(sources: &Sources, diags: &Diagnostics, color: bool) -> String {
             Severity::Error => ("error", p.error),
             Severity::Warning => ("warning", p.warning),
         };
-        let _ = writeln!(out, "{colour}{word}{}: {}{}{}", p.reset, p.bold, d.message, p.reset);
+        let _ = writeln!(
+            out,
+            "{colour}{word}{}: {}{}{}",
+            p.reset, p.bold, d.message, p.reset
+        );
         if let Some((span, label)) = &d.primary {
             snippet(&mut out, sources, *span, label, colour, p);
         }
@@ -163,7 +196,14 @@ pub fn render(sources: &Sources, diags: &Diagnostics, color: bool) -> String {
     out
 }
 
-fn snippet(out: &mut String, sources: &Sources, span: Span, label: &str, colour: &str, p: &Palette) {
+fn snippet(
+    out: &mut String,
+    sources: &Sources,
+    span: Span,
+    label: &str,
+    colour: &str,
+    p: &Palette,
+) {
     let file = sources.get(span.file);
     let (line, col) = file.line_col(span.start);
     let (end_line, end_col) = file.line_col(span.end.max(span.start));
@@ -171,13 +211,36 @@ fn snippet(out: &mut String, sources: &Sources, span: Span, label: &str, colour:
     let width = line.to_string().len();
     let pad = " ".repeat(width);
     // Underline to the end of the span, or of the line when the span runs over several lines.
-    let len = if end_line == line { end_col.saturating_sub(col).max(1) } else { (text.chars().count() + 1).saturating_sub(col).max(1) };
-    let indent: String = text.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-    let _ = writeln!(out, "{pad}{}-->{} {}:{line}:{col}", p.accent, p.reset, file.display);
+    let len = if end_line == line {
+        end_col.saturating_sub(col).max(1)
+    } else {
+        (text.chars().count() + 1).saturating_sub(col).max(1)
+    };
+    let indent: String = text
+        .chars()
+        .take(col - 1)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    let _ = writeln!(
+        out,
+        "{pad}{}-->{} {}:{line}:{col}",
+        p.accent, p.reset, file.display
+    );
     let _ = writeln!(out, "{pad} {}|{}", p.accent, p.reset);
     let _ = writeln!(out, "{}{line} |{} {text}", p.accent, p.reset);
-    let label = if label.is_empty() { String::new() } else { format!(" {label}") };
-    let _ = writeln!(out, "{pad} {}|{} {indent}{colour}{}{label}{}", p.accent, p.reset, "^".repeat(len), p.reset);
+    let label = if label.is_empty() {
+        String::new()
+    } else {
+        format!(" {label}")
+    };
+    let _ = writeln!(
+        out,
+        "{pad} {}|{} {indent}{colour}{}{label}{}",
+        p.accent,
+        p.reset,
+        "^".repeat(len),
+        p.reset
+    );
 }
 
 /// Machine-readable diagnostics, for editors and CI annotations.
@@ -214,7 +277,10 @@ mod tests {
 
     #[test]
     fn suggests_close_names_only() {
-        assert_eq!(did_you_mean("cidr_blok", ["cidr_block", "tags"]), Some("cidr_block"));
+        assert_eq!(
+            did_you_mean("cidr_blok", ["cidr_block", "tags"]),
+            Some("cidr_block")
+        );
         assert_eq!(did_you_mean("zzz", ["cidr_block", "tags"]), None);
         assert_eq!(did_you_mean("vpc", ["vpc"]), None);
     }
@@ -222,7 +288,11 @@ mod tests {
     #[test]
     fn renders_location_line_and_underline() {
         let mut sources = Sources::default();
-        let id = sources.add(Path::new("s.toml"), "stacks/s.toml".into(), "[vpc.main]\ncidr = \"x\"\n".into());
+        let id = sources.add(
+            Path::new("s.toml"),
+            "stacks/s.toml".into(),
+            "[vpc.main]\ncidr = \"x\"\n".into(),
+        );
         let mut diags = Diagnostics::default();
         diags.push(
             Diagnostic::error("unknown attribute `cidr` on vpc")

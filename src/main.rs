@@ -13,7 +13,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "landfall", version, about = "Provision multi-account AWS landing zones from declarative TOML")]
+#[command(
+    name = "landfall",
+    version,
+    about = "Provision multi-account AWS landing zones from declarative TOML"
+)]
 struct Cli {
     /// Run as if started in DIR (the project root or a folder below it).
     #[arg(short = 'C', long = "chdir", global = true, value_name = "DIR")]
@@ -68,7 +72,10 @@ fn main() -> ExitCode {
     let color = match cli.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        Color::Auto => {
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
     let code = run(cli, color);
     let _ = std::io::stdout().flush();
@@ -78,7 +85,12 @@ fn main() -> ExitCode {
 fn run(cli: Cli, color: bool) -> ExitCode {
     let cwd = match cli.chdir.clone().map_or_else(std::env::current_dir, Ok) {
         Ok(d) => d,
-        Err(e) => return fail(color, Diagnostic::error(format!("cannot determine the working folder: {e}"))),
+        Err(e) => {
+            return fail(
+                color,
+                Diagnostic::error(format!("cannot determine the working folder: {e}")),
+            );
+        }
     };
     match cli.command {
         Command::Kinds { kind } => kinds(kind.as_deref(), color),
@@ -145,7 +157,13 @@ type Outcome = (Sources, Result<(Resolved, ResourceGraph), Diagnostics>);
 fn resolve_env(cwd: &std::path::Path, env: &str, color: bool) -> Result<Outcome, ExitCode> {
     let root = match load::find_root(cwd) {
         Ok(r) => r,
-        Err(e) => return Err(fail(color, Diagnostic::error(e.to_string()).help("run landfall in a project folder, or pass -C DIR"))),
+        Err(e) => {
+            return Err(fail(
+                color,
+                Diagnostic::error(e.to_string())
+                    .help("run landfall in a project folder, or pass -C DIR"),
+            ));
+        }
     };
     let loaded = match load::load(&root, env) {
         Ok(l) => l,
@@ -154,10 +172,22 @@ fn resolve_env(cwd: &std::path::Path, env: &str, color: bool) -> Result<Outcome,
             return Ok((sources, Err(diags)));
         }
         Err(e @ LoadError::NoEnvironment { .. }) => {
-            let LoadError::NoEnvironment { name, known, .. } = &e else { unreachable!() };
+            let LoadError::NoEnvironment { name, known, .. } = &e else {
+                unreachable!()
+            };
             let d = Diagnostic::error(e.to_string())
                 .suggest(name, known.iter().map(String::as_str))
-                .note(None, format!("environments: {}", if known.is_empty() { "(none)".into() } else { known.join(", ") }));
+                .note(
+                    None,
+                    format!(
+                        "environments: {}",
+                        if known.is_empty() {
+                            "(none)".into()
+                        } else {
+                            known.join(", ")
+                        }
+                    ),
+                );
             return Err(fail(color, d));
         }
         Err(e) => return Err(fail(color, Diagnostic::error(e.to_string()))),
@@ -182,10 +212,17 @@ fn report(sources: &Sources, diags: &Diagnostics, color: bool) -> ExitCode {
     let mut text = diag::render(sources, diags, color);
     let errors = diags.error_count();
     if errors > 0 {
-        text.push_str(&format!("Found {errors} error{}.\n", if errors == 1 { "" } else { "s" }));
+        text.push_str(&format!(
+            "Found {errors} error{}.\n",
+            if errors == 1 { "" } else { "s" }
+        ));
     }
     eprint!("{text}");
-    if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn fail(color: bool, d: Diagnostic) -> ExitCode {
@@ -199,7 +236,8 @@ fn kinds(only: Option<&str>, color: bool) -> ExitCode {
             None => {
                 return fail(
                     color,
-                    Diagnostic::error(format!("unknown resource kind `{name}`")).suggest(name, schema::KINDS.iter().map(|k| k.name)),
+                    Diagnostic::error(format!("unknown resource kind `{name}`"))
+                        .suggest(name, schema::KINDS.iter().map(|k| k.name)),
                 );
             }
         },
@@ -222,8 +260,21 @@ fn kinds(only: Option<&str>, color: bool) -> ExitCode {
             if let Some(d) = a.default {
                 flags.push(format!("default {}", resolve::default_display(d)));
             }
-            let flags = if flags.is_empty() { String::new() } else { format!(" [{}]", flags.join(", ")) };
-            out.push_str(&format!("  {:<30} {}{flags}{}\n", a.name, a.ty.describe(), if a.doc.is_empty() { String::new() } else { format!(" — {}", a.doc) }));
+            let flags = if flags.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", flags.join(", "))
+            };
+            out.push_str(&format!(
+                "  {:<30} {}{flags}{}\n",
+                a.name,
+                a.ty.describe(),
+                if a.doc.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", a.doc)
+                }
+            ));
         }
         out.push('\n');
     }

@@ -17,17 +17,29 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: FileId, range: std::ops::Range<usize>) -> Span {
-        Span { file, start: range.start as u32, end: range.end as u32 }
+        Span {
+            file,
+            start: range.start as u32,
+            end: range.end as u32,
+        }
     }
 
     /// A span covering both `self` and `other` (which must be in the same file).
     pub fn to(self, other: Span) -> Span {
-        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     /// A sub-range, given as offsets relative to the start of this span.
     pub fn sub(self, start: usize, end: usize) -> Span {
-        Span { file: self.file, start: self.start + start as u32, end: self.start + end as u32 }
+        Span {
+            file: self.file,
+            start: self.start + start as u32,
+            end: self.start + end as u32,
+        }
     }
 }
 
@@ -49,14 +61,21 @@ impl SourceFile {
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line] as usize;
         let end = (offset as usize).min(self.text.len());
-        let col = self.text.get(start..end).map_or(end - start, |s| s.chars().count()) + 1;
+        let col = self
+            .text
+            .get(start..end)
+            .map_or(end - start, |s| s.chars().count())
+            + 1;
         (line + 1, col)
     }
 
     /// The text of a 1-based line, without its line ending.
     pub fn line(&self, line: usize) -> &str {
         let start = self.line_starts[line - 1] as usize;
-        let end = self.line_starts.get(line).map_or(self.text.len(), |&e| e as usize);
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |&e| e as usize);
         self.text[start..end].trim_end_matches(['\n', '\r'])
     }
 }
@@ -71,7 +90,12 @@ impl Sources {
     pub fn add(&mut self, path: &Path, display: String, text: String) -> FileId {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
-        self.files.push(SourceFile { display, path: path.to_path_buf(), text, line_starts });
+        self.files.push(SourceFile {
+            display,
+            path: path.to_path_buf(),
+            text,
+            line_starts,
+        });
         FileId(self.files.len() as u32 - 1)
     }
 
@@ -81,7 +105,10 @@ impl Sources {
 
     /// The file already loaded from `path`, if any.
     pub fn find(&self, path: &Path) -> Option<FileId> {
-        self.files.iter().position(|f| f.path == path).map(|i| FileId(i as u32))
+        self.files
+            .iter()
+            .position(|f| f.path == path)
+            .map(|i| FileId(i as u32))
     }
 
     /// `file:line:col` of the start of a span.
@@ -94,7 +121,8 @@ impl Sources {
     /// The source text a span covers.
     pub fn slice(&self, span: Span) -> &str {
         let text = &self.get(span.file).text;
-        text.get(span.start as usize..span.end as usize).unwrap_or("")
+        text.get(span.start as usize..span.end as usize)
+            .unwrap_or("")
     }
 }
 
@@ -105,7 +133,11 @@ mod tests {
     #[test]
     fn line_and_column_are_one_based_and_count_characters() {
         let mut sources = Sources::default();
-        let id = sources.add(Path::new("a.toml"), "a.toml".into(), "x = 1\nnamé = \"v\"\n".into());
+        let id = sources.add(
+            Path::new("a.toml"),
+            "a.toml".into(),
+            "x = 1\nnamé = \"v\"\n".into(),
+        );
         let file = sources.get(id);
         assert_eq!(file.line_col(0), (1, 1));
         assert_eq!(file.line_col(6), (2, 1));

@@ -24,7 +24,13 @@ fn stderr(o: &Output) -> String {
 /// Copies the example landing zone (the repository's own configuration) into a temporary folder.
 fn example_copy() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("temp dir");
-    for part in ["landfall.toml", "environments", "stacks", "modules", "policies"] {
+    for part in [
+        "landfall.toml",
+        "environments",
+        "stacks",
+        "modules",
+        "policies",
+    ] {
         copy(&repo().join(part), &tmp.path().join(part));
     }
     tmp
@@ -44,19 +50,29 @@ fn copy(from: &Path, to: &Path) {
 
 fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{} does not contain {from:?}", path.display());
+    assert!(
+        text.contains(from),
+        "{} does not contain {from:?}",
+        path.display()
+    );
     std::fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
 
 #[test]
 fn every_shipped_environment_is_valid() {
     let envs = landfall::load::environment_names(&repo());
-    assert!(envs.len() >= 5, "expected the example's environments, found {envs:?}");
+    assert!(
+        envs.len() >= 5,
+        "expected the example's environments, found {envs:?}"
+    );
     for env in envs {
         let out = landfall(&repo(), &["validate", "--env", &env]);
         assert!(out.status.success(), "{env}: {}", stderr(&out));
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(stdout.starts_with(&format!("Success! Environment `{env}` is valid:")), "{stdout}");
+        assert!(
+            stdout.starts_with(&format!("Success! Environment `{env}` is valid:")),
+            "{stdout}"
+        );
     }
 }
 
@@ -65,7 +81,12 @@ fn sandbox_stamps_the_baseline_into_every_workload_account() {
     let out = landfall(&repo(), &["graph", "--env", "sandbox", "--format", "json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let addresses: Vec<&str> = doc["nodes"].as_array().unwrap().iter().map(|n| n["address"].as_str().unwrap()).collect();
+    let addresses: Vec<&str> = doc["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["address"].as_str().unwrap())
+        .collect();
     for account in ["dev", "stg", "prod"] {
         let vpc = format!("sandbox-baseline.module.baseline[\"{account}\"].vpc.this");
         assert!(addresses.contains(&vpc.as_str()), "missing {vpc}");
@@ -86,7 +107,12 @@ fn graph_prints_a_dot_digraph() {
     assert!(out.status.success(), "{}", stderr(&out));
     let dot = String::from_utf8(out.stdout).unwrap();
     assert!(dot.starts_with("digraph landfall {"), "{dot}");
-    assert!(dot.contains("\"organization.account.dev\" -> \"organization.organizational_unit.nonprod\";"), "{dot}");
+    assert!(
+        dot.contains(
+            "\"organization.account.dev\" -> \"organization.organizational_unit.nonprod\";"
+        ),
+        "{dot}"
+    );
     assert!(dot.trim_end().ends_with('}'));
 }
 
@@ -103,7 +129,11 @@ fn graph_prints_mermaid() {
 #[test]
 fn toml_syntax_error_names_file_and_line() {
     let tmp = example_copy();
-    edit(&tmp.path().join("stacks/organization.toml"), "[organization.main]", "[organization.main\n");
+    edit(
+        &tmp.path().join("stacks/organization.toml"),
+        "[organization.main]",
+        "[organization.main\n",
+    );
     let out = landfall(tmp.path(), &["validate", "--env", "sandbox"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
@@ -114,11 +144,18 @@ fn toml_syntax_error_names_file_and_line() {
 #[test]
 fn unknown_reference_names_file_line_and_suggestion() {
     let tmp = example_copy();
-    edit(&tmp.path().join("stacks/organization.toml"), "${organizational_unit.workloads.id}", "${organizational_unit.workload.id}");
+    edit(
+        &tmp.path().join("stacks/organization.toml"),
+        "${organizational_unit.workloads.id}",
+        "${organizational_unit.workload.id}",
+    );
     let out = landfall(tmp.path(), &["validate", "--env", "sandbox"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("unknown reference `organizational_unit.workload`"), "{err}");
+    assert!(
+        err.contains("unknown reference `organizational_unit.workload`"),
+        "{err}"
+    );
     assert!(err.contains("--> stacks/organization.toml:"), "{err}");
     assert!(err.contains("did you mean `workloads`?"), "{err}");
 }
@@ -126,13 +163,20 @@ fn unknown_reference_names_file_line_and_suggestion() {
 #[test]
 fn duplicate_account_email_names_both_accounts() {
     let tmp = example_copy();
-    edit(&tmp.path().join("stacks/organization.toml"), "aws+stg@", "aws+dev@");
+    edit(
+        &tmp.path().join("stacks/organization.toml"),
+        "aws+stg@",
+        "aws+dev@",
+    );
     let out = landfall(tmp.path(), &["validate", "--env", "global"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("duplicate account email"), "{err}");
     assert!(err.contains("organization.account.stg uses it"), "{err}");
-    assert!(err.contains("organization.account.dev uses it too"), "{err}");
+    assert!(
+        err.contains("organization.account.dev uses it too"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -149,7 +193,11 @@ fn cycle_lists_every_reference_in_it() {
         err.contains("dependency cycle: organization.organizational_unit.loop_a -> organization.organizational_unit.loop_b -> organization.organizational_unit.loop_a"),
         "{err}"
     );
-    assert_eq!(err.matches("--> stacks/organization.toml:").count(), 2, "both references are shown: {err}");
+    assert_eq!(
+        err.matches("--> stacks/organization.toml:").count(),
+        2,
+        "both references are shown: {err}"
+    );
 }
 
 #[test]
@@ -166,7 +214,11 @@ fn outside_a_project_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let out = landfall(tmp.path(), &["validate", "--env", "dev"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("no landfall.toml"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no landfall.toml"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -193,31 +245,55 @@ fn validate_json_lists_diagnostics_with_locations() {
 #[test]
 fn invalid_fixtures_report_expected_errors() {
     let root = repo().join("tests/fixtures/invalid");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     cases.sort();
     let mut failures = Vec::new();
     for case in &cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
-        let env = std::fs::read_to_string(case.join("env")).map(|s| s.trim().to_string()).unwrap_or_else(|_| "test".into());
+        let env = std::fs::read_to_string(case.join("env"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| "test".into());
         let json = landfall(case, &["validate", "--env", &env, "--format", "json"]);
         if json.status.code() != Some(1) {
-            failures.push(format!("{name}: exit {:?}, expected 1\n{}", json.status.code(), stderr(&json)));
+            failures.push(format!(
+                "{name}: exit {:?}, expected 1\n{}",
+                json.status.code(),
+                stderr(&json)
+            ));
             continue;
         }
-        let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap_or_else(|e| panic!("{name}: bad JSON: {e}"));
+        let doc: serde_json::Value = serde_json::from_slice(&json.stdout)
+            .unwrap_or_else(|e| panic!("{name}: bad JSON: {e}"));
         let found: Vec<(String, String)> = doc["diagnostics"]
             .as_array()
             .unwrap()
             .iter()
             .map(|d| {
                 let loc = &d["location"];
-                let at = if loc.is_null() { String::new() } else { format!("{}:{}:{}", loc["file"].as_str().unwrap(), loc["line"], loc["column"]) };
+                let at = if loc.is_null() {
+                    String::new()
+                } else {
+                    format!(
+                        "{}:{}:{}",
+                        loc["file"].as_str().unwrap(),
+                        loc["line"],
+                        loc["column"]
+                    )
+                };
                 (at, d["message"].as_str().unwrap().to_string())
             })
             .collect();
-        let expect = std::fs::read_to_string(case.join("expect.txt")).unwrap_or_else(|_| panic!("{name}: no expect.txt"));
+        let expect = std::fs::read_to_string(case.join("expect.txt"))
+            .unwrap_or_else(|_| panic!("{name}: no expect.txt"));
         let mut expected = 0;
-        for line in expect.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+        for line in expect
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        {
             expected += 1;
             let (at, message) = split_expectation(line);
             if !found.iter().any(|(a, m)| a == at && m.contains(message)) {
@@ -230,13 +306,19 @@ fn invalid_fixtures_report_expected_errors() {
         let text = landfall(case, &["validate", "--env", &env]);
         insta::assert_snapshot!(format!("invalid__{name}"), stderr(&text));
     }
-    assert!(cases.len() >= 30, "expected at least 30 invalid fixtures, found {}", cases.len());
+    assert!(
+        cases.len() >= 30,
+        "expected at least 30 invalid fixtures, found {}",
+        cases.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 /// `stacks/a.toml:3:9: message` -> (`stacks/a.toml:3:9`, `message`).
 fn split_expectation(line: &str) -> (&str, &str) {
     let mut colons = line.match_indices(':').map(|(i, _)| i);
-    let third = colons.nth(2).unwrap_or_else(|| panic!("bad expectation line: {line}"));
+    let third = colons
+        .nth(2)
+        .unwrap_or_else(|| panic!("bad expectation line: {line}"));
     (&line[..third], line[third + 1..].trim())
 }

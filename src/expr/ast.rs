@@ -109,7 +109,16 @@ pub struct Traversal<'a> {
 impl<'a> Traversal<'a> {
     /// The leading attribute names, as far as they are plain names (`vpc.main.id` -> `["main", "id"]`).
     pub fn names(&self) -> Vec<&'a str> {
-        self.steps.iter().map_while(|s| if let Step::Attr(n, _) = s { Some(*n) } else { None }).collect()
+        self.steps
+            .iter()
+            .map_while(|s| {
+                if let Step::Attr(n, _) = s {
+                    Some(*n)
+                } else {
+                    None
+                }
+            })
+            .collect()
     }
 
     /// The source text of the first `n` steps after the root, e.g. `organizational_unit.workloads`.
@@ -145,7 +154,12 @@ impl Expr {
                 }
                 ExprKind::Name(root) => {
                     steps.reverse();
-                    return Some(Traversal { root, root_span: cur.span, steps, span: self.span });
+                    return Some(Traversal {
+                        root,
+                        root_span: cur.span,
+                        steps,
+                        span: self.span,
+                    });
                 }
                 _ => return None,
             }

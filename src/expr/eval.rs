@@ -12,10 +12,20 @@ pub trait Scope {
     /// Answers a reference. `steps` are the steps after the root, with indexes already evaluated; the scope
     /// consumes as many as it needs to find the value and returns how many it used. The evaluator applies
     /// the rest (`.attr` and `[index]` on maps and lists).
-    fn lookup(&mut self, root: &str, root_span: Span, steps: &[EvalStep]) -> Result<(Value, usize), Diagnostic>;
+    fn lookup(
+        &mut self,
+        root: &str,
+        root_span: Span,
+        steps: &[EvalStep],
+    ) -> Result<(Value, usize), Diagnostic>;
 
     /// An attribute of a whole resource value (`each.value.id` where `each.value` is an account).
-    fn resource_attr(&mut self, id: InstanceId, name: &str, span: Span) -> Result<Value, Diagnostic>;
+    fn resource_attr(
+        &mut self,
+        id: InstanceId,
+        name: &str,
+        span: Span,
+    ) -> Result<Value, Diagnostic>;
 
     /// `accounts_in(organizational_unit.x)`: needs the unevaluated argument, since it names an OU
     /// declaration rather than computing a value.
@@ -70,9 +80,17 @@ pub fn eval(expr: &Expr, scope: &mut dyn Scope) -> Result<Value, Diagnostic> {
                     },
                 }
             }
-            Ok(if unknown { Value::Unknown(None) } else { Value::String(out) })
+            Ok(if unknown {
+                Value::Unknown(None)
+            } else {
+                Value::String(out)
+            })
         }
-        ExprKind::List(items) => items.iter().map(|e| eval(e, scope)).collect::<Result<_, _>>().map(Value::List),
+        ExprKind::List(items) => items
+            .iter()
+            .map(|e| eval(e, scope))
+            .collect::<Result<_, _>>()
+            .map(Value::List),
         ExprKind::Map(entries) => {
             let mut map = IndexMap::with_capacity(entries.len());
             for e in entries {
@@ -84,11 +102,16 @@ pub fn eval(expr: &Expr, scope: &mut dyn Scope) -> Result<Value, Diagnostic> {
             if name == "accounts_in" {
                 return match args.as_slice() {
                     [arg] => scope.accounts_in(arg),
-                    _ => Err(Diagnostic::error("accounts_in takes one argument: an organizational unit")
-                        .at(*span, "e.g. accounts_in(organizational_unit.workloads)")),
+                    _ => Err(Diagnostic::error(
+                        "accounts_in takes one argument: an organizational unit",
+                    )
+                    .at(*span, "e.g. accounts_in(organizational_unit.workloads)")),
                 };
             }
-            let values = args.iter().map(|e| eval(e, scope)).collect::<Result<Vec<_>, _>>()?;
+            let values = args
+                .iter()
+                .map(|e| eval(e, scope))
+                .collect::<Result<Vec<_>, _>>()?;
             let spans: Vec<Span> = args.iter().map(|a| a.span).collect();
             funcs::call(name, *span, expr.span, &values, &spans, scope)
         }
@@ -123,14 +146,20 @@ pub fn eval(expr: &Expr, scope: &mut dyn Scope) -> Result<Value, Diagnostic> {
 }
 
 /// Applies `.name` or `[index]` to a value.
-pub fn apply_step(value: Value, step: &EvalStep, scope: &mut dyn Scope) -> Result<Value, Diagnostic> {
+pub fn apply_step(
+    value: Value,
+    step: &EvalStep,
+    scope: &mut dyn Scope,
+) -> Result<Value, Diagnostic> {
     match (value, step) {
         (Value::Unknown(_), _) => Ok(Value::Unknown(None)),
         (Value::Resource(id), EvalStep::Attr(name, span)) => scope.resource_attr(id, name, *span),
-        (Value::Map(mut map), EvalStep::Attr(key, span)) => map.swap_remove(*key).ok_or_else(|| missing_key(key, &map, *span)),
-        (Value::Map(mut map), EvalStep::Index(Value::String(key), span)) => {
-            map.swap_remove(key.as_str()).ok_or_else(|| missing_key(key, &map, *span))
-        }
+        (Value::Map(mut map), EvalStep::Attr(key, span)) => map
+            .swap_remove(*key)
+            .ok_or_else(|| missing_key(key, &map, *span)),
+        (Value::Map(mut map), EvalStep::Index(Value::String(key), span)) => map
+            .swap_remove(key.as_str())
+            .ok_or_else(|| missing_key(key, &map, *span)),
         (Value::Map(_), EvalStep::Index(Value::Unknown(_), _)) => Ok(Value::Unknown(None)),
         (Value::List(mut items), EvalStep::Index(index, span)) => {
             if let Value::Unknown(_) = index {
@@ -139,15 +168,30 @@ pub fn apply_step(value: Value, step: &EvalStep, scope: &mut dyn Scope) -> Resul
             let n = to_number(index, *span)?;
             let len = items.len();
             if n < 0.0 || n.fract() != 0.0 || n as usize >= len {
-                return Err(Diagnostic::error(format!("index {} is out of range", format_number(n)))
-                    .at(*span, format!("the list has {len} element{}", if len == 1 { "" } else { "s" })));
+                return Err(Diagnostic::error(format!(
+                    "index {} is out of range",
+                    format_number(n)
+                ))
+                .at(
+                    *span,
+                    format!(
+                        "the list has {len} element{}",
+                        if len == 1 { "" } else { "s" }
+                    ),
+                ));
             }
             Ok(items.swap_remove(n as usize))
         }
-        (v, EvalStep::Attr(name, span)) => Err(Diagnostic::error(format!("cannot read `.{name}` of a {}", v.type_name()))
-            .at(*span, format!("this is a {}", v.type_name()))),
-        (v, EvalStep::Index(_, span)) => Err(Diagnostic::error(format!("cannot index a {}", v.type_name()))
-            .at(*span, format!("this indexes a {}", v.type_name()))),
+        (v, EvalStep::Attr(name, span)) => Err(Diagnostic::error(format!(
+            "cannot read `.{name}` of a {}",
+            v.type_name()
+        ))
+        .at(*span, format!("this is a {}", v.type_name()))),
+        (v, EvalStep::Index(_, span)) => Err(Diagnostic::error(format!(
+            "cannot index a {}",
+            v.type_name()
+        ))
+        .at(*span, format!("this indexes a {}", v.type_name()))),
     }
 }
 
@@ -155,7 +199,10 @@ fn missing_key(key: &str, map: &IndexMap<String, Value>, span: Span) -> Diagnost
     Diagnostic::error(format!("no key `{key}` in this map"))
         .at(span, "not found")
         .suggest(key, map.keys().map(String::as_str))
-        .note(None, format!("keys: {}", preview(map.keys().map(String::as_str))))
+        .note(
+            None,
+            format!("keys: {}", preview(map.keys().map(String::as_str))),
+        )
 }
 
 /// A short comma-separated list, cut after ten items.
@@ -165,7 +212,11 @@ pub fn preview<'a>(items: impl Iterator<Item = &'a str>) -> String {
         return "(none)".into();
     }
     let shown: Vec<String> = items.iter().take(10).map(|s| format!("`{s}`")).collect();
-    let more = if items.len() > 10 { format!(" and {} more", items.len() - 10) } else { String::new() };
+    let more = if items.len() > 10 {
+        format!(" and {} more", items.len() - 10)
+    } else {
+        String::new()
+    };
     format!("{}{more}", shown.join(", "))
 }
 
@@ -186,8 +237,20 @@ fn binary(op: BinOp, a: &Expr, b: &Expr, scope: &mut dyn Scope) -> Result<Value,
         BinOp::Ne => Value::Bool(left != right),
         BinOp::And | BinOp::Or => match (&left, &right) {
             (Value::Bool(_), Value::Bool(r)) => Value::Bool(*r),
-            (Value::Bool(_), v) => return Err(type_error(&format!("`{}` needs bools", op.symbol()), v, b.span)),
-            (v, _) => return Err(type_error(&format!("`{}` needs bools", op.symbol()), v, a.span)),
+            (Value::Bool(_), v) => {
+                return Err(type_error(
+                    &format!("`{}` needs bools", op.symbol()),
+                    v,
+                    b.span,
+                ));
+            }
+            (v, _) => {
+                return Err(type_error(
+                    &format!("`{}` needs bools", op.symbol()),
+                    v,
+                    a.span,
+                ));
+            }
         },
         _ => {
             let (x, y) = (to_number(&left, a.span)?, to_number(&right, b.span)?);
@@ -211,8 +274,13 @@ fn binary(op: BinOp, a: &Expr, b: &Expr, scope: &mut dyn Scope) -> Result<Value,
 }
 
 pub(crate) fn type_error(what: &str, v: &Value, span: Span) -> Diagnostic {
-    let d = Diagnostic::error(format!("{what}, found {}", v.type_name())).at(span, format!("this is a {}", v.type_name()));
-    if let Value::Resource(_) = v { d.help("use one of the resource's attributes, e.g. `.id`") } else { d }
+    let d = Diagnostic::error(format!("{what}, found {}", v.type_name()))
+        .at(span, format!("this is a {}", v.type_name()));
+    if let Value::Resource(_) = v {
+        d.help("use one of the resource's attributes, e.g. `.id`")
+    } else {
+        d
+    }
 }
 
 /// A number, or a string holding one (templates produce strings).
@@ -220,7 +288,8 @@ pub(crate) fn to_number(v: &Value, span: Span) -> Result<f64, Diagnostic> {
     match v {
         Value::Number(n) => Ok(*n),
         Value::String(s) => s.trim().parse().map_err(|_| {
-            Diagnostic::error(format!("expected a number, found the string {s:?}")).at(span, "not a number")
+            Diagnostic::error(format!("expected a number, found the string {s:?}"))
+                .at(span, "not a number")
         }),
         v => Err(type_error("expected a number", v, span)),
     }
@@ -232,7 +301,11 @@ pub(crate) fn to_string(v: &Value, span: Span) -> Result<String, Diagnostic> {
         Value::String(s) => Ok(s.clone()),
         Value::Number(n) => Ok(format_number(*n)),
         Value::Bool(b) => Ok(b.to_string()),
-        v => Err(type_error("only strings, numbers and bools can be put in a string", v, span)
-            .help("use jsonencode(...) or join(...) to turn it into a string")),
+        v => Err(type_error(
+            "only strings, numbers and bools can be put in a string",
+            v,
+            span,
+        )
+        .help("use jsonencode(...) or join(...) to turn it into a string")),
     }
 }

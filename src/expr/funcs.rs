@@ -46,18 +46,34 @@ pub(super) fn call(
         return Err(Diagnostic::error(format!("unknown function `{name}`"))
             .at(name_span, "not a landfall function")
             .suggest(name, FUNCTIONS.iter().map(|(n, _)| *n))
-            .note(None, format!("functions: {}", FUNCTIONS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "))));
+            .note(
+                None,
+                format!(
+                    "functions: {}",
+                    FUNCTIONS
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
     };
     let arity = |min: usize, max: usize| -> Result<(), Diagnostic> {
         if args.len() < min || args.len() > max {
-            return Err(Diagnostic::error(format!("wrong number of arguments to `{name}`: {} given", args.len()))
-                .at(call, format!("usage: {usage}")));
+            return Err(Diagnostic::error(format!(
+                "wrong number of arguments to `{name}`: {} given",
+                args.len()
+            ))
+            .at(call, format!("usage: {usage}")));
         }
         Ok(())
     };
     // Functions that inspect only the shape of their arguments cope with unknown parts; the rest need
     // every part known and return "known after apply" otherwise.
-    let shape_only = matches!(name, "length" | "keys" | "merge" | "concat" | "lookup" | "values");
+    let shape_only = matches!(
+        name,
+        "length" | "keys" | "merge" | "concat" | "lookup" | "values"
+    );
     if !shape_only && args.iter().any(Value::has_unknown) {
         arity(0, usize::MAX)?;
         return Ok(Value::Unknown(None));
@@ -67,7 +83,11 @@ pub(super) fn call(
         "lower" | "upper" => {
             arity(1, 1)?;
             let s = string(arg(0))?;
-            Ok(Value::String(if name == "lower" { s.to_lowercase() } else { s.to_uppercase() }))
+            Ok(Value::String(if name == "lower" {
+                s.to_lowercase()
+            } else {
+                s.to_uppercase()
+            }))
         }
         "tostring" => {
             arity(1, 1)?;
@@ -81,14 +101,21 @@ pub(super) fn call(
             arity(2, 2)?;
             let sep = string(arg(0))?;
             let items = list(arg(1))?;
-            let parts = items.iter().map(|v| to_string(v, spans[1])).collect::<Result<Vec<_>, _>>()?;
+            let parts = items
+                .iter()
+                .map(|v| to_string(v, spans[1]))
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(Value::String(parts.join(&sep)))
         }
         "split" => {
             arity(2, 2)?;
             let sep = string(arg(0))?;
             let s = string(arg(1))?;
-            Ok(Value::List(s.split(sep.as_str()).map(|p| Value::String(p.into())).collect()))
+            Ok(Value::List(
+                s.split(sep.as_str())
+                    .map(|p| Value::String(p.into()))
+                    .collect(),
+            ))
         }
         "format" => {
             arity(1, usize::MAX)?;
@@ -101,13 +128,19 @@ pub(super) fn call(
                 Value::Map(map) => Ok(Value::Number(map.len() as f64)),
                 Value::String(s) => Ok(Value::Number(s.chars().count() as f64)),
                 Value::Unknown(_) => Ok(Value::Unknown(None)),
-                v => Err(type_error("length needs a list, map or string", v, spans[0])),
+                v => Err(type_error(
+                    "length needs a list, map or string",
+                    v,
+                    spans[0],
+                )),
             }
         }
         "keys" | "values" => {
             arity(1, 1)?;
             let map = map(arg(0))?;
-            let Some(map) = map else { return Ok(Value::Unknown(None)) };
+            let Some(map) = map else {
+                return Ok(Value::Unknown(None));
+            };
             Ok(Value::List(if name == "keys" {
                 map.keys().map(|k| Value::String(k.clone())).collect()
             } else {
@@ -137,7 +170,9 @@ pub(super) fn call(
         }
         "lookup" => {
             arity(2, 3)?;
-            let Some(m) = map(arg(0))? else { return Ok(Value::Unknown(None)) };
+            let Some(m) = map(arg(0))? else {
+                return Ok(Value::Unknown(None));
+            };
             if args[1].has_unknown() {
                 return Ok(Value::Unknown(None));
             }
@@ -145,9 +180,11 @@ pub(super) fn call(
             match (m.get(&key), args.get(2)) {
                 (Some(v), _) => Ok(v.clone()),
                 (None, Some(default)) => Ok(default.clone()),
-                (None, None) => Err(Diagnostic::error(format!("no key `{key}` in the map given to lookup"))
-                    .at(spans[1], "not found")
-                    .help("give lookup a third argument, the default")),
+                (None, None) => Err(Diagnostic::error(format!(
+                    "no key `{key}` in the map given to lookup"
+                ))
+                .at(spans[1], "not found")
+                .help("give lookup a third argument, the default")),
             }
         }
         "contains" => {
@@ -159,10 +196,15 @@ pub(super) fn call(
             let (start, end) = if args.len() == 1 {
                 (0.0, to_number(&args[0], spans[0])?)
             } else {
-                (to_number(&args[0], spans[0])?, to_number(&args[1], spans[1])?)
+                (
+                    to_number(&args[0], spans[0])?,
+                    to_number(&args[1], spans[1])?,
+                )
             };
             if end - start > 100_000.0 {
-                return Err(Diagnostic::error("range is limited to 100000 elements").at(call, "too large"));
+                return Err(
+                    Diagnostic::error("range is limited to 100000 elements").at(call, "too large")
+                );
             }
             let mut out = Vec::new();
             let mut n = start;
@@ -175,16 +217,23 @@ pub(super) fn call(
         "jsonencode" => {
             arity(1, 1)?;
             if let Some(bad) = first_resource(&args[0]) {
-                return Err(type_error("jsonencode cannot encode a whole resource", bad, spans[0]));
+                return Err(type_error(
+                    "jsonencode cannot encode a whole resource",
+                    bad,
+                    spans[0],
+                ));
             }
             Ok(Value::String(args[0].to_json().to_string()))
         }
         "jsondecode" => {
             arity(1, 1)?;
             let s = string(arg(0))?;
-            serde_json::from_str::<serde_json::Value>(&s).map(|j| Value::from_json(&j)).map_err(|e| {
-                Diagnostic::error(format!("jsondecode: not valid JSON: {e}")).at(spans[0], "this string")
-            })
+            serde_json::from_str::<serde_json::Value>(&s)
+                .map(|j| Value::from_json(&j))
+                .map_err(|e| {
+                    Diagnostic::error(format!("jsondecode: not valid JSON: {e}"))
+                        .at(spans[0], "this string")
+                })
         }
         "file" => {
             arity(1, 1)?;
@@ -212,9 +261,8 @@ pub(super) fn call(
             }
             let base = u32::from(net.network()) as u64;
             let addr = base + (netnum << (32 - prefix));
-            let sub = Ipv4Net::new(Ipv4Addr::from(addr as u32), prefix as u8).map_err(|e| {
-                Diagnostic::error(format!("cidrsubnet: {e}")).at(call, "here")
-            })?;
+            let sub = Ipv4Net::new(Ipv4Addr::from(addr as u32), prefix as u8)
+                .map_err(|e| Diagnostic::error(format!("cidrsubnet: {e}")).at(call, "here"))?;
             Ok(Value::String(sub.to_string()))
         }
         "cidrhost" => {
@@ -223,10 +271,14 @@ pub(super) fn call(
             let host = whole(arg(1))?;
             let size = 1u64 << (32 - net.prefix_len());
             if host >= size {
-                return Err(Diagnostic::error(format!("cidrhost: {net} has only {size} addresses"))
-                    .at(spans[1], "out of range"));
+                return Err(Diagnostic::error(format!(
+                    "cidrhost: {net} has only {size} addresses"
+                ))
+                .at(spans[1], "out of range"));
             }
-            Ok(Value::String(Ipv4Addr::from((u32::from(net.network()) as u64 + host) as u32).to_string()))
+            Ok(Value::String(
+                Ipv4Addr::from((u32::from(net.network()) as u64 + host) as u32).to_string(),
+            ))
         }
         _ => unreachable!("every listed function is handled"),
     }
@@ -264,7 +316,11 @@ fn map((v, span): (&Value, Span)) -> Result<Option<&IndexMap<String, Value>>, Di
 fn whole((v, span): (&Value, Span)) -> Result<u64, Diagnostic> {
     let n = to_number(v, span)?;
     if n < 0.0 || n.fract() != 0.0 || n > 1e15 {
-        return Err(Diagnostic::error(format!("expected a whole number, found {}", format_number(n))).at(span, "here"));
+        return Err(Diagnostic::error(format!(
+            "expected a whole number, found {}",
+            format_number(n)
+        ))
+        .at(span, "here"));
     }
     Ok(n as u64)
 }
@@ -272,11 +328,17 @@ fn whole((v, span): (&Value, Span)) -> Result<u64, Diagnostic> {
 fn cidr((v, span): (&Value, Span)) -> Result<Ipv4Net, Diagnostic> {
     let s = to_string(v, span)?;
     s.parse::<Ipv4Net>().map_err(|_| {
-        Diagnostic::error(format!("{s:?} is not an IPv4 CIDR block")).at(span, "expected e.g. \"10.0.0.0/16\"")
+        Diagnostic::error(format!("{s:?} is not an IPv4 CIDR block"))
+            .at(span, "expected e.g. \"10.0.0.0/16\"")
     })
 }
 
-fn format(spec: &str, args: &[Value], spec_span: Span, spans: &[Span]) -> Result<Value, Diagnostic> {
+fn format(
+    spec: &str,
+    args: &[Value],
+    spec_span: Span,
+    spans: &[Span],
+) -> Result<Value, Diagnostic> {
     let mut out = String::new();
     let mut next = 0;
     let mut chars = spec.chars();
@@ -291,8 +353,11 @@ fn format(spec: &str, args: &[Value], spec_span: Span, spans: &[Span]) -> Result
             continue;
         }
         let Some(value) = args.get(next) else {
-            return Err(Diagnostic::error(format!("format: more verbs than values ({} given)", args.len()))
-                .at(spec_span, "this format string"));
+            return Err(Diagnostic::error(format!(
+                "format: more verbs than values ({} given)",
+                args.len()
+            ))
+            .at(spec_span, "this format string"));
         };
         let span = spans[next];
         next += 1;
@@ -309,8 +374,11 @@ fn format(spec: &str, args: &[Value], spec_span: Span, spans: &[Span]) -> Result
         }
     }
     if next < args.len() {
-        return Err(Diagnostic::error(format!("format: {} values given but only {next} used", args.len()))
-            .at(spans[next], "not used"));
+        return Err(Diagnostic::error(format!(
+            "format: {} values given but only {next} used",
+            args.len()
+        ))
+        .at(spans[next], "not used"));
     }
     Ok(Value::String(out))
 }

@@ -18,7 +18,11 @@ pub struct StrOrigin {
 impl StrOrigin {
     fn span(&self, start: usize, end: usize) -> Span {
         match self.content_start {
-            Some(base) => Span { file: self.whole.file, start: base + start as u32, end: base + end as u32 },
+            Some(base) => Span {
+                file: self.whole.file,
+                start: base + start as u32,
+                end: base + end as u32,
+            },
             None => self.whole,
         }
     }
@@ -29,7 +33,11 @@ impl StrOrigin {
 pub fn parse_template(src: &str, origin: StrOrigin) -> Result<Expr, Diagnostic> {
     let mut parts = Vec::new();
     let mut lit = String::new();
-    let mut p = Parser { src, pos: 0, origin };
+    let mut p = Parser {
+        src,
+        pos: 0,
+        origin,
+    };
     while p.pos < src.len() {
         let rest = &src[p.pos..];
         if rest.starts_with("$${") {
@@ -41,8 +49,12 @@ pub fn parse_template(src: &str, origin: StrOrigin) -> Result<Expr, Diagnostic> 
             let expr = p.expr()?;
             p.skip_ws();
             if !p.src[p.pos..].starts_with('}') {
-                return Err(p.error_here("expected `}` to close the `${` interpolation")
-                    .note(Some(origin.span(open, open + 2)), "the interpolation opened here"));
+                return Err(p
+                    .error_here("expected `}` to close the `${` interpolation")
+                    .note(
+                        Some(origin.span(open, open + 2)),
+                        "the interpolation opened here",
+                    ));
             }
             p.pos += 1;
             if !lit.is_empty() {
@@ -59,24 +71,39 @@ pub fn parse_template(src: &str, origin: StrOrigin) -> Result<Expr, Diagnostic> 
         parts.push(Part::Lit(lit));
     }
     Ok(match parts.len() {
-        0 => Expr { span: origin.whole, kind: ExprKind::Lit(Value::String(String::new())) },
+        0 => Expr {
+            span: origin.whole,
+            kind: ExprKind::Lit(Value::String(String::new())),
+        },
         1 => match parts.pop() {
             Some(Part::Interp(e)) => e,
-            Some(Part::Lit(s)) => Expr { span: origin.whole, kind: ExprKind::Lit(Value::String(s)) },
+            Some(Part::Lit(s)) => Expr {
+                span: origin.whole,
+                kind: ExprKind::Lit(Value::String(s)),
+            },
             None => unreachable!("one part"),
         },
-        _ => Expr { span: origin.whole, kind: ExprKind::Template(parts) },
+        _ => Expr {
+            span: origin.whole,
+            kind: ExprKind::Template(parts),
+        },
     })
 }
 
 /// Parses a bare reference such as `vpc.main` or `module.network` (as written in `depends_on`).
 pub fn parse_reference(src: &str, origin: StrOrigin) -> Result<Expr, Diagnostic> {
-    let mut p = Parser { src, pos: 0, origin };
+    let mut p = Parser {
+        src,
+        pos: 0,
+        origin,
+    };
     let expr = p.postfix()?;
     p.skip_ws();
     if p.pos < src.len() || expr.as_traversal().is_none() {
-        return Err(Diagnostic::error(format!("`{src}` is not a reference"))
-            .at(origin.whole, "expected a reference such as `vpc.main` or `module.network`"));
+        return Err(Diagnostic::error(format!("`{src}` is not a reference")).at(
+            origin.whole,
+            "expected a reference such as `vpc.main` or `module.network`",
+        ));
     }
     Ok(expr)
 }
@@ -90,8 +117,10 @@ enum Tok {
     End,
 }
 
-const PUNCTS: &[&str] =
-    &["&&", "||", "==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "%", "!", "?", ":", ".", ",", "(", ")", "[", "]", "{", "}", "="];
+const PUNCTS: &[&str] = &[
+    "&&", "||", "==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "%", "!", "?", ":", ".", ",",
+    "(", ")", "[", "]", "{", "}", "=",
+];
 
 struct Parser<'s> {
     src: &'s str,
@@ -115,17 +144,25 @@ impl Parser<'_> {
         self.skip_ws();
         let start = self.pos;
         let rest = &self.src[start..];
-        let Some(c) = rest.chars().next() else { return Ok((Tok::End, start, start)) };
+        let Some(c) = rest.chars().next() else {
+            return Ok((Tok::End, start, start));
+        };
         if c.is_ascii_alphabetic() || c == '_' {
-            let len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(rest.len());
+            let len = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .unwrap_or(rest.len());
             return Ok((Tok::Ident(rest[..len].to_string()), start, start + len));
         }
         if c.is_ascii_digit() {
-            let len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+            let len = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(rest.len());
             let text = &rest[..len];
             return match text.parse::<f64>() {
                 Ok(n) => Ok((Tok::Num(n), start, start + len)),
-                Err(_) => Err(self.error_at(start, start + len, format!("`{text}` is not a number"))),
+                Err(_) => {
+                    Err(self.error_at(start, start + len, format!("`{text}` is not a number")))
+                }
             };
         }
         if c == '"' {
@@ -139,7 +176,11 @@ impl Parser<'_> {
                         Some((_, 't')) => out.push('\t'),
                         Some((_, c @ ('"' | '\\'))) => out.push(c),
                         Some((j, c)) => {
-                            return Err(self.error_at(start + i, start + j + c.len_utf8(), format!("unknown escape `\\{c}`")));
+                            return Err(self.error_at(
+                                start + i,
+                                start + j + c.len_utf8(),
+                                format!("unknown escape `\\{c}`"),
+                            ));
                         }
                         None => break,
                     },
@@ -153,7 +194,11 @@ impl Parser<'_> {
                 return Ok((Tok::Punct(p), start, start + p.len()));
             }
         }
-        Err(self.error_at(start, start + c.len_utf8(), format!("unexpected character `{c}`")))
+        Err(self.error_at(
+            start,
+            start + c.len_utf8(),
+            format!("unexpected character `{c}`"),
+        ))
     }
 
     fn next(&mut self) -> Result<(Tok, usize, usize), Diagnostic> {
@@ -176,7 +221,11 @@ impl Parser<'_> {
             return Ok(self.pos);
         }
         let (tok, s, e) = self.peek()?;
-        Err(self.error_at(s, e.max(s + 1).min(self.src.len().max(s)), format!("expected `{punct}` {what}, found {}", describe(&tok))))
+        Err(self.error_at(
+            s,
+            e.max(s + 1).min(self.src.len().max(s)),
+            format!("expected `{punct}` {what}, found {}", describe(&tok)),
+        ))
     }
 
     fn span(&self, start: usize, end: usize) -> Span {
@@ -184,7 +233,8 @@ impl Parser<'_> {
     }
 
     fn error_at(&self, start: usize, end: usize, message: String) -> Diagnostic {
-        Diagnostic::error(format!("invalid expression: {message}")).at(self.span(start, end), "here")
+        Diagnostic::error(format!("invalid expression: {message}"))
+            .at(self.span(start, end), "here")
     }
 
     fn error_here(&mut self, message: &str) -> Diagnostic {
@@ -192,7 +242,11 @@ impl Parser<'_> {
             Ok(t) => t,
             Err(d) => return d,
         };
-        Diagnostic::error(format!("invalid expression: {message}, found {}", describe(&tok))).at(self.span(s, e.max(s)), "here")
+        Diagnostic::error(format!(
+            "invalid expression: {message}, found {}",
+            describe(&tok)
+        ))
+        .at(self.span(s, e.max(s)), "here")
     }
 
     pub fn expr(&mut self) -> Result<Expr, Diagnostic> {
@@ -202,7 +256,10 @@ impl Parser<'_> {
             self.expect(":", "in a conditional `cond ? a : b`")?;
             let otherwise = self.expr()?;
             let span = cond.span.to(otherwise.span);
-            return Ok(Expr { span, kind: ExprKind::Cond(Box::new(cond), Box::new(then), Box::new(otherwise)) });
+            return Ok(Expr {
+                span,
+                kind: ExprKind::Cond(Box::new(cond), Box::new(then), Box::new(otherwise)),
+            });
         }
         Ok(cond)
     }
@@ -219,7 +276,10 @@ impl Parser<'_> {
             self.pos = end;
             let rhs = self.binary(prec + 1)?;
             let span = lhs.span.to(rhs.span);
-            lhs = Expr { span, kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)) };
+            lhs = Expr {
+                span,
+                kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+            };
         }
         Ok(lhs)
     }
@@ -233,7 +293,10 @@ impl Parser<'_> {
         };
         self.pos = end;
         let inner = self.unary()?;
-        Ok(Expr { span: self.span(start, end).to(inner.span), kind: ExprKind::Unary(op, Box::new(inner)) })
+        Ok(Expr {
+            span: self.span(start, end).to(inner.span),
+            kind: ExprKind::Unary(op, Box::new(inner)),
+        })
     }
 
     fn postfix(&mut self) -> Result<Expr, Diagnostic> {
@@ -245,20 +308,38 @@ impl Parser<'_> {
                     Tok::Ident(name) => name,
                     // `list.0` is accepted as an index, as in Terraform.
                     Tok::Num(n) if n.fract() == 0.0 => {
-                        let index = Expr { span: self.span(s, e), kind: ExprKind::Lit(Value::Number(n)) };
+                        let index = Expr {
+                            span: self.span(s, e),
+                            kind: ExprKind::Lit(Value::Number(n)),
+                        };
                         let span = expr.span.to(index.span);
-                        expr = Expr { span, kind: ExprKind::Index(Box::new(expr), Box::new(index)) };
+                        expr = Expr {
+                            span,
+                            kind: ExprKind::Index(Box::new(expr), Box::new(index)),
+                        };
                         continue;
                     }
-                    other => return Err(self.error_at(s, e.max(s + 1), format!("expected a name after `.`, found {}", describe(&other)))),
+                    other => {
+                        return Err(self.error_at(
+                            s,
+                            e.max(s + 1),
+                            format!("expected a name after `.`, found {}", describe(&other)),
+                        ));
+                    }
                 };
                 let span = self.span(s, e);
-                expr = Expr { span: expr.span.to(span), kind: ExprKind::Attr(Box::new(expr), name, span) };
+                expr = Expr {
+                    span: expr.span.to(span),
+                    kind: ExprKind::Attr(Box::new(expr), name, span),
+                };
             } else if self.eat("[")? {
                 let index = self.expr()?;
                 let end = self.expect("]", "to close the index")?;
                 let span = expr.span.to(self.span(end - 1, end));
-                expr = Expr { span, kind: ExprKind::Index(Box::new(expr), Box::new(index)) };
+                expr = Expr {
+                    span,
+                    kind: ExprKind::Index(Box::new(expr), Box::new(index)),
+                };
             } else {
                 return Ok(expr);
             }
@@ -287,7 +368,10 @@ impl Parser<'_> {
                         }
                     }
                     let close = self.pos;
-                    return Ok(Expr { span: span.to(self.span(close - 1, close)), kind: ExprKind::Call(name, span, args) });
+                    return Ok(Expr {
+                        span: span.to(self.span(close - 1, close)),
+                        kind: ExprKind::Call(name, span, args),
+                    });
                 }
                 _ => ExprKind::Name(name),
             },
@@ -313,13 +397,23 @@ impl Parser<'_> {
                     let (key, ks, ke) = self.next()?;
                     let key = match key {
                         Tok::Ident(k) | Tok::Str(k) => k,
-                        other => return Err(self.error_at(ks, ke.max(ks + 1), format!("expected a key, found {}", describe(&other)))),
+                        other => {
+                            return Err(self.error_at(
+                                ks,
+                                ke.max(ks + 1),
+                                format!("expected a key, found {}", describe(&other)),
+                            ));
+                        }
                     };
                     if !self.eat("=")? {
                         self.expect(":", "after a key")?;
                     }
                     let value = self.expr()?;
-                    entries.push(MapEntry { key, key_span: self.span(ks, ke), value });
+                    entries.push(MapEntry {
+                        key,
+                        key_span: self.span(ks, ke),
+                        value,
+                    });
                     if !self.eat(",")? {
                         self.expect("}", "to close the map")?;
                         break;
@@ -328,11 +422,18 @@ impl Parser<'_> {
                 ExprKind::Map(entries)
             }
             other => {
-                return Err(self.error_at(start, end.max(start + 1).min(self.src.len().max(start)), format!("expected a value, found {}", describe(&other))));
+                return Err(self.error_at(
+                    start,
+                    end.max(start + 1).min(self.src.len().max(start)),
+                    format!("expected a value, found {}", describe(&other)),
+                ));
             }
         };
         let close = self.pos;
-        Ok(Expr { span: self.span(start, close), kind })
+        Ok(Expr {
+            span: self.span(start, close),
+            kind,
+        })
     }
 }
 
@@ -375,7 +476,13 @@ mod tests {
         let mut sources = Sources::default();
         let file: FileId = sources.add(Path::new("t"), "t".into(), format!("\"{text}\""));
         let whole = Span::new(file, 0..text.len() + 2);
-        (sources, StrOrigin { whole, content_start: Some(1) })
+        (
+            sources,
+            StrOrigin {
+                whole,
+                content_start: Some(1),
+            },
+        )
     }
 
     fn parse(text: &str) -> Result<Expr, Diagnostic> {
@@ -415,7 +522,9 @@ mod tests {
     fn precedence_binds_multiplication_tighter() {
         let e = parse("${1 + 2 * 3}").unwrap();
         match e.kind {
-            ExprKind::Binary(BinOp::Add, _, rhs) => assert!(matches!(rhs.kind, ExprKind::Binary(BinOp::Mul, _, _))),
+            ExprKind::Binary(BinOp::Add, _, rhs) => {
+                assert!(matches!(rhs.kind, ExprKind::Binary(BinOp::Mul, _, _)))
+            }
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -446,7 +555,11 @@ mod tests {
     fn bad_token_points_at_its_column() {
         let (sources, o) = origin("${var.a # b}");
         let err = parse_template("${var.a # b}", o).unwrap_err();
-        assert!(err.message.contains("unexpected character `#`"), "{}", err.message);
+        assert!(
+            err.message.contains("unexpected character `#`"),
+            "{}",
+            err.message
+        );
         assert_eq!(sources.location(err.primary.unwrap().0), "t:1:10");
     }
 

@@ -46,7 +46,10 @@ impl ResourceGraph {
     }
 
     fn edges(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
-        self.graph.raw_edges().iter().map(|e| (e.source().index(), e.target().index()))
+        self.graph
+            .raw_edges()
+            .iter()
+            .map(|e| (e.source().index(), e.target().index()))
     }
 }
 
@@ -63,16 +66,26 @@ pub fn render(resolved: &Resolved, graph: &ResourceGraph, format: Format) -> Str
     let insts = &resolved.instances;
     match format {
         Format::Dot => {
-            let mut out = String::from("digraph landfall {\n  rankdir = \"RL\";\n  node [shape = box, fontname = \"Helvetica\"];\n");
+            let mut out = String::from(
+                "digraph landfall {\n  rankdir = \"RL\";\n  node [shape = box, fontname = \"Helvetica\"];\n",
+            );
             for stack in &resolved.stacks {
-                let _ = writeln!(out, "  subgraph \"cluster_{stack}\" {{\n    label = \"{stack}\";");
+                let _ = writeln!(
+                    out,
+                    "  subgraph \"cluster_{stack}\" {{\n    label = \"{stack}\";"
+                );
                 for inst in insts.iter().filter(|i| i.stack == *stack) {
                     let _ = writeln!(out, "    {};", dot_id(&inst.address));
                 }
                 out.push_str("  }\n");
             }
             for (from, to) in graph.edges() {
-                let _ = writeln!(out, "  {} -> {};", dot_id(&insts[from].address), dot_id(&insts[to].address));
+                let _ = writeln!(
+                    out,
+                    "  {} -> {};",
+                    dot_id(&insts[from].address),
+                    dot_id(&insts[to].address)
+                );
             }
             out.push_str("}\n");
             out

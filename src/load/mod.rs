@@ -6,8 +6,8 @@ mod scope;
 mod toml;
 
 pub use scope::{
-    InputDecl, InputType, Meta, ModuleCall, Named, ResourceDecl, ScopeDef, ScopeKind, Validation, list_of_strings,
-    table,
+    InputDecl, InputType, Meta, ModuleCall, Named, ResourceDecl, ScopeDef, ScopeKind, Validation,
+    list_of_strings, table,
 };
 
 use crate::diag::{Diagnostic, Diagnostics};
@@ -66,7 +66,11 @@ pub enum LoadError {
     #[error("no landfall.toml in {0} or any folder above it")]
     NoProject(PathBuf),
     #[error("environment `{name}` not found: there is no {path}")]
-    NoEnvironment { name: String, path: String, known: Vec<String> },
+    NoEnvironment {
+        name: String,
+        path: String,
+        known: Vec<String>,
+    },
     #[error("configuration has errors")]
     Invalid(Sources, Diagnostics),
 }
@@ -102,7 +106,11 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, LoadError> {
             known: environment_names(root),
         });
     }
-    let mut l = Loader { root: root.to_path_buf(), sources: Sources::default(), diags: Diagnostics::default() };
+    let mut l = Loader {
+        root: root.to_path_buf(),
+        sources: Sources::default(),
+        diags: Diagnostics::default(),
+    };
     let project = l.project();
     let env = l.environment(env, &env_path, &project);
     let stacks = env
@@ -111,8 +119,10 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, LoadError> {
         .filter_map(|(name, span)| l.stack(name, Some(*span)))
         .collect::<Vec<_>>();
     let mut modules = IndexMap::new();
-    let mut pending: Vec<(String, Span)> =
-        stacks.iter().flat_map(|s| s.modules.iter().map(|m| (m.source.clone(), m.source_span))).collect();
+    let mut pending: Vec<(String, Span)> = stacks
+        .iter()
+        .flat_map(|s| s.modules.iter().map(|m| (m.source.clone(), m.source_span)))
+        .collect();
     while let Some((name, span)) = pending.pop() {
         if modules.contains_key(&name) {
             continue;
@@ -128,7 +138,14 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, LoadError> {
     if diags.has_errors() {
         return Err(LoadError::Invalid(sources, diags));
     }
-    Ok(Loaded { sources, project, env, stacks, modules, remotes })
+    Ok(Loaded {
+        sources,
+        project,
+        env,
+        stacks,
+        modules,
+        remotes,
+    })
 }
 
 struct Loader {
@@ -146,7 +163,8 @@ impl Loader {
             let text = match std::fs::read_to_string(path) {
                 Ok(t) => t,
                 Err(e) => {
-                    let mut d = Diagnostic::error(format!("cannot read {}: {e}", self.display(path)));
+                    let mut d =
+                        Diagnostic::error(format!("cannot read {}: {e}", self.display(path)));
                     if let Some(span) = cause {
                         d = d.at(span, "needed here");
                     }
@@ -161,7 +179,10 @@ impl Loader {
     }
 
     fn display(&self, path: &Path) -> String {
-        path.strip_prefix(&self.root).unwrap_or(path).display().to_string()
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
     }
 
     fn project(&mut self) -> Project {
@@ -175,7 +196,9 @@ impl Loader {
             default_tags: IndexMap::new(),
             backend: vec![],
         };
-        let Some(doc) = self.read(&path, None) else { return project };
+        let Some(doc) = self.read(&path, None) else {
+            return project;
+        };
         let mut seen_project = false;
         for entry in table(&doc, "landfall.toml", &mut self.diags) {
             match entry.key.as_str() {
@@ -205,8 +228,10 @@ impl Loader {
                                     project.parallelism = n as usize
                                 }
                                 _ => self.diags.push(
-                                    Diagnostic::error("`parallelism` must be a whole number of at least 1")
-                                        .at(f.value.span, "invalid"),
+                                    Diagnostic::error(
+                                        "`parallelism` must be a whole number of at least 1",
+                                    )
+                                    .at(f.value.span, "invalid"),
                                 ),
                             },
                             "tags" => {
@@ -215,7 +240,11 @@ impl Loader {
                                     project.default_tags.insert(t.key, v);
                                 }
                             }
-                            _ => self.unknown_key(&f, "defaults", &["access_role", "parallelism", "tags"]),
+                            _ => self.unknown_key(
+                                &f,
+                                "defaults",
+                                &["access_role", "parallelism", "tags"],
+                            ),
                         }
                     }
                 }
@@ -237,7 +266,10 @@ impl Loader {
         match e.as_str() {
             Some(s) => s.to_string(),
             None => {
-                self.diags.push(Diagnostic::error("expected a plain string").at(e.span, format!("this is a {}", e.describe())));
+                self.diags.push(
+                    Diagnostic::error("expected a plain string")
+                        .at(e.span, format!("this is a {}", e.describe())),
+                );
                 String::new()
             }
         }
@@ -255,14 +287,21 @@ impl Loader {
     fn environment(&mut self, name: &str, path: &Path, project: &Project) -> Environment {
         let mut chain = Vec::new();
         let merged = self.merged(path, None, &mut chain);
-        let file = self.sources.find(path).expect("the environment file was read");
+        let file = self
+            .sources
+            .find(path)
+            .expect("the environment file was read");
         let mut env = Environment {
             name: name.to_string(),
             file,
             region: project.home_region.clone(),
             stacks: vec![],
             vars: IndexMap::new(),
-            backend: project.backend.iter().map(|e| (e.key.clone(), e.value.clone())).collect(),
+            backend: project
+                .backend
+                .iter()
+                .map(|e| (e.key.clone(), e.value.clone()))
+                .collect(),
         };
         let mut saw_stacks = false;
         for entry in merged {
@@ -273,19 +312,31 @@ impl Loader {
                     env.stacks = list_of_strings(&entry.value, "stacks", &mut self.diags);
                 }
                 "region" => env.region = self.plain_string(&entry.value),
-                "vars" => env.vars = table(&entry.value, "vars", &mut self.diags).into_iter().map(|e| (e.key, e.value)).collect(),
+                "vars" => {
+                    env.vars = table(&entry.value, "vars", &mut self.diags)
+                        .into_iter()
+                        .map(|e| (e.key, e.value))
+                        .collect()
+                }
                 "backend" => {
                     for e in table(&entry.value, "backend", &mut self.diags) {
                         env.backend.insert(e.key, e.value);
                     }
                 }
-                _ => self.unknown_key(&entry, "an environment file", &["include", "stacks", "region", "vars", "backend"]),
+                _ => self.unknown_key(
+                    &entry,
+                    "an environment file",
+                    &["include", "stacks", "region", "vars", "backend"],
+                ),
             }
         }
         if !saw_stacks {
             self.diags.push(
                 Diagnostic::error(format!("environment `{name}` deploys no stacks"))
-                    .at(Span::new(file, 0..0), "no `stacks` list here or in the files it includes")
+                    .at(
+                        Span::new(file, 0..0),
+                        "no `stacks` list here or in the files it includes",
+                    )
                     .help("add stacks = [\"NAME\", ...], naming files under stacks/"),
             );
         }
@@ -295,10 +346,19 @@ impl Loader {
     /// Reads an environment file and everything it includes, merged by the documented rule: includes first,
     /// in order, each merged depth-first; the including file on top; tables merge key by key, anything else
     /// is replaced whole.
-    fn merged(&mut self, path: &Path, cause: Option<Span>, chain: &mut Vec<PathBuf>) -> Vec<MapEntry> {
+    fn merged(
+        &mut self,
+        path: &Path,
+        cause: Option<Span>,
+        chain: &mut Vec<PathBuf>,
+    ) -> Vec<MapEntry> {
         let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
         if let Some(pos) = chain.iter().position(|p| *p == canonical) {
-            let cycle: Vec<String> = chain[pos..].iter().chain([&canonical]).map(|p| self.display(p)).collect();
+            let cycle: Vec<String> = chain[pos..]
+                .iter()
+                .chain([&canonical])
+                .map(|p| self.display(p))
+                .collect();
             let mut d = Diagnostic::error(format!("include cycle: {}", cycle.join(" -> ")));
             if let Some(span) = cause {
                 d = d.at(span, "includes a file that includes this one");
@@ -306,7 +366,9 @@ impl Loader {
             self.diags.push(d.help("remove one of the includes"));
             return vec![];
         }
-        let Some(doc) = self.read(path, cause) else { return vec![] };
+        let Some(doc) = self.read(path, cause) else {
+            return vec![];
+        };
         chain.push(canonical);
         let entries = table(&doc, "environment file", &mut self.diags);
         let mut merged: Vec<MapEntry> = Vec::new();
@@ -342,7 +404,14 @@ impl Loader {
             return None;
         };
         let docs = paths.iter().filter_map(|p| self.read(p, cause)).collect();
-        Some(scope::build_scope(ScopeKind::Stack, name, self.root.join("stacks"), docs, &self.sources, &mut self.diags))
+        Some(scope::build_scope(
+            ScopeKind::Stack,
+            name,
+            self.root.join("stacks"),
+            docs,
+            &self.sources,
+            &mut self.diags,
+        ))
     }
 
     fn module(&mut self, name: &str, cause: Span) -> Option<ScopeDef> {
@@ -356,8 +425,18 @@ impl Loader {
             );
             return None;
         }
-        let docs = toml_files(&dir).iter().filter_map(|p| self.read(p, Some(cause))).collect();
-        Some(scope::build_scope(ScopeKind::Module, name, dir, docs, &self.sources, &mut self.diags))
+        let docs = toml_files(&dir)
+            .iter()
+            .filter_map(|p| self.read(p, Some(cause)))
+            .collect();
+        Some(scope::build_scope(
+            ScopeKind::Module,
+            name,
+            dir,
+            docs,
+            &self.sources,
+            &mut self.diags,
+        ))
     }
 
     /// Reads the environments that `remote.ENV...` references name, enough to check the references offline:
@@ -372,12 +451,11 @@ impl Loader {
         for scope in scopes {
             for_each_expr(scope, &mut |e: &Expr| {
                 for t in e.traversals() {
-                    if t.root == "remote" {
-                        if let Some(env) = t.names().first() {
-                            if !names.iter().any(|n| n == env) {
-                                names.push(env.to_string());
-                            }
-                        }
+                    if t.root == "remote"
+                        && let Some(env) = t.names().first()
+                        && !names.iter().any(|n| n == env)
+                    {
+                        names.push(env.to_string());
                     }
                 }
             });
@@ -398,7 +476,9 @@ impl Loader {
                 .map(|e| list_of_strings(&e.value, "stacks", &mut self.diags))
                 .unwrap_or_default();
             for (stack, span) in names {
-                let outputs = self.stack(&stack, Some(span)).map(|s| s.outputs.into_iter().map(|o| o.name).collect());
+                let outputs = self
+                    .stack(&stack, Some(span))
+                    .map(|s| s.outputs.into_iter().map(|o| o.name).collect());
                 stacks_out.insert(stack, outputs.unwrap_or_default());
             }
             out.insert(env, Some(stacks_out));
@@ -410,7 +490,10 @@ impl Loader {
 /// Calls `f` on every expression a scope holds.
 pub fn for_each_expr(scope: &ScopeDef, f: &mut dyn FnMut(&Expr)) {
     let meta = |m: &Meta, f: &mut dyn FnMut(&Expr)| {
-        for e in [&m.count, &m.for_each, &m.account, &m.region].into_iter().flatten() {
+        for e in [&m.count, &m.for_each, &m.account, &m.region]
+            .into_iter()
+            .flatten()
+        {
             f(e);
         }
     };
@@ -422,7 +505,11 @@ pub fn for_each_expr(scope: &ScopeDef, f: &mut dyn FnMut(&Expr)) {
         m.inputs.iter().for_each(|a| f(&a.value));
         meta(&m.meta, f);
     }
-    scope.locals.iter().chain(&scope.outputs).for_each(|n| f(&n.expr));
+    scope
+        .locals
+        .iter()
+        .chain(&scope.outputs)
+        .for_each(|n| f(&n.expr));
 }
 
 /// Merges `over` onto `base`: tables recursively, other values replaced.
@@ -432,7 +519,10 @@ fn merge_entries(base: &mut Vec<MapEntry>, over: Vec<MapEntry>) {
             Some(existing) => match (&mut existing.value.kind, entry.value.kind) {
                 (ExprKind::Map(into), ExprKind::Map(from)) => merge_entries(into, from),
                 (_, kind) => {
-                    existing.value = Expr { span: entry.value.span, kind };
+                    existing.value = Expr {
+                        span: entry.value.span,
+                        kind,
+                    };
                     existing.key_span = entry.key_span;
                 }
             },
@@ -479,10 +569,19 @@ mod tests {
     #[test]
     fn merge_replaces_scalars_and_lists_and_merges_tables() {
         let mut base = entries("stacks = [\"a\"]\n[vars]\nx = 1\ny = [1]\n[vars.t]\nk = 1\n");
-        merge_entries(&mut base, entries("stacks = [\"b\"]\n[vars]\ny = [2]\n[vars.t]\nj = 2\n"));
+        merge_entries(
+            &mut base,
+            entries("stacks = [\"b\"]\n[vars]\ny = [2]\n[vars.t]\nj = 2\n"),
+        );
         let stacks = &base.iter().find(|e| e.key == "stacks").unwrap().value;
         assert!(matches!(&stacks.kind, ExprKind::List(l) if l[0].as_str() == Some("b")));
-        let vars = base.iter().find(|e| e.key == "vars").unwrap().value.as_map().unwrap();
+        let vars = base
+            .iter()
+            .find(|e| e.key == "vars")
+            .unwrap()
+            .value
+            .as_map()
+            .unwrap();
         let keys: Vec<&str> = vars.iter().map(|e| e.key.as_str()).collect();
         assert_eq!(keys, ["x", "y", "t"]);
         let t = vars[2].value.as_map().unwrap();

@@ -32,7 +32,9 @@ pub struct ScopeDef {
 
 impl ScopeDef {
     pub fn resource(&self, kind: &str, name: &str) -> Option<usize> {
-        self.resources.iter().position(|r| r.kind.name == kind && r.name == name)
+        self.resources
+            .iter()
+            .position(|r| r.kind.name == kind && r.name == name)
     }
 }
 
@@ -121,14 +123,24 @@ const INPUT_TYPES: &[(&str, InputType)] = &[
 
 impl InputType {
     pub fn name(self) -> &'static str {
-        INPUT_TYPES.iter().find(|(_, t)| *t == self).map_or("any", |(n, _)| n)
+        INPUT_TYPES
+            .iter()
+            .find(|(_, t)| *t == self)
+            .map_or("any", |(n, _)| n)
     }
 }
 
 /// Top-level tables that are not resource kinds.
 const STACK_KEYS: &[&str] = &["locals", "output", "module", "depends_on"];
 const MODULE_KEYS: &[&str] = &["locals", "output", "module", "input"];
-const META_KEYS: &[&str] = &["count", "for_each", "account", "region", "depends_on", "lifecycle"];
+const META_KEYS: &[&str] = &[
+    "count",
+    "for_each",
+    "account",
+    "region",
+    "depends_on",
+    "lifecycle",
+];
 
 /// Builds a scope from the parsed files that make it up.
 pub fn build_scope(
@@ -152,7 +164,9 @@ pub fn build_scope(
     };
     let mut seen = Seen::default();
     for file in files {
-        let ExprKind::Map(entries) = file.kind else { continue };
+        let ExprKind::Map(entries) = file.kind else {
+            continue;
+        };
         for entry in entries {
             read_top_level(&mut scope, entry, sources, &mut seen, diags);
         }
@@ -180,10 +194,20 @@ impl Seen {
     }
 }
 
-fn read_top_level(scope: &mut ScopeDef, entry: MapEntry, sources: &Sources, seen: &mut Seen, diags: &mut Diagnostics) {
+fn read_top_level(
+    scope: &mut ScopeDef,
+    entry: MapEntry,
+    sources: &Sources,
+    seen: &mut Seen,
+    diags: &mut Diagnostics,
+) {
     let key = entry.key.clone();
     let key = key.as_str();
-    let reserved = if scope.kind == ScopeKind::Stack { STACK_KEYS } else { MODULE_KEYS };
+    let reserved = if scope.kind == ScopeKind::Stack {
+        STACK_KEYS
+    } else {
+        MODULE_KEYS
+    };
     match key {
         "depends_on" if scope.kind == ScopeKind::Stack => {
             for item in list_of_strings(&entry.value, "depends_on", diags) {
@@ -238,21 +262,19 @@ fn read_top_level(scope: &mut ScopeDef, entry: MapEntry, sources: &Sources, seen
         ),
         "module" => {
             for e in table(&entry.value, "module", diags) {
-                if valid_name(&e.key, e.key_span, diags) && seen.check("module", format!("module.{}", e.key), e.key_span, diags) {
-                    if let Some(call) = read_module_call(e, sources, diags) {
+                if valid_name(&e.key, e.key_span, diags) && seen.check("module", format!("module.{}", e.key), e.key_span, diags)
+                    && let Some(call) = read_module_call(e, sources, diags) {
                         scope.modules.push(call);
                     }
-                }
             }
         }
         _ => match schema::kind(key) {
             Some(kind) => {
                 for e in into_table(entry.value, key, diags) {
-                    if valid_name(&e.key, e.key_span, diags) && seen.check("resource", format!("{key}.{}", e.key), e.key_span, diags) {
-                        if let Some(r) = read_resource(kind, e, sources, diags) {
+                    if valid_name(&e.key, e.key_span, diags) && seen.check("resource", format!("{key}.{}", e.key), e.key_span, diags)
+                        && let Some(r) = read_resource(kind, e, sources, diags) {
                             scope.resources.push(r);
                         }
-                    }
                 }
             }
             None => {
@@ -269,7 +291,12 @@ fn read_top_level(scope: &mut ScopeDef, entry: MapEntry, sources: &Sources, seen
     }
 }
 
-fn read_resource(kind: &'static Kind, entry: MapEntry, sources: &Sources, diags: &mut Diagnostics) -> Option<ResourceDecl> {
+fn read_resource(
+    kind: &'static Kind,
+    entry: MapEntry,
+    sources: &Sources,
+    diags: &mut Diagnostics,
+) -> Option<ResourceDecl> {
     let address = format!("{}.{}", kind.name, entry.key);
     let fields = into_table(entry.value, &address, diags);
     let mut decl = ResourceDecl {
@@ -294,16 +321,34 @@ fn read_resource(kind: &'static Kind, entry: MapEntry, sources: &Sources, diags:
             Some(attr) if attr.computed => diags.push(
                 Diagnostic::error(format!("`{}` of {} is set by AWS", field.key, kind.name))
                     .at(field.key_span, "computed attributes cannot be set")
-                    .help(format!("read it instead, e.g. ${{{address}.{}}}", field.key)),
+                    .help(format!(
+                        "read it instead, e.g. ${{{address}.{}}}",
+                        field.key
+                    )),
             ),
             Some(_) => decl.attrs.push(field),
             None => {
-                let names = kind.attrs.iter().filter(|a| !a.computed).map(|a| a.name).chain(META_KEYS.iter().copied());
+                let names = kind
+                    .attrs
+                    .iter()
+                    .filter(|a| !a.computed)
+                    .map(|a| a.name)
+                    .chain(META_KEYS.iter().copied());
                 diags.push(
-                    Diagnostic::error(format!("unknown attribute `{}` on {}", field.key, kind.name))
-                        .at(field.key_span, format!("not an attribute of {}", kind.name))
-                        .suggest(&field.key, names.clone())
-                        .note(None, format!("{} takes: {}", kind.name, names.collect::<Vec<_>>().join(", "))),
+                    Diagnostic::error(format!(
+                        "unknown attribute `{}` on {}",
+                        field.key, kind.name
+                    ))
+                    .at(field.key_span, format!("not an attribute of {}", kind.name))
+                    .suggest(&field.key, names.clone())
+                    .note(
+                        None,
+                        format!(
+                            "{} takes: {}",
+                            kind.name,
+                            names.collect::<Vec<_>>().join(", ")
+                        ),
+                    ),
                 );
             }
         }
@@ -311,16 +356,28 @@ fn read_resource(kind: &'static Kind, entry: MapEntry, sources: &Sources, diags:
     for attr in kind.attrs.iter().filter(|a| a.required) {
         if !decl.attrs.iter().any(|f| f.key == attr.name) {
             diags.push(
-                Diagnostic::error(format!("{address} is missing the required attribute `{}`", attr.name))
-                    .at(decl.span, format!("`{}` is required", attr.name))
-                    .help(format!("add `{} = ...` ({}: {})", attr.name, attr.ty.describe(), attr.doc)),
+                Diagnostic::error(format!(
+                    "{address} is missing the required attribute `{}`",
+                    attr.name
+                ))
+                .at(decl.span, format!("`{}` is required", attr.name))
+                .help(format!(
+                    "add `{} = ...` ({}: {})",
+                    attr.name,
+                    attr.ty.describe(),
+                    attr.doc
+                )),
             );
         }
     }
     Some(decl)
 }
 
-fn read_module_call(entry: MapEntry, sources: &Sources, diags: &mut Diagnostics) -> Option<ModuleCall> {
+fn read_module_call(
+    entry: MapEntry,
+    sources: &Sources,
+    diags: &mut Diagnostics,
+) -> Option<ModuleCall> {
     let fields = table(&entry.value, &format!("module.{}", entry.key), diags);
     let mut meta = Meta::default();
     let mut source = None;
@@ -352,7 +409,14 @@ fn read_module_call(entry: MapEntry, sources: &Sources, diags: &mut Diagnostics)
         );
         return None;
     };
-    Some(ModuleCall { name: entry.key, span: entry.key_span, source, source_span, inputs, meta })
+    Some(ModuleCall {
+        name: entry.key,
+        span: entry.key_span,
+        source,
+        source_span,
+        inputs,
+        meta,
+    })
 }
 
 fn read_meta(meta: &mut Meta, field: MapEntry, sources: &Sources, diags: &mut Diagnostics) {
@@ -365,7 +429,10 @@ fn read_meta(meta: &mut Meta, field: MapEntry, sources: &Sources, diags: &mut Di
             let ExprKind::List(items) = field.value.kind else {
                 diags.push(
                     Diagnostic::error("`depends_on` must be a list of references")
-                        .at(field.value.span, format!("this is a {}", field.value.describe()))
+                        .at(
+                            field.value.span,
+                            format!("this is a {}", field.value.describe()),
+                        )
                         .help("e.g. depends_on = [\"vpc.main\", \"module.network\"]"),
                 );
                 return;
@@ -375,13 +442,22 @@ fn read_meta(meta: &mut Meta, field: MapEntry, sources: &Sources, diags: &mut Di
                 let parsed = match &item.kind {
                     ExprKind::Lit(Value::String(s)) => {
                         let raw = sources.slice(item.span);
-                        let content_start = (raw.len() == s.len() + 2).then_some(item.span.start + 1);
-                        parse_reference(s, StrOrigin { whole: item.span, content_start })
+                        let content_start =
+                            (raw.len() == s.len() + 2).then_some(item.span.start + 1);
+                        parse_reference(
+                            s,
+                            StrOrigin {
+                                whole: item.span,
+                                content_start,
+                            },
+                        )
                     }
                     _ if item.as_traversal().is_some() => Ok(item),
-                    _ => Err(Diagnostic::error("`depends_on` entries are references written as strings")
-                        .at(item.span, "not a reference")
-                        .help("e.g. \"vpc.main\"")),
+                    _ => Err(Diagnostic::error(
+                        "`depends_on` entries are references written as strings",
+                    )
+                    .at(item.span, "not a reference")
+                    .help("e.g. \"vpc.main\"")),
                 };
                 match parsed {
                     Ok(e) => meta.depends_on.push(e),
@@ -398,15 +474,28 @@ fn read_lifecycle(decl: &mut ResourceDecl, field: MapEntry, diags: &mut Diagnost
         match e.key.as_str() {
             "prevent_destroy" => match e.value.kind {
                 ExprKind::Lit(Value::Bool(b)) => decl.prevent_destroy = b,
-                _ => diags.push(Diagnostic::error("`prevent_destroy` must be true or false").at(e.value.span, "not a bool")),
+                _ => diags.push(
+                    Diagnostic::error("`prevent_destroy` must be true or false")
+                        .at(e.value.span, "not a bool"),
+                ),
             },
             "ignore_changes" => {
                 for (name, span) in list_of_strings(&e.value, "ignore_changes", diags) {
                     if decl.kind.attr(&name).is_none_or(|a| a.computed) {
                         diags.push(
-                            Diagnostic::error(format!("`ignore_changes` names `{name}`, which is not an attribute of {}", decl.kind.name))
-                                .at(span, "unknown attribute")
-                                .suggest(&name, decl.kind.attrs.iter().filter(|a| !a.computed).map(|a| a.name)),
+                            Diagnostic::error(format!(
+                                "`ignore_changes` names `{name}`, which is not an attribute of {}",
+                                decl.kind.name
+                            ))
+                            .at(span, "unknown attribute")
+                            .suggest(
+                                &name,
+                                decl.kind
+                                    .attrs
+                                    .iter()
+                                    .filter(|a| !a.computed)
+                                    .map(|a| a.name),
+                            ),
                         );
                     } else {
                         decl.ignore_changes.push((name, span));
@@ -415,7 +504,10 @@ fn read_lifecycle(decl: &mut ResourceDecl, field: MapEntry, diags: &mut Diagnost
             }
             other => diags.push(
                 Diagnostic::error(format!("unknown key `{other}` in lifecycle"))
-                    .at(e.key_span, "lifecycle takes prevent_destroy and ignore_changes")
+                    .at(
+                        e.key_span,
+                        "lifecycle takes prevent_destroy and ignore_changes",
+                    )
                     .suggest(other, ["prevent_destroy", "ignore_changes"]),
             ),
         }
@@ -423,15 +515,28 @@ fn read_lifecycle(decl: &mut ResourceDecl, field: MapEntry, diags: &mut Diagnost
 }
 
 fn read_input(entry: MapEntry, diags: &mut Diagnostics) -> InputDecl {
-    let mut input = InputDecl { name: entry.key.clone(), span: entry.key_span, ty: InputType::Any, default: None, validations: vec![] };
+    let mut input = InputDecl {
+        name: entry.key.clone(),
+        span: entry.key_span,
+        ty: InputType::Any,
+        default: None,
+        validations: vec![],
+    };
     for field in table(&entry.value, &format!("input.{}", entry.key), diags) {
         match field.key.as_str() {
-            "type" => match field.value.as_str().and_then(|t| INPUT_TYPES.iter().find(|(n, _)| *n == t)) {
+            "type" => match field
+                .value
+                .as_str()
+                .and_then(|t| INPUT_TYPES.iter().find(|(n, _)| *n == t))
+            {
                 Some((_, ty)) => input.ty = *ty,
                 None => diags.push(
                     Diagnostic::error("unknown input type")
                         .at(field.value.span, "not a type")
-                        .suggest(field.value.as_str().unwrap_or(""), INPUT_TYPES.iter().map(|(n, _)| *n))
+                        .suggest(
+                            field.value.as_str().unwrap_or(""),
+                            INPUT_TYPES.iter().map(|(n, _)| *n),
+                        )
                         .note(None, "types: string, number, bool, cidr, list, map, any"),
                 ),
             },
@@ -451,8 +556,10 @@ fn read_input(entry: MapEntry, diags: &mut Diagnostics) -> InputDecl {
                             "condition" => condition = Some(f.value),
                             "message" => message = f.value.as_str().map(str::to_string),
                             other => diags.push(
-                                Diagnostic::error(format!("unknown key `{other}` in a validation rule"))
-                                    .at(f.key_span, "rules have `condition` and `message`"),
+                                Diagnostic::error(format!(
+                                    "unknown key `{other}` in a validation rule"
+                                ))
+                                .at(f.key_span, "rules have `condition` and `message`"),
                             ),
                         }
                     }
@@ -467,7 +574,10 @@ fn read_input(entry: MapEntry, diags: &mut Diagnostics) -> InputDecl {
             }
             other => diags.push(
                 Diagnostic::error(format!("unknown key `{other}` in input `{}`", entry.key))
-                    .at(field.key_span, "inputs take type, default, description and validation")
+                    .at(
+                        field.key_span,
+                        "inputs take type, default, description and validation",
+                    )
                     .suggest(other, ["type", "default", "description", "validation"]),
             ),
         }
@@ -501,7 +611,10 @@ pub fn into_table(expr: Expr, what: &str, diags: &mut Diagnostics) -> Vec<MapEnt
 /// A list of plain strings with their spans.
 pub fn list_of_strings(expr: &Expr, what: &str, diags: &mut Diagnostics) -> Vec<(String, Span)> {
     let ExprKind::List(items) = &expr.kind else {
-        diags.push(Diagnostic::error(format!("`{what}` must be a list of strings")).at(expr.span, format!("this is a {}", expr.describe())));
+        diags.push(
+            Diagnostic::error(format!("`{what}` must be a list of strings"))
+                .at(expr.span, format!("this is a {}", expr.describe())),
+        );
         return vec![];
     };
     items
@@ -509,7 +622,10 @@ pub fn list_of_strings(expr: &Expr, what: &str, diags: &mut Diagnostics) -> Vec<
         .filter_map(|item| match item.as_str() {
             Some(s) => Some((s.to_string(), item.span)),
             None => {
-                diags.push(Diagnostic::error(format!("`{what}` must hold plain strings")).at(item.span, format!("this is a {}", item.describe())));
+                diags.push(
+                    Diagnostic::error(format!("`{what}` must hold plain strings"))
+                        .at(item.span, format!("this is a {}", item.describe())),
+                );
                 None
             }
         })
@@ -519,7 +635,9 @@ pub fn list_of_strings(expr: &Expr, what: &str, diags: &mut Diagnostics) -> Vec<
 /// Names of resources, modules, locals and outputs: usable in references.
 pub fn valid_name(name: &str, span: Span, diags: &mut Diagnostics) -> bool {
     let mut chars = name.chars();
-    let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if !ok {
         diags.push(

@@ -4,8 +4,8 @@
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::expr::{Expr, ExprKind, MapEntry, StrOrigin, Value, parse_template};
 use crate::source::{FileId, Sources, Span};
-use toml::de::{DeTable, DeValue};
 use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 /// Parses a file already added to `sources`. Syntax errors are all reported, each with its position; an
 /// expression that fails to parse is reported and replaced by null so the rest of the file is still checked.
@@ -14,7 +14,9 @@ pub fn parse_file(sources: &Sources, file: FileId, diags: &mut Diagnostics) -> O
     let (table, errors) = DeTable::parse_recoverable(text);
     if !errors.is_empty() {
         for e in errors {
-            let span = e.span().map_or(Span::new(file, 0..0), |r| Span::new(file, r));
+            let span = e
+                .span()
+                .map_or(Span::new(file, 0..0), |r| Span::new(file, r));
             let message = e.message().trim_end().to_string();
             diags.push(
                 Diagnostic::error(format!("invalid TOML: {message}"))
@@ -25,10 +27,18 @@ pub fn parse_file(sources: &Sources, file: FileId, diags: &mut Diagnostics) -> O
         return None;
     }
     let span = Span::new(file, 0..text.len());
-    Some(Expr { span, kind: ExprKind::Map(table_entries(text, file, table.get_ref(), diags)) })
+    Some(Expr {
+        span,
+        kind: ExprKind::Map(table_entries(text, file, table.get_ref(), diags)),
+    })
 }
 
-fn table_entries(text: &str, file: FileId, table: &DeTable<'_>, diags: &mut Diagnostics) -> Vec<MapEntry> {
+fn table_entries(
+    text: &str,
+    file: FileId,
+    table: &DeTable<'_>,
+    diags: &mut Diagnostics,
+) -> Vec<MapEntry> {
     table
         .iter()
         .map(|(k, v)| MapEntry {
@@ -39,9 +49,17 @@ fn table_entries(text: &str, file: FileId, table: &DeTable<'_>, diags: &mut Diag
         .collect()
 }
 
-fn convert(text: &str, file: FileId, value: &Spanned<DeValue<'_>>, diags: &mut Diagnostics) -> Expr {
+fn convert(
+    text: &str,
+    file: FileId,
+    value: &Spanned<DeValue<'_>>,
+    diags: &mut Diagnostics,
+) -> Expr {
     let span = Span::new(file, value.span());
-    let lit = |v| Expr { span, kind: ExprKind::Lit(v) };
+    let lit = |v| Expr {
+        span,
+        kind: ExprKind::Lit(v),
+    };
     match value.get_ref() {
         DeValue::String(s) => {
             let origin = string_origin(text, span, s);
@@ -60,17 +78,32 @@ fn convert(text: &str, file: FileId, value: &Spanned<DeValue<'_>>, diags: &mut D
         DeValue::Float(f) => lit(Value::Number(f.as_str().parse().unwrap_or(f64::NAN))),
         DeValue::Boolean(b) => lit(Value::Bool(*b)),
         DeValue::Datetime(d) => lit(Value::String(d.to_string())),
-        DeValue::Array(items) => {
-            Expr { span, kind: ExprKind::List(items.iter().map(|v| convert(text, file, v, diags)).collect()) }
-        }
-        DeValue::Table(t) => Expr { span, kind: ExprKind::Map(table_entries(text, file, t, diags)) },
+        DeValue::Array(items) => Expr {
+            span,
+            kind: ExprKind::List(
+                items
+                    .iter()
+                    .map(|v| convert(text, file, v, diags))
+                    .collect(),
+            ),
+        },
+        DeValue::Table(t) => Expr {
+            span,
+            kind: ExprKind::Map(table_entries(text, file, t, diags)),
+        },
     }
 }
 
 /// Finds where a string's content starts in the source, if it maps one to one (no escapes).
 fn string_origin(text: &str, whole: Span, decoded: &str) -> StrOrigin {
-    let raw = text.get(whole.start as usize..whole.end as usize).unwrap_or("");
-    let quote = if raw.starts_with("\"\"\"") || raw.starts_with("'''") { 3 } else { 1 };
+    let raw = text
+        .get(whole.start as usize..whole.end as usize)
+        .unwrap_or("");
+    let quote = if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
+        3
+    } else {
+        1
+    };
     let mut start = quote;
     if quote == 3 {
         if raw[start..].starts_with("\r\n") {
@@ -79,9 +112,14 @@ fn string_origin(text: &str, whole: Span, decoded: &str) -> StrOrigin {
             start += 1;
         }
     }
-    let content = raw.get(start..raw.len().saturating_sub(quote)).unwrap_or("");
+    let content = raw
+        .get(start..raw.len().saturating_sub(quote))
+        .unwrap_or("");
     let content_start = (content == decoded).then_some(whole.start + start as u32);
-    StrOrigin { whole, content_start }
+    StrOrigin {
+        whole,
+        content_start,
+    }
 }
 
 #[cfg(test)]
@@ -115,7 +153,10 @@ mod tests {
     fn expression_errors_point_inside_the_string() {
         let (sources, _, diags) = load("x = \"a ${var.b +}\"\n");
         let d = &diags.0[0];
-        assert_eq!(sources.location(d.primary.as_ref().unwrap().0), "t.toml:1:17");
+        assert_eq!(
+            sources.location(d.primary.as_ref().unwrap().0),
+            "t.toml:1:17"
+        );
     }
 
     #[test]
@@ -124,12 +165,19 @@ mod tests {
         assert!(expr.is_none());
         let d = &diags.0[0];
         assert!(d.message.starts_with("invalid TOML"), "{}", d.message);
-        assert!(sources.location(d.primary.as_ref().unwrap().0).starts_with("t.toml:2:"));
+        assert!(
+            sources
+                .location(d.primary.as_ref().unwrap().0)
+                .starts_with("t.toml:2:")
+        );
     }
 
     #[test]
     fn strings_with_escapes_fall_back_to_the_whole_literal() {
         let (sources, _, diags) = load("x = \"\\t${1 +}\"\n");
-        assert_eq!(sources.location(diags.0[0].primary.as_ref().unwrap().0), "t.toml:1:5");
+        assert_eq!(
+            sources.location(diags.0[0].primary.as_ref().unwrap().0),
+            "t.toml:1:5"
+        );
     }
 }

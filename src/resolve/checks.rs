@@ -10,11 +10,39 @@ use std::collections::HashMap;
 
 /// Commercial AWS regions, for catching typos.
 pub const REGIONS: &[&str] = &[
-    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
-    "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
-    "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1",
-    "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1",
-    "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
 ];
 
 /// Maximum minified size of a policy document, per Organizations policy type.
@@ -61,7 +89,10 @@ fn target(v: &Value) -> Option<Target> {
 
 impl Checker<'_> {
     fn of_kind<'s>(&'s self, kind: &'s str) -> impl Iterator<Item = (usize, &'s Instance)> + 's {
-        self.instances.iter().enumerate().filter(move |(_, i)| i.kind.name == kind)
+        self.instances
+            .iter()
+            .enumerate()
+            .filter(move |(_, i)| i.kind.name == kind)
     }
 
     fn span(inst: &Instance, attr: &str) -> Span {
@@ -96,13 +127,17 @@ impl Checker<'_> {
                     }
                 }
             }
-            if let Some(name) = Self::str_attr(inst, "name") {
-                if name.is_empty() || name.chars().count() > 50 {
-                    found.push(
-                        Diagnostic::error(format!("{}: account names have 1 to 50 characters, this one {}", inst.address, name.chars().count()))
-                            .at(Self::span(inst, "name"), "too long"),
-                    );
-                }
+            if let Some(name) = Self::str_attr(inst, "name")
+                && (name.is_empty() || name.chars().count() > 50)
+            {
+                found.push(
+                    Diagnostic::error(format!(
+                        "{}: account names have 1 to 50 characters, this one {}",
+                        inst.address,
+                        name.chars().count()
+                    ))
+                    .at(Self::span(inst, "name"), "too long"),
+                );
             }
         }
         self.diags.0.extend(found);
@@ -111,20 +146,38 @@ impl Checker<'_> {
     fn organizational_units(&mut self) {
         let mut found = Vec::new();
         let mut by_parent: HashMap<(Target, String), &Instance> = HashMap::new();
-        let parent_of: HashMap<usize, Option<Target>> =
-            self.of_kind("organizational_unit").map(|(i, inst)| (i, inst.attrs.get("parent_id").and_then(target))).collect();
+        let parent_of: HashMap<usize, Option<Target>> = self
+            .of_kind("organizational_unit")
+            .map(|(i, inst)| (i, inst.attrs.get("parent_id").and_then(target)))
+            .collect();
         for (i, inst) in self.of_kind("organizational_unit") {
-            let Some(name) = Self::str_attr(inst, "name") else { continue };
+            let Some(name) = Self::str_attr(inst, "name") else {
+                continue;
+            };
             if name.is_empty() || name.chars().count() > 128 {
-                found.push(Diagnostic::error(format!("{}: OU names have 1 to 128 characters", inst.address)).at(Self::span(inst, "name"), "invalid length"));
+                found.push(
+                    Diagnostic::error(format!(
+                        "{}: OU names have 1 to 128 characters",
+                        inst.address
+                    ))
+                    .at(Self::span(inst, "name"), "invalid length"),
+                );
             }
             if let Some(parent) = parent_of[&i].clone() {
                 match by_parent.get(&(parent.clone(), name.to_string())) {
                     Some(first) => found.push(
-                        Diagnostic::error(format!("duplicate OU name {name:?} under the same parent"))
-                            .at(Self::span(inst, "name"), format!("{} is named {name:?}", inst.address))
-                            .note(Some(Self::span(first, "name")), format!("{} has the same name and parent", first.address))
-                            .help("AWS rejects two OUs with one name under one parent; rename one"),
+                        Diagnostic::error(format!(
+                            "duplicate OU name {name:?} under the same parent"
+                        ))
+                        .at(
+                            Self::span(inst, "name"),
+                            format!("{} is named {name:?}", inst.address),
+                        )
+                        .note(
+                            Some(Self::span(first, "name")),
+                            format!("{} has the same name and parent", first.address),
+                        )
+                        .help("AWS rejects two OUs with one name under one parent; rename one"),
                     ),
                     None => {
                         by_parent.insert((parent, name.to_string()), inst);
@@ -135,7 +188,9 @@ impl Checker<'_> {
             let mut depth = 1;
             let mut cur = parent_of[&i].clone();
             while let Some(Target::Instance(p)) = cur {
-                let Some(next) = parent_of.get(&(p.0 as usize)) else { break };
+                let Some(next) = parent_of.get(&(p.0 as usize)) else {
+                    break;
+                };
                 depth += 1;
                 if depth > MAX_OU_DEPTH + 1 {
                     break;
@@ -144,9 +199,12 @@ impl Checker<'_> {
             }
             if depth > MAX_OU_DEPTH {
                 found.push(
-                    Diagnostic::error(format!("{} is nested {depth} levels deep; AWS allows {MAX_OU_DEPTH}", inst.address))
-                        .at(Self::span(inst, "parent_id"), "too deep")
-                        .help("flatten the OU tree"),
+                    Diagnostic::error(format!(
+                        "{} is nested {depth} levels deep; AWS allows {MAX_OU_DEPTH}",
+                        inst.address
+                    ))
+                    .at(Self::span(inst, "parent_id"), "too deep")
+                    .help("flatten the OU tree"),
                 );
             }
         }
@@ -165,7 +223,9 @@ impl Checker<'_> {
                 );
                 continue;
             };
-            let Some(content) = inst.attrs.get("content") else { continue };
+            let Some(content) = inst.attrs.get("content") else {
+                continue;
+            };
             if content.has_unknown() {
                 continue;
             }
@@ -181,27 +241,39 @@ impl Checker<'_> {
                     .help("split it into several policies, or use wildcards and NotAction to shorten it"),
                 );
             }
-            if matches!(ty, "SERVICE_CONTROL_POLICY" | "RESOURCE_CONTROL_POLICY") {
-                if let Some(why) = not_a_policy_document(content) {
-                    found.push(
-                        Diagnostic::error(format!("{}: not a valid policy document: {why}", inst.address))
-                            .at(Self::span(inst, "content"), "invalid document"),
-                    );
-                }
+            if matches!(ty, "SERVICE_CONTROL_POLICY" | "RESOURCE_CONTROL_POLICY")
+                && let Some(why) = not_a_policy_document(content)
+            {
+                found.push(
+                    Diagnostic::error(format!(
+                        "{}: not a valid policy document: {why}",
+                        inst.address
+                    ))
+                    .at(Self::span(inst, "content"), "invalid document"),
+                );
             }
         }
         // Count the service control policies attached to each target.
         let mut per_target: HashMap<Target, Vec<&Instance>> = HashMap::new();
         for (_, att) in self.of_kind("policy_attachment") {
-            let policy = att.attrs.get("policy_id").and_then(Value::origin).map(|p| &self.instances[p.0 as usize]);
+            let policy = att
+                .attrs
+                .get("policy_id")
+                .and_then(Value::origin)
+                .map(|p| &self.instances[p.0 as usize]);
             let is_scp = policy.is_none_or(|p| {
-                p.kind.name == "policy" && Self::str_attr(p, "type").unwrap_or("SERVICE_CONTROL_POLICY") == "SERVICE_CONTROL_POLICY"
+                p.kind.name == "policy"
+                    && Self::str_attr(p, "type").unwrap_or("SERVICE_CONTROL_POLICY")
+                        == "SERVICE_CONTROL_POLICY"
             });
             if let (true, Some(t)) = (is_scp, att.attrs.get("target_id").and_then(target)) {
                 per_target.entry(t).or_default().push(att);
             }
         }
-        let mut targets: Vec<_> = per_target.into_iter().filter(|(_, v)| v.len() > MAX_SCPS_PER_TARGET).collect();
+        let mut targets: Vec<_> = per_target
+            .into_iter()
+            .filter(|(_, v)| v.len() > MAX_SCPS_PER_TARGET)
+            .collect();
         targets.sort_by_key(|(_, v)| v[0].span);
         for (t, atts) in targets {
             let name = match &t {
@@ -212,7 +284,10 @@ impl Checker<'_> {
                 .at(Self::span(atts[MAX_SCPS_PER_TARGET], "target_id"), "one too many")
                 .help("merge policies, or attach some to a parent OU instead (AWS counts FullAWSAccess too while it stays attached)");
             for a in &atts[..MAX_SCPS_PER_TARGET] {
-                d = d.note(Some(Self::span(a, "target_id")), format!("{} attaches one", a.address));
+                d = d.note(
+                    Some(Self::span(a, "target_id")),
+                    format!("{} attaches one", a.address),
+                );
             }
             found.push(d);
         }
@@ -227,51 +302,72 @@ impl Checker<'_> {
                 if let Some(name) = Self::str_attr(inst, "name") {
                     if name.is_empty() || name.chars().count() > max {
                         found.push(
-                            Diagnostic::error(format!("{}: {kind} names have 1 to {max} characters, this one has {}", inst.address, name.chars().count()))
-                                .at(Self::span(inst, "name"), "too long"),
+                            Diagnostic::error(format!(
+                                "{}: {kind} names have 1 to {max} characters, this one has {}",
+                                inst.address,
+                                name.chars().count()
+                            ))
+                            .at(Self::span(inst, "name"), "too long"),
                         );
-                    } else if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "+=,.@_-".contains(*c))) {
+                    } else if let Some(c) = name
+                        .chars()
+                        .find(|c| !(c.is_ascii_alphanumeric() || "+=,.@_-".contains(*c)))
+                    {
                         found.push(
-                            Diagnostic::error(format!("{}: IAM names may not contain {c:?}", inst.address))
-                                .at(Self::span(inst, "name"), "invalid character")
-                                .help("IAM names use letters, digits and + = , . @ _ -"),
+                            Diagnostic::error(format!(
+                                "{}: IAM names may not contain {c:?}",
+                                inst.address
+                            ))
+                            .at(Self::span(inst, "name"), "invalid character")
+                            .help("IAM names use letters, digits and + = , . @ _ -"),
                         );
                     }
                 }
-                if let Some(path) = Self::str_attr(inst, "path") {
-                    if !path.starts_with('/') || !path.ends_with('/') || path.len() > 512 {
-                        found.push(
-                            Diagnostic::error(format!("{}: IAM paths start and end with `/` and have at most 512 characters", inst.address))
-                                .at(Self::span(inst, "path"), "invalid path"),
-                        );
-                    }
+                if let Some(path) = Self::str_attr(inst, "path")
+                    && (!path.starts_with('/') || !path.ends_with('/') || path.len() > 512)
+                {
+                    found.push(
+                        Diagnostic::error(format!(
+                            "{}: IAM paths start and end with `/` and have at most 512 characters",
+                            inst.address
+                        ))
+                        .at(Self::span(inst, "path"), "invalid path"),
+                    );
                 }
                 for doc_attr in ["assume_role_policy", "policy"] {
-                    if let Some(doc) = inst.attrs.get(doc_attr).filter(|d| !d.has_unknown()) {
-                        if let Some(why) = not_a_policy_document(doc) {
-                            found.push(
-                                Diagnostic::error(format!("{}: `{doc_attr}` is not a valid policy document: {why}", inst.address))
-                                    .at(Self::span(inst, doc_attr), "invalid document"),
-                            );
-                        }
+                    if let Some(doc) = inst.attrs.get(doc_attr).filter(|d| !d.has_unknown())
+                        && let Some(why) = not_a_policy_document(doc)
+                    {
+                        found.push(
+                            Diagnostic::error(format!(
+                                "{}: `{doc_attr}` is not a valid policy document: {why}",
+                                inst.address
+                            ))
+                            .at(Self::span(inst, doc_attr), "invalid document"),
+                        );
                     }
                 }
             }
         }
         for (_, inst) in self.of_kind("iam_role") {
-            if let Some(Value::Number(n)) = inst.attrs.get("max_session_duration") {
-                if !(3600.0..=43200.0).contains(n) {
-                    found.push(
-                        Diagnostic::error(format!("{}: max_session_duration must be 3600 to 43200 seconds", inst.address))
-                            .at(Self::span(inst, "max_session_duration"), "out of range"),
-                    );
-                }
+            if let Some(Value::Number(n)) = inst.attrs.get("max_session_duration")
+                && !(3600.0..=43200.0).contains(n)
+            {
+                found.push(
+                    Diagnostic::error(format!(
+                        "{}: max_session_duration must be 3600 to 43200 seconds",
+                        inst.address
+                    ))
+                    .at(Self::span(inst, "max_session_duration"), "out of range"),
+                );
             }
         }
         for (_, inst) in self.of_kind("iam_account_alias") {
             if let Some(alias) = Self::str_attr(inst, "alias") {
                 let ok = (3..=63).contains(&alias.len())
-                    && alias.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    && alias
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
                     && !alias.starts_with('-')
                     && !alias.ends_with('-');
                 if !ok {
@@ -285,18 +381,37 @@ impl Checker<'_> {
         }
         // One name per role, group and policy within an account.
         let mut names: HashMap<(&str, String, Option<Target>), &Instance> = HashMap::new();
-        for inst in self.instances.iter().filter(|i| matches!(i.kind.name, "iam_role" | "iam_group" | "iam_policy")) {
-            let Some(name) = Self::str_attr(inst, "name") else { continue };
-            let account = if inst.account == Value::Null { None } else { target(&inst.account) };
+        for inst in self
+            .instances
+            .iter()
+            .filter(|i| matches!(i.kind.name, "iam_role" | "iam_group" | "iam_policy"))
+        {
+            let Some(name) = Self::str_attr(inst, "name") else {
+                continue;
+            };
+            let account = if inst.account == Value::Null {
+                None
+            } else {
+                target(&inst.account)
+            };
             if matches!(inst.account, Value::Unknown(None)) {
                 continue;
             }
             let key = (inst.kind.name, name.to_string(), account);
             match names.get(&key) {
                 Some(first) => found.push(
-                    Diagnostic::error(format!("duplicate {} name {name:?} in one account", inst.kind.name))
-                        .at(Self::span(inst, "name"), format!("{} uses it", inst.address))
-                        .note(Some(Self::span(first, "name")), format!("{} uses it too", first.address)),
+                    Diagnostic::error(format!(
+                        "duplicate {} name {name:?} in one account",
+                        inst.kind.name
+                    ))
+                    .at(
+                        Self::span(inst, "name"),
+                        format!("{} uses it", inst.address),
+                    )
+                    .note(
+                        Some(Self::span(first, "name")),
+                        format!("{} uses it too", first.address),
+                    ),
                 ),
                 None => {
                     names.insert(key, inst);
@@ -308,15 +423,20 @@ impl Checker<'_> {
 
     fn networks(&mut self) {
         let mut found = Vec::new();
-        let cidr = |inst: &Instance| Self::str_attr(inst, "cidr_block").and_then(|s| s.parse::<Ipv4Net>().ok());
+        let cidr = |inst: &Instance| {
+            Self::str_attr(inst, "cidr_block").and_then(|s| s.parse::<Ipv4Net>().ok())
+        };
         for (_, inst) in self.of_kind("vpc") {
-            if let Some(net) = cidr(inst) {
-                if !(16..=28).contains(&net.prefix_len()) {
-                    found.push(
-                        Diagnostic::error(format!("{}: a VPC's range must be between /16 and /28, {net} is not", inst.address))
-                            .at(Self::span(inst, "cidr_block"), "invalid size"),
-                    );
-                }
+            if let Some(net) = cidr(inst)
+                && !(16..=28).contains(&net.prefix_len())
+            {
+                found.push(
+                    Diagnostic::error(format!(
+                        "{}: a VPC's range must be between /16 and /28, {net} is not",
+                        inst.address
+                    ))
+                    .at(Self::span(inst, "cidr_block"), "invalid size"),
+                );
             }
         }
         let mut per_vpc: HashMap<InstanceId, Vec<(Ipv4Net, &Instance)>> = HashMap::new();
@@ -324,33 +444,50 @@ impl Checker<'_> {
             let Some(net) = cidr(inst) else { continue };
             if !(16..=28).contains(&net.prefix_len()) {
                 found.push(
-                    Diagnostic::error(format!("{}: a subnet's range must be between /16 and /28, {net} is not", inst.address))
-                        .at(Self::span(inst, "cidr_block"), "invalid size"),
+                    Diagnostic::error(format!(
+                        "{}: a subnet's range must be between /16 and /28, {net} is not",
+                        inst.address
+                    ))
+                    .at(Self::span(inst, "cidr_block"), "invalid size"),
                 );
             }
-            if let (Some(az), Some(region)) = (Self::str_attr(inst, "availability_zone"), &inst.region) {
-                if !az.starts_with(region.as_str()) || az.len() <= region.len() {
-                    found.push(
-                        Diagnostic::error(format!("{}: availability zone {az:?} is not in the subnet's region {region}", inst.address))
-                            .at(Self::span(inst, "availability_zone"), "wrong zone")
-                            .help(format!("zones of {region} are named {region}a, {region}b, ...")),
-                    );
-                }
+            if let (Some(az), Some(region)) =
+                (Self::str_attr(inst, "availability_zone"), &inst.region)
+                && (!az.starts_with(region.as_str()) || az.len() <= region.len())
+            {
+                found.push(
+                    Diagnostic::error(format!(
+                        "{}: availability zone {az:?} is not in the subnet's region {region}",
+                        inst.address
+                    ))
+                    .at(Self::span(inst, "availability_zone"), "wrong zone")
+                    .help(format!(
+                        "zones of {region} are named {region}a, {region}b, ..."
+                    )),
+                );
             }
-            let Some(vpc_id) = inst.attrs.get("vpc_id").and_then(Value::origin) else { continue };
+            let Some(vpc_id) = inst.attrs.get("vpc_id").and_then(Value::origin) else {
+                continue;
+            };
             let vpc = &self.instances[vpc_id.0 as usize];
             if vpc.kind.name != "vpc" {
                 continue;
             }
-            if let Some(vnet) = cidr(vpc) {
-                if !vnet.contains(&net) {
-                    found.push(
-                        Diagnostic::error(format!("{}: subnet {net} is outside its VPC's range {vnet}", inst.address))
-                            .at(Self::span(inst, "cidr_block"), format!("not inside {vnet}"))
-                            .note(Some(Self::span(vpc, "cidr_block")), format!("{} has {vnet}", vpc.address)),
-                    );
-                    continue;
-                }
+            if let Some(vnet) = cidr(vpc)
+                && !vnet.contains(&net)
+            {
+                found.push(
+                    Diagnostic::error(format!(
+                        "{}: subnet {net} is outside its VPC's range {vnet}",
+                        inst.address
+                    ))
+                    .at(Self::span(inst, "cidr_block"), format!("not inside {vnet}"))
+                    .note(
+                        Some(Self::span(vpc, "cidr_block")),
+                        format!("{} has {vnet}", vpc.address),
+                    ),
+                );
+                continue;
             }
             per_vpc.entry(vpc_id).or_default().push((net, inst));
         }
@@ -362,11 +499,15 @@ impl Checker<'_> {
                 let ((a, ai), (b, bi)) = (&pair[0], &pair[1]);
                 if a.contains(&b.network()) {
                     // Report at the one written later, pointing back at the other.
-                    let (first, second) = if ai.span <= bi.span { (ai, bi) } else { (bi, ai) };
+                    let (first, second) = if ai.span <= bi.span {
+                        (ai, bi)
+                    } else {
+                        (bi, ai)
+                    };
                     found.push(
                         Diagnostic::error(format!("subnets {a} and {b} overlap"))
                             .at(Self::span(second, "cidr_block"), format!("{} overlaps", second.address))
-                            .note(Some(Self::span(first, "cidr_block")), format!("{}", first.address))
+                            .note(Some(Self::span(first, "cidr_block")), first.address.to_string())
                             .help("give each subnet of a VPC its own range, e.g. with cidrsubnet(vpc_cidr, 4, N)"),
                     );
                 }
@@ -384,11 +525,17 @@ fn valid_email(email: &str) -> Result<(), &'static str> {
     if email.chars().any(char::is_whitespace) {
         return Err("it contains white space");
     }
-    let Some((local, domain)) = email.split_once('@') else { return Err("there is no @") };
+    let Some((local, domain)) = email.split_once('@') else {
+        return Err("there is no @");
+    };
     if local.is_empty() || domain.contains('@') {
         return Err("it needs exactly one @ with a name before it");
     }
-    if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') || domain.contains("..") {
+    if !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || domain.contains("..")
+    {
         return Err("the domain is not a valid host name");
     }
     Ok(())
@@ -396,21 +543,35 @@ fn valid_email(email: &str) -> Result<(), &'static str> {
 
 /// Why a value is not an IAM-style policy document (`{"Version": ..., "Statement": [...]}`), if it is not.
 fn not_a_policy_document(doc: &Value) -> Option<String> {
-    let Value::Map(map) = doc else { return Some(format!("expected an object, found a {}", doc.type_name())) };
+    let Value::Map(map) = doc else {
+        return Some(format!("expected an object, found a {}", doc.type_name()));
+    };
     match map.get("Statement") {
         None => Some("it has no `Statement`".into()),
         Some(Value::List(items)) if items.is_empty() => Some("`Statement` is empty".into()),
-        Some(Value::List(items)) => items.iter().enumerate().find_map(|(i, s)| statement_problem(s).map(|p| format!("statement {}: {p}", i + 1))),
+        Some(Value::List(items)) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, s)| statement_problem(s).map(|p| format!("statement {}: {p}", i + 1))),
         Some(s @ Value::Map(_)) => statement_problem(s),
-        Some(other) => Some(format!("`Statement` must be a list or an object, found a {}", other.type_name())),
+        Some(other) => Some(format!(
+            "`Statement` must be a list or an object, found a {}",
+            other.type_name()
+        )),
     }
 }
 
 fn statement_problem(s: &Value) -> Option<String> {
-    let Value::Map(m) = s else { return Some("a statement must be an object".into()) };
+    let Value::Map(m) = s else {
+        return Some("a statement must be an object".into());
+    };
     match m.get("Effect").and_then(Value::as_str) {
         Some("Allow" | "Deny") => {}
-        Some(other) => return Some(format!("`Effect` must be \"Allow\" or \"Deny\", not {other:?}")),
+        Some(other) => {
+            return Some(format!(
+                "`Effect` must be \"Allow\" or \"Deny\", not {other:?}"
+            ));
+        }
         None => return Some("it has no `Effect`".into()),
     }
     if !["Action", "NotAction"].iter().any(|k| m.contains_key(*k)) {
@@ -435,8 +596,16 @@ mod tests {
     #[test]
     fn policy_documents_need_statements_with_effect_and_action() {
         let doc = |j: &str| Value::from_json(&serde_json::from_str(j).unwrap());
-        assert_eq!(not_a_policy_document(&doc(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#)), None);
+        assert_eq!(
+            not_a_policy_document(&doc(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#
+            )),
+            None
+        );
         assert!(not_a_policy_document(&doc(r#"{"Version":"2012-10-17"}"#)).is_some());
-        assert!(not_a_policy_document(&doc(r#"{"Statement":[{"Effect":"Maybe","Action":"*"}]}"#)).is_some());
+        assert!(
+            not_a_policy_document(&doc(r#"{"Statement":[{"Effect":"Maybe","Action":"*"}]}"#))
+                .is_some()
+        );
     }
 }

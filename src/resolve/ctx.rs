@@ -30,7 +30,13 @@ pub(super) struct Ctx<'x, 'a> {
 
 impl<'x, 'a> Ctx<'x, 'a> {
     pub fn new(r: &'x mut Resolver<'a>, frame: &'x Frame, def: &'a ScopeDef) -> Self {
-        Ctx { r, frame, def, binding: Binding::None, deps: Vec::new() }
+        Ctx {
+            r,
+            frame,
+            def,
+            binding: Binding::None,
+            deps: Vec::new(),
+        }
     }
 
     /// Evaluates, reporting an error as a diagnostic.
@@ -45,7 +51,7 @@ impl<'x, 'a> Ctx<'x, 'a> {
     }
 
     /// Replaces whole resources inside a value by their attributes (for outputs and stored values).
-    pub fn materialize(&mut self, v: Value, span: Span) -> Value {
+    pub fn materialize(&mut self, v: Value) -> Value {
         match v {
             Value::Resource(id) => {
                 self.deps.push(id);
@@ -56,8 +62,17 @@ impl<'x, 'a> Ctx<'x, 'a> {
                 }
                 Value::Map(map)
             }
-            Value::List(items) => Value::List(items.into_iter().map(|v| self.materialize(v, span)).collect()),
-            Value::Map(map) => Value::Map(map.into_iter().map(|(k, v)| (k, self.materialize(v, span))).collect()),
+            Value::List(items) => Value::List(
+                items
+                    .into_iter()
+                    .map(|v| self.materialize(v))
+                    .collect(),
+            ),
+            Value::Map(map) => Value::Map(
+                map.into_iter()
+                    .map(|(k, v)| (k, self.materialize(v)))
+                    .collect(),
+            ),
             other => other,
         }
     }
@@ -65,12 +80,16 @@ impl<'x, 'a> Ctx<'x, 'a> {
     /// Checks an `account` value: a 12-digit id, or one known after apply.
     pub fn account_value(&mut self, v: Value, span: Span) -> Value {
         match v {
-            Value::String(s) if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) => Value::String(s),
+            Value::String(s) if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) => {
+                Value::String(s)
+            }
             Value::Unknown(o) => Value::Unknown(o),
             Value::Null => Value::Null,
             other => {
-                let mut d = Diagnostic::error(format!("`account` must be a 12-digit account id, found {other}"))
-                    .at(span, "not an account id");
+                let mut d = Diagnostic::error(format!(
+                    "`account` must be a 12-digit account id, found {other}"
+                ))
+                .at(span, "not an account id");
                 if let Value::Resource(_) = other {
                     d = d.help("use the account's id, e.g. ${account.prod.id} or ${each.value.id}");
                 }
@@ -94,8 +113,10 @@ impl<'x, 'a> Ctx<'x, 'a> {
             }
             other => {
                 self.r.diags.push(
-                    Diagnostic::error(format!("`region` must be a region name known at plan time, found {other}"))
-                        .at(span, "invalid region"),
+                    Diagnostic::error(format!(
+                        "`region` must be a region name known at plan time, found {other}"
+                    ))
+                    .at(span, "invalid region"),
                 );
                 None
             }
@@ -109,7 +130,9 @@ impl<'x, 'a> Ctx<'x, 'a> {
         let r: &Resolver = self.r;
         let (frame, def, root, rest): (&Frame, &ScopeDef, &str, &[&str]) = if t.root == "stack" {
             match names.first().and_then(|s| r.stack_index(s)) {
-                Some(si) if names.len() >= 2 && si != self.frame.stack => (&r.frames[si], &r.stacks[si], names[1], &names[2..]),
+                Some(si) if names.len() >= 2 && si != self.frame.stack => {
+                    (&r.frames[si], &r.stacks[si], names[1], &names[2..])
+                }
                 Some(_) | None if names.len() == 1 => {
                     self.r.diags.push(
                         Diagnostic::error("`depends_on` names a whole stack")
@@ -119,7 +142,10 @@ impl<'x, 'a> Ctx<'x, 'a> {
                     return;
                 }
                 _ => {
-                    self.r.diags.push(Diagnostic::error(format!("unknown stack in `depends_on`: {}", t.path(1))).at(e.span, "not a stack of this environment"));
+                    self.r.diags.push(
+                        Diagnostic::error(format!("unknown stack in `depends_on`: {}", t.path(1)))
+                            .at(e.span, "not a stack of this environment"),
+                    );
                     return;
                 }
             }
@@ -127,23 +153,37 @@ impl<'x, 'a> Ctx<'x, 'a> {
             (self.frame, self.def, t.root, &names[..])
         };
         let Some(name) = rest.first() else {
-            self.r.diags.push(Diagnostic::error("`depends_on` entries name a resource or module").at(e.span, "incomplete"));
+            self.r.diags.push(
+                Diagnostic::error("`depends_on` entries name a resource or module")
+                    .at(e.span, "incomplete"),
+            );
             return;
         };
         let found = match root {
             "module" => def.modules.iter().position(|m| m.name == *name).map(|i| {
-                frame.modules.get(&i).map(|exp| exp.all().flat_map(|m| m.instances.clone()).map(InstanceId).collect::<Vec<_>>())
+                frame.modules.get(&i).map(|exp| {
+                    exp.all()
+                        .flat_map(|m| m.instances.clone())
+                        .map(InstanceId)
+                        .collect::<Vec<_>>()
+                })
             }),
-            kind if schema::kind(kind).is_some() => def
-                .resource(kind, name)
-                .map(|i| frame.resources.get(&i).map(|exp| exp.all().copied().collect::<Vec<_>>())),
+            kind if schema::kind(kind).is_some() => def.resource(kind, name).map(|i| {
+                frame
+                    .resources
+                    .get(&i)
+                    .map(|exp| exp.all().copied().collect::<Vec<_>>())
+            }),
             _ => None,
         };
         match found {
             Some(ids) => self.deps.extend(ids.unwrap_or_default()),
             None => self.r.diags.push(
-                Diagnostic::error(format!("`depends_on` names `{}`, which is not declared", t.path(rest.len().min(2) + usize::from(t.root == "stack") * 2)))
-                    .at(e.span, "unknown resource or module"),
+                Diagnostic::error(format!(
+                    "`depends_on` names `{}`, which is not declared",
+                    t.path(rest.len().min(2) + usize::from(t.root == "stack") * 2)
+                ))
+                .at(e.span, "unknown resource or module"),
             ),
         }
     }
@@ -163,11 +203,17 @@ impl<'x, 'a> Ctx<'x, 'a> {
         };
         let (name, span) = attr_step(steps, at, &format!("{kind}.NAME"), root_span)?;
         let Some(idx) = def.resource(kind, name) else {
-            let same_kind = def.resources.iter().filter(|d| d.kind.name == kind).map(|d| d.name.as_str());
+            let same_kind = def
+                .resources
+                .iter()
+                .filter(|d| d.kind.name == kind)
+                .map(|d| d.name.as_str());
             let where_ = scope_label(def);
-            return Err(Diagnostic::error(format!("unknown reference `{kind}.{name}`"))
-                .at(span, format!("no {kind} named `{name}` in {where_}"))
-                .suggest(name, same_kind));
+            return Err(
+                Diagnostic::error(format!("unknown reference `{kind}.{name}`"))
+                    .at(span, format!("no {kind} named `{name}` in {where_}"))
+                    .suggest(name, same_kind),
+            );
         };
         let Some(exp) = frame.resources.get(&idx) else {
             return Ok((Value::Unknown(None), steps.len()));
@@ -179,7 +225,9 @@ impl<'x, 'a> Ctx<'x, 'a> {
             }
             (exp, Some(EvalStep::Index(key, span))) => {
                 let id = match (exp, key) {
-                    (Expansion::Count(ids), Value::Number(n)) => ids.get(*n as usize).filter(|_| n.fract() == 0.0 && *n >= 0.0),
+                    (Expansion::Count(ids), Value::Number(n)) => ids
+                        .get(*n as usize)
+                        .filter(|_| n.fract() == 0.0 && *n >= 0.0),
                     (Expansion::Keys(ids), Value::String(k)) => ids.get(k),
                     (_, Value::Unknown(_)) => {
                         self.deps.extend(exp.all().copied());
@@ -198,8 +246,14 @@ impl<'x, 'a> Ctx<'x, 'a> {
             (exp, _) => {
                 self.deps.extend(exp.all().copied());
                 let value = match exp {
-                    Expansion::Count(ids) => Value::List(ids.iter().map(|i| Value::Resource(*i)).collect()),
-                    Expansion::Keys(ids) => Value::Map(ids.iter().map(|(k, i)| (k.clone(), Value::Resource(*i))).collect()),
+                    Expansion::Count(ids) => {
+                        Value::List(ids.iter().map(|i| Value::Resource(*i)).collect())
+                    }
+                    Expansion::Keys(ids) => Value::Map(
+                        ids.iter()
+                            .map(|(k, i)| (k.clone(), Value::Resource(*i)))
+                            .collect(),
+                    ),
                     Expansion::Single(_) => unreachable!("matched above"),
                 };
                 Ok((value, at + 1))
@@ -207,7 +261,13 @@ impl<'x, 'a> Ctx<'x, 'a> {
         }
     }
 
-    fn module_ref(&mut self, other: Option<usize>, steps: &[EvalStep], at: usize, root_span: Span) -> Result<(Value, usize), Diagnostic> {
+    fn module_ref(
+        &mut self,
+        other: Option<usize>,
+        steps: &[EvalStep],
+        at: usize,
+        root_span: Span,
+    ) -> Result<(Value, usize), Diagnostic> {
         let r: &Resolver = self.r;
         let (frame, def) = match other {
             Some(si) => (&r.frames[si], &r.stacks[si]),
@@ -215,9 +275,14 @@ impl<'x, 'a> Ctx<'x, 'a> {
         };
         let (name, span) = attr_step(steps, at, "module.NAME", root_span)?;
         let Some(idx) = def.modules.iter().position(|m| m.name == name) else {
-            return Err(Diagnostic::error(format!("unknown reference `module.{name}`"))
-                .at(span, format!("no module instance `{name}` in {}", scope_label(def)))
-                .suggest(name, def.modules.iter().map(|m| m.name.as_str())));
+            return Err(
+                Diagnostic::error(format!("unknown reference `module.{name}`"))
+                    .at(
+                        span,
+                        format!("no module instance `{name}` in {}", scope_label(def)),
+                    )
+                    .suggest(name, def.modules.iter().map(|m| m.name.as_str())),
+            );
         };
         let Some(exp) = frame.modules.get(&idx) else {
             return Ok((Value::Unknown(None), steps.len()));
@@ -238,14 +303,25 @@ impl<'x, 'a> Ctx<'x, 'a> {
             (exp, _) => {
                 let mut deps = Vec::new();
                 let whole = |m: &ModuleResult, deps: &mut Vec<InstanceId>| {
-                    Value::Map(m.outputs.iter().map(|(k, t)| {
-                        deps.extend(t.deps.iter().copied());
-                        (k.clone(), t.value.clone())
-                    }).collect())
+                    Value::Map(
+                        m.outputs
+                            .iter()
+                            .map(|(k, t)| {
+                                deps.extend(t.deps.iter().copied());
+                                (k.clone(), t.value.clone())
+                            })
+                            .collect(),
+                    )
                 };
                 let value = match exp {
-                    Expansion::Count(ms) => Value::List(ms.iter().map(|m| whole(m, &mut deps)).collect()),
-                    Expansion::Keys(ms) => Value::Map(ms.iter().map(|(k, m)| (k.clone(), whole(m, &mut deps))).collect()),
+                    Expansion::Count(ms) => {
+                        Value::List(ms.iter().map(|m| whole(m, &mut deps)).collect())
+                    }
+                    Expansion::Keys(ms) => Value::Map(
+                        ms.iter()
+                            .map(|(k, m)| (k.clone(), whole(m, &mut deps)))
+                            .collect(),
+                    ),
                     Expansion::Single(_) => unreachable!("matched above"),
                 };
                 self.deps.extend(deps);
@@ -264,19 +340,32 @@ impl<'x, 'a> Ctx<'x, 'a> {
                     if declared.is_some_and(|m| m.outputs.iter().any(|o| o.name == *out)) {
                         return Ok((Value::Unknown(None), steps.len()));
                     }
-                    let names: Vec<&str> = declared.map(|m| m.outputs.iter().map(|o| o.name.as_str()).collect()).unwrap_or_default();
-                    Err(Diagnostic::error(format!("module `{source}` has no output `{out}`"))
-                        .at(*span, "unknown output")
-                        .suggest(out, names.iter().copied())
-                        .note(None, format!("its outputs: {}", expr::preview(names.iter().copied()))))
+                    let names: Vec<&str> = declared
+                        .map(|m| m.outputs.iter().map(|o| o.name.as_str()).collect())
+                        .unwrap_or_default();
+                    Err(
+                        Diagnostic::error(format!("module `{source}` has no output `{out}`"))
+                            .at(*span, "unknown output")
+                            .suggest(out, names.iter().copied())
+                            .note(
+                                None,
+                                format!("its outputs: {}", expr::preview(names.iter().copied())),
+                            ),
+                    )
                 }
             },
             _ => {
                 let mut deps = Vec::new();
-                let value = Value::Map(result.outputs.iter().map(|(k, t)| {
-                    deps.extend(t.deps.iter().copied());
-                    (k.clone(), t.value.clone())
-                }).collect());
+                let value = Value::Map(
+                    result
+                        .outputs
+                        .iter()
+                        .map(|(k, t)| {
+                            deps.extend(t.deps.iter().copied());
+                            (k.clone(), t.value.clone())
+                        })
+                        .collect(),
+                );
                 self.deps.extend(deps);
                 Ok((value, next))
             }
@@ -310,7 +399,13 @@ fn no_instance<T>(what: &str, key: &Value, exp: &Expansion<T>, span: Span) -> Di
     };
     Diagnostic::error(format!("`{what}` has no instance {key}"))
         .at(span, "no such instance")
-        .note(None, format!("its instances: {}", expr::preview(keys.iter().map(String::as_str))))
+        .note(
+            None,
+            format!(
+                "its instances: {}",
+                expr::preview(keys.iter().map(String::as_str))
+            ),
+        )
 }
 
 /// Follows `.key` and `[index]` steps into a value by reference, cloning only what is reached; stops where
@@ -320,7 +415,11 @@ fn navigate(mut v: &Value, steps: &[EvalStep], mut used: usize) -> (Value, usize
         let next = match (v, step) {
             (Value::Map(m), EvalStep::Attr(k, _)) => m.get(*k),
             (Value::Map(m), EvalStep::Index(Value::String(k), _)) => m.get(k),
-            (Value::List(l), EvalStep::Index(Value::Number(n), _)) if n.fract() == 0.0 && *n >= 0.0 => l.get(*n as usize),
+            (Value::List(l), EvalStep::Index(Value::Number(n), _))
+                if n.fract() == 0.0 && *n >= 0.0 =>
+            {
+                l.get(*n as usize)
+            }
             _ => None,
         };
         match next {
@@ -335,16 +434,32 @@ fn navigate(mut v: &Value, steps: &[EvalStep], mut used: usize) -> (Value, usize
 }
 
 /// The name at `steps[i]`, or an error saying what was expected.
-fn attr_step<'s>(steps: &'s [EvalStep], i: usize, usage: &str, root_span: Span) -> Result<(&'s str, Span), Diagnostic> {
+fn attr_step<'s>(
+    steps: &'s [EvalStep],
+    i: usize,
+    usage: &str,
+    root_span: Span,
+) -> Result<(&'s str, Span), Diagnostic> {
     match steps.get(i) {
         Some(EvalStep::Attr(name, span)) => Ok((name, *span)),
-        Some(other) => Err(Diagnostic::error(format!("expected a name here, as in `{usage}`")).at(other.span(), "not a name")),
-        None => Err(Diagnostic::error(format!("incomplete reference: expected `{usage}`")).at(root_span, "incomplete")),
+        Some(other) => Err(
+            Diagnostic::error(format!("expected a name here, as in `{usage}`"))
+                .at(other.span(), "not a name"),
+        ),
+        None => Err(
+            Diagnostic::error(format!("incomplete reference: expected `{usage}`"))
+                .at(root_span, "incomplete"),
+        ),
     }
 }
 
 impl Scope for Ctx<'_, '_> {
-    fn lookup(&mut self, root: &str, root_span: Span, steps: &[EvalStep]) -> Result<(Value, usize), Diagnostic> {
+    fn lookup(
+        &mut self,
+        root: &str,
+        root_span: Span,
+        steps: &[EvalStep],
+    ) -> Result<(Value, usize), Diagnostic> {
         match root {
             "var" => {
                 let (name, span) = attr_step(steps, 0, "var.NAME", root_span)?;
@@ -366,8 +481,11 @@ impl Scope for Ctx<'_, '_> {
                 match self.def.locals.iter().position(|l| l.name == name) {
                     Some(i) => {
                         let t = self.frame.locals.get(&i);
-                        self.deps.extend(t.iter().flat_map(|t| t.deps.iter().copied()));
-                        Ok(t.map_or((Value::Unknown(None), steps.len()), |t| navigate(&t.value, steps, 1)))
+                        self.deps
+                            .extend(t.iter().flat_map(|t| t.deps.iter().copied()));
+                        Ok(t.map_or((Value::Unknown(None), steps.len()), |t| {
+                            navigate(&t.value, steps, 1)
+                        }))
                     }
                     None => Err(Diagnostic::error(format!("unknown local `local.{name}`"))
                         .at(span, format!("not declared in {}", scope_label(self.def)))
@@ -377,37 +495,55 @@ impl Scope for Ctx<'_, '_> {
             "input" => {
                 let (name, span) = attr_step(steps, 0, "input.NAME", root_span)?;
                 if self.def.kind == ScopeKind::Stack {
-                    return Err(Diagnostic::error("`input` is only available inside modules")
-                        .at(root_span, "not in a module")
-                        .help(format!("stacks read environment variables: var.{name}")));
+                    return Err(
+                        Diagnostic::error("`input` is only available inside modules")
+                            .at(root_span, "not in a module")
+                            .help(format!("stacks read environment variables: var.{name}")),
+                    );
                 }
                 if !self.def.inputs.iter().any(|i| i.name == name) {
                     return Err(Diagnostic::error(format!("unknown input `input.{name}`"))
-                        .at(span, format!("module `{}` declares no such input", self.def.name))
+                        .at(
+                            span,
+                            format!("module `{}` declares no such input", self.def.name),
+                        )
                         .suggest(name, self.def.inputs.iter().map(|i| i.name.as_str())));
                 }
                 let t = self.frame.inputs.get(name);
-                self.deps.extend(t.iter().flat_map(|t| t.deps.iter().copied()));
-                Ok(t.map_or((Value::Unknown(None), steps.len()), |t| navigate(&t.value, steps, 1)))
+                self.deps
+                    .extend(t.iter().flat_map(|t| t.deps.iter().copied()));
+                Ok(t.map_or((Value::Unknown(None), steps.len()), |t| {
+                    navigate(&t.value, steps, 1)
+                }))
             }
             "each" => {
                 let (name, span) = attr_step(steps, 0, "each.key", root_span)?;
                 match (&self.binding, name) {
                     (Binding::Each(k, _), "key") => Ok((Value::String(k.clone()), 1)),
                     (Binding::Each(_, v), "value") => Ok(navigate(v, steps, 1)),
-                    (Binding::Each(..), _) => Err(Diagnostic::error(format!("`each` has `key` and `value`, not `{name}`")).at(span, "unknown")),
-                    _ => Err(Diagnostic::error("`each` is only available where `for_each` is set")
-                        .at(root_span, "no for_each here")
-                        .help("add for_each to this resource or module instance")),
+                    (Binding::Each(..), _) => Err(Diagnostic::error(format!(
+                        "`each` has `key` and `value`, not `{name}`"
+                    ))
+                    .at(span, "unknown")),
+                    _ => Err(
+                        Diagnostic::error("`each` is only available where `for_each` is set")
+                            .at(root_span, "no for_each here")
+                            .help("add for_each to this resource or module instance"),
+                    ),
                 }
             }
             "count" => {
                 let (name, span) = attr_step(steps, 0, "count.index", root_span)?;
                 match (&self.binding, name) {
                     (Binding::Count(i), "index") => Ok((Value::Number(*i as f64), 1)),
-                    (Binding::Count(_), _) => Err(Diagnostic::error(format!("`count` has `index`, not `{name}`")).at(span, "unknown")),
-                    _ => Err(Diagnostic::error("`count.index` is only available where `count` is set")
-                        .at(root_span, "no count here")),
+                    (Binding::Count(_), _) => Err(Diagnostic::error(format!(
+                        "`count` has `index`, not `{name}`"
+                    ))
+                    .at(span, "unknown")),
+                    _ => Err(Diagnostic::error(
+                        "`count.index` is only available where `count` is set",
+                    )
+                    .at(root_span, "no count here")),
                 }
             }
             "module" => self.module_ref(None, steps, 0, root_span),
@@ -420,35 +556,60 @@ impl Scope for Ctx<'_, '_> {
                 let (name, span) = attr_step(steps, 0, "stack.NAME.kind.name", root_span)?;
                 let Some(si) = self.r.stack_index(name) else {
                     let in_env = self.r.stack_names.iter().any(|s| s == name);
-                    let d = Diagnostic::error(format!("stack `{name}` is not deployed by this environment"))
-                        .at(span, "unknown stack")
-                        .suggest(name, self.r.stack_names.iter().map(String::as_str));
-                    return Err(if in_env { d } else {
-                        d.note(None, "to read another environment's outputs, use remote.ENV.STACK.OUTPUT")
+                    let d = Diagnostic::error(format!(
+                        "stack `{name}` is not deployed by this environment"
+                    ))
+                    .at(span, "unknown stack")
+                    .suggest(name, self.r.stack_names.iter().map(String::as_str));
+                    return Err(if in_env {
+                        d
+                    } else {
+                        d.note(
+                            None,
+                            "to read another environment's outputs, use remote.ENV.STACK.OUTPUT",
+                        )
                     });
                 };
                 if si == self.frame.stack {
-                    return Err(Diagnostic::error(format!("`stack.{name}` refers to the current stack"))
-                        .at(root_span.to(span), "refer to it directly")
-                        .help("drop the `stack.NAME.` prefix"));
+                    return Err(Diagnostic::error(format!(
+                        "`stack.{name}` refers to the current stack"
+                    ))
+                    .at(root_span.to(span), "refer to it directly")
+                    .help("drop the `stack.NAME.` prefix"));
                 }
                 let (what, wspan) = attr_step(steps, 1, "stack.NAME.kind.name", root_span)?;
                 match what {
                     "output" => {
-                        let (out, ospan) = attr_step(steps, 2, "stack.NAME.output.NAME", root_span)?;
+                        let (out, ospan) =
+                            attr_step(steps, 2, "stack.NAME.output.NAME", root_span)?;
                         if !self.r.stacks[si].outputs.iter().any(|o| o.name == out) {
-                            return Err(Diagnostic::error(format!("stack `{name}` has no output `{out}`"))
-                                .at(ospan, "unknown output")
-                                .suggest(out, self.r.stacks[si].outputs.iter().map(|o| o.name.as_str())));
+                            return Err(Diagnostic::error(format!(
+                                "stack `{name}` has no output `{out}`"
+                            ))
+                            .at(ospan, "unknown output")
+                            .suggest(
+                                out,
+                                self.r.stacks[si].outputs.iter().map(|o| o.name.as_str()),
+                            ));
                         }
                         let t = self.r.frames[si].outputs.get(out).cloned();
                         Ok((self.tracked(t.as_ref()), 3))
                     }
                     "module" => self.module_ref(Some(si), steps, 2, root_span),
-                    kind if schema::kind(kind).is_some() => self.resource_ref(Some(si), kind, steps, 2, root_span),
-                    other => Err(Diagnostic::error(format!("`stack.{name}.{other}` is not a resource kind, `module` or `output`"))
-                        .at(wspan, "unknown")
-                        .suggest(other, schema::KINDS.iter().map(|k| k.name).chain(["module", "output"]))),
+                    kind if schema::kind(kind).is_some() => {
+                        self.resource_ref(Some(si), kind, steps, 2, root_span)
+                    }
+                    other => Err(Diagnostic::error(format!(
+                        "`stack.{name}.{other}` is not a resource kind, `module` or `output`"
+                    ))
+                    .at(wspan, "unknown")
+                    .suggest(
+                        other,
+                        schema::KINDS
+                            .iter()
+                            .map(|k| k.name)
+                            .chain(["module", "output"]),
+                    )),
                 }
             }
             "remote" => {
@@ -457,24 +618,49 @@ impl Scope for Ctx<'_, '_> {
                 let (out, ospan) = attr_step(steps, 2, "remote.ENV.STACK.OUTPUT", root_span)?;
                 match self.r.remotes.get(env) {
                     Some(Some(stacks)) => match stacks.get(stack) {
-                        Some(outputs) if outputs.iter().any(|o| o == out) => Ok((Value::Unknown(None), 3)),
-                        Some(outputs) => Err(Diagnostic::error(format!("stack `{stack}` declares no output `{out}`"))
-                            .at(ospan, "unknown output")
-                            .suggest(out, outputs.iter().map(String::as_str))
-                            .note(None, format!("its outputs: {}", expr::preview(outputs.iter().map(String::as_str))))),
-                        None => Err(Diagnostic::error(format!("environment `{env}` does not deploy stack `{stack}`"))
-                            .at(sspan, "unknown stack")
-                            .suggest(stack, stacks.keys().map(String::as_str))),
+                        Some(outputs) if outputs.iter().any(|o| o == out) => {
+                            Ok((Value::Unknown(None), 3))
+                        }
+                        Some(outputs) => Err(Diagnostic::error(format!(
+                            "stack `{stack}` declares no output `{out}`"
+                        ))
+                        .at(ospan, "unknown output")
+                        .suggest(out, outputs.iter().map(String::as_str))
+                        .note(
+                            None,
+                            format!(
+                                "its outputs: {}",
+                                expr::preview(outputs.iter().map(String::as_str))
+                            ),
+                        )),
+                        None => Err(Diagnostic::error(format!(
+                            "environment `{env}` does not deploy stack `{stack}`"
+                        ))
+                        .at(sspan, "unknown stack")
+                        .suggest(stack, stacks.keys().map(String::as_str))),
                     },
                     _ => Err(Diagnostic::error(format!("environment `{env}` not found"))
                         .at(espan, format!("there is no environments/{env}/env.toml"))
-                        .suggest(env, crate::load::environment_names(&self.r.project.root).iter().map(String::as_str).collect::<Vec<_>>().into_iter())),
+                        .suggest(
+                            env,
+                            crate::load::environment_names(&self.r.project.root)
+                                .iter()
+                                .map(String::as_str)
+                                .collect::<Vec<_>>(),
+                        )),
                 }
             }
-            kind if schema::kind(kind).is_some() => self.resource_ref(None, kind, steps, 0, root_span),
+            kind if schema::kind(kind).is_some() => {
+                self.resource_ref(None, kind, steps, 0, root_span)
+            }
             other => {
-                let candidates = RESERVED_ROOTS.iter().copied().filter(|r| *r != "output").chain(schema::KINDS.iter().map(|k| k.name));
-                let mut d = Diagnostic::error(format!("unknown reference `{other}`")).at(root_span, "not a variable, resource kind or other name");
+                let candidates = RESERVED_ROOTS
+                    .iter()
+                    .copied()
+                    .filter(|r| *r != "output")
+                    .chain(schema::KINDS.iter().map(|k| k.name));
+                let mut d = Diagnostic::error(format!("unknown reference `{other}`"))
+                    .at(root_span, "not a variable, resource kind or other name");
                 d = if other == "output" {
                     d.help("other stacks read outputs as stack.NAME.output.OUTPUT; within a stack, refer to the value itself")
                 } else {
@@ -485,7 +671,12 @@ impl Scope for Ctx<'_, '_> {
         }
     }
 
-    fn resource_attr(&mut self, id: InstanceId, name: &str, span: Span) -> Result<Value, Diagnostic> {
+    fn resource_attr(
+        &mut self,
+        id: InstanceId,
+        name: &str,
+        span: Span,
+    ) -> Result<Value, Diagnostic> {
         self.deps.push(id);
         let inst = &self.r.instances[id.0 as usize];
         if let Some(v) = inst.attrs.get(name) {
@@ -494,9 +685,11 @@ impl Scope for Ctx<'_, '_> {
         match inst.kind.attr(name) {
             Some(a) if a.computed => Ok(Value::Unknown(Some(id))),
             Some(_) => Ok(Value::Null),
-            None => Err(Diagnostic::error(format!("{} has no attribute `{name}`", inst.kind.name))
-                .at(span, "unknown attribute")
-                .suggest(name, inst.kind.attrs.iter().map(|a| a.name))),
+            None => Err(
+                Diagnostic::error(format!("{} has no attribute `{name}`", inst.kind.name))
+                    .at(span, "unknown attribute")
+                    .suggest(name, inst.kind.attrs.iter().map(|a| a.name)),
+            ),
         }
     }
 
@@ -513,14 +706,27 @@ impl Scope for Ctx<'_, '_> {
             ("organizational_unit", [ou]) => (self.frame, self.def, *ou),
             ("stack", [s, "organizational_unit", ou]) => match r.stack_index(s) {
                 Some(si) => (&r.frames[si], &r.stacks[si], *ou),
-                None => return Err(Diagnostic::error(format!("stack `{s}` is not deployed by this environment")).at(arg.span, "unknown stack")),
+                None => {
+                    return Err(Diagnostic::error(format!(
+                        "stack `{s}` is not deployed by this environment"
+                    ))
+                    .at(arg.span, "unknown stack"));
+                }
             },
             _ => return Err(usage()),
         };
         if def.resource("organizational_unit", ou).is_none() {
-            return Err(Diagnostic::error(format!("unknown organizational unit `{ou}`"))
-                .at(arg.span, format!("not declared in {}", scope_label(def)))
-                .suggest(ou, def.resources.iter().filter(|r| r.kind.name == "organizational_unit").map(|r| r.name.as_str())));
+            return Err(
+                Diagnostic::error(format!("unknown organizational unit `{ou}`"))
+                    .at(arg.span, format!("not declared in {}", scope_label(def)))
+                    .suggest(
+                        ou,
+                        def.resources
+                            .iter()
+                            .filter(|r| r.kind.name == "organizational_unit")
+                            .map(|r| r.name.as_str()),
+                    ),
+            );
         }
         // The OU tree as declared: an OU or account is under the OU its parent_id references.
         let parent_of = |decl: &crate::load::ResourceDecl| -> Option<String> {
@@ -531,7 +737,11 @@ impl Scope for Ctx<'_, '_> {
         let mut under: HashSet<String> = HashSet::from([ou.to_string()]);
         loop {
             let before = under.len();
-            for d in def.resources.iter().filter(|d| d.kind.name == "organizational_unit") {
+            for d in def
+                .resources
+                .iter()
+                .filter(|d| d.kind.name == "organizational_unit")
+            {
                 if parent_of(d).is_some_and(|p| under.contains(&p)) {
                     under.insert(d.name.clone());
                 }
@@ -551,8 +761,15 @@ impl Scope for Ctx<'_, '_> {
                 }
                 Some(exp @ (Expansion::Count(_) | Expansion::Keys(_))) => {
                     let keyed: Vec<(String, InstanceId)> = match exp {
-                        Expansion::Count(ids) => ids.iter().enumerate().map(|(k, id)| (format!("{}-{k}", d.name), *id)).collect(),
-                        Expansion::Keys(ids) => ids.iter().map(|(k, id)| (format!("{}-{k}", d.name), *id)).collect(),
+                        Expansion::Count(ids) => ids
+                            .iter()
+                            .enumerate()
+                            .map(|(k, id)| (format!("{}-{k}", d.name), *id))
+                            .collect(),
+                        Expansion::Keys(ids) => ids
+                            .iter()
+                            .map(|(k, id)| (format!("{}-{k}", d.name), *id))
+                            .collect(),
                         Expansion::Single(_) => unreachable!("matched above"),
                     };
                     out.extend(keyed.into_iter().map(|(k, id)| (k, Value::Resource(id))));
@@ -564,20 +781,34 @@ impl Scope for Ctx<'_, '_> {
     }
 
     fn read_file(&mut self, path: &str, call: Span) -> Result<String, Diagnostic> {
-        let base = self.r.sources.get(call.file).path.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+        let base = self
+            .r
+            .sources
+            .get(call.file)
+            .path
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_default();
         let full = base.join(path);
         if let Some(id) = self.r.sources.find(&full) {
             return Ok(self.r.sources.get(id).text.clone());
         }
         match std::fs::read_to_string(&full) {
             Ok(text) => {
-                let display = full.strip_prefix(&self.r.project.root).unwrap_or(&full).display().to_string();
+                let display = full
+                    .strip_prefix(&self.r.project.root)
+                    .unwrap_or(&full)
+                    .display()
+                    .to_string();
                 self.r.sources.add(&full, display, text.clone());
                 Ok(text)
             }
-            Err(e) => Err(Diagnostic::error(format!("file({path:?}): cannot read {}: {e}", full.display()))
-                .at(call, "here")
-                .help("paths are relative to the file that calls file()")),
+            Err(e) => Err(Diagnostic::error(format!(
+                "file({path:?}): cannot read {}: {e}",
+                full.display()
+            ))
+            .at(call, "here")
+            .help("paths are relative to the file that calls file()")),
         }
     }
 }
@@ -586,16 +817,24 @@ impl Scope for Ctx<'_, '_> {
 pub(super) struct Literal;
 
 impl Scope for Literal {
-    fn lookup(&mut self, root: &str, root_span: Span, _: &[EvalStep]) -> Result<(Value, usize), Diagnostic> {
-        Err(Diagnostic::error(format!("variables cannot reference other values (`{root}`)"))
-            .at(root_span, "not allowed in [vars]")
-            .help("compute it in the stack, e.g. in [locals]"))
+    fn lookup(
+        &mut self,
+        root: &str,
+        root_span: Span,
+        _: &[EvalStep],
+    ) -> Result<(Value, usize), Diagnostic> {
+        Err(Diagnostic::error(format!(
+            "variables cannot reference other values (`{root}`)"
+        ))
+        .at(root_span, "not allowed in [vars]")
+        .help("compute it in the stack, e.g. in [locals]"))
     }
     fn resource_attr(&mut self, _: InstanceId, _: &str, span: Span) -> Result<Value, Diagnostic> {
         Err(Diagnostic::error("no resources here").at(span, "not allowed in [vars]"))
     }
     fn accounts_in(&mut self, arg: &Expr) -> Result<Value, Diagnostic> {
-        Err(Diagnostic::error("accounts_in is not available in [vars]").at(arg.span, "use it in a stack"))
+        Err(Diagnostic::error("accounts_in is not available in [vars]")
+            .at(arg.span, "use it in a stack"))
     }
     fn read_file(&mut self, _: &str, call: Span) -> Result<String, Diagnostic> {
         Err(Diagnostic::error("file() is not available in [vars]").at(call, "use it in a stack"))

@@ -21,9 +21,10 @@ use indexmap::IndexMap;
 use order::{Decl, Node};
 use std::collections::HashMap;
 
-
 /// Root names of references that are not resource kinds.
-pub const RESERVED_ROOTS: &[&str] = &["var", "local", "input", "module", "stack", "remote", "each", "count", "output"];
+pub const RESERVED_ROOTS: &[&str] = &[
+    "var", "local", "input", "module", "stack", "remote", "each", "count", "output",
+];
 
 /// One resource instance of the environment.
 #[derive(Debug)]
@@ -62,7 +63,14 @@ pub struct Resolved {
 
 /// Resolves a loaded environment. Returns every problem found, not just the first.
 pub fn resolve(loaded: Loaded) -> (Sources, Result<Resolved, Diagnostics>) {
-    let Loaded { mut sources, project, env, stacks, modules, remotes } = loaded;
+    let Loaded {
+        mut sources,
+        project,
+        env,
+        stacks,
+        modules,
+        remotes,
+    } = loaded;
     let mut r = Resolver {
         sources: &mut sources,
         project: &project,
@@ -89,14 +97,30 @@ pub fn resolve(loaded: Loaded) -> (Sources, Result<Resolved, Diagnostics>) {
     r.run();
     let stack_deps = stacks
         .iter()
-        .flat_map(|s| s.depends_on.iter().map(|(d, _)| (s.name.clone(), d.clone())))
+        .flat_map(|s| {
+            s.depends_on
+                .iter()
+                .map(|(d, _)| (s.name.clone(), d.clone()))
+        })
         .collect();
     let outputs = stacks
         .iter()
         .zip(&r.frames)
-        .map(|(s, f)| (s.name.clone(), f.outputs.iter().map(|(k, t)| (k.clone(), t.value.clone())).collect()))
+        .map(|(s, f)| {
+            (
+                s.name.clone(),
+                f.outputs
+                    .iter()
+                    .map(|(k, t)| (k.clone(), t.value.clone()))
+                    .collect(),
+            )
+        })
         .collect();
-    let Resolver { mut diags, instances, .. } = r;
+    let Resolver {
+        mut diags,
+        instances,
+        ..
+    } = r;
     checks::check(&sources, &instances, &mut diags);
     if diags.has_errors() {
         diags.sort();
@@ -117,12 +141,6 @@ pub fn resolve(loaded: Loaded) -> (Sources, Result<Resolved, Diagnostics>) {
 struct Tracked {
     value: Value,
     deps: Vec<InstanceId>,
-}
-
-impl Default for Value {
-    fn default() -> Self {
-        Value::Null
-    }
 }
 
 /// What a declaration with `count` or `for_each` expanded into.
@@ -200,27 +218,46 @@ impl<'a> Resolver<'a> {
             .stacks
             .iter()
             .enumerate()
-            .map(|(i, s)| Frame { stack: i, prefix: s.name.clone(), ..Frame::default() })
+            .map(|(i, s)| Frame {
+                stack: i,
+                prefix: s.name.clone(),
+                ..Frame::default()
+            })
             .collect();
         for (i, s) in self.stacks.iter().enumerate() {
             for (dep, span) in &s.depends_on {
                 if self.stack_index(dep).is_none() {
                     self.diags.push(
-                        Diagnostic::error(format!("stack `{}` depends on `{dep}`, which this environment does not deploy", s.name))
-                            .at(*span, "unknown stack")
-                            .suggest(dep, self.stack_names.iter().map(String::as_str)),
+                        Diagnostic::error(format!(
+                            "stack `{}` depends on `{dep}`, which this environment does not deploy",
+                            s.name
+                        ))
+                        .at(*span, "unknown stack")
+                        .suggest(dep, self.stack_names.iter().map(String::as_str)),
                     );
                 } else if self.stacks[i].name == *dep {
-                    self.diags.push(Diagnostic::error("a stack cannot depend on itself").at(*span, "remove this"));
+                    self.diags.push(
+                        Diagnostic::error("a stack cannot depend on itself")
+                            .at(*span, "remove this"),
+                    );
                 }
             }
         }
-        let nodes: Vec<Node> =
-            self.stacks.iter().enumerate().flat_map(|(i, s)| order::decls(s).map(move |d| (i, d))).collect();
+        let nodes: Vec<Node> = self
+            .stacks
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| order::decls(s).map(move |d| (i, d)))
+            .collect();
         let stacks = self.stacks;
         let refs = |(si, d): Node| -> Vec<(Node, Span)> {
             let scope = &stacks[si];
-            let other = |name: &str| stacks.iter().position(|s| s.name == name).map(|i| (i, &stacks[i]));
+            let other = |name: &str| {
+                stacks
+                    .iter()
+                    .position(|s| s.name == name)
+                    .map(|i| (i, &stacks[i]))
+            };
             let mut out = scope_refs(scope, d, other)
                 .into_iter()
                 .map(|(s, d, span)| ((s.unwrap_or(si), d), span))
@@ -228,7 +265,9 @@ impl<'a> Resolver<'a> {
             // Stack-level depends_on: everything here waits for every resource of the other stack.
             for (dep, span) in &scope.depends_on {
                 if let Some(di) = stacks.iter().position(|s| s.name == *dep) {
-                    out.extend((0..stacks[di].resources.len()).map(|r| ((di, Decl::Resource(r)), *span)));
+                    out.extend(
+                        (0..stacks[di].resources.len()).map(|r| ((di, Decl::Resource(r)), *span)),
+                    );
                 }
             }
             out
@@ -252,13 +291,21 @@ impl<'a> Resolver<'a> {
         if !self.module_orders.contains_key(name) {
             let nodes = order::decls(def).map(|d| (0, d)).collect();
             let refs = |(_, d): Node| -> Vec<(Node, Span)> {
-                scope_refs(def, d, |_| None::<(usize, &ScopeDef)>).into_iter().filter(|(s, _, _)| s.is_none()).map(|(_, d, s)| ((0, d), s)).collect()
+                scope_refs(def, d, |_| None::<(usize, &ScopeDef)>)
+                    .into_iter()
+                    .filter(|(s, _, _)| s.is_none())
+                    .map(|(_, d, s)| ((0, d), s))
+                    .collect()
             };
             let label = |(_, d): Node| format!("module {name}: {}", d.label(def));
             let ord = order::order(nodes, &refs, &label, &mut self.diags);
             self.module_orders.insert(name.to_string(), ord);
         }
-        self.module_orders[name].nodes.iter().map(|(_, d)| *d).collect()
+        self.module_orders[name]
+            .nodes
+            .iter()
+            .map(|(_, d)| *d)
+            .collect()
     }
 
     fn eval_decl(&mut self, frame: &mut Frame, def: &'a ScopeDef, d: Decl) {
@@ -267,14 +314,20 @@ impl<'a> Resolver<'a> {
                 let local = &def.locals[i];
                 let mut cx = Ctx::new(self, frame, def);
                 let value = cx.eval(&local.expr);
-                let t = Tracked { value: value.unwrap_or(Value::Unknown(None)), deps: cx.deps };
+                let t = Tracked {
+                    value: value.unwrap_or(Value::Unknown(None)),
+                    deps: cx.deps,
+                };
                 frame.locals.insert(i, t);
             }
             Decl::Output(i) => {
                 let out = &def.outputs[i];
                 let mut cx = Ctx::new(self, frame, def);
                 let value = cx.eval(&out.expr);
-                let t = Tracked { value: cx.materialize(value.unwrap_or(Value::Unknown(None)), out.expr.span), deps: cx.deps };
+                let t = Tracked {
+                    value: cx.materialize(value.unwrap_or(Value::Unknown(None))),
+                    deps: cx.deps,
+                };
                 frame.outputs.insert(out.name.clone(), t);
             }
             Decl::Resource(i) => {
@@ -291,7 +344,13 @@ impl<'a> Resolver<'a> {
     }
 
     /// Evaluates `count` / `for_each` into the instance keys, each with its `each`/`count` binding.
-    fn expand(&mut self, frame: &Frame, def: &'a ScopeDef, meta: &crate::load::Meta, what: &str) -> Option<Expansion<Binding>> {
+    fn expand(
+        &mut self,
+        frame: &Frame,
+        def: &'a ScopeDef,
+        meta: &crate::load::Meta,
+        what: &str,
+    ) -> Option<Expansion<Binding>> {
         match (&meta.count, &meta.for_each) {
             (Some(c), Some(_)) => {
                 self.diags.push(
@@ -306,17 +365,19 @@ impl<'a> Resolver<'a> {
                 let mut cx = Ctx::new(self, frame, def);
                 let v = cx.eval(c)?;
                 match v {
-                    Value::Number(n) if n >= 0.0 && n.fract() == 0.0 && n <= 10_000.0 => {
-                        Some(Expansion::Count((0..n as usize).map(Binding::Count).collect()))
-                    }
+                    Value::Number(n) if n >= 0.0 && n.fract() == 0.0 && n <= 10_000.0 => Some(
+                        Expansion::Count((0..n as usize).map(Binding::Count).collect()),
+                    ),
                     Value::Unknown(_) => {
                         self.diags.push(unknown_expansion("count", c.span));
                         None
                     }
                     v => {
                         self.diags.push(
-                            Diagnostic::error(format!("`count` must be a whole number from 0 to 10000, found {v}"))
-                                .at(c.span, "invalid count"),
+                            Diagnostic::error(format!(
+                                "`count` must be a whole number from 0 to 10000, found {v}"
+                            ))
+                            .at(c.span, "invalid count"),
                         );
                         None
                     }
@@ -338,12 +399,17 @@ impl<'a> Resolver<'a> {
                                 Value::String(s) => {
                                     if keys.contains_key(&s) {
                                         self.diags.push(
-                                            Diagnostic::error(format!("`for_each` lists {s:?} twice"))
-                                                .at(f.span, "keys must be unique"),
+                                            Diagnostic::error(format!(
+                                                "`for_each` lists {s:?} twice"
+                                            ))
+                                            .at(f.span, "keys must be unique"),
                                         );
                                         return None;
                                     }
-                                    keys.insert(s.clone(), Binding::Each(s.clone(), Value::String(s)));
+                                    keys.insert(
+                                        s.clone(),
+                                        Binding::Each(s.clone(), Value::String(s)),
+                                    );
                                 }
                                 Value::Unknown(_) => {
                                     self.diags.push(unknown_expansion("for_each", f.span));
@@ -351,9 +417,12 @@ impl<'a> Resolver<'a> {
                                 }
                                 other => {
                                     self.diags.push(
-                                        Diagnostic::error(format!("`for_each` over a list needs strings, found a {}", other.type_name()))
-                                            .at(f.span, "not a list of strings")
-                                            .help("use a map to give each instance a key and a value"),
+                                        Diagnostic::error(format!(
+                                            "`for_each` over a list needs strings, found a {}",
+                                            other.type_name()
+                                        ))
+                                        .at(f.span, "not a list of strings")
+                                        .help("use a map to give each instance a key and a value"),
                                     );
                                     return None;
                                 }
@@ -366,8 +435,11 @@ impl<'a> Resolver<'a> {
                     }
                     other => {
                         self.diags.push(
-                            Diagnostic::error(format!("`for_each` needs a map or a list of strings, found a {}", other.type_name()))
-                                .at(f.span, "invalid for_each"),
+                            Diagnostic::error(format!(
+                                "`for_each` needs a map or a list of strings, found a {}",
+                                other.type_name()
+                            ))
+                            .at(f.span, "invalid for_each"),
                         );
                         return None;
                     }
@@ -377,7 +449,12 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn eval_resource(&mut self, frame: &Frame, def: &'a ScopeDef, decl: &'a ResourceDecl) -> Option<Expansion<InstanceId>> {
+    fn eval_resource(
+        &mut self,
+        frame: &Frame,
+        def: &'a ScopeDef,
+        decl: &'a ResourceDecl,
+    ) -> Option<Expansion<InstanceId>> {
         let what = format!("{}.{}", decl.kind.name, decl.name);
         let exp = self.expand(frame, def, &decl.meta, &what)?;
         let make = |r: &mut Self, binding: Binding, suffix: String| -> InstanceId {
@@ -388,11 +465,15 @@ impl<'a> Resolver<'a> {
             let mut attrs = IndexMap::new();
             let mut attr_spans = IndexMap::new();
             for entry in &decl.attrs {
-                let Some(attr) = decl.kind.attr(&entry.key) else { continue };
-                let Some(v) = cx.eval(&entry.value) else { continue };
+                let Some(attr) = decl.kind.attr(&entry.key) else {
+                    continue;
+                };
+                let Some(v) = cx.eval(&entry.value) else {
+                    continue;
+                };
                 match types::check(cx.r.sources, v, &attr.ty, &entry.value, &entry.key) {
                     Ok(v) => {
-                        let v = cx.materialize(v, entry.value.span);
+                        let v = cx.materialize(v);
                         attrs.insert(entry.key.clone(), v);
                     }
                     Err(d) => cx.r.diags.push(d),
@@ -406,14 +487,21 @@ impl<'a> Resolver<'a> {
             }
             if decl.kind.taggable && !cx.r.project.default_tags.is_empty() {
                 let mut tags: IndexMap<String, Value> =
-                    cx.r.project.default_tags.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+                    cx.r.project
+                        .default_tags
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                        .collect();
                 if let Some(Value::Map(own)) = attrs.get("tags") {
                     tags.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
                 }
                 attrs.insert("tags".into(), Value::Map(tags));
             }
             let account = match &decl.meta.account {
-                Some(e) => cx.eval(e).map(|v| cx.account_value(v, e.span)).unwrap_or(Value::Null),
+                Some(e) => cx
+                    .eval(e)
+                    .map(|v| cx.account_value(v, e.span))
+                    .unwrap_or(Value::Null),
                 None => match &frame.account {
                     Some(t) => {
                         cx.deps.extend(t.deps.iter().copied());
@@ -451,20 +539,39 @@ impl<'a> Resolver<'a> {
         };
         Some(match exp {
             Expansion::Single(b) => Expansion::Single(make(self, b, String::new())),
-            Expansion::Count(bs) => Expansion::Count(bs.into_iter().enumerate().map(|(i, b)| make(self, b, format!("[{i}]"))).collect()),
-            Expansion::Keys(bs) => {
-                Expansion::Keys(bs.into_iter().map(|(k, b)| (k.clone(), make(self, b, format!("[{k:?}]")))).collect())
-            }
+            Expansion::Count(bs) => Expansion::Count(
+                bs.into_iter()
+                    .enumerate()
+                    .map(|(i, b)| make(self, b, format!("[{i}]")))
+                    .collect(),
+            ),
+            Expansion::Keys(bs) => Expansion::Keys(
+                bs.into_iter()
+                    .map(|(k, b)| (k.clone(), make(self, b, format!("[{k:?}]"))))
+                    .collect(),
+            ),
         })
     }
 
-    fn eval_module(&mut self, frame: &Frame, def: &'a ScopeDef, call: &'a ModuleCall) -> Option<Expansion<ModuleResult>> {
+    fn eval_module(
+        &mut self,
+        frame: &Frame,
+        def: &'a ScopeDef,
+        call: &'a ModuleCall,
+    ) -> Option<Expansion<ModuleResult>> {
         let module = self.modules.get(&call.source)?.as_ref()?;
         if self.module_stack.contains(&call.source) {
             self.diags.push(
                 Diagnostic::error(format!("module `{}` instantiates itself", call.source))
                     .at(call.source_span, "recursive module")
-                    .note(None, format!("module chain: {} -> {}", self.module_stack.join(" -> "), call.source)),
+                    .note(
+                        None,
+                        format!(
+                            "module chain: {} -> {}",
+                            self.module_stack.join(" -> "),
+                            call.source
+                        ),
+                    ),
             );
             return None;
         }
@@ -472,20 +579,33 @@ impl<'a> Resolver<'a> {
             if !module.inputs.iter().any(|i| i.name == input.key) {
                 let known: Vec<&str> = module.inputs.iter().map(|i| i.name.as_str()).collect();
                 self.diags.push(
-                    Diagnostic::error(format!("module `{}` has no input `{}`", call.source, input.key))
-                        .at(input.key_span, "unknown input")
-                        .suggest(&input.key, known.iter().copied())
-                        .note(None, format!("its inputs: {}", expr::preview(known.iter().copied()))),
+                    Diagnostic::error(format!(
+                        "module `{}` has no input `{}`",
+                        call.source, input.key
+                    ))
+                    .at(input.key_span, "unknown input")
+                    .suggest(&input.key, known.iter().copied())
+                    .note(
+                        None,
+                        format!("its inputs: {}", expr::preview(known.iter().copied())),
+                    ),
                 );
             }
         }
         for input in &module.inputs {
             if input.default.is_none() && !call.inputs.iter().any(|i| i.key == input.name) {
                 self.diags.push(
-                    Diagnostic::error(format!("module `{}` needs the input `{}`", call.source, input.name))
-                        .at(call.span, format!("`{}` is not set", input.name))
-                        .note(Some(input.span), "declared here without a default")
-                        .help(format!("add `{} = ...` ({})", input.name, input.ty.name())),
+                    Diagnostic::error(format!(
+                        "module `{}` needs the input `{}`",
+                        call.source, input.name
+                    ))
+                    .at(call.span, format!("`{}` is not set", input.name))
+                    .note(Some(input.span), "declared here without a default")
+                    .help(format!(
+                        "add `{} = ...` ({})",
+                        input.name,
+                        input.ty.name()
+                    )),
                 );
             }
         }
@@ -498,7 +618,11 @@ impl<'a> Resolver<'a> {
                 region: frame.region.clone(),
                 account: frame.account.clone(),
                 extra_deps: frame.extra_deps.clone(),
-                in_cycle: r.module_orders[&call.source].in_cycle.iter().map(|(_, d)| *d).collect(),
+                in_cycle: r.module_orders[&call.source]
+                    .in_cycle
+                    .iter()
+                    .map(|(_, d)| *d)
+                    .collect(),
                 ..Frame::default()
             };
             let mut cx = Ctx::new(r, frame, def);
@@ -520,7 +644,13 @@ impl<'a> Resolver<'a> {
                 };
                 match types::check_input(value, decl.ty, at, &decl.name) {
                     Ok(v) => {
-                        child.inputs.insert(decl.name.clone(), Tracked { value: v, deps: std::mem::take(&mut cx.deps) });
+                        child.inputs.insert(
+                            decl.name.clone(),
+                            Tracked {
+                                value: v,
+                                deps: std::mem::take(&mut cx.deps),
+                            },
+                        );
                     }
                     Err(d) => {
                         ok = false;
@@ -528,11 +658,14 @@ impl<'a> Resolver<'a> {
                     }
                 }
             }
-            if let Some(e) = &call.meta.account {
-                if let Some(v) = cx.eval(e) {
-                    let value = cx.account_value(v, e.span);
-                    child.account = Some(Tracked { value, deps: std::mem::take(&mut cx.deps) });
-                }
+            if let Some(e) = &call.meta.account
+                && let Some(v) = cx.eval(e)
+            {
+                let value = cx.account_value(v, e.span);
+                child.account = Some(Tracked {
+                    value,
+                    deps: std::mem::take(&mut cx.deps),
+                });
             }
             if let Some(e) = &call.meta.region {
                 child.region = cx.eval(e).and_then(|v| cx.region_value(v, e.span));
@@ -549,11 +682,21 @@ impl<'a> Resolver<'a> {
                 for rule in &decl.validations {
                     let mut vcx = Ctx::new(r, &child, module);
                     if let Some(Value::Bool(false)) = vcx.eval(&rule.condition) {
-                        let at = call.inputs.iter().find(|i| i.key == decl.name).map_or(call.span, |i| i.value.span);
+                        let at = call
+                            .inputs
+                            .iter()
+                            .find(|i| i.key == decl.name)
+                            .map_or(call.span, |i| i.value.span);
                         r.diags.push(
-                            Diagnostic::error(format!("invalid value for input `{}`: {}", decl.name, rule.message))
-                                .at(at, format!("fails the validation of module `{}`", call.source))
-                                .note(Some(rule.condition.span), "the rule"),
+                            Diagnostic::error(format!(
+                                "invalid value for input `{}`: {}",
+                                decl.name, rule.message
+                            ))
+                            .at(
+                                at,
+                                format!("fails the validation of module `{}`", call.source),
+                            )
+                            .note(Some(rule.condition.span), "the rule"),
                         );
                         ok = false;
                     }
@@ -568,7 +711,10 @@ impl<'a> Resolver<'a> {
                 r.eval_decl(&mut child, module, *d);
             }
             r.module_stack.pop();
-            Some(ModuleResult { outputs: child.outputs, instances: start..r.instances.len() as u32 })
+            Some(ModuleResult {
+                outputs: child.outputs,
+                instances: start..r.instances.len() as u32,
+            })
         };
         Some(match exp {
             Expansion::Single(b) => Expansion::Single(make(self, b, String::new())?),
@@ -610,12 +756,11 @@ fn scope_refs<'s>(
     for t in &refs {
         let names = t.names();
         if t.root == "stack" {
-            if let (Some(s), Some(root)) = (names.first(), names.get(1)) {
-                if let Some((si, target_scope)) = other(s) {
-                    if let Some(target) = order::target(target_scope, root, &names[2..]) {
-                        out.push((Some(si), target, t.span));
-                    }
-                }
+            if let (Some(s), Some(root)) = (names.first(), names.get(1))
+                && let Some((si, target_scope)) = other(s)
+                && let Some(target) = order::target(target_scope, root, &names[2..])
+            {
+                out.push((Some(si), target, t.span));
             }
         } else if let Some(target) = order::target(scope, t.root, &names) {
             out.push((None, target, t.span));

@@ -26,7 +26,10 @@ impl Decl {
     /// How the declaration is written in references, e.g. `vpc.main` or `module.network`.
     pub fn label(self, scope: &ScopeDef) -> String {
         match self {
-            Decl::Resource(i) => format!("{}.{}", scope.resources[i].kind.name, scope.resources[i].name),
+            Decl::Resource(i) => format!(
+                "{}.{}",
+                scope.resources[i].kind.name, scope.resources[i].name
+            ),
             Decl::Module(i) => format!("module.{}", scope.modules[i].name),
             Decl::Local(i) => format!("local.{}", scope.locals[i].name),
             Decl::Output(i) => format!("output.{}", scope.outputs[i].name),
@@ -36,16 +39,27 @@ impl Decl {
     /// The expressions the declaration evaluates.
     pub fn exprs(self, scope: &ScopeDef) -> Vec<&Expr> {
         fn meta(m: &Meta) -> impl Iterator<Item = &Expr> {
-            [&m.count, &m.for_each, &m.account, &m.region].into_iter().flatten().chain(&m.depends_on)
+            [&m.count, &m.for_each, &m.account, &m.region]
+                .into_iter()
+                .flatten()
+                .chain(&m.depends_on)
         }
         match self {
             Decl::Resource(i) => {
                 let r = &scope.resources[i];
-                r.attrs.iter().map(|a| &a.value).chain(meta(&r.meta)).collect()
+                r.attrs
+                    .iter()
+                    .map(|a| &a.value)
+                    .chain(meta(&r.meta))
+                    .collect()
             }
             Decl::Module(i) => {
                 let m = &scope.modules[i];
-                m.inputs.iter().map(|a| &a.value).chain(meta(&m.meta)).collect()
+                m.inputs
+                    .iter()
+                    .map(|a| &a.value)
+                    .chain(meta(&m.meta))
+                    .collect()
             }
             Decl::Local(i) => vec![&scope.locals[i].expr],
             Decl::Output(i) => vec![&scope.outputs[i].expr],
@@ -66,9 +80,21 @@ pub fn decls(scope: &ScopeDef) -> impl Iterator<Item = Decl> + '_ {
 pub fn target(scope: &ScopeDef, root: &str, names: &[&str]) -> Option<Decl> {
     let first = *names.first()?;
     match root {
-        "module" => scope.modules.iter().position(|m| m.name == first).map(Decl::Module),
-        "local" => scope.locals.iter().position(|l| l.name == first).map(Decl::Local),
-        "output" => scope.outputs.iter().position(|o| o.name == first).map(Decl::Output),
+        "module" => scope
+            .modules
+            .iter()
+            .position(|m| m.name == first)
+            .map(Decl::Module),
+        "local" => scope
+            .locals
+            .iter()
+            .position(|l| l.name == first)
+            .map(Decl::Local),
+        "output" => scope
+            .outputs
+            .iter()
+            .position(|o| o.name == first)
+            .map(Decl::Output),
         kind if schema::kind(kind).is_some() => scope.resource(kind, first).map(Decl::Resource),
         _ => None,
     }
@@ -104,10 +130,10 @@ pub fn order(
     let index: HashMap<Node, NodeIndex> = nodes.iter().map(|n| (*n, graph.add_node(*n))).collect();
     for n in &nodes {
         for (target, span) in refs(*n) {
-            if let Some(t) = index.get(&target) {
-                if graph.find_edge(index[n], *t).is_none() {
-                    graph.add_edge(index[n], *t, span);
-                }
+            if let Some(t) = index.get(&target)
+                && graph.find_edge(index[n], *t).is_none()
+            {
+                graph.add_edge(index[n], *t, span);
             }
         }
     }
@@ -122,13 +148,23 @@ pub fn order(
         }
         out.extend(scc.iter().map(|i| graph[*i]));
     }
-    Order { nodes: out, in_cycle }
+    Order {
+        nodes: out,
+        in_cycle,
+    }
 }
 
 /// Describes one cycle through a strongly connected component, each step with the reference that makes it.
-fn cycle_diagnostic(graph: &DiGraph<Node, Span>, scc: &[NodeIndex], label: &dyn Fn(Node) -> String) -> Diagnostic {
+fn cycle_diagnostic(
+    graph: &DiGraph<Node, Span>,
+    scc: &[NodeIndex],
+    label: &dyn Fn(Node) -> String,
+) -> Diagnostic {
     let members: std::collections::HashSet<NodeIndex> = scc.iter().copied().collect();
-    let start = *scc.iter().min_by_key(|i| label(graph[**i])).expect("components are not empty");
+    let start = *scc
+        .iter()
+        .min_by_key(|i| label(graph[**i]))
+        .expect("components are not empty");
     // Breadth-first from start back to start, staying inside the component: the shortest cycle through it.
     let mut prev: HashMap<NodeIndex, NodeIndex> = HashMap::new();
     let mut queue = std::collections::VecDeque::from([start]);
@@ -156,12 +192,24 @@ fn cycle_diagnostic(graph: &DiGraph<Node, Span>, scc: &[NodeIndex], label: &dyn 
     let names: Vec<String> = path.iter().map(|i| label(graph[*i])).collect();
     let mut d = Diagnostic::error(format!("dependency cycle: {}", names.join(" -> ")));
     for pair in path.windows(2) {
-        let edge = graph.find_edge(pair[0], pair[1]).expect("consecutive nodes of the cycle are joined");
+        let edge = graph
+            .find_edge(pair[0], pair[1])
+            .expect("consecutive nodes of the cycle are joined");
         let span = graph[edge];
         if d.primary.is_none() {
-            d = d.at(span, format!("`{}` references `{}` here", names[0], label(graph[pair[1]])));
+            d = d.at(
+                span,
+                format!("`{}` references `{}` here", names[0], label(graph[pair[1]])),
+            );
         } else {
-            d = d.note(Some(span), format!("`{}` references `{}` here", label(graph[pair[0]]), label(graph[pair[1]])));
+            d = d.note(
+                Some(span),
+                format!(
+                    "`{}` references `{}` here",
+                    label(graph[pair[0]]),
+                    label(graph[pair[1]])
+                ),
+            );
         }
     }
     d.help("break the cycle: remove one of these references, or pass the value in another way")

@@ -20,13 +20,23 @@ pub fn default_value(d: Default) -> Value {
 }
 
 /// Checks a resource attribute's value; `expr` is what was written, for positions.
-pub fn check(sources: &Sources, v: Value, ty: &AttrType, expr: &Expr, name: &str) -> Result<Value, Diagnostic> {
+pub fn check(
+    sources: &Sources,
+    v: Value,
+    ty: &AttrType,
+    expr: &Expr,
+    name: &str,
+) -> Result<Value, Diagnostic> {
     check_at(sources, v, ty, expr, expr.span, name)
 }
 
 fn mismatch(name: &str, ty: &AttrType, v: &Value, span: Span) -> Diagnostic {
-    let d = Diagnostic::error(format!("`{name}` must be a {}, found {}", ty.describe(), describe(v)))
-        .at(span, format!("expected {}", ty.describe()));
+    let d = Diagnostic::error(format!(
+        "`{name}` must be a {}, found {}",
+        ty.describe(),
+        describe(v)
+    ))
+    .at(span, format!("expected {}", ty.describe()));
     match v {
         Value::Resource(_) => d.help("use one of the resource's attributes, e.g. `.id`"),
         _ => d,
@@ -40,26 +50,41 @@ fn describe(v: &Value) -> String {
     }
 }
 
-fn check_at(sources: &Sources, v: Value, ty: &AttrType, expr: &Expr, span: Span, name: &str) -> Result<Value, Diagnostic> {
+fn check_at(
+    sources: &Sources,
+    v: Value,
+    ty: &AttrType,
+    expr: &Expr,
+    span: Span,
+    name: &str,
+) -> Result<Value, Diagnostic> {
     if let Value::Unknown(_) = v {
         return Ok(v);
     }
     match (ty, v) {
         (AttrType::String, Value::String(s)) => Ok(Value::String(s)),
-        (AttrType::String, Value::Number(n)) => Ok(Value::String(crate::expr::Value::Number(n).to_json().to_string())),
+        (AttrType::String, Value::Number(n)) => Ok(Value::String(
+            crate::expr::Value::Number(n).to_json().to_string(),
+        )),
         (AttrType::String, Value::Bool(b)) => Ok(Value::String(b.to_string())),
         (AttrType::Number, Value::Number(n)) => Ok(Value::Number(n)),
-        (AttrType::Number, Value::String(s)) if s.trim().parse::<f64>().is_ok() => Ok(Value::Number(s.trim().parse().unwrap_or(0.0))),
+        (AttrType::Number, Value::String(s)) if s.trim().parse::<f64>().is_ok() => {
+            Ok(Value::Number(s.trim().parse().unwrap_or(0.0)))
+        }
         (AttrType::Bool, Value::Bool(b)) => Ok(Value::Bool(b)),
-        (AttrType::Bool, Value::String(s)) if s == "true" || s == "false" => Ok(Value::Bool(s == "true")),
+        (AttrType::Bool, Value::String(s)) if s == "true" || s == "false" => {
+            Ok(Value::Bool(s == "true"))
+        }
         (AttrType::Cidr, Value::String(s)) => match s.parse::<Ipv4Net>() {
             Ok(net) if net.network() == net.addr() => Ok(Value::String(s)),
             Ok(net) => Err(Diagnostic::error(format!("{s:?} has host bits set"))
                 .at(span, "not a network address")
                 .help(format!("did you mean \"{}\"?", net.trunc()))),
-            Err(_) => Err(Diagnostic::error(format!("{s:?} is not a valid IPv4 CIDR block"))
-                .at(span, "invalid CIDR")
-                .help("write it as ADDRESS/PREFIX, e.g. \"10.0.0.0/16\"")),
+            Err(_) => Err(
+                Diagnostic::error(format!("{s:?} is not a valid IPv4 CIDR block"))
+                    .at(span, "invalid CIDR")
+                    .help("write it as ADDRESS/PREFIX, e.g. \"10.0.0.0/16\""),
+            ),
         },
         (AttrType::Json, Value::String(s)) => match serde_json::from_str::<serde_json::Value>(&s) {
             Ok(json) => Ok(Value::from_json(&json)),
@@ -95,13 +120,24 @@ fn check_at(sources: &Sources, v: Value, ty: &AttrType, expr: &Expr, span: Span,
             for k in map.keys() {
                 if !fields.iter().any(|f| f.name == k) {
                     let at = match &expr.kind {
-                        ExprKind::Map(entries) => entries.iter().find(|e| e.key == *k).map_or(span, |e| e.key_span),
+                        ExprKind::Map(entries) => entries
+                            .iter()
+                            .find(|e| e.key == *k)
+                            .map_or(span, |e| e.key_span),
                         _ => span,
                     };
-                    return Err(Diagnostic::error(format!("unknown field `{k}` in `{name}`"))
-                        .at(at, "not a field")
-                        .suggest(k, fields.iter().map(|f| f.name))
-                        .note(None, format!("fields: {}", fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", "))));
+                    return Err(
+                        Diagnostic::error(format!("unknown field `{k}` in `{name}`"))
+                            .at(at, "not a field")
+                            .suggest(k, fields.iter().map(|f| f.name))
+                            .note(
+                                None,
+                                format!(
+                                    "fields: {}",
+                                    fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+                                ),
+                            ),
+                    );
                 }
             }
             let mut out = IndexMap::new();
@@ -109,10 +145,17 @@ fn check_at(sources: &Sources, v: Value, ty: &AttrType, expr: &Expr, span: Span,
                 match map.get(f.name) {
                     Some(item) => {
                         let (e, s) = entry_expr(expr, f.name).map_or((expr, span), |e| (e, e.span));
-                        out.insert(f.name.to_string(), check_at(sources, item.clone(), &f.ty, e, s, name)?);
+                        out.insert(
+                            f.name.to_string(),
+                            check_at(sources, item.clone(), &f.ty, e, s, name)?,
+                        );
                     }
                     None if f.required => {
-                        return Err(Diagnostic::error(format!("`{name}` entry is missing `{}`", f.name)).at(span, format!("add `{}`", f.name)));
+                        return Err(Diagnostic::error(format!(
+                            "`{name}` entry is missing `{}`",
+                            f.name
+                        ))
+                        .at(span, format!("add `{}`", f.name)));
                     }
                     None => {}
                 }
@@ -140,41 +183,74 @@ fn first_resource(v: &Value) -> Option<&Value> {
 }
 
 /// A JSON syntax error, pointing into the JSON file when the value is `file("...")` itself.
-fn json_error(sources: &Sources, expr: &Expr, span: Span, name: &str, e: &serde_json::Error) -> Diagnostic {
+fn json_error(
+    sources: &Sources,
+    expr: &Expr,
+    span: Span,
+    name: &str,
+    e: &serde_json::Error,
+) -> Diagnostic {
     let message = format!("`{name}` is not valid JSON: {e}");
-    if let ExprKind::Call(f, _, args) = &expr.kind {
-        if let (true, Some(path)) = (f == "file", args.first().and_then(Expr::as_str)) {
-            let base = sources.get(expr.span.file).path.parent().map(|p| p.join(path));
-            if let Some(id) = base.and_then(|p| sources.find(&p)) {
-                let file = sources.get(id);
-                let line = e.line().max(1).min(file.text.lines().count().max(1));
-                let offset = file.text.lines().take(line - 1).map(|l| l.len() + 1).sum::<usize>() + e.column().saturating_sub(1);
-                let at = Span::new(id, offset.min(file.text.len())..(offset + 1).min(file.text.len()));
-                return Diagnostic::error(message).at(at, "invalid JSON here").note(Some(span), "read here");
-            }
+    if let ExprKind::Call(f, _, args) = &expr.kind
+        && let (true, Some(path)) = (f == "file", args.first().and_then(Expr::as_str))
+    {
+        let base = sources
+            .get(expr.span.file)
+            .path
+            .parent()
+            .map(|p| p.join(path));
+        if let Some(id) = base.and_then(|p| sources.find(&p)) {
+            let file = sources.get(id);
+            let line = e.line().max(1).min(file.text.lines().count().max(1));
+            let offset = file
+                .text
+                .lines()
+                .take(line - 1)
+                .map(|l| l.len() + 1)
+                .sum::<usize>()
+                + e.column().saturating_sub(1);
+            let at = Span::new(
+                id,
+                offset.min(file.text.len())..(offset + 1).min(file.text.len()),
+            );
+            return Diagnostic::error(message)
+                .at(at, "invalid JSON here")
+                .note(Some(span), "read here");
         }
     }
-    Diagnostic::error(message).at(span, "invalid JSON").help("write the document as a TOML table, or fix the JSON")
+    Diagnostic::error(message)
+        .at(span, "invalid JSON")
+        .help("write the document as a TOML table, or fix the JSON")
 }
 
 /// Checks a module input against its declared type.
 pub fn check_input(v: Value, ty: InputType, expr: &Expr, name: &str) -> Result<Value, Diagnostic> {
     let bad = |v: &Value| {
-        Diagnostic::error(format!("input `{name}` must be a {}, found {}", ty.name(), describe(v)))
-            .at(expr.span, format!("expected {}", ty.name()))
+        Diagnostic::error(format!(
+            "input `{name}` must be a {}, found {}",
+            ty.name(),
+            describe(v)
+        ))
+        .at(expr.span, format!("expected {}", ty.name()))
     };
     match (ty, v) {
         (_, v @ Value::Unknown(_)) | (InputType::Any, v) => Ok(v),
         (InputType::String, Value::String(s)) => Ok(Value::String(s)),
-        (InputType::String, Value::Number(n)) => Ok(Value::String(crate::expr::Value::Number(n).to_json().to_string())),
+        (InputType::String, Value::Number(n)) => Ok(Value::String(
+            crate::expr::Value::Number(n).to_json().to_string(),
+        )),
         (InputType::Number, Value::Number(n)) => Ok(Value::Number(n)),
-        (InputType::Number, Value::String(s)) if s.trim().parse::<f64>().is_ok() => Ok(Value::Number(s.trim().parse().unwrap_or(0.0))),
+        (InputType::Number, Value::String(s)) if s.trim().parse::<f64>().is_ok() => {
+            Ok(Value::Number(s.trim().parse().unwrap_or(0.0)))
+        }
         (InputType::Bool, Value::Bool(b)) => Ok(Value::Bool(b)),
         (InputType::Cidr, Value::String(s)) => match s.parse::<Ipv4Net>() {
             Ok(net) if net.network() == net.addr() => Ok(Value::String(s)),
-            _ => Err(Diagnostic::error(format!("input `{name}` must be an IPv4 network in CIDR notation, found {s:?}"))
-                .at(expr.span, "invalid CIDR")
-                .help("e.g. \"10.0.0.0/16\", with no host bits set")),
+            _ => Err(Diagnostic::error(format!(
+                "input `{name}` must be an IPv4 network in CIDR notation, found {s:?}"
+            ))
+            .at(expr.span, "invalid CIDR")
+            .help("e.g. \"10.0.0.0/16\", with no host bits set")),
         },
         (InputType::List, Value::List(l)) => Ok(Value::List(l)),
         (InputType::Map, Value::Map(m)) => Ok(Value::Map(m)),

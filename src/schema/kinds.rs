@@ -15,24 +15,73 @@ const fn arn() -> Attr {
     attr("arn", String, "the ARN AWS assigned").computed()
 }
 const fn tags() -> Attr {
-    attr("tags", STRING_MAP, "tags; the project's default tags are merged in").default(D::EmptyMap)
+    attr(
+        "tags",
+        STRING_MAP,
+        "tags; the project's default tags are merged in",
+    )
+    .default(D::EmptyMap)
 }
 
 const ROUTE_FIELDS: &[Field] = &[
-    Field { name: "destination_cidr_block", ty: Cidr, required: true },
-    Field { name: "gateway_id", ty: String, required: false },
-    Field { name: "nat_gateway_id", ty: String, required: false },
-    Field { name: "transit_gateway_id", ty: String, required: false },
-    Field { name: "vpc_peering_connection_id", ty: String, required: false },
+    Field {
+        name: "destination_cidr_block",
+        ty: Cidr,
+        required: true,
+    },
+    Field {
+        name: "gateway_id",
+        ty: String,
+        required: false,
+    },
+    Field {
+        name: "nat_gateway_id",
+        ty: String,
+        required: false,
+    },
+    Field {
+        name: "transit_gateway_id",
+        ty: String,
+        required: false,
+    },
+    Field {
+        name: "vpc_peering_connection_id",
+        ty: String,
+        required: false,
+    },
 ];
 
 const RULE_FIELDS: &[Field] = &[
-    Field { name: "protocol", ty: String, required: true },
-    Field { name: "from_port", ty: Number, required: false },
-    Field { name: "to_port", ty: Number, required: false },
-    Field { name: "cidr_blocks", ty: STRINGS, required: false },
-    Field { name: "security_group_id", ty: String, required: false },
-    Field { name: "description", ty: String, required: false },
+    Field {
+        name: "protocol",
+        ty: String,
+        required: true,
+    },
+    Field {
+        name: "from_port",
+        ty: Number,
+        required: false,
+    },
+    Field {
+        name: "to_port",
+        ty: Number,
+        required: false,
+    },
+    Field {
+        name: "cidr_blocks",
+        ty: STRINGS,
+        required: false,
+    },
+    Field {
+        name: "security_group_id",
+        ty: String,
+        required: false,
+    },
+    Field {
+        name: "description",
+        ty: String,
+        required: false,
+    },
 ];
 
 /// Every kind, in the order `landfall kinds` lists them.
@@ -44,15 +93,30 @@ pub static KINDS: &[Kind] = &[
         scope: Scope::Global,
         taggable: false,
         attrs: &[
-            attr("feature_set", String, "ALL or CONSOLIDATED_BILLING").default(D::Str("ALL")).force_new(),
-            attr("enabled_policy_types", STRINGS, "SERVICE_CONTROL_POLICY, TAG_POLICY, BACKUP_POLICY, RESOURCE_CONTROL_POLICY")
-                .default(D::EmptyList),
-            attr("aws_service_access_principals", STRINGS, "services trusted in the organization, e.g. sso.amazonaws.com")
-                .default(D::EmptyList),
+            attr("feature_set", String, "ALL or CONSOLIDATED_BILLING")
+                .default(D::Str("ALL"))
+                .force_new(),
+            attr(
+                "enabled_policy_types",
+                STRINGS,
+                "SERVICE_CONTROL_POLICY, TAG_POLICY, BACKUP_POLICY, RESOURCE_CONTROL_POLICY",
+            )
+            .default(D::EmptyList),
+            attr(
+                "aws_service_access_principals",
+                STRINGS,
+                "services trusted in the organization, e.g. sso.amazonaws.com",
+            )
+            .default(D::EmptyList),
             id(),
             arn(),
             attr("root_id", String, "the id of the organization root (r-...)").computed(),
-            attr("management_account_id", String, "the management account's id").computed(),
+            attr(
+                "management_account_id",
+                String,
+                "the management account's id",
+            )
+            .computed(),
         ],
     },
     Kind {
@@ -62,7 +126,9 @@ pub static KINDS: &[Kind] = &[
         taggable: true,
         attrs: &[
             attr("name", String, "the OU's name; unique under its parent").required(),
-            attr("parent_id", String, "the root id or the parent OU's id").required().force_new(),
+            attr("parent_id", String, "the root id or the parent OU's id")
+                .required()
+                .force_new(),
             tags(),
             id(),
             arn(),
@@ -76,11 +142,24 @@ pub static KINDS: &[Kind] = &[
         attrs: &[
             attr("name", String, "the account name (at most 50 characters)").required(),
             attr("email", String, "the root user's email; unique across AWS").required(),
-            attr("parent_id", String, "the OU (or root) holding the account; a change moves it").required(),
-            attr("role_name", String, "the access role created in the account")
-                .default(D::Str("OrganizationAccountAccessRole")),
-            attr("close_on_destroy", Bool, "close the account on destroy (else only dropped from state)")
-                .default(D::Bool(false)),
+            attr(
+                "parent_id",
+                String,
+                "the OU (or root) holding the account; a change moves it",
+            )
+            .required(),
+            attr(
+                "role_name",
+                String,
+                "the access role created in the account",
+            )
+            .default(D::Str("OrganizationAccountAccessRole")),
+            attr(
+                "close_on_destroy",
+                Bool,
+                "close the account on destroy (else only dropped from state)",
+            )
+            .default(D::Bool(false)),
             tags(),
             id(),
             arn(),
@@ -95,9 +174,13 @@ pub static KINDS: &[Kind] = &[
         attrs: &[
             attr("name", String, "the policy's name").required(),
             attr("description", String, "what the policy is for").default(D::Str("")),
-            attr("type", String, "SERVICE_CONTROL_POLICY, TAG_POLICY, BACKUP_POLICY or RESOURCE_CONTROL_POLICY")
-                .default(D::Str("SERVICE_CONTROL_POLICY"))
-                .force_new(),
+            attr(
+                "type",
+                String,
+                "SERVICE_CONTROL_POLICY, TAG_POLICY, BACKUP_POLICY or RESOURCE_CONTROL_POLICY",
+            )
+            .default(D::Str("SERVICE_CONTROL_POLICY"))
+            .force_new(),
             attr("content", Json, "the policy document").required(),
             tags(),
             id(),
@@ -110,8 +193,12 @@ pub static KINDS: &[Kind] = &[
         scope: Scope::Global,
         taggable: false,
         attrs: &[
-            attr("policy_id", String, "the policy to attach").required().force_new(),
-            attr("target_id", String, "the root, OU or account id").required().force_new(),
+            attr("policy_id", String, "the policy to attach")
+                .required()
+                .force_new(),
+            attr("target_id", String, "the root, OU or account id")
+                .required()
+                .force_new(),
             id(),
         ],
     },
@@ -121,8 +208,12 @@ pub static KINDS: &[Kind] = &[
         scope: Scope::Global,
         taggable: false,
         attrs: &[
-            attr("account_id", String, "the member account").required().force_new(),
-            attr("service_principal", String, "e.g. guardduty.amazonaws.com").required().force_new(),
+            attr("account_id", String, "the member account")
+                .required()
+                .force_new(),
+            attr("service_principal", String, "e.g. guardduty.amazonaws.com")
+                .required()
+                .force_new(),
             id(),
         ],
     },
@@ -133,10 +224,22 @@ pub static KINDS: &[Kind] = &[
         scope: Scope::Global,
         taggable: false,
         attrs: &[
-            attr("name", String, "the group's name (at most 128 characters)").required().force_new(),
+            attr("name", String, "the group's name (at most 128 characters)")
+                .required()
+                .force_new(),
             attr("path", String, "the IAM path").default(D::Str("/")),
-            attr("managed_policy_arns", STRINGS, "exactly these managed policies are attached").default(D::EmptyList),
-            attr("inline_policies", DOCUMENTS, "exactly these inline policies, by name").default(D::EmptyMap),
+            attr(
+                "managed_policy_arns",
+                STRINGS,
+                "exactly these managed policies are attached",
+            )
+            .default(D::EmptyList),
+            attr(
+                "inline_policies",
+                DOCUMENTS,
+                "exactly these inline policies, by name",
+            )
+            .default(D::EmptyMap),
             id(),
             arn(),
         ],
@@ -147,14 +250,34 @@ pub static KINDS: &[Kind] = &[
         scope: Scope::Global,
         taggable: true,
         attrs: &[
-            attr("name", String, "the role's name (at most 64 characters)").required().force_new(),
-            attr("path", String, "the IAM path").default(D::Str("/")).force_new(),
+            attr("name", String, "the role's name (at most 64 characters)")
+                .required()
+                .force_new(),
+            attr("path", String, "the IAM path")
+                .default(D::Str("/"))
+                .force_new(),
             attr("description", String, "what the role is for").default(D::Str("")),
             attr("assume_role_policy", Json, "the trust policy").required(),
-            attr("max_session_duration", Number, "seconds, 3600 to 43200").default(D::Number(3600.0)),
-            attr("permissions_boundary", String, "the ARN of the boundary policy").default(D::Str("")),
-            attr("managed_policy_arns", STRINGS, "exactly these managed policies are attached").default(D::EmptyList),
-            attr("inline_policies", DOCUMENTS, "exactly these inline policies, by name").default(D::EmptyMap),
+            attr("max_session_duration", Number, "seconds, 3600 to 43200")
+                .default(D::Number(3600.0)),
+            attr(
+                "permissions_boundary",
+                String,
+                "the ARN of the boundary policy",
+            )
+            .default(D::Str("")),
+            attr(
+                "managed_policy_arns",
+                STRINGS,
+                "exactly these managed policies are attached",
+            )
+            .default(D::EmptyList),
+            attr(
+                "inline_policies",
+                DOCUMENTS,
+                "exactly these inline policies, by name",
+            )
+            .default(D::EmptyMap),
             tags(),
             id(),
             arn(),
@@ -166,9 +289,15 @@ pub static KINDS: &[Kind] = &[
         scope: Scope::Global,
         taggable: true,
         attrs: &[
-            attr("name", String, "the policy's name (at most 128 characters)").required().force_new(),
-            attr("path", String, "the IAM path").default(D::Str("/")).force_new(),
-            attr("description", String, "what the policy is for").default(D::Str("")).force_new(),
+            attr("name", String, "the policy's name (at most 128 characters)")
+                .required()
+                .force_new(),
+            attr("path", String, "the IAM path")
+                .default(D::Str("/"))
+                .force_new(),
+            attr("description", String, "what the policy is for")
+                .default(D::Str(""))
+                .force_new(),
             attr("policy", Json, "the policy document").required(),
             tags(),
             id(),
@@ -187,9 +316,18 @@ pub static KINDS: &[Kind] = &[
             attr("require_uppercase_characters", Bool, "").default(D::Bool(true)),
             attr("require_lowercase_characters", Bool, "").default(D::Bool(true)),
             attr("allow_users_to_change_password", Bool, "").default(D::Bool(true)),
-            attr("max_password_age", Number, "days; 0 means passwords never expire").default(D::Number(0.0)),
-            attr("password_reuse_prevention", Number, "how many previous passwords are refused; 0 for none")
-                .default(D::Number(0.0)),
+            attr(
+                "max_password_age",
+                Number,
+                "days; 0 means passwords never expire",
+            )
+            .default(D::Number(0.0)),
+            attr(
+                "password_reuse_prevention",
+                Number,
+                "how many previous passwords are refused; 0 for none",
+            )
+            .default(D::Number(0.0)),
             id(),
         ],
     },
@@ -198,7 +336,15 @@ pub static KINDS: &[Kind] = &[
         doc: "the account's alias, used in its sign-in URL (one per account)",
         scope: Scope::Global,
         taggable: false,
-        attrs: &[attr("alias", String, "3 to 63 lowercase letters, digits and hyphens").required(), id()],
+        attrs: &[
+            attr(
+                "alias",
+                String,
+                "3 to 63 lowercase letters, digits and hyphens",
+            )
+            .required(),
+            id(),
+        ],
     },
     // ---- EC2 networking --------------------------------------------------------------------------------
     Kind {
@@ -207,7 +353,9 @@ pub static KINDS: &[Kind] = &[
         scope: Scope::Regional,
         taggable: true,
         attrs: &[
-            attr("cidr_block", Cidr, "the primary IPv4 range").required().force_new(),
+            attr("cidr_block", Cidr, "the primary IPv4 range")
+                .required()
+                .force_new(),
             attr("enable_dns_support", Bool, "").default(D::Bool(true)),
             attr("enable_dns_hostnames", Bool, "").default(D::Bool(false)),
             tags(),
@@ -222,8 +370,16 @@ pub static KINDS: &[Kind] = &[
         taggable: true,
         attrs: &[
             attr("vpc_id", String, "the VPC").required().force_new(),
-            attr("cidr_block", Cidr, "inside the VPC's range, overlapping no other subnet").required().force_new(),
-            attr("availability_zone", String, "e.g. eu-west-1a").required().force_new(),
+            attr(
+                "cidr_block",
+                Cidr,
+                "inside the VPC's range, overlapping no other subnet",
+            )
+            .required()
+            .force_new(),
+            attr("availability_zone", String, "e.g. eu-west-1a")
+                .required()
+                .force_new(),
             attr("map_public_ip_on_launch", Bool, "").default(D::Bool(false)),
             tags(),
             id(),
@@ -235,7 +391,11 @@ pub static KINDS: &[Kind] = &[
         doc: "an internet gateway attached to a VPC",
         scope: Scope::Regional,
         taggable: true,
-        attrs: &[attr("vpc_id", String, "the VPC it is attached to").required(), tags(), id()],
+        attrs: &[
+            attr("vpc_id", String, "the VPC it is attached to").required(),
+            tags(),
+            id(),
+        ],
     },
     Kind {
         name: "nat_gateway",
@@ -243,7 +403,9 @@ pub static KINDS: &[Kind] = &[
         scope: Scope::Regional,
         taggable: true,
         attrs: &[
-            attr("subnet_id", String, "the public subnet it lives in").required().force_new(),
+            attr("subnet_id", String, "the public subnet it lives in")
+                .required()
+                .force_new(),
             tags(),
             id(),
             attr("allocation_id", String, "its elastic IP's allocation").computed(),
@@ -257,8 +419,18 @@ pub static KINDS: &[Kind] = &[
         taggable: true,
         attrs: &[
             attr("vpc_id", String, "the VPC").required().force_new(),
-            attr("routes", List(&Object(ROUTE_FIELDS)), "exactly these routes besides the local one").default(D::EmptyList),
-            attr("subnet_ids", STRINGS, "exactly these subnets are associated").default(D::EmptyList),
+            attr(
+                "routes",
+                List(&Object(ROUTE_FIELDS)),
+                "exactly these routes besides the local one",
+            )
+            .default(D::EmptyList),
+            attr(
+                "subnet_ids",
+                STRINGS,
+                "exactly these subnets are associated",
+            )
+            .default(D::EmptyList),
             tags(),
             id(),
         ],
@@ -269,11 +441,25 @@ pub static KINDS: &[Kind] = &[
         scope: Scope::Regional,
         taggable: true,
         attrs: &[
-            attr("name", String, "unique in the VPC").required().force_new(),
-            attr("description", String, "").default(D::Str("Managed by landfall")).force_new(),
+            attr("name", String, "unique in the VPC")
+                .required()
+                .force_new(),
+            attr("description", String, "")
+                .default(D::Str("Managed by landfall"))
+                .force_new(),
             attr("vpc_id", String, "the VPC").required().force_new(),
-            attr("ingress", List(&Object(RULE_FIELDS)), "exactly these inbound rules").default(D::EmptyList),
-            attr("egress", List(&Object(RULE_FIELDS)), "exactly these outbound rules").default(D::EmptyList),
+            attr(
+                "ingress",
+                List(&Object(RULE_FIELDS)),
+                "exactly these inbound rules",
+            )
+            .default(D::EmptyList),
+            attr(
+                "egress",
+                List(&Object(RULE_FIELDS)),
+                "exactly these outbound rules",
+            )
+            .default(D::EmptyList),
             tags(),
             id(),
         ],
@@ -283,6 +469,9 @@ pub static KINDS: &[Kind] = &[
         doc: "the default VPC of an account and region; delete = true removes it",
         scope: Scope::Regional,
         taggable: false,
-        attrs: &[attr("delete", Bool, "remove the default VPC").default(D::Bool(true)), id()],
+        attrs: &[
+            attr("delete", Bool, "remove the default VPC").default(D::Bool(true)),
+            id(),
+        ],
     },
 ];

@@ -110,7 +110,15 @@ pub fn kind(name: &str) -> Option<&'static Kind> {
 
 /// Builders that keep the kind tables in `kinds.rs` short and readable.
 pub(crate) const fn attr(name: &'static str, ty: AttrType, doc: &'static str) -> Attr {
-    Attr { name, ty, required: false, default: None, force_new: false, computed: false, doc }
+    Attr {
+        name,
+        ty,
+        required: false,
+        default: None,
+        force_new: false,
+        computed: false,
+        doc,
+    }
 }
 
 impl Attr {
@@ -143,10 +151,25 @@ mod tests {
             assert!(seen.insert(k.name), "duplicate kind {}", k.name);
             let mut attrs = std::collections::HashSet::new();
             for a in k.attrs {
-                assert!(attrs.insert(a.name), "duplicate attribute {}.{}", k.name, a.name);
-                assert!(!(a.required && a.computed), "{}.{} is both required and computed", k.name, a.name);
+                assert!(
+                    attrs.insert(a.name),
+                    "duplicate attribute {}.{}",
+                    k.name,
+                    a.name
+                );
+                assert!(
+                    !(a.required && a.computed),
+                    "{}.{} is both required and computed",
+                    k.name,
+                    a.name
+                );
             }
-            assert_eq!(k.taggable, k.attr("tags").is_some(), "{}: taggable must match a tags attribute", k.name);
+            assert_eq!(
+                k.taggable,
+                k.attr("tags").is_some(),
+                "{}: taggable must match a tags attribute",
+                k.name
+            );
         }
     }
 

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test suite, as CI runs it: formatting, lints, then unit and integration tests.
+# Works on a fresh machine with a Rust toolchain (rustup); crates come from crates.io via Cargo.lock.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if ! command -v cargo >/dev/null; then
+    echo "error: cargo not found; install Rust with rustup (https://rustup.rs)" >&2
+    exit 1
+fi
+for component in rustfmt clippy; do
+    if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+        rustup component add "$component"
+    fi
+done
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+echo "==> cargo clippy"
+cargo clippy --locked --all-targets -- -D warnings
+echo "==> cargo test"
+cargo test --locked
