@@ -174,14 +174,23 @@ pub fn render(sources: &Sources, diags: &Diagnostics, color: bool) -> String {
             "{colour}{word}{}: {}{}{}",
             p.reset, p.bold, d.message, p.reset
         );
+        // One gutter width for all snippets of a diagnostic, so their bars line up.
+        let width = d
+            .primary
+            .iter()
+            .map(|(s, _)| *s)
+            .chain(d.notes.iter().filter_map(|(s, _)| *s))
+            .map(|s| sources.get(s.file).line_col(s.start).0.to_string().len())
+            .max()
+            .unwrap_or(1);
         if let Some((span, label)) = &d.primary {
-            snippet(&mut out, sources, *span, label, colour, p);
+            snippet(&mut out, sources, *span, label, colour, p, width);
         }
         for (span, text) in &d.notes {
             match span {
                 Some(span) => {
                     let _ = writeln!(out, "  {}= note{}: {text}", p.accent, p.reset);
-                    snippet(&mut out, sources, *span, "", p.accent, p);
+                    snippet(&mut out, sources, *span, "", p.accent, p, width);
                 }
                 None => {
                     let _ = writeln!(out, "  {}= note{}: {text}", p.accent, p.reset);
@@ -203,12 +212,12 @@ fn snippet(
     label: &str,
     colour: &str,
     p: &Palette,
+    width: usize,
 ) {
     let file = sources.get(span.file);
     let (line, col) = file.line_col(span.start);
     let (end_line, end_col) = file.line_col(span.end.max(span.start));
     let text = file.line(line);
-    let width = line.to_string().len();
     let pad = " ".repeat(width);
     // Underline to the end of the span, or of the line when the span runs over several lines.
     let len = if end_line == line {
@@ -227,7 +236,7 @@ fn snippet(
         p.accent, p.reset, file.display
     );
     let _ = writeln!(out, "{pad} {}|{}", p.accent, p.reset);
-    let _ = writeln!(out, "{}{line} |{} {text}", p.accent, p.reset);
+    let _ = writeln!(out, "{}{line:>width$} |{} {text}", p.accent, p.reset);
     let label = if label.is_empty() {
         String::new()
     } else {
