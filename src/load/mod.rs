@@ -58,6 +58,8 @@ pub struct Loaded {
     pub modules: IndexMap<String, Option<ScopeDef>>,
     /// Other environments named by `remote.ENV.STACK.OUTPUT`: their stacks and, per stack, its outputs.
     pub remotes: IndexMap<String, Option<IndexMap<String, Vec<String>>>>,
+    /// Problems found while loading that do not stop resolution (unknown attributes, missing ones...).
+    pub diags: Diagnostics,
 }
 
 /// Why nothing could be loaded at all (as opposed to problems in the files, which are diagnostics).
@@ -110,6 +112,7 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, LoadError> {
         root: root.to_path_buf(),
         sources: Sources::default(),
         diags: Diagnostics::default(),
+        incomplete: false,
     };
     let project = l.project();
     let env = l.environment(env, &env_path, &project);
@@ -134,11 +137,18 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, LoadError> {
         modules.insert(name, module);
     }
     let remotes = l.remotes(&stacks, &modules);
-    let Loader { sources, diags, .. } = l;
-    if diags.has_errors() {
+    let Loader {
+        sources,
+        diags,
+        incomplete,
+        ..
+    } = l;
+    // Syntax errors leave declarations out; resolving the rest would only add confusing follow-on errors.
+    if incomplete && diags.has_errors() {
         return Err(LoadError::Invalid(sources, diags));
     }
     Ok(Loaded {
+        diags,
         sources,
         project,
         env,
@@ -152,6 +162,8 @@ struct Loader {
     root: PathBuf,
     sources: Sources,
     diags: Diagnostics,
+    /// A file could not be read or parsed, so some declarations are missing.
+    incomplete: bool,
 }
 
 impl Loader {
@@ -163,6 +175,7 @@ impl Loader {
             let text = match std::fs::read_to_string(path) {
                 Ok(t) => t,
                 Err(e) => {
+                    self.incomplete = true;
                     let mut d =
                         Diagnostic::error(format!("cannot read {}: {e}", self.display(path)));
                     if let Some(span) = cause {
@@ -175,7 +188,12 @@ impl Loader {
             let display = self.display(path);
             self.sources.add(path, display, text)
         };
-        toml::parse_file(&self.sources, file, &mut self.diags)
+        let before = self.diags.0.len();
+        let doc = toml::parse_file(&self.sources, file, &mut self.diags);
+        if doc.is_none() || self.diags.0.len() > before {
+            self.incomplete = true;
+        }
+        doc
     }
 
     fn display(&self, path: &Path) -> String {
@@ -460,6 +478,8 @@ impl Loader {
                 }
             });
         }
+        // Another environment's own problems are reported when it is validated, not here.
+        let saved = (std::mem::take(&mut self.diags), self.incomplete);
         let mut out = IndexMap::new();
         for env in names {
             let path = self.root.join("environments").join(&env).join("env.toml");
@@ -483,6 +503,7 @@ impl Loader {
             }
             out.insert(env, Some(stacks_out));
         }
+        (self.diags, self.incomplete) = saved;
         out
     }
 }

@@ -62,12 +62,9 @@ impl<'x, 'a> Ctx<'x, 'a> {
                 }
                 Value::Map(map)
             }
-            Value::List(items) => Value::List(
-                items
-                    .into_iter()
-                    .map(|v| self.materialize(v))
-                    .collect(),
-            ),
+            Value::List(items) => {
+                Value::List(items.into_iter().map(|v| self.materialize(v)).collect())
+            }
             Value::Map(map) => Value::Map(
                 map.into_iter()
                     .map(|(k, v)| (k, self.materialize(v)))

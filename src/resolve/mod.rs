@@ -70,6 +70,7 @@ pub fn resolve(loaded: Loaded) -> (Sources, Result<Resolved, Diagnostics>) {
         stacks,
         modules,
         remotes,
+        diags,
     } = loaded;
     let mut r = Resolver {
         sources: &mut sources,
@@ -84,7 +85,7 @@ pub fn resolve(loaded: Loaded) -> (Sources, Result<Resolved, Diagnostics>) {
         frames: Vec::new(),
         module_orders: HashMap::new(),
         module_stack: Vec::new(),
-        diags: Diagnostics::default(),
+        diags,
     };
     for (name, expr) in &env.vars {
         match expr::eval(expr, &mut Literal) {
@@ -781,3 +782,6 @@ fn scope_refs<'s>(
 pub fn default_display(d: schema::Default) -> String {
     types::default_value(d).to_string()
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,289 @@
+//! Resolution of small projects written to a temporary folder.
+
+use super::{Resolved, resolve};
+use crate::expr::Value;
+use crate::load;
+
+const PROJECT: &str = "[project]\nname = \"t\"\nhome_region = \"eu-west-1\"\n[defaults]\ntags = { managed-by = \"landfall\" }\n";
+
+/// Writes `files` (path, text) under a temporary project and resolves environment `test`.
+fn resolve_files(files: &[(&str, &str)]) -> Result<Resolved, String> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("landfall.toml"), PROJECT).unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let loaded = match load::load(dir.path(), "test") {
+        Ok(l) => l,
+        Err(load::LoadError::Invalid(sources, d)) => {
+            return Err(crate::diag::render(&sources, &d, false));
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let (sources, result) = resolve(loaded);
+    result.map_err(|d| crate::diag::render(&sources, &d, false))
+}
+
+fn one_stack(stack: &str) -> Result<Resolved, String> {
+    resolve_files(&[
+        ("environments/test/env.toml", "stacks = [\"s\"]\n"),
+        ("stacks/s.toml", stack),
+    ])
+}
+
+fn get<'r>(r: &'r Resolved, address: &str) -> &'r super::Instance {
+    r.instances
+        .iter()
+        .find(|i| i.address == address)
+        .unwrap_or_else(|| {
+            panic!(
+                "no {address} in {:?}",
+                r.instances.iter().map(|i| &i.address).collect::<Vec<_>>()
+            )
+        })
+}
+
+fn deps(r: &Resolved, address: &str) -> Vec<String> {
+    get(r, address)
+        .deps
+        .iter()
+        .map(|d| r.instances[d.0 as usize].address.clone())
+        .collect()
+}
+
+#[test]
+fn count_and_for_each_give_indexed_addresses() {
+    let r = one_stack(
+        r#"
+[vpc.main]
+count = 2
+cidr_block = '${cidrsubnet("10.0.0.0/8", 8, count.index)}'
+
+[subnet.a]
+for_each = { x = 0, y = 1 }
+vpc_id = "${vpc.main[1].id}"
+cidr_block = "${cidrsubnet(vpc.main[1].cidr_block, 8, each.value)}"
+availability_zone = 'eu-west-1${each.key == "x" ? "a" : "b"}'
+"#,
+    )
+    .unwrap();
+    assert_eq!(
+        get(&r, "s.vpc.main[0]").attrs["cidr_block"],
+        Value::String("10.0.0.0/16".into())
+    );
+    assert_eq!(
+        get(&r, "s.vpc.main[1]").attrs["cidr_block"],
+        Value::String("10.1.0.0/16".into())
+    );
+    let y = get(&r, "s.subnet.a[\"y\"]");
+    assert_eq!(y.attrs["cidr_block"], Value::String("10.1.1.0/24".into()));
+    assert_eq!(
+        y.attrs["availability_zone"],
+        Value::String("eu-west-1b".into())
+    );
+    assert_eq!(
+        deps(&r, "s.subnet.a[\"y\"]"),
+        ["s.vpc.main[1]"],
+        "only the instance referenced"
+    );
+}
+
+#[test]
+fn computed_attributes_are_unknown_and_remember_their_resource() {
+    let r = one_stack(
+        "[vpc.v]\ncidr_block = \"10.0.0.0/16\"\n[internet_gateway.g]\nvpc_id = \"${vpc.v.id}\"\n",
+    )
+    .unwrap();
+    let vpc = r
+        .instances
+        .iter()
+        .position(|i| i.address == "s.vpc.v")
+        .unwrap();
+    match &get(&r, "s.internet_gateway.g").attrs["vpc_id"] {
+        Value::Unknown(Some(origin)) => assert_eq!(origin.0 as usize, vpc),
+        other => panic!("expected an unknown id, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_whole_interpolation_keeps_its_type_and_templates_make_strings() {
+    let r = one_stack(
+        r#"
+[locals]
+azs = ["a", "b"]
+n = 3
+[iam_group.g]
+name = "g-${local.n}"
+managed_policy_arns = '${concat(local.azs, [format("%s-%d", "x", local.n)])}'
+"#,
+    )
+    .unwrap();
+    let g = get(&r, "s.iam_group.g");
+    assert_eq!(g.attrs["name"], Value::String("g-3".into()));
+    assert_eq!(
+        g.attrs["managed_policy_arns"],
+        Value::List(vec![
+            Value::String("a".into()),
+            Value::String("b".into()),
+            Value::String("x-3".into())
+        ])
+    );
+}
+
+#[test]
+fn defaults_fill_unset_attributes_and_default_tags_merge_under_explicit_ones() {
+    let r = one_stack(
+        "[vpc.v]\ncidr_block = \"10.0.0.0/16\"\ntags = { Name = \"v\", managed-by = \"me\" }\n",
+    )
+    .unwrap();
+    let v = get(&r, "s.vpc.v");
+    assert_eq!(v.attrs["enable_dns_support"], Value::Bool(true));
+    let Value::Map(tags) = &v.attrs["tags"] else {
+        panic!()
+    };
+    assert_eq!(tags["managed-by"], Value::String("me".into()));
+    assert_eq!(tags["Name"], Value::String("v".into()));
+    assert_eq!(v.region.as_deref(), Some("eu-west-1"));
+}
+
+#[test]
+fn module_instances_inherit_account_and_region_and_expose_outputs() {
+    let r = resolve_files(&[
+        ("environments/test/env.toml", "stacks = [\"org\", \"net\"]\n"),
+        (
+            "stacks/org.toml",
+            "[organization.o]\n[account.a]\nname = \"a\"\nemail = \"a@example.com\"\nparent_id = \"${organization.o.root_id}\"\n",
+        ),
+        (
+            "stacks/net.toml",
+            r#"
+[module.n]
+source = "net"
+account = "${stack.org.account.a.id}"
+region = "eu-central-1"
+cidr = "10.0.0.0/16"
+
+[security_group.sg]
+name = "sg"
+vpc_id = "${module.n.vpc_id}"
+account = "${stack.org.account.a.id}"
+"#,
+        ),
+        (
+            "modules/net/main.toml",
+            "[input.cidr]\ntype = \"cidr\"\n[vpc.this]\ncidr_block = \"${input.cidr}\"\n[output.vpc_id]\nvalue = \"${vpc.this.id}\"\n",
+        ),
+    ])
+    .unwrap();
+    let vpc = get(&r, "net.module.n.vpc.this");
+    assert_eq!(vpc.region.as_deref(), Some("eu-central-1"));
+    assert!(
+        matches!(vpc.account, Value::Unknown(Some(_))),
+        "{:?}",
+        vpc.account
+    );
+    assert_eq!(deps(&r, "net.module.n.vpc.this"), ["org.account.a"]);
+    assert_eq!(
+        deps(&r, "net.security_group.sg"),
+        ["org.account.a", "net.module.n.vpc.this"]
+    );
+}
+
+#[test]
+fn accounts_in_finds_accounts_in_nested_ous_only() {
+    let r = one_stack(
+        r#"
+[organization.o]
+[organizational_unit.w]
+name = "W"
+parent_id = "${organization.o.root_id}"
+[organizational_unit.p]
+name = "P"
+parent_id = "${organizational_unit.w.id}"
+[organizational_unit.other]
+name = "Other"
+parent_id = "${organization.o.root_id}"
+[account.inw]
+name = "inw"
+email = "w@example.com"
+parent_id = "${organizational_unit.w.id}"
+[account.inp]
+name = "inp"
+email = "p@example.com"
+parent_id = "${organizational_unit.p.id}"
+[account.elsewhere]
+name = "elsewhere"
+email = "e@example.com"
+parent_id = "${organizational_unit.other.id}"
+[iam_account_alias.x]
+for_each = "${accounts_in(organizational_unit.w)}"
+account = "${each.value.id}"
+alias = "acme-${each.key}"
+"#,
+    )
+    .unwrap();
+    let aliases: Vec<&str> = r
+        .instances
+        .iter()
+        .filter(|i| i.kind.name == "iam_account_alias")
+        .map(|i| i.address.as_str())
+        .collect();
+    assert_eq!(
+        aliases,
+        [
+            "s.iam_account_alias.x[\"inw\"]",
+            "s.iam_account_alias.x[\"inp\"]"
+        ]
+    );
+    assert_eq!(
+        deps(&r, "s.iam_account_alias.x[\"inp\"]"),
+        ["s.account.inp"]
+    );
+}
+
+#[test]
+fn environment_includes_merge_three_levels_with_the_nearest_file_winning() {
+    let r = resolve_files(&[
+        ("environments/base.toml", "[vars]\na = \"base\"\nb = \"base\"\nc = \"base\"\n[vars.t]\nx = 1\n"),
+        ("environments/mid.toml", "include = [\"base.toml\"]\nstacks = [\"s\"]\n[vars]\nb = \"mid\"\nc = \"mid\"\n[vars.t]\ny = 2\n"),
+        ("environments/test/env.toml", "include = [\"../mid.toml\"]\n[vars]\nc = \"env\"\n"),
+        ("stacks/s.toml", "[iam_group.g]\nname = \"${var.a}-${var.b}-${var.c}-${var.t.x}${var.t.y}\"\n"),
+    ])
+    .unwrap();
+    assert_eq!(
+        get(&r, "s.iam_group.g").attrs["name"],
+        Value::String("base-mid-env-12".into())
+    );
+}
+
+#[test]
+fn module_validation_rules_reject_bad_inputs() {
+    let err = resolve_files(&[
+        ("environments/test/env.toml", "stacks = [\"s\"]\n"),
+        ("stacks/s.toml", "[module.m]\nsource = \"m\"\ncidr = \"10.0.0.0/24\"\n"),
+        (
+            "modules/m/in.toml",
+            "[input.cidr]\ntype = \"cidr\"\n[[input.cidr.validation]]\ncondition = \"${tonumber(split(\\\"/\\\", input.cidr)[1]) <= 20}\"\nmessage = \"needs a /20 or larger\"\n",
+        ),
+    ])
+    .unwrap_err();
+    assert!(
+        err.contains("invalid value for input `cidr`: needs a /20 or larger"),
+        "{err}"
+    );
+    assert!(err.contains("--> stacks/s.toml:3:8"), "{err}");
+}
+
+#[test]
+fn errors_in_several_places_are_all_reported() {
+    let err = one_stack("[vpc.a]\ncidr_block = \"10.0.0.0/33\"\n[vpc.b]\ncidr_block = \"${var.nope}\"\n[vpc.c]\ncidr = \"x\"\n").unwrap_err();
+    assert!(err.contains("not a valid IPv4 CIDR block"), "{err}");
+    assert!(err.contains("unknown variable `var.nope`"), "{err}");
+    assert!(err.contains("unknown attribute `cidr` on vpc"), "{err}");
+    assert!(
+        err.contains("Found") || err.matches("error:").count() >= 3,
+        "{err}"
+    );
+}
