@@ -495,21 +495,25 @@ impl Checker<'_> {
         vpcs.sort_by_key(|v| v[0].1.span);
         for mut subnets in vpcs {
             subnets.sort_by_key(|(n, i)| (u32::from(n.network()), i.span));
-            for pair in subnets.windows(2) {
-                let ((a, ai), (b, bi)) = (&pair[0], &pair[1]);
-                if a.contains(&b.network()) {
-                    // Report at the one written later, pointing back at the other.
-                    let (first, second) = if ai.span <= bi.span {
-                        (ai, bi)
-                    } else {
-                        (bi, ai)
-                    };
+            // Sweep in address order, remembering the subnet that reaches furthest: any later subnet that
+            // starts before that end overlaps it.
+            let mut reach: Option<(u64, &(Ipv4Net, &Instance))> = None;
+            for cur in &subnets {
+                let start = u32::from(cur.0.network()) as u64;
+                let end = u32::from(cur.0.broadcast()) as u64;
+                if let Some((max_end, prev)) = reach
+                    && start <= max_end
+                {
+                    let (first, second) = if prev.1.span <= cur.1.span { (prev, cur) } else { (cur, prev) };
                     found.push(
-                        Diagnostic::error(format!("subnets {a} and {b} overlap"))
-                            .at(Self::span(second, "cidr_block"), format!("{} overlaps", second.address))
-                            .note(Some(Self::span(first, "cidr_block")), first.address.to_string())
+                        Diagnostic::error(format!("subnets {} and {} overlap", prev.0, cur.0))
+                            .at(Self::span(second.1, "cidr_block"), format!("{} overlaps", second.1.address))
+                            .note(Some(Self::span(first.1, "cidr_block")), first.1.address.to_string())
                             .help("give each subnet of a VPC its own range, e.g. with cidrsubnet(vpc_cidr, 4, N)"),
                     );
+                }
+                if reach.is_none_or(|(max_end, _)| end > max_end) {
+                    reach = Some((end, cur));
                 }
             }
         }
