@@ -92,6 +92,10 @@ impl Diagnostics {
 
     /// Sorted by file and position, so output is stable and reads top to bottom.
     pub fn sort(&mut self) {
+        // The same error inside a module is found once per instance; say it once.
+        let mut seen = std::collections::HashSet::new();
+        self.0
+            .retain(|d| seen.insert((d.message.clone(), d.primary.as_ref().map(|(s, _)| *s))));
         self.0
             .sort_by_key(|d| d.primary.as_ref().map(|(s, _)| (s.file, s.start)));
     }
@@ -112,19 +116,29 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// Edit distance counting a swap of two neighbouring letters as one edit (`mian` -> `main`).
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// Colours for terminal output; all empty when colour is off.
@@ -292,6 +306,7 @@ mod tests {
         );
         assert_eq!(did_you_mean("zzz", ["cidr_block", "tags"]), None);
         assert_eq!(did_you_mean("vpc", ["vpc"]), None);
+        assert_eq!(did_you_mean("mian", ["main", "other"]), Some("main"));
     }
 
     #[test]

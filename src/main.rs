@@ -111,11 +111,10 @@ fn run(cli: Cli, color: bool) -> ExitCode {
                         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
                     } else {
                         println!(
-                            "Success! Environment `{env}` is valid: {} stack{}, {} resources, {} dependencies.",
-                            resolved.stacks.len(),
-                            if resolved.stacks.len() == 1 { "" } else { "s" },
-                            resolved.instances.len(),
-                            g.edge_count()
+                            "Success! Environment `{env}` is valid: {}, {}, {}.",
+                            plural(resolved.stacks.len(), "stack", "stacks"),
+                            plural(resolved.instances.len(), "resource", "resources"),
+                            plural(g.edge_count(), "dependency", "dependencies"),
                         );
                     }
                     ExitCode::SUCCESS
@@ -201,6 +200,10 @@ fn resolve_env(cwd: &std::path::Path, env: &str, color: bool) -> Result<Outcome,
         Err(d) => Err(d),
     };
     Ok((sources, result))
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn summary_json(resolved: &Resolved, g: &ResourceGraph) -> serde_json::Value {

@@ -88,6 +88,7 @@ pub struct Sources {
 
 impl Sources {
     pub fn add(&mut self, path: &Path, display: String, text: String) -> FileId {
+        let path = &clean(path);
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
         self.files.push(SourceFile {
@@ -105,6 +106,7 @@ impl Sources {
 
     /// The file already loaded from `path`, if any.
     pub fn find(&self, path: &Path) -> Option<FileId> {
+        let path = clean(path);
         self.files
             .iter()
             .position(|f| f.path == path)
@@ -126,9 +128,40 @@ impl Sources {
     }
 }
 
+/// Removes `.` and `name/..` from a path without touching the file system, so `environments/dev/../common.toml`
+/// is shown and found as `environments/common.toml`.
+pub fn clean(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clean_removes_parent_steps() {
+        assert_eq!(
+            clean(Path::new("/p/environments/dev/../common.toml")),
+            Path::new("/p/environments/common.toml")
+        );
+        assert_eq!(
+            clean(Path::new("stacks/./../policies/x.json")),
+            Path::new("policies/x.json")
+        );
+    }
 
     #[test]
     fn line_and_column_are_one_based_and_count_characters() {

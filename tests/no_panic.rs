@@ -20,29 +20,40 @@ fn copy(from: &Path, to: &Path) {
 }
 
 fn validate(root: &Path, env: &str) {
-    match landfall::load::load(root, env) {
-        Ok(loaded) => {
-            let (_, result) = landfall::resolve::resolve(loaded);
-            if let Ok(resolved) = result {
-                landfall::graph::ResourceGraph::new(&resolved).expect("resolution reports every cycle");
-            }
+    // Load errors are fine (they are diagnostics); only a panic fails this test.
+    if let Ok(loaded) = landfall::load::load(root, env) {
+        let (_, result) = landfall::resolve::resolve(loaded);
+        if let Ok(resolved) = result {
+            landfall::graph::ResourceGraph::new(&resolved).expect("resolution reports every cycle");
         }
-        Err(_) => {}
     }
 }
 
 #[test]
 fn truncated_and_mutated_files_never_panic() {
     let tmp = tempfile::tempdir().unwrap();
-    for part in ["landfall.toml", "environments", "stacks", "modules", "policies"] {
+    for part in [
+        "landfall.toml",
+        "environments",
+        "stacks",
+        "modules",
+        "policies",
+    ] {
         copy(&repo().join(part), &tmp.path().join(part));
     }
-    let targets = ["stacks/organization.toml", "modules/baseline/network.toml", "environments/sandbox/env.toml"];
+    let targets = [
+        "stacks/organization.toml",
+        "modules/baseline/network.toml",
+        "environments/sandbox/env.toml",
+    ];
     for target in targets {
         let path = tmp.path().join(target);
         let original = std::fs::read(&path).unwrap();
         let step = (original.len() / 120).max(1);
-        let mut cuts: Vec<Vec<u8>> = (0..original.len()).step_by(step).map(|n| original[..n].to_vec()).collect();
+        let mut cuts: Vec<Vec<u8>> = (0..original.len())
+            .step_by(step)
+            .map(|n| original[..n].to_vec())
+            .collect();
         // Replace single bytes with characters that matter to TOML and to expressions.
         for (i, pos) in (0..original.len()).step_by(step * 3).enumerate() {
             let mut m = original.clone();
@@ -60,21 +71,68 @@ fn truncated_and_mutated_files_never_panic() {
 #[test]
 fn odd_expressions_never_panic() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("landfall.toml"), "[project]\nname = \"t\"\nhome_region = \"eu-west-1\"\n").unwrap();
+    std::fs::write(
+        tmp.path().join("landfall.toml"),
+        "[project]\nname = \"t\"\nhome_region = \"eu-west-1\"\n",
+    )
+    .unwrap();
     std::fs::create_dir_all(tmp.path().join("environments/test")).unwrap();
-    std::fs::write(tmp.path().join("environments/test/env.toml"), "stacks = [\"s\"]\n[vars]\nm = { a = 1 }\nl = [1]\n").unwrap();
+    std::fs::write(
+        tmp.path().join("environments/test/env.toml"),
+        "stacks = [\"s\"]\n[vars]\nm = { a = 1 }\nl = [1]\n",
+    )
+    .unwrap();
     std::fs::create_dir_all(tmp.path().join("stacks")).unwrap();
     let exprs = [
-        "${}", "${", "${)}", "${var}", "${var.l[99]}", "${var.l[-1]}", "${var.l[0.5]}", "${var.m.a.b}", "${var.m[1]}",
-        "${1/0}", "${1%0}", "${-\"x\"}", "${!1}", "${cidrsubnet(\"10.0.0.0/8\", 40, 1)}", "${cidrsubnet(\"10.0.0.0/8\", 2, 9)}",
-        "${cidrhost(\"10.0.0.0/30\", 9)}", "${format(\"%d %s\")}", "${format(\"%q\", 1)}", "${range(1e12)}", "${jsondecode(\"{\")}",
-        "${accounts_in(1)}", "${accounts_in()}", "${each.key}", "${count.index}", "${stack}", "${stack.s.vpc.x}", "${remote.a}",
-        "${module.x.y}", "${vpc}", "${vpc.v[\"k\"]}", "${vpc.v.nope}", "${1 ? 2 : 3}", "${[1,2][5]}", "${{a=1}.b}", "${length(1)}",
-        "${file(\"/nonexistent\")}", "${split(\"\", \"abc\")}", "${tonumber(\"x\")}", "${\"\\q\"}", "${\"unterminated}",
-        "${99999999999999999999999}", "${1.2.3}", "${a.0.1}", "$${literal}", "${lookup({}, \"k\")}",
+        "${}",
+        "${",
+        "${)}",
+        "${var}",
+        "${var.l[99]}",
+        "${var.l[-1]}",
+        "${var.l[0.5]}",
+        "${var.m.a.b}",
+        "${var.m[1]}",
+        "${1/0}",
+        "${1%0}",
+        "${-\"x\"}",
+        "${!1}",
+        "${cidrsubnet(\"10.0.0.0/8\", 40, 1)}",
+        "${cidrsubnet(\"10.0.0.0/8\", 2, 9)}",
+        "${cidrhost(\"10.0.0.0/30\", 9)}",
+        "${format(\"%d %s\")}",
+        "${format(\"%q\", 1)}",
+        "${range(1e12)}",
+        "${jsondecode(\"{\")}",
+        "${accounts_in(1)}",
+        "${accounts_in()}",
+        "${each.key}",
+        "${count.index}",
+        "${stack}",
+        "${stack.s.vpc.x}",
+        "${remote.a}",
+        "${module.x.y}",
+        "${vpc}",
+        "${vpc.v[\"k\"]}",
+        "${vpc.v.nope}",
+        "${1 ? 2 : 3}",
+        "${[1,2][5]}",
+        "${{a=1}.b}",
+        "${length(1)}",
+        "${file(\"/nonexistent\")}",
+        "${split(\"\", \"abc\")}",
+        "${tonumber(\"x\")}",
+        "${\"\\q\"}",
+        "${\"unterminated}",
+        "${99999999999999999999999}",
+        "${1.2.3}",
+        "${a.0.1}",
+        "$${literal}",
+        "${lookup({}, \"k\")}",
     ];
     for e in exprs {
-        let body = format!("[vpc.v]\ncidr_block = '{e}'\n[iam_group.g]\nname = '{e}'\ncount = '{e}'\n");
+        let body =
+            format!("[vpc.v]\ncidr_block = '{e}'\n[iam_group.g]\nname = '{e}'\ncount = '{e}'\n");
         std::fs::write(tmp.path().join("stacks/s.toml"), body).unwrap();
         validate(tmp.path(), "test");
     }

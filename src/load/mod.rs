@@ -197,8 +197,9 @@ impl Loader {
     }
 
     fn display(&self, path: &Path) -> String {
+        let path = crate::source::clean(path);
         path.strip_prefix(&self.root)
-            .unwrap_or(path)
+            .unwrap_or(&path)
             .display()
             .to_string()
     }
@@ -225,7 +226,7 @@ impl Loader {
                     for f in table(&entry.value, "project", &mut self.diags) {
                         match f.key.as_str() {
                             "name" => project.name = self.plain_string(&f.value),
-                            "home_region" => project.home_region = self.plain_string(&f.value),
+                            "home_region" => project.home_region = self.region(&f.value),
                             _ => self.unknown_key(&f, "project", &["name", "home_region"]),
                         }
                     }
@@ -280,6 +281,19 @@ impl Loader {
         project
     }
 
+    /// A region name, checked against the known AWS regions.
+    fn region(&mut self, e: &Expr) -> String {
+        let name = self.plain_string(e);
+        if !name.is_empty() && !crate::schema::REGIONS.contains(&name.as_str()) {
+            self.diags.push(
+                Diagnostic::error(format!("unknown AWS region {name:?}"))
+                    .at(e.span, "not a region")
+                    .suggest(&name, crate::schema::REGIONS.iter().copied()),
+            );
+        }
+        name
+    }
+
     fn plain_string(&mut self, e: &Expr) -> String {
         match e.as_str() {
             Some(s) => s.to_string(),
@@ -329,7 +343,7 @@ impl Loader {
                     saw_stacks = true;
                     env.stacks = list_of_strings(&entry.value, "stacks", &mut self.diags);
                 }
-                "region" => env.region = self.plain_string(&entry.value),
+                "region" => env.region = self.region(&entry.value),
                 "vars" => {
                     env.vars = table(&entry.value, "vars", &mut self.diags)
                         .into_iter()

@@ -17,7 +17,18 @@ pub fn parse_file(sources: &Sources, file: FileId, diags: &mut Diagnostics) -> O
             let span = e
                 .span()
                 .map_or(Span::new(file, 0..0), |r| Span::new(file, r));
-            let message = e.message().trim_end().to_string();
+            let mut message = e.message().trim_end().to_string();
+            // `key =` with nothing after it: the parser's own words ("string values must be quoted") mislead.
+            let before = &text[..(span.start as usize).min(text.len())];
+            let after = text.get(span.start as usize..).unwrap_or("");
+            if before.trim_end_matches([' ', '\t']).ends_with('=')
+                && after
+                    .trim_start_matches([' ', '\t'])
+                    .starts_with(['\n', '\r', '#'])
+                    | after.trim().is_empty()
+            {
+                message = "missing value after `=`".into();
+            }
             diags.push(
                 Diagnostic::error(format!("invalid TOML: {message}"))
                     .at(span, "here")

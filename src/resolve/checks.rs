@@ -8,43 +8,6 @@ use crate::source::{Sources, Span};
 use ipnet::Ipv4Net;
 use std::collections::HashMap;
 
-/// Commercial AWS regions, for catching typos.
-pub const REGIONS: &[&str] = &[
-    "af-south-1",
-    "ap-east-1",
-    "ap-east-2",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-south-1",
-    "ap-south-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-southeast-3",
-    "ap-southeast-4",
-    "ap-southeast-5",
-    "ap-southeast-7",
-    "ca-central-1",
-    "ca-west-1",
-    "eu-central-1",
-    "eu-central-2",
-    "eu-north-1",
-    "eu-south-1",
-    "eu-south-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "il-central-1",
-    "me-central-1",
-    "me-south-1",
-    "mx-central-1",
-    "sa-east-1",
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-];
-
 /// Maximum minified size of a policy document, per Organizations policy type.
 const POLICY_TYPES: &[(&str, usize)] = &[
     ("SERVICE_CONTROL_POLICY", 5_120),
@@ -504,7 +467,11 @@ impl Checker<'_> {
                 if let Some((max_end, prev)) = reach
                     && start <= max_end
                 {
-                    let (first, second) = if prev.1.span <= cur.1.span { (prev, cur) } else { (cur, prev) };
+                    let (first, second) = if prev.1.span <= cur.1.span {
+                        (prev, cur)
+                    } else {
+                        (cur, prev)
+                    };
                     found.push(
                         Diagnostic::error(format!("subnets {} and {} overlap", prev.0, cur.0))
                             .at(Self::span(second.1, "cidr_block"), format!("{} overlaps", second.1.address))

@@ -99,12 +99,12 @@ impl<'x, 'a> Ctx<'x, 'a> {
     /// Checks a `region` value: a known AWS region, known at plan time.
     pub fn region_value(&mut self, v: Value, span: Span) -> Option<String> {
         match v {
-            Value::String(s) if crate::resolve::checks::REGIONS.contains(&s.as_str()) => Some(s),
+            Value::String(s) if crate::schema::REGIONS.contains(&s.as_str()) => Some(s),
             Value::String(s) => {
                 self.r.diags.push(
                     Diagnostic::error(format!("unknown AWS region {s:?}"))
                         .at(span, "not a region")
-                        .suggest(&s, crate::resolve::checks::REGIONS.iter().copied()),
+                        .suggest(&s, crate::schema::REGIONS.iter().copied()),
                 );
                 None
             }
@@ -130,7 +130,7 @@ impl<'x, 'a> Ctx<'x, 'a> {
                 Some(si) if names.len() >= 2 && si != self.frame.stack => {
                     (&r.frames[si], &r.stacks[si], names[1], &names[2..])
                 }
-                Some(_) | None if names.len() == 1 => {
+                Some(_) if names.len() == 1 => {
                     self.r.diags.push(
                         Diagnostic::error("`depends_on` names a whole stack")
                             .at(e.span, "use the stack-level depends_on")
@@ -786,7 +786,7 @@ impl Scope for Ctx<'_, '_> {
             .parent()
             .map(|p| p.to_path_buf())
             .unwrap_or_default();
-        let full = base.join(path);
+        let full = crate::source::clean(&base.join(path));
         if let Some(id) = self.r.sources.find(&full) {
             return Ok(self.r.sources.get(id).text.clone());
         }

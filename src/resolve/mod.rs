@@ -520,6 +520,10 @@ impl<'a> Resolver<'a> {
                 cx.depends_on(e);
             }
             let mut deps = std::mem::take(&mut cx.deps);
+            // An id that reached this resource through `each.value` or a map still orders it after its owner.
+            for v in attrs.values().chain([&account]) {
+                unknown_origins(v, &mut deps);
+            }
             deps.sort();
             deps.dedup();
             let id = InstanceId(r.instances.len() as u32);
@@ -735,6 +739,15 @@ impl<'a> Resolver<'a> {
                 Expansion::Keys(out)
             }
         })
+    }
+}
+
+fn unknown_origins(v: &Value, out: &mut Vec<InstanceId>) {
+    match v {
+        Value::Unknown(Some(id)) => out.push(*id),
+        Value::List(items) => items.iter().for_each(|i| unknown_origins(i, out)),
+        Value::Map(map) => map.values().for_each(|i| unknown_origins(i, out)),
+        _ => {}
     }
 }
 

@@ -63,10 +63,6 @@ fn check_at(
     }
     match (ty, v) {
         (AttrType::String, Value::String(s)) => Ok(Value::String(s)),
-        (AttrType::String, Value::Number(n)) => Ok(Value::String(
-            crate::expr::Value::Number(n).to_json().to_string(),
-        )),
-        (AttrType::String, Value::Bool(b)) => Ok(Value::String(b.to_string())),
         (AttrType::Number, Value::Number(n)) => Ok(Value::Number(n)),
         (AttrType::Number, Value::String(s)) if s.trim().parse::<f64>().is_ok() => {
             Ok(Value::Number(s.trim().parse().unwrap_or(0.0)))
@@ -190,7 +186,9 @@ fn json_error(
     name: &str,
     e: &serde_json::Error,
 ) -> Diagnostic {
-    let message = format!("`{name}` is not valid JSON: {e}");
+    let text = e.to_string();
+    let reason = text.split(" at line ").next().unwrap_or(&text);
+    let message = format!("`{name}` is not valid JSON: {reason}");
     if let ExprKind::Call(f, _, args) = &expr.kind
         && let (true, Some(path)) = (f == "file", args.first().and_then(Expr::as_str))
     {
