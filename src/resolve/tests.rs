@@ -287,3 +287,12 @@ fn errors_in_several_places_are_all_reported() {
         "{err}"
     );
 }
+
+#[test]
+fn an_id_passed_through_each_value_still_orders_the_resource() {
+    let r = one_stack(
+        "[vpc.main]\ncidr_block = \"10.0.0.0/16\"\n[internet_gateway.g]\nfor_each = { main = \"${vpc.main.id}\" }\nvpc_id = \"${each.value}\"\n",
+    )
+    .unwrap();
+    assert_eq!(deps(&r, "s.internet_gateway.g[\"main\"]"), ["s.vpc.main"]);
+}
