@@ -1,23 +1,10 @@
 //! No input may panic: every prefix of the example's files (cut at many points, so strings, tables and
 //! `${...}` are left open in every way) and a few byte-level mutations are loaded and resolved in-process.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn copy(from: &Path, to: &Path) {
-    if from.is_dir() {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap() {
-            let e = e.unwrap();
-            copy(&e.path(), &to.join(e.file_name()));
-        }
-    } else {
-        std::fs::copy(from, to).unwrap();
-    }
-}
+use common::example_copy;
+use std::path::Path;
 
 fn validate(root: &Path, env: &str) {
     // Load errors are fine (they are diagnostics); only a panic fails this test.
@@ -31,16 +18,7 @@ fn validate(root: &Path, env: &str) {
 
 #[test]
 fn truncated_and_mutated_files_never_panic() {
-    let tmp = tempfile::tempdir().unwrap();
-    for part in [
-        "landfall.toml",
-        "environments",
-        "stacks",
-        "modules",
-        "policies",
-    ] {
-        copy(&repo().join(part), &tmp.path().join(part));
-    }
+    let tmp = example_copy();
     let targets = [
         "stacks/organization.toml",
         "modules/baseline/network.toml",

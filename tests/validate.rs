@@ -1,5 +1,8 @@
 //! `landfall validate` and `landfall graph` run as a user runs them: the real binary on fixture projects.
 
+mod common;
+
+use common::{example_copy, repo};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -13,39 +16,8 @@ fn landfall(dir: &Path, args: &[&str]) -> Output {
         .expect("landfall runs")
 }
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Copies the example landing zone (the repository's own configuration) into a temporary folder.
-fn example_copy() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    for part in [
-        "landfall.toml",
-        "environments",
-        "stacks",
-        "modules",
-        "policies",
-    ] {
-        copy(&repo().join(part), &tmp.path().join(part));
-    }
-    tmp
-}
-
-fn copy(from: &Path, to: &Path) {
-    if from.is_dir() {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap() {
-            let e = e.unwrap();
-            copy(&e.path(), &to.join(e.file_name()));
-        }
-    } else {
-        std::fs::copy(from, to).unwrap();
-    }
 }
 
 fn edit(path: &Path, from: &str, to: &str) {

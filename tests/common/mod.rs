@@ -1,0 +1,35 @@
+//! Fixture helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+
+/// The repository root: also the example landing zone.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Copies the example landing zone (the repository's own configuration) into a temporary folder.
+pub fn example_copy() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    for part in [
+        "landfall.toml",
+        "environments",
+        "stacks",
+        "modules",
+        "policies",
+    ] {
+        copy(&repo().join(part), &tmp.path().join(part));
+    }
+    tmp
+}
+
+fn copy(from: &Path, to: &Path) {
+    if from.is_dir() {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            copy(&e.path(), &to.join(e.file_name()));
+        }
+    } else {
+        std::fs::copy(from, to).unwrap();
+    }
+}
