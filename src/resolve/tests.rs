@@ -296,3 +296,22 @@ fn an_id_passed_through_each_value_still_orders_the_resource() {
     .unwrap();
     assert_eq!(deps(&r, "s.internet_gateway.g[\"main\"]"), ["s.vpc.main"]);
 }
+
+#[test]
+fn modules_may_use_modules() {
+    let r = resolve_files(&[
+        ("environments/test/env.toml", "stacks = [\"s\"]\n"),
+        ("stacks/s.toml", "[module.outer]\nsource = \"outer\"\ncidr = \"10.0.0.0/16\"\n"),
+        (
+            "modules/outer/main.toml",
+            "[input.cidr]\ntype = \"cidr\"\n[module.inner]\nsource = \"inner\"\ncidr = \"${input.cidr}\"\n[output.vpc_id]\nvalue = \"${module.inner.vpc_id}\"\n",
+        ),
+        (
+            "modules/inner/main.toml",
+            "[input.cidr]\ntype = \"cidr\"\n[vpc.this]\ncidr_block = \"${input.cidr}\"\n[output.vpc_id]\nvalue = \"${vpc.this.id}\"\n",
+        ),
+    ])
+    .unwrap();
+    let vpc = get(&r, "s.module.outer.module.inner.vpc.this");
+    assert_eq!(vpc.attrs["cidr_block"], Value::String("10.0.0.0/16".into()));
+}
