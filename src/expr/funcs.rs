@@ -216,7 +216,7 @@ pub(super) fn call(
         }
         "jsonencode" => {
             arity(1, 1)?;
-            if let Some(bad) = first_resource(&args[0]) {
+            if let Some(bad) = args[0].first_resource() {
                 return Err(type_error(
                     "jsonencode cannot encode a whole resource",
                     bad,
@@ -281,15 +281,6 @@ pub(super) fn call(
             ))
         }
         _ => unreachable!("every listed function is handled"),
-    }
-}
-
-fn first_resource(v: &Value) -> Option<&Value> {
-    match v {
-        Value::Resource(_) => Some(v),
-        Value::List(items) => items.iter().find_map(first_resource),
-        Value::Map(map) => map.values().find_map(first_resource),
-        _ => None,
     }
 }
 

@@ -48,6 +48,16 @@ impl Value {
         }
     }
 
+    /// The first whole resource inside this value, if any (they cannot be encoded or stored as data).
+    pub fn first_resource(&self) -> Option<&Value> {
+        match self {
+            Value::Resource(_) => Some(self),
+            Value::List(items) => items.iter().find_map(Value::first_resource),
+            Value::Map(map) => map.values().find_map(Value::first_resource),
+            _ => None,
+        }
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),

@@ -87,7 +87,7 @@ fn check_at(
             Err(e) => Err(json_error(sources, expr, span, name, &e)),
         },
         (AttrType::Json, v @ (Value::Map(_) | Value::List(_))) => {
-            if let Some(bad) = first_resource(&v) {
+            if let Some(bad) = v.first_resource() {
                 return Err(mismatch(name, &AttrType::String, bad, span));
             }
             Ok(v)
@@ -165,15 +165,6 @@ fn check_at(
 fn entry_expr<'e>(expr: &'e Expr, key: &str) -> Option<&'e Expr> {
     match &expr.kind {
         ExprKind::Map(entries) => entries.iter().find(|e| e.key == key).map(|e| &e.value),
-        _ => None,
-    }
-}
-
-fn first_resource(v: &Value) -> Option<&Value> {
-    match v {
-        Value::Resource(_) => Some(v),
-        Value::List(items) => items.iter().find_map(first_resource),
-        Value::Map(map) => map.values().find_map(first_resource),
         _ => None,
     }
 }
