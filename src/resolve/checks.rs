@@ -4,7 +4,7 @@
 use super::Instance;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::expr::{InstanceId, Value};
-use crate::source::{Sources, Span};
+use crate::source::Span;
 use ipnet::Ipv4Net;
 use std::collections::HashMap;
 
@@ -21,8 +21,7 @@ const MAX_SCPS_PER_TARGET: usize = 5;
 /// Five levels of OUs below the root.
 const MAX_OU_DEPTH: usize = 5;
 
-pub fn check(sources: &Sources, instances: &[Instance], diags: &mut Diagnostics) {
-    let _ = sources;
+pub fn check(instances: &[Instance], diags: &mut Diagnostics) {
     let mut c = Checker { instances, diags };
     c.accounts();
     c.organizational_units();

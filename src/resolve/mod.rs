@@ -122,7 +122,7 @@ pub fn resolve(loaded: Loaded) -> (Sources, Result<Resolved, Diagnostics>) {
         instances,
         ..
     } = r;
-    checks::check(&sources, &instances, &mut diags);
+    checks::check(&instances, &mut diags);
     if diags.has_errors() {
         diags.sort();
         return (sources, Err(diags));
