@@ -12,10 +12,15 @@
 //! here runs offline, without credentials. Supporting modules: [`source`] (files and spans), [`diag`]
 //! (diagnostics), [`expr`] (the expression language), [`schema`] (the resource kinds).
 
+pub mod aws;
 pub mod diag;
+pub mod engine;
 pub mod expr;
 pub mod graph;
 pub mod load;
+pub mod plan;
+pub mod provider;
 pub mod resolve;
 pub mod schema;
 pub mod source;
+pub mod state;

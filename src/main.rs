@@ -1,6 +1,8 @@
 //! The `landfall` command line. Parses arguments, runs a command, and is the one place that turns
 //! errors into messages and exit codes: 0 success, 1 errors (in configuration or at run time), 2 usage.
 
+mod online;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use landfall::diag::{self, Diagnostic, Diagnostics};
 use landfall::graph::{self, ResourceGraph};
@@ -59,6 +61,100 @@ enum Command {
         /// Show one kind only.
         kind: Option<String>,
     },
+    /// Prepare the state backend: create the S3 bucket if missing (versioned, encrypted, private).
+    Init {
+        #[arg(short, long)]
+        env: String,
+    },
+    /// Show what apply would change. Read-only: works with read-only credentials and takes no lock.
+    Plan {
+        #[arg(short, long)]
+        env: String,
+        /// Save the plan, for `landfall apply FILE`.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = online::PlanFormat::Text)]
+        format: online::PlanFormat,
+        /// Exit 0 when there are no changes, 2 when there are, 1 on errors.
+        #[arg(long)]
+        detailed_exitcode: bool,
+        #[command(flatten)]
+        scoping: online::Scoping,
+    },
+    /// Apply a saved plan exactly, or plan and apply an environment after confirmation.
+    Apply {
+        /// A plan saved with `plan --out`; applied without asking, or refused if stale.
+        plan_file: Option<PathBuf>,
+        #[arg(short, long)]
+        env: Option<String>,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        auto_approve: bool,
+        #[command(flatten)]
+        scoping: online::Scoping,
+    },
+    /// Delete every resource of an environment, in reverse dependency order.
+    Destroy {
+        #[arg(short, long)]
+        env: String,
+        #[arg(long)]
+        auto_approve: bool,
+        /// Close accounts that have `close_on_destroy = true` (AWS allows closing 10% of an
+        /// organization's accounts per 30 days); others are only removed from state.
+        #[arg(long)]
+        allow_account_closure: bool,
+        #[command(flatten)]
+        scoping: online::Scoping,
+    },
+    /// Inspect or edit state: list, show, rm, mv.
+    State {
+        #[arg(short, long, global = true)]
+        env: Option<String>,
+        #[command(subcommand)]
+        command: StateCmd,
+    },
+    /// Print the outputs recorded by the last apply.
+    Output {
+        #[arg(short, long)]
+        env: String,
+        #[arg(long)]
+        stack: Option<String>,
+        /// As JSON: {stack: {output: value}}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record an existing AWS resource in state under a configured address.
+    Import {
+        #[arg(short, long)]
+        env: String,
+        /// The resource's address, as `landfall state list` or `plan` show it.
+        address: String,
+        /// The AWS id (vpc-..., a role name, an account id...).
+        id: String,
+    },
+    /// Release a lock left by a run that died. Use the id the lock error printed.
+    ForceUnlock {
+        #[arg(short, long)]
+        env: String,
+        #[arg(long)]
+        stack: String,
+        lock_id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum StateCmd {
+    /// Every resource address in state.
+    List,
+    /// One resource as state records it.
+    Show { address: String },
+    /// Forget resources (AWS is not touched).
+    Rm {
+        #[arg(required = true)]
+        addresses: Vec<String>,
+    },
+    /// Rename a resource in state (after renaming it in the configuration).
+    Mv { from: String, to: String },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -92,8 +188,91 @@ fn run(cli: Cli, color: bool) -> ExitCode {
             );
         }
     };
+    let root = || match load::find_root(&cwd) {
+        Ok(r) => Ok(online::Ctx { color, root: r }),
+        Err(e) => Err(fail(
+            color,
+            Diagnostic::error(e.to_string()).help("run landfall in a project folder, or pass -C DIR"),
+        )),
+    };
+    macro_rules! ctx {
+        () => {
+            match root() {
+                Ok(c) => c,
+                Err(code) => return code,
+            }
+        };
+    }
     match cli.command {
         Command::Kinds { kind } => kinds(kind.as_deref(), color),
+        Command::Init { env } => online::init(&ctx!(), &env),
+        Command::Plan {
+            env,
+            out,
+            format,
+            detailed_exitcode,
+            scoping,
+        } => online::plan(
+            &ctx!(),
+            online::PlanArgs {
+                env,
+                out,
+                format,
+                detailed_exitcode,
+                scoping,
+            },
+        ),
+        Command::Apply {
+            plan_file,
+            env,
+            auto_approve,
+            scoping,
+        } => online::apply(
+            &ctx!(),
+            online::ApplyArgs {
+                plan_file,
+                env,
+                auto_approve,
+                destroy: false,
+                allow_account_closure: false,
+                scoping,
+            },
+        ),
+        Command::Destroy {
+            env,
+            auto_approve,
+            allow_account_closure,
+            scoping,
+        } => online::apply(
+            &ctx!(),
+            online::ApplyArgs {
+                plan_file: None,
+                env: Some(env),
+                auto_approve,
+                destroy: true,
+                allow_account_closure,
+                scoping,
+            },
+        ),
+        Command::State { env, command } => {
+            let Some(env) = env else {
+                return fail(color, Diagnostic::error("state commands need --env ENV"));
+            };
+            let command = match command {
+                StateCmd::List => online::StateCommand::List,
+                StateCmd::Show { address } => online::StateCommand::Show(address),
+                StateCmd::Rm { addresses } => online::StateCommand::Rm(addresses),
+                StateCmd::Mv { from, to } => online::StateCommand::Mv(from, to),
+            };
+            online::state(&ctx!(), &env, command)
+        }
+        Command::Output { env, stack, json } => online::output(&ctx!(), &env, stack.as_deref(), json),
+        Command::Import { env, address, id } => online::import(&ctx!(), &env, &address, &id),
+        Command::ForceUnlock {
+            env,
+            stack,
+            lock_id,
+        } => online::force_unlock(&ctx!(), &env, &stack, &lock_id),
         Command::Validate { env, format } => {
             let (sources, result) = match resolve_env(&cwd, &env, color) {
                 Ok(r) => r,

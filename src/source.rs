@@ -44,7 +44,7 @@ impl Span {
 }
 
 /// One loaded file: its path as shown to users (relative to the project root) and its text.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SourceFile {
     /// As shown in messages.
     pub display: String,
@@ -81,7 +81,7 @@ impl SourceFile {
 }
 
 /// Every file read while loading a project.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Sources {
     files: Vec<SourceFile>,
 }
@@ -111,6 +111,21 @@ impl Sources {
             .iter()
             .position(|f| f.path == path)
             .map(|i| FileId(i as u32))
+    }
+
+    /// A digest of every file's path and text: changes whenever the configuration does.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut files: Vec<&SourceFile> = self.files.iter().collect();
+        files.sort_by(|a, b| a.display.cmp(&b.display));
+        let mut hash = Sha256::new();
+        for f in files {
+            hash.update(f.display.as_bytes());
+            hash.update([0]);
+            hash.update((f.text.len() as u64).to_le_bytes());
+            hash.update(f.text.as_bytes());
+        }
+        hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// `file:line:col` of the start of a span.

@@ -17,7 +17,7 @@ use indexmap::IndexMap;
 use std::path::{Path, PathBuf};
 
 /// Project-wide settings from `landfall.toml`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Project {
     pub root: PathBuf,
     pub name: String,
@@ -33,7 +33,7 @@ pub struct Project {
 }
 
 /// One environment, its includes merged.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Environment {
     pub name: String,
     pub file: FileId,
@@ -47,7 +47,7 @@ pub struct Environment {
 }
 
 /// Everything read for one environment.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Loaded {
     pub sources: Sources,
     pub project: Project,

@@ -14,7 +14,7 @@ pub enum ScopeKind {
 }
 
 /// Everything declared in one stack or module.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ScopeDef {
     pub kind: ScopeKind,
     pub name: String,
@@ -39,7 +39,7 @@ impl ScopeDef {
 }
 
 /// A name bound to an expression: a local or an output.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Named {
     pub name: String,
     pub span: Span,
@@ -47,7 +47,7 @@ pub struct Named {
 }
 
 /// `[kind.name]`: one resource declaration (several instances with `count` or `for_each`).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ResourceDecl {
     pub kind: &'static Kind,
     pub name: String,
@@ -61,7 +61,7 @@ pub struct ResourceDecl {
 }
 
 /// `[module.name]`: an instance of a module.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ModuleCall {
     pub name: String,
     pub span: Span,
@@ -73,7 +73,7 @@ pub struct ModuleCall {
 }
 
 /// The arguments every resource and module instance accepts.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Meta {
     pub count: Option<Expr>,
     pub for_each: Option<Expr>,
@@ -84,7 +84,7 @@ pub struct Meta {
 }
 
 /// `[input.name]` in a module.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct InputDecl {
     pub name: String,
     pub span: Span,
@@ -94,7 +94,7 @@ pub struct InputDecl {
 }
 
 /// A rule an input must satisfy, with the message shown when it does not.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Validation {
     pub condition: Expr,
     pub message: String,

@@ -615,9 +615,15 @@ impl Scope for Ctx<'_, '_> {
                 let (out, ospan) = attr_step(steps, 2, "remote.ENV.STACK.OUTPUT", root_span)?;
                 match self.r.remotes.get(env) {
                     Some(Some(stacks)) => match stacks.get(stack) {
-                        Some(outputs) if outputs.iter().any(|o| o == out) => {
-                            Ok((Value::Unknown(None), 3))
-                        }
+                        Some(outputs) if outputs.iter().any(|o| o == out) => Ok((
+                            self.r
+                                .known
+                                .remote_outputs
+                                .get(&(env.to_string(), stack.to_string()))
+                                .and_then(|o| o.get(out))
+                                .map_or(Value::Unknown(None), Value::from_json),
+                            3,
+                        )),
                         Some(outputs) => Err(Diagnostic::error(format!(
                             "stack `{stack}` declares no output `{out}`"
                         ))
@@ -680,7 +686,13 @@ impl Scope for Ctx<'_, '_> {
             return Ok(v.clone());
         }
         match inst.kind.attr(name) {
-            Some(a) if a.computed => Ok(Value::Unknown(Some(id))),
+            Some(a) if a.computed => Ok(self
+                .r
+                .known
+                .attrs
+                .get(&inst.address)
+                .and_then(|attrs| attrs.get(name))
+                .map_or(Value::Unknown(Some(id)), Value::from_json)),
             Some(_) => Ok(Value::Null),
             None => Err(
                 Diagnostic::error(format!("{} has no attribute `{name}`", inst.kind.name))

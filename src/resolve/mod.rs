@@ -61,8 +61,24 @@ pub struct Resolved {
     pub outputs: IndexMap<String, IndexMap<String, Value>>,
 }
 
+/// Values that exist outside the configuration: what AWS assigned to resources already created (from
+/// state, or from earlier changes of the same apply), and other environments' outputs (from their state).
+/// Without them, such values are unknown ("known after apply").
+#[derive(Debug, Default, Clone)]
+pub struct Known {
+    /// Computed attributes by resource address.
+    pub attrs: HashMap<String, serde_json::Map<String, serde_json::Value>>,
+    /// Outputs by (environment, stack).
+    pub remote_outputs: HashMap<(String, String), serde_json::Map<String, serde_json::Value>>,
+}
+
 /// Resolves a loaded environment. Returns every problem found, not just the first.
 pub fn resolve(loaded: Loaded) -> (Sources, Result<Resolved, Diagnostics>) {
+    resolve_with(loaded, &Known::default())
+}
+
+/// Resolves a loaded environment, with the values of resources that already exist.
+pub fn resolve_with(loaded: Loaded, known: &Known) -> (Sources, Result<Resolved, Diagnostics>) {
     let Loaded {
         mut sources,
         project,
@@ -79,6 +95,7 @@ pub fn resolve(loaded: Loaded) -> (Sources, Result<Resolved, Diagnostics>) {
         stacks: &stacks,
         modules: &modules,
         remotes: &remotes,
+        known,
         stack_names: env.stacks.iter().map(|(n, _)| n.clone()).collect(),
         vars: IndexMap::new(),
         instances: Vec::new(),
@@ -197,6 +214,7 @@ struct Resolver<'a> {
     stacks: &'a [ScopeDef],
     modules: &'a IndexMap<String, Option<ScopeDef>>,
     remotes: &'a IndexMap<String, Option<IndexMap<String, Vec<String>>>>,
+    known: &'a Known,
     stack_names: Vec<String>,
     vars: IndexMap<String, Value>,
     instances: Vec<Instance>,

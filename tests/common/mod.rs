@@ -1,5 +1,7 @@
 //! Fixture helpers shared by the integration tests.
 
+pub mod moto;
+
 use std::path::{Path, PathBuf};
 
 /// The repository root: also the example landing zone.

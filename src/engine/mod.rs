@@ -1,0 +1,250 @@
+//! The online stages: read state, refresh from AWS, plan, apply, destroy, import.
+//!
+//! ```text
+//! state (backend) + resolved config --refresh--> live resources --diff--> Plan --apply--> AWS + state
+//! ```
+//!
+//! Values AWS assigns (ids, ARNs) come from state into resolution ([`Known`]); a resource that will be
+//! created or replaced has them unknown again, which is repeated until it settles, so "known after
+//! apply" flows through every stack of the environment.
+
+mod apply;
+mod refresh;
+
+pub use apply::{ApplyOptions, ApplyReport, apply};
+pub use refresh::{Refreshed, refresh};
+
+use crate::aws::{Aws, AwsError};
+use crate::diag::Diagnostics;
+use crate::load::{self, LoadError, Loaded};
+use crate::plan::{self, Action, Basis, Filter, Observed, Plan};
+use crate::resolve::{self, Known, Resolved};
+use crate::source::Sources;
+use crate::state::{Backend, BackendConfig, State, StateError, Stored};
+use indexmap::IndexMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Everything that can stop a command after the configuration loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Load(#[from] LoadError),
+    #[error("the configuration has errors")]
+    Config(Box<Sources>, Diagnostics),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error("{}", .0.iter().map(|r| r.message.clone()).collect::<Vec<_>>().join("\n"))]
+    Refused(Vec<plan::Refusal>),
+    #[error("the saved plan is stale: {0}. Run `landfall plan` again")]
+    Stale(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A project and one of its environments, loaded and checked.
+pub struct Workspace {
+    pub root: PathBuf,
+    pub env: String,
+    loaded: Loaded,
+    pub backend: BackendConfig,
+}
+
+impl Workspace {
+    pub fn open(root: &Path, env: &str) -> Result<Workspace, Error> {
+        let loaded = load::load(root, env)?;
+        let backend =
+            BackendConfig::from_table(&loaded.env.backend, &loaded.project.home_region)
+                .map_err(|d| Error::Config(Box::new(loaded.sources.clone()), Diagnostics(d)))?;
+        Ok(Workspace {
+            root: loaded.project.root.clone(),
+            env: env.to_string(),
+            loaded,
+            backend,
+        })
+    }
+
+    pub fn home_region(&self) -> &str {
+        &self.loaded.project.home_region
+    }
+
+    pub fn access_role(&self) -> &str {
+        &self.loaded.project.access_role
+    }
+
+    pub fn parallelism(&self) -> usize {
+        self.loaded.project.parallelism
+    }
+
+    pub fn stacks(&self) -> Vec<String> {
+        self.loaded
+            .env
+            .stacks
+            .iter()
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// Resolves the configuration with the given known values.
+    pub fn resolve(&self, known: &Known) -> Result<(Sources, Resolved), Error> {
+        match resolve::resolve_with(self.loaded.clone(), known) {
+            (sources, Ok(resolved)) => Ok((sources, resolved)),
+            (sources, Err(diags)) => Err(Error::Config(Box::new(sources), diags)),
+        }
+    }
+
+    pub fn backend(&self, aws: Option<Arc<Aws>>) -> Backend {
+        Backend::new(self.backend.clone(), &self.root, aws)
+    }
+
+    /// The environments whose outputs `remote.ENV.STACK.OUTPUT` references read, with their stacks.
+    fn remote_stacks(&self) -> Vec<(String, String)> {
+        self.loaded
+            .remotes
+            .iter()
+            .filter_map(|(env, stacks)| Some((env, stacks.as_ref()?)))
+            .flat_map(|(env, stacks)| {
+                stacks
+                    .iter()
+                    .filter(|(_, outputs)| !outputs.is_empty())
+                    .map(move |(s, _)| (env.clone(), s.clone()))
+            })
+            .collect()
+    }
+}
+
+/// Reads the state of every stack of the environment, in parallel.
+pub async fn read_states(
+    ws: &Workspace,
+    backend: &Backend,
+) -> Result<IndexMap<String, Stored>, Error> {
+    let mut reads = tokio::task::JoinSet::new();
+    for (i, stack) in ws.stacks().into_iter().enumerate() {
+        let (backend, env) = (backend.clone(), ws.env.clone());
+        reads.spawn(async move { (i, backend.read(&env, &stack).await, stack) });
+    }
+    let mut found = Vec::new();
+    while let Some(joined) = reads.join_next().await {
+        let (i, result, stack) = joined.map_err(|e| Error::Other(e.to_string()))?;
+        if let Some(stored) = result? {
+            found.push((i, stack, stored));
+        }
+    }
+    found.sort_by_key(|(i, _, _)| *i);
+    Ok(found.into_iter().map(|(_, s, st)| (s, st)).collect())
+}
+
+/// What AWS assigned, from state, and other environments' outputs (one state read per stack).
+pub async fn known_values(
+    ws: &Workspace,
+    backend: &Backend,
+    states: &IndexMap<String, Stored>,
+) -> Result<Known, Error> {
+    let mut known = Known::default();
+    for stored in states.values() {
+        for r in &stored.state.resources {
+            known.attrs.insert(r.address.clone(), r.attributes.clone());
+        }
+    }
+    for (env, stack) in ws.remote_stacks() {
+        if let Some(stored) = backend.read(&env, &stack).await? {
+            known
+                .remote_outputs
+                .insert((env, stack), stored.state.outputs);
+        }
+    }
+    Ok(known)
+}
+
+/// How to plan.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    pub filter: Filter,
+    pub refresh: bool,
+    pub parallelism: usize,
+}
+
+/// Reads state, refreshes, and computes the plan.
+pub async fn make_plan(
+    ws: &Workspace,
+    aws: &Arc<Aws>,
+    backend: &Backend,
+    options: &PlanOptions,
+) -> Result<Plan, Error> {
+    let stored = read_states(ws, backend).await?;
+    let mut known = known_values(ws, backend, &stored).await?;
+    let states: IndexMap<String, State> = stored
+        .iter()
+        .map(|(k, v)| (k.clone(), v.state.clone()))
+        .collect();
+    let (_, first) = ws.resolve(&known)?;
+    let refreshed = if options.refresh {
+        refresh(aws, ws.home_region(), &first, &states, options.parallelism).await?
+    } else {
+        Refreshed::default()
+    };
+    for (address, live) in &refreshed.adopted {
+        known.attrs.insert(address.clone(), live.attrs.clone());
+    }
+    for (address, live) in &refreshed.live {
+        if let (Some(live), Some(attrs)) = (live, known.attrs.get_mut(address)) {
+            for (k, v) in &live.attrs {
+                attrs.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    let observed = Observed {
+        states: &states,
+        live: &refreshed.live,
+        adopted: &refreshed.adopted,
+    };
+    // Resources that will be (re)created get new ids: forget the old ones and resolve again until
+    // nothing more becomes unknown.
+    let (sources, changes, drift) = loop {
+        let (sources, resolved) = ws.resolve(&known)?;
+        let (changes, drift) =
+            plan::diff(&resolved, &observed, &options.filter).map_err(Error::Refused)?;
+        let renewed: Vec<&str> = changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::Create | Action::Replace))
+            .map(|c| c.address.as_str())
+            .filter(|a| known.attrs.contains_key(*a))
+            .collect();
+        if renewed.is_empty() {
+            break (sources, changes, drift);
+        }
+        for a in renewed {
+            known.attrs.remove(a);
+        }
+    };
+    let stacks = ws
+        .stacks()
+        .into_iter()
+        .map(|s| {
+            let basis = match stored.get(&s) {
+                Some(st) => Basis {
+                    lineage: Some(st.state.lineage.clone()),
+                    serial: Some(st.state.serial),
+                },
+                None => Basis {
+                    lineage: None,
+                    serial: None,
+                },
+            };
+            (s, basis)
+        })
+        .collect();
+    Ok(Plan {
+        format_version: plan::FORMAT_VERSION,
+        environment: ws.env.clone(),
+        created: crate::state::now(),
+        config_digest: sources.digest(),
+        destroy: options.filter.destroy,
+        stacks,
+        summary: Plan::summarize(&changes, &drift),
+        resource_changes: changes,
+        drift,
+    })
+}

@@ -1,0 +1,497 @@
+//! Desired (resolved configuration) against actual (state, refreshed from AWS): the changes and the drift.
+
+use super::{Action, AttrDrift, Change, Drift};
+use crate::expr::Value;
+use crate::provider::{Attrs, Live, doc};
+use crate::resolve::{Instance, Resolved};
+use crate::schema::{self, AttrType};
+use crate::state::{ResourceState, State};
+use indexmap::IndexMap;
+use serde_json::Value as Json;
+use std::collections::{HashMap, HashSet};
+
+/// What exists: state per stack, and what refresh found.
+pub struct Observed<'a> {
+    /// State by stack; stacks never applied are absent.
+    pub states: &'a IndexMap<String, State>,
+    /// Refresh results by address: `Some(live)` found, `None` gone. Absent: not refreshed (use state).
+    pub live: &'a HashMap<String, Option<Live>>,
+    /// Resources missing from state but found in AWS by their `landfall:address` tag.
+    pub adopted: &'a HashMap<String, Live>,
+}
+
+/// Which resources a plan covers (`--target`, `--exclude`, `--stack`).
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub targets: Vec<String>,
+    pub excludes: Vec<String>,
+    pub stacks: Vec<String>,
+    /// A destroy plan: every managed resource goes.
+    pub destroy: bool,
+    /// `--allow-account-closure`: accounts with `close_on_destroy = true` are closed, not forgotten.
+    pub allow_account_closure: bool,
+}
+
+/// True when `address` is `pattern` or inside it (`stack.module.m` covers `stack.module.m["k"].vpc.x`).
+pub fn covers(pattern: &str, address: &str) -> bool {
+    address == pattern
+        || address
+            .strip_prefix(pattern)
+            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+}
+
+impl Filter {
+    fn is_empty(&self) -> bool {
+        self.targets.is_empty() && self.excludes.is_empty() && self.stacks.is_empty()
+    }
+
+    /// The instances in scope: targets and everything they depend on, minus exclusions and
+    /// everything that depends on an exclusion.
+    fn instances_in_scope(&self, resolved: &Resolved) -> HashSet<usize> {
+        let all = &resolved.instances;
+        let mut scope: HashSet<usize> = if self.targets.is_empty() {
+            (0..all.len()).collect()
+        } else {
+            let mut seen = HashSet::new();
+            let mut stack: Vec<usize> = (0..all.len())
+                .filter(|&i| self.targets.iter().any(|t| covers(t, &all[i].address)))
+                .collect();
+            while let Some(i) = stack.pop() {
+                if seen.insert(i) {
+                    stack.extend(all[i].deps.iter().map(|d| d.0 as usize));
+                }
+            }
+            seen
+        };
+        if !self.stacks.is_empty() {
+            scope.retain(|&i| self.stacks.contains(&all[i].stack));
+        }
+        if !self.excludes.is_empty() {
+            // Instances are in dependency order, so one pass finds every dependent of an exclusion.
+            let mut excluded = vec![false; all.len()];
+            for (i, inst) in all.iter().enumerate() {
+                excluded[i] = self.excludes.iter().any(|e| covers(e, &inst.address))
+                    || inst.deps.iter().any(|d| excluded[d.0 as usize]);
+            }
+            scope.retain(|&i| !excluded[i]);
+        }
+        scope
+    }
+
+    /// Whether a resource only in state (to be deleted) is in scope.
+    fn orphan_in_scope(&self, r: &ResourceState, stack: &str) -> bool {
+        (self.stacks.is_empty() || self.stacks.iter().any(|s| s == stack))
+            && (self.targets.is_empty() || self.targets.iter().any(|t| covers(t, &r.address)))
+            && !self.excludes.iter().any(|e| covers(e, &r.address))
+    }
+}
+
+/// A plan cannot be made: `prevent_destroy` would be violated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub address: String,
+    pub message: String,
+}
+
+/// Computes the changes that bring AWS to the configuration, and the drift since the last apply.
+pub fn diff(
+    resolved: &Resolved,
+    observed: &Observed,
+    filter: &Filter,
+) -> Result<(Vec<Change>, Vec<Drift>), Vec<Refusal>> {
+    let mut changes = Vec::new();
+    let mut drift = Vec::new();
+    let mut refusals = Vec::new();
+    let scope = filter.instances_in_scope(resolved);
+    let by_address: HashMap<&str, &ResourceState> = observed
+        .states
+        .values()
+        .flat_map(|s| s.resources.iter().map(|r| (r.address.as_str(), r)))
+        .collect();
+
+    // Drift first: it is about what state says, whatever the configuration says now.
+    for (stack, state) in observed.states {
+        for r in &state.resources {
+            let in_scope = match resolved
+                .instances
+                .iter()
+                .position(|i| i.address == r.address)
+            {
+                Some(i) => scope.contains(&i),
+                None => filter.orphan_in_scope(r, stack),
+            };
+            if in_scope && let Some(d) = drift_of(r, stack, observed.live.get(&r.address)) {
+                drift.push(d);
+            }
+        }
+    }
+
+    if !filter.destroy {
+        for (i, inst) in resolved.instances.iter().enumerate() {
+            if !scope.contains(&i) {
+                continue;
+            }
+            let state = by_address.get(inst.address.as_str()).copied();
+            let live = observed.live.get(&inst.address);
+            let adopted = observed.adopted.get(&inst.address);
+            if let Some(c) = diff_instance(inst, state, live, adopted) {
+                if matches!(c.action, Action::Replace) && inst.prevent_destroy {
+                    refusals.push(Refusal {
+                        address: inst.address.clone(),
+                        message: format!(
+                            "{} has lifecycle.prevent_destroy set, but the plan would replace it because {} cannot change in place",
+                            inst.address,
+                            quoted_list(&c.replace_because),
+                        ),
+                    });
+                }
+                changes.push(c);
+            }
+        }
+    }
+
+    // Resources in state that the configuration no longer has (or all of them, for destroy).
+    let configured: HashMap<&str, &Instance> = resolved
+        .instances
+        .iter()
+        .map(|i| (i.address.as_str(), i))
+        .collect();
+    let mut deletes = Vec::new();
+    for (stack, state) in observed.states {
+        for r in &state.resources {
+            let instance = configured.get(r.address.as_str()).copied();
+            let in_scope = match instance {
+                Some(inst) if filter.destroy => {
+                    let i = resolved
+                        .instances
+                        .iter()
+                        .position(|x| std::ptr::eq(x, inst))
+                        .unwrap_or(usize::MAX);
+                    filter.is_empty() || scope.contains(&i)
+                }
+                Some(_) => false,
+                None => filter.orphan_in_scope(r, stack),
+            };
+            if !in_scope {
+                continue;
+            }
+            if matches!(observed.live.get(&r.address), Some(None)) {
+                // Already gone: only state needs to forget it.
+                deletes.push(forget(r, stack, "already deleted outside landfall"));
+                continue;
+            }
+            if instance.is_some_and(|i| i.prevent_destroy) {
+                refusals.push(Refusal {
+                    address: r.address.clone(),
+                    message: format!(
+                        "{} has lifecycle.prevent_destroy set, but the plan would destroy it",
+                        r.address
+                    ),
+                });
+                continue;
+            }
+            if r.kind == "account" {
+                let close = r
+                    .attributes
+                    .get("close_on_destroy")
+                    .and_then(Json::as_bool)
+                    .unwrap_or(false);
+                if !(close && filter.allow_account_closure) {
+                    deletes.push(forget(
+                        r,
+                        stack,
+                        if close {
+                            "the account stays open: pass --allow-account-closure to close it"
+                        } else {
+                            "the account stays open (close_on_destroy is not set); it is only removed from state"
+                        },
+                    ));
+                    continue;
+                }
+            }
+            deletes.push(Change {
+                address: r.address.clone(),
+                kind: r.kind.clone(),
+                stack: stack.clone(),
+                account: r.account.clone(),
+                region: r.region.clone(),
+                action: Action::Delete,
+                id: Some(r.id.clone()),
+                before: Some(Json::Object(r.attributes.clone())),
+                after: None,
+                changed: Vec::new(),
+                replace_because: Vec::new(),
+                reason: Some(if filter.destroy {
+                    "destroy".into()
+                } else {
+                    "no longer in the configuration".into()
+                }),
+            });
+        }
+    }
+    changes.extend(deletes);
+
+    if refusals.is_empty() {
+        Ok((changes, drift))
+    } else {
+        Err(refusals)
+    }
+}
+
+fn forget(r: &ResourceState, stack: &str, reason: &str) -> Change {
+    Change {
+        address: r.address.clone(),
+        kind: r.kind.clone(),
+        stack: stack.to_string(),
+        account: r.account.clone(),
+        region: r.region.clone(),
+        action: Action::Forget,
+        id: Some(r.id.clone()),
+        before: Some(Json::Object(r.attributes.clone())),
+        after: None,
+        changed: Vec::new(),
+        replace_because: Vec::new(),
+        reason: Some(reason.to_string()),
+    }
+}
+
+fn quoted_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The instance's account as a plan shows it.
+pub fn account_of(inst: &Instance) -> Option<String> {
+    match &inst.account {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(
+            other
+                .to_json()
+                .as_str()
+                .unwrap_or("(known after apply)")
+                .to_string(),
+        ),
+    }
+}
+
+/// The desired attributes as JSON (unknown values as `"(known after apply)"`).
+pub fn desired_json(inst: &Instance) -> Attrs {
+    inst.attrs
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_json()))
+        .collect()
+}
+
+fn diff_instance(
+    inst: &Instance,
+    state: Option<&ResourceState>,
+    live: Option<&Option<Live>>,
+    adopted: Option<&Live>,
+) -> Option<Change> {
+    let desired = desired_json(inst);
+    let mut change = Change {
+        address: inst.address.clone(),
+        kind: inst.kind.name.to_string(),
+        stack: inst.stack.clone(),
+        account: account_of(inst),
+        region: inst.region.clone(),
+        action: Action::Create,
+        id: None,
+        before: None,
+        after: Some(Json::Object(desired.clone())),
+        changed: Vec::new(),
+        replace_because: Vec::new(),
+        reason: None,
+    };
+    // What exists: state refreshed by what AWS reports (attributes AWS cannot report stay as in state).
+    let (id, actual, action_if_same) = match (state, live, adopted) {
+        (Some(s), Some(Some(l)), _) => (s.id.clone(), overlay(&s.attributes, &l.attrs), None),
+        (Some(s), None, _) => (s.id.clone(), s.attributes.clone(), None),
+        (Some(_), Some(None), _) => {
+            change.reason = Some("deleted outside landfall".into());
+            return Some(change);
+        }
+        (None, _, Some(l)) => (l.id.clone(), l.attrs.clone(), Some(Action::Import)),
+        (None, _, None) => return Some(change),
+    };
+    change.id = Some(id);
+    change.before = Some(Json::Object(actual.clone()));
+
+    if let Some(s) = state {
+        let account = account_of(inst);
+        if !inst.account.has_unknown() && s.account != account {
+            change.replace_because.push("account".into());
+        } else if inst.account.has_unknown() {
+            change.replace_because.push("account".into());
+        }
+        if inst.kind.scope == schema::Scope::Regional && s.region != inst.region {
+            change.replace_because.push("region".into());
+        }
+    }
+    for attr in inst.kind.attrs.iter().filter(|a| !a.computed) {
+        if inst.ignore_changes.iter().any(|n| n == attr.name) {
+            continue;
+        }
+        let Some(want) = inst.attrs.get(attr.name) else {
+            continue;
+        };
+        let differs = want.has_unknown()
+            || !same(
+                &attr.ty,
+                &want.to_json(),
+                actual.get(attr.name).unwrap_or(&Json::Null),
+            );
+        if differs {
+            change.changed.push(attr.name.to_string());
+            if attr.force_new {
+                change.replace_because.push(attr.name.to_string());
+            }
+        }
+    }
+    let mut after = actual.clone();
+    for (k, v) in &desired {
+        if !inst.ignore_changes.contains(k) {
+            after.insert(k.clone(), v.clone());
+        }
+    }
+    // Computed attributes of a replaced resource are new.
+    if !change.replace_because.is_empty() {
+        for attr in inst.kind.attrs.iter().filter(|a| a.computed) {
+            after.insert(attr.name.into(), "(known after apply)".into());
+        }
+    }
+    change.after = Some(Json::Object(after));
+    change.action = if !change.replace_because.is_empty() {
+        Action::Replace
+    } else if !change.changed.is_empty() {
+        Action::Update
+    } else if let Some(a) = action_if_same {
+        a
+    } else {
+        return None;
+    };
+    if action_if_same.is_some() {
+        change.reason = Some("found in AWS by its landfall:address tag; recorded in state".into());
+    }
+    Some(change)
+}
+
+/// `base` with every attribute of `top` written over it.
+fn overlay(base: &Attrs, top: &Attrs) -> Attrs {
+    let mut out = base.clone();
+    for (k, v) in top {
+        out.insert(k.clone(), v.clone());
+    }
+    out
+}
+
+fn drift_of(r: &ResourceState, stack: &str, live: Option<&Option<Live>>) -> Option<Drift> {
+    let kind = schema::kind(&r.kind)?;
+    let base = Drift {
+        address: r.address.clone(),
+        kind: r.kind.clone(),
+        stack: stack.to_string(),
+        id: r.id.clone(),
+        deleted: false,
+        attributes: Vec::new(),
+    };
+    match live? {
+        None => Some(Drift {
+            deleted: true,
+            ..base
+        }),
+        Some(l) => {
+            let attributes: Vec<AttrDrift> = kind
+                .attrs
+                .iter()
+                .filter(|a| !a.computed)
+                .filter_map(|a| {
+                    let (was, is) = (r.attributes.get(a.name)?, l.attrs.get(a.name)?);
+                    (!same(&a.ty, was, is)).then(|| AttrDrift {
+                        name: a.name.to_string(),
+                        state: was.clone(),
+                        live: is.clone(),
+                    })
+                })
+                .collect();
+            (!attributes.is_empty()).then_some(Drift { attributes, ..base })
+        }
+    }
+}
+
+/// Whether two values of an attribute mean the same to AWS.
+pub fn same(ty: &AttrType, a: &Json, b: &Json) -> bool {
+    normalize(ty, a) == normalize(ty, b)
+}
+
+fn normalize(ty: &AttrType, v: &Json) -> Json {
+    match (ty, v) {
+        (_, Json::Null) => Json::Null,
+        (AttrType::Json, v) => doc::canonical(v),
+        (AttrType::Number, Json::Number(n)) => n
+            .as_f64()
+            .and_then(serde_json::Number::from_f64)
+            .map_or(Json::Null, Json::Number),
+        (AttrType::Number, Json::String(s)) => s
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| v.clone(), Json::Number),
+        (AttrType::List(inner), Json::Array(items)) => {
+            // Every list landfall manages is a set to AWS (attachments, routes, rules...).
+            let mut items: Vec<Json> = items.iter().map(|i| normalize(inner, i)).collect();
+            items.sort_by_key(|i| i.to_string());
+            items.dedup();
+            Json::Array(items)
+        }
+        (AttrType::Map(inner), Json::Object(map)) => Json::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), normalize(inner, v)))
+                .collect(),
+        ),
+        (AttrType::Object(fields), Json::Object(map)) => Json::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| {
+                    let ty = fields
+                        .iter()
+                        .find(|f| f.name == k)
+                        .map_or(AttrType::String, |f| f.ty);
+                    (k.clone(), normalize(&ty, v))
+                })
+                .collect(),
+        ),
+        _ => v.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn covers_whole_addresses_only() {
+        assert!(covers("s.vpc.main", "s.vpc.main"));
+        assert!(covers("s.module.b", "s.module.b[\"dev\"].vpc.this"));
+        assert!(covers("s.vpc.main", "s.vpc.main[0]"));
+        assert!(!covers("s.vpc.main", "s.vpc.main2"));
+    }
+
+    #[test]
+    fn lists_compare_as_sets_and_numbers_by_value() {
+        let strings = AttrType::List(&AttrType::String);
+        assert!(same(&strings, &json!(["b", "a"]), &json!(["a", "b"])));
+        assert!(!same(&strings, &json!(["a"]), &json!(["a", "c"])));
+        assert!(same(&AttrType::Number, &json!(3600), &json!(3600.0)));
+        assert!(same(
+            &AttrType::Json,
+            &json!({"Statement": [{"Action": "s3:*", "Effect": "Allow"}]}),
+            &json!("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":[\"s3:*\"]}}")
+        ));
+    }
+}

@@ -1,0 +1,156 @@
+//! Plans: what would change, and why. The JSON form is both `plan --format json` and the saved plan file
+//! (`plan --out`), so a plan file is readable by anything that reads the JSON output.
+//!
+//! Schema (format_version 1):
+//! - `format_version`, `environment`, `created` (RFC 3339), `config_digest` (SHA-256 over every file the
+//!   configuration was read from), `stacks` (per stack: `lineage` and `serial` of the state the plan read,
+//!   null when there was none);
+//! - `resource_changes[]`: `address`, `kind`, `stack`, `account` (null: the management account), `region`,
+//!   `action` (`create`, `update`, `replace`, `delete`, `forget`, `import`), `id`, `before`, `after`
+//!   (unknown values are the string `"(known after apply)"`), `changed` (attribute names),
+//!   `replace_because` (attribute names that force replacement), `reason`;
+//! - `drift[]`: `address`, `kind`, `stack`, `id`, `deleted`, `attributes[]` (`name`, `state`, `live`);
+//! - `summary`: `add`, `change`, `replace`, `destroy`, `forget`, `import`, `drifted`.
+
+mod diff;
+pub mod render;
+
+pub use diff::{Filter, Observed, Refusal, account_of, covers, desired_json, diff};
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update,
+    /// Delete, then create (AWS cannot change a force-new attribute in place).
+    Replace,
+    Delete,
+    /// Removed from state without touching AWS (an account that is not to be closed).
+    Forget,
+    /// Found in AWS by its `landfall:address` tag but missing from state: recorded in state.
+    Import,
+}
+
+impl Action {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Replace => "-/+",
+            Action::Delete => "-",
+            Action::Forget => "-",
+            Action::Import => "=",
+        }
+    }
+
+    pub fn is_destructive(self) -> bool {
+        matches!(self, Action::Replace | Action::Delete)
+    }
+}
+
+/// The state a plan was made from, per stack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Basis {
+    pub lineage: Option<String>,
+    pub serial: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub address: String,
+    pub kind: String,
+    pub stack: String,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub action: Action,
+    /// The existing resource's id (all actions but create).
+    pub id: Option<String>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    #[serde(default)]
+    pub changed: Vec<String>,
+    #[serde(default)]
+    pub replace_because: Vec<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttrDrift {
+    pub name: String,
+    pub state: serde_json::Value,
+    pub live: serde_json::Value,
+}
+
+/// A resource that changed outside landfall since the last apply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Drift {
+    pub address: String,
+    pub kind: String,
+    pub stack: String,
+    pub id: String,
+    /// It no longer exists.
+    pub deleted: bool,
+    pub attributes: Vec<AttrDrift>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub add: usize,
+    pub change: usize,
+    pub replace: usize,
+    pub destroy: usize,
+    pub forget: usize,
+    pub import: usize,
+    pub drifted: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub environment: String,
+    pub created: String,
+    pub config_digest: String,
+    /// Whether this is a destroy plan.
+    #[serde(default)]
+    pub destroy: bool,
+    pub stacks: IndexMap<String, Basis>,
+    pub resource_changes: Vec<Change>,
+    pub drift: Vec<Drift>,
+    pub summary: Summary,
+}
+
+impl Plan {
+    pub fn summarize(changes: &[Change], drift: &[Drift]) -> Summary {
+        let mut s = Summary {
+            drifted: drift.len(),
+            ..Summary::default()
+        };
+        for c in changes {
+            match c.action {
+                Action::Create => s.add += 1,
+                Action::Update => s.change += 1,
+                Action::Replace => s.replace += 1,
+                Action::Delete => s.destroy += 1,
+                Action::Forget => s.forget += 1,
+                Action::Import => s.import += 1,
+            }
+        }
+        s
+    }
+
+    /// True when applying would change anything in AWS or in state.
+    pub fn has_changes(&self) -> bool {
+        !self.resource_changes.is_empty()
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("plan serializes");
+        text.push('\n');
+        text
+    }
+}

@@ -1,0 +1,304 @@
+//! Plans for people: terminal text (`+ ~ - -/+`, colour optional) and Markdown for merge-request comments.
+
+use super::{Action, Change, Drift, Plan, Summary};
+use indexmap::IndexMap;
+use serde_json::Value as Json;
+use std::fmt::Write;
+
+/// GitLab's note limit is 1,000,000 and GitHub's comment limit 65,536 characters; stay under both.
+pub const MARKDOWN_LIMIT: usize = 60_000;
+
+#[derive(Clone, Copy)]
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn action(self, action: Action, text: &str) -> String {
+        let code = match action {
+            Action::Create => "32",
+            Action::Update => "33",
+            Action::Replace | Action::Delete => "31",
+            Action::Forget | Action::Import => "36",
+        };
+        self.wrap(code, text)
+    }
+    fn bold(self, text: &str) -> String {
+        self.wrap("1", text)
+    }
+}
+
+/// One-line summary, Terraform style.
+pub fn summary_line(s: &Summary) -> String {
+    let mut line = format!(
+        "{} to add, {} to change, {} to replace, {} to destroy",
+        s.add, s.change, s.replace, s.destroy
+    );
+    if s.forget > 0 {
+        let _ = write!(line, ", {} to forget", s.forget);
+    }
+    if s.import > 0 {
+        let _ = write!(line, ", {} to import", s.import);
+    }
+    line.push('.');
+    line
+}
+
+fn describe_action(c: &Change) -> String {
+    match c.action {
+        Action::Create => match &c.reason {
+            Some(r) => format!("create ({r})"),
+            None => "create".into(),
+        },
+        Action::Update => "update in place".into(),
+        Action::Replace => format!(
+            "replace: {} cannot change in place; delete, then create",
+            c.replace_because
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Action::Delete => format!("delete: {}", c.reason.as_deref().unwrap_or("destroy")),
+        Action::Forget => format!(
+            "forget: {}",
+            c.reason.as_deref().unwrap_or("removed from state only")
+        ),
+        Action::Import => "import: found in AWS by its landfall:address tag".into(),
+    }
+}
+
+fn value(v: &Json) -> String {
+    match v {
+        Json::String(s) if s == "(known after apply)" => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The attribute lines of a change: every configured value for a create, what changes otherwise.
+fn attr_lines(c: &Change) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let before = c
+        .before
+        .as_ref()
+        .and_then(Json::as_object)
+        .unwrap_or(&empty);
+    let after = c.after.as_ref().and_then(Json::as_object).unwrap_or(&empty);
+    match c.action {
+        Action::Create => {
+            let width = after.keys().map(String::len).max().unwrap_or(0);
+            after
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| format!("+ {k:<width$} = {}", value(v)))
+                .collect()
+        }
+        Action::Update | Action::Replace => {
+            let width = c.changed.iter().map(String::len).max().unwrap_or(0);
+            let mut lines: Vec<String> = c
+                .changed
+                .iter()
+                .map(|k| {
+                    let forces = if c.replace_because.contains(k) {
+                        " (forces replacement)"
+                    } else {
+                        ""
+                    };
+                    format!(
+                        "~ {k:<width$} = {} -> {}{forces}",
+                        before.get(k).map_or("null".into(), value),
+                        after.get(k).map_or("null".into(), value),
+                    )
+                })
+                .collect();
+            for k in &c.replace_because {
+                if !c.changed.contains(k) {
+                    lines.push(format!("~ {k} changes (forces replacement)"));
+                }
+            }
+            lines
+        }
+        Action::Delete | Action::Forget | Action::Import => Vec::new(),
+    }
+}
+
+fn drift_lines(d: &Drift) -> Vec<String> {
+    if d.deleted {
+        return vec!["deleted outside landfall".into()];
+    }
+    d.attributes
+        .iter()
+        .map(|a| format!("~ {} = {} -> {}", a.name, value(&a.state), value(&a.live)))
+        .collect()
+}
+
+/// Changes grouped by stack, in stack order.
+fn by_stack(plan: &Plan) -> IndexMap<&str, Vec<&Change>> {
+    let mut groups: IndexMap<&str, Vec<&Change>> = plan
+        .stacks
+        .keys()
+        .map(|s| (s.as_str(), Vec::new()))
+        .collect();
+    for c in &plan.resource_changes {
+        groups.entry(c.stack.as_str()).or_default().push(c);
+    }
+    groups.retain(|_, v| !v.is_empty());
+    groups
+}
+
+/// The plan for a terminal.
+pub fn text(plan: &Plan, color: bool) -> String {
+    let p = Paint { on: color };
+    let mut out = String::new();
+    if !plan.drift.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}\n",
+            p.bold("Changed outside landfall since the last apply:")
+        );
+        for d in &plan.drift {
+            let _ = writeln!(out, "  {} {}", p.wrap("33", "~"), p.bold(&d.address));
+            for line in drift_lines(d) {
+                let _ = writeln!(out, "      {line}");
+            }
+        }
+        out.push('\n');
+    }
+    if plan.resource_changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.bold(&format!(
+                "No changes. Environment `{}` matches the configuration.",
+                plan.environment
+            ))
+        );
+        return out;
+    }
+    let verb = if plan.destroy { "destroy" } else { "apply" };
+    let _ = writeln!(
+        out,
+        "landfall would {verb} these changes to environment `{}`:",
+        plan.environment
+    );
+    for (stack, changes) in by_stack(plan) {
+        let _ = writeln!(out, "\n{}", p.bold(&format!("stack {stack}")));
+        for c in changes {
+            let _ = writeln!(
+                out,
+                "  {} {} ({})",
+                p.action(c.action, c.action.symbol()),
+                p.bold(&c.address),
+                describe_action(c)
+            );
+            for line in attr_lines(c) {
+                let _ = writeln!(out, "      {line}");
+            }
+        }
+    }
+    let _ = writeln!(out, "\n{} {}", p.bold("Plan:"), summary_line(&plan.summary));
+    out
+}
+
+/// The plan as a merge-request comment: a summary table by stack, destructive changes first, then a
+/// collapsible section per stack. Never longer than [`MARKDOWN_LIMIT`] characters.
+pub fn markdown(plan: &Plan) -> String {
+    let mut head = String::new();
+    let _ = writeln!(head, "### landfall plan: `{}`\n", plan.environment);
+    if plan.resource_changes.is_empty() && plan.drift.is_empty() {
+        let _ = writeln!(
+            head,
+            "**No changes.** The environment matches the configuration."
+        );
+        return head;
+    }
+    let _ = writeln!(head, "**{}**\n", summary_line(&plan.summary));
+    let _ = writeln!(head, "| stack | add | change | replace | destroy |");
+    let _ = writeln!(head, "|---|---:|---:|---:|---:|");
+    for (stack, changes) in by_stack(plan) {
+        let count = |a: Action| changes.iter().filter(|c| c.action == a).count();
+        let _ = writeln!(
+            head,
+            "| {stack} | {} | {} | {} | {} |",
+            count(Action::Create),
+            count(Action::Update),
+            count(Action::Replace),
+            count(Action::Delete)
+        );
+    }
+    let destructive: Vec<&Change> = plan
+        .resource_changes
+        .iter()
+        .filter(|c| c.action.is_destructive())
+        .collect();
+    if !destructive.is_empty() {
+        let _ = writeln!(head, "\n#### :warning: Destructive changes\n");
+        for c in &destructive {
+            let _ = writeln!(head, "- `{}`: {}", c.address, describe_action(c));
+        }
+    }
+    if !plan.drift.is_empty() {
+        let _ = writeln!(head, "\n#### Changed outside landfall\n");
+        for d in &plan.drift {
+            let what = if d.deleted {
+                "deleted".to_string()
+            } else {
+                d.attributes
+                    .iter()
+                    .map(|a| format!("`{}`", a.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let _ = writeln!(head, "- `{}`: {what}", d.address);
+        }
+    }
+    let mut sections = Vec::new();
+    for (stack, changes) in by_stack(plan) {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "\n<details><summary>stack <code>{stack}</code>: {} change{}</summary>\n\n```diff",
+            changes.len(),
+            if changes.len() == 1 { "" } else { "s" }
+        );
+        // Destructive first within the stack too.
+        let mut ordered: Vec<&&Change> = changes.iter().collect();
+        ordered.sort_by_key(|c| !c.action.is_destructive());
+        for c in ordered {
+            let sign = match c.action {
+                Action::Create => "+",
+                Action::Delete | Action::Replace | Action::Forget => "-",
+                Action::Update | Action::Import => "!",
+            };
+            let _ = writeln!(s, "{sign} {} ({})", c.address, describe_action(c));
+            for line in attr_lines(c) {
+                let _ = writeln!(s, "{sign}     {}", line.replace("```", "'''"));
+            }
+        }
+        let _ = writeln!(s, "```\n</details>");
+        sections.push(s);
+    }
+    let mut out = head;
+    let note_room = 200;
+    for (i, s) in sections.iter().enumerate() {
+        if out.len() + s.len() + note_room > MARKDOWN_LIMIT {
+            let _ = writeln!(
+                out,
+                "\n> **Truncated:** {} of {} stack sections are not shown to stay under {MARKDOWN_LIMIT} characters. Run `landfall plan --env {}` or read the plan artifact for the full plan.",
+                sections.len() - i,
+                sections.len(),
+                plan.environment
+            );
+            return out;
+        }
+        out.push_str(s);
+    }
+    out
+}

@@ -1,0 +1,185 @@
+//! The AWS behaviour of each resource kind: read many at once, create, update in place, delete.
+//!
+//! A kind's module exposes four async functions with the signatures of [`dispatch`]'s arms. Kinds know
+//! nothing of state, ordering, concurrency or retries (every SDK call goes through [`crate::aws::call`],
+//! which retries transient errors); the engine owns those.
+//!
+//! Attributes travel as JSON objects keyed by the schema's attribute names ([`Attrs`]). `read` reports
+//! every attribute it can read, computed ones (`id`, `arn`...) included; an attribute it leaves out is
+//! compared against state instead of AWS. `tags` never contains landfall's own `landfall:*` tags: those
+//! are reported in [`Live::address`] and [`Live::lineage`].
+
+pub mod doc;
+mod ec2;
+mod iam;
+mod org;
+
+use crate::aws::{Aws, AwsError};
+use std::future::Future;
+use std::pin::Pin;
+
+/// Attribute values by name.
+pub type Attrs = serde_json::Map<String, serde_json::Value>;
+
+/// Tag key holding a resource's landfall address, set at creation where the API takes tags.
+pub const ADDRESS_TAG: &str = "landfall:address";
+/// Tag key holding the lineage of the state the resource belongs to.
+pub const LINEAGE_TAG: &str = "landfall:lineage";
+
+/// Where a call runs: an account (`None` is the management account, i.e. the caller's own) and a region.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Location {
+    pub account: Option<String>,
+    pub region: String,
+}
+
+/// What a kind's functions get to work with.
+pub struct Cx<'a> {
+    pub aws: &'a Aws,
+    pub loc: &'a Location,
+    /// The lineage of the stack's state, for the `landfall:lineage` tag.
+    pub lineage: &'a str,
+    /// A long-running create that an earlier, interrupted run started (e.g. an account creation
+    /// request id), to resume instead of starting again.
+    pub pending: Option<&'a str>,
+    /// Records a long-running create's request id in state, durably, before the kind polls for it.
+    pub record_pending: &'a (dyn RecordPending + Sync),
+}
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// See [`Cx::record_pending`].
+pub trait RecordPending {
+    fn record<'a>(&'a self, request_id: &'a str) -> BoxFuture<'a, Result<(), AwsError>>;
+}
+
+/// Records nothing: for callers with no state (tests, `import`).
+pub struct NoPending;
+
+impl RecordPending for NoPending {
+    fn record<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<(), AwsError>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+impl Cx<'_> {
+    /// The tags to set at creation: the configured ones plus landfall's address and lineage tags.
+    pub fn creation_tags(&self, address: &str, desired: &Attrs) -> Vec<(String, String)> {
+        let mut tags: Vec<(String, String)> = desired
+            .get("tags")
+            .and_then(|t| t.as_object())
+            .map(|t| {
+                t.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        tags.push((ADDRESS_TAG.into(), address.into()));
+        tags.push((LINEAGE_TAG.into(), self.lineage.into()));
+        tags
+    }
+
+    pub async fn ec2(&self) -> Result<aws_sdk_ec2::Client, AwsError> {
+        self.aws
+            .ec2(self.loc.account.as_deref(), &self.loc.region)
+            .await
+    }
+
+    pub async fn iam(&self) -> Result<aws_sdk_iam::Client, AwsError> {
+        self.aws.iam(self.loc.account.as_deref()).await
+    }
+
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        self.aws.organizations()
+    }
+}
+
+/// One resource as AWS reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Live {
+    pub id: String,
+    pub attrs: Attrs,
+    /// The value of its `landfall:address` tag, if it has one.
+    pub address: Option<String>,
+    /// The value of its `landfall:lineage` tag, if it has one.
+    pub lineage: Option<String>,
+}
+
+impl Live {
+    /// Splits landfall's own tags out of an AWS tag list and returns the rest as a `tags` map.
+    pub fn split_tags(
+        tags: impl IntoIterator<Item = (String, String)>,
+    ) -> (serde_json::Value, Option<String>, Option<String>) {
+        let mut map = serde_json::Map::new();
+        let (mut address, mut lineage) = (None, None);
+        for (k, v) in tags {
+            match k.as_str() {
+                ADDRESS_TAG => address = Some(v),
+                LINEAGE_TAG => lineage = Some(v),
+                _ => {
+                    map.insert(k, v.into());
+                }
+            }
+        }
+        (serde_json::Value::Object(map), address, lineage)
+    }
+}
+
+/// Calls a kind's function by the kind's name. Every kind in the schema has an arm.
+macro_rules! dispatch {
+    ($kind:expr, $f:ident ( $($arg:expr),* )) => {
+        match $kind {
+            "organization" => org::organization::$f($($arg),*).await,
+            "organizational_unit" => org::organizational_unit::$f($($arg),*).await,
+            "account" => org::account::$f($($arg),*).await,
+            "policy" => org::policy::$f($($arg),*).await,
+            "policy_attachment" => org::policy_attachment::$f($($arg),*).await,
+            "delegated_administrator" => org::delegated_administrator::$f($($arg),*).await,
+            "iam_group" => iam::group::$f($($arg),*).await,
+            "iam_role" => iam::role::$f($($arg),*).await,
+            "iam_policy" => iam::policy::$f($($arg),*).await,
+            "iam_password_policy" => iam::password_policy::$f($($arg),*).await,
+            "iam_account_alias" => iam::account_alias::$f($($arg),*).await,
+            "vpc" => ec2::vpc::$f($($arg),*).await,
+            "subnet" => ec2::subnet::$f($($arg),*).await,
+            "internet_gateway" => ec2::internet_gateway::$f($($arg),*).await,
+            "nat_gateway" => ec2::nat_gateway::$f($($arg),*).await,
+            "route_table" => ec2::route_table::$f($($arg),*).await,
+            "security_group" => ec2::security_group::$f($($arg),*).await,
+            "default_vpc" => ec2::default_vpc::$f($($arg),*).await,
+            other => Err(AwsError::other(stringify!($f), format!("kind `{other}` has no provider"))),
+        }
+    };
+}
+
+/// Reads every resource of `kind` in the context's location that has one of `ids` or carries a
+/// `landfall:address` tag. Ids that no longer exist are simply absent from the result.
+pub async fn read(kind: &str, cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
+    dispatch!(kind, read(cx, ids))
+}
+
+/// Creates a resource with the desired attributes (no unknown values left in them).
+pub async fn create(
+    kind: &str,
+    cx: &Cx<'_>,
+    address: &str,
+    desired: &Attrs,
+) -> Result<Live, AwsError> {
+    dispatch!(kind, create(cx, address, desired))
+}
+
+/// Changes a resource in place from `current` (state, refreshed) to `desired`.
+pub async fn update(
+    kind: &str,
+    cx: &Cx<'_>,
+    id: &str,
+    current: &Attrs,
+    desired: &Attrs,
+) -> Result<Live, AwsError> {
+    dispatch!(kind, update(cx, id, current, desired))
+}
+
+/// Deletes a resource. Deleting one that is already gone succeeds.
+pub async fn delete(kind: &str, cx: &Cx<'_>, id: &str, current: &Attrs) -> Result<(), AwsError> {
+    dispatch!(kind, delete(cx, id, current))
+}

@@ -1,0 +1,140 @@
+//! A private moto server (the local AWS emulator) per test, on a free loopback port.
+//!
+//! The pinned moto lives in the project's `.venv/` (installed by `scripts/moto-venv.sh`, which
+//! `scripts/test.sh` runs first). Each `Moto` is its own process, so tests run in parallel safely.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+    pub endpoint: String,
+}
+
+pub const REGION: &str = "eu-west-1";
+
+fn moto_server() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let bin = root.join(".venv/bin/moto_server");
+    if !bin.exists() {
+        let status = Command::new(root.join("scripts/moto-venv.sh"))
+            .stdout(Stdio::null())
+            .status()
+            .expect("run scripts/moto-venv.sh");
+        assert!(status.success(), "scripts/moto-venv.sh failed");
+    }
+    bin
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let bin = moto_server();
+        for _ in 0..5 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let child = Command::new(&bin)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start moto_server");
+            let mut moto = Moto {
+                child,
+                port,
+                endpoint: format!("http://127.0.0.1:{port}"),
+            };
+            if moto.wait_ready() {
+                return moto;
+            }
+        }
+        panic!("moto_server did not start");
+    }
+
+    fn wait_ready(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false; // exited: port taken?
+            }
+            if self.request("GET", "/moto-api/data.json").is_some() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
+    /// A raw HTTP request to the emulator; the response body, or None when it did not answer.
+    pub fn request(&self, method: &str, path: &str) -> Option<String> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        let (_, body) = out.split_once("\r\n\r\n")?;
+        Some(body.to_string())
+    }
+
+    /// Empties the emulator.
+    pub fn reset(&self) {
+        self.request("POST", "/moto-api/reset").expect("reset moto");
+    }
+
+    /// Environment variables that point the AWS SDK (and so the landfall binary) at this emulator.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_REGION", REGION.into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("AWS_CONFIG_FILE", "/dev/null".into()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".into()),
+            ("LANDFALL_S3_FORCE_PATH_STYLE", "true".into()),
+        ]
+    }
+
+    /// An SDK configuration for reading the emulator directly, independently of landfall.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(aws_config::Region::new(REGION))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .load()
+            .await
+    }
+
+    /// landfall's AWS access pointed at this emulator.
+    pub async fn aws(&self) -> landfall::aws::Aws {
+        landfall::aws::Aws::for_endpoint(
+            &self.endpoint,
+            landfall::aws::Options {
+                home_region: REGION.into(),
+                access_role: "OrganizationAccountAccessRole".into(),
+            },
+        )
+        .await
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
