@@ -192,7 +192,8 @@ fn run(cli: Cli, color: bool) -> ExitCode {
         Ok(r) => Ok(online::Ctx { color, root: r }),
         Err(e) => Err(fail(
             color,
-            Diagnostic::error(e.to_string()).help("run landfall in a project folder, or pass -C DIR"),
+            Diagnostic::error(e.to_string())
+                .help("run landfall in a project folder, or pass -C DIR"),
         )),
     };
     macro_rules! ctx {
@@ -266,7 +267,9 @@ fn run(cli: Cli, color: bool) -> ExitCode {
             };
             online::state(&ctx!(), &env, command)
         }
-        Command::Output { env, stack, json } => online::output(&ctx!(), &env, stack.as_deref(), json),
+        Command::Output { env, stack, json } => {
+            online::output(&ctx!(), &env, stack.as_deref(), json)
+        }
         Command::Import { env, address, id } => online::import(&ctx!(), &env, &address, &id),
         Command::ForceUnlock {
             env,

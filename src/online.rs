@@ -73,8 +73,9 @@ pub fn error(ctx: &Ctx, e: Error) -> ExitCode {
         ),
         Error::Stale(_) => fail(
             ctx.color,
-            Diagnostic::error(e.to_string())
-                .help("a saved plan can only be applied to the state and configuration it was made from"),
+            Diagnostic::error(e.to_string()).help(
+                "a saved plan can only be applied to the state and configuration it was made from",
+            ),
         ),
         other => fail(ctx.color, Diagnostic::error(other.to_string())),
     }
@@ -287,7 +288,9 @@ pub fn apply(ctx: &Ctx, args: ApplyArgs) -> ExitCode {
                 }
                 if !args.auto_approve {
                     let verb = if args.destroy { "destroy" } else { "apply" };
-                    match confirm(&format!("\nDo you want to {verb} these changes to `{env}`?")) {
+                    match confirm(&format!(
+                        "\nDo you want to {verb} these changes to `{env}`?"
+                    )) {
                         Ok(true) => {}
                         Ok(false) => {
                             eprintln!("Cancelled; nothing was changed.");
@@ -329,7 +332,11 @@ fn finish(ctx: &Ctx, r: &ApplyReport, plan: &Plan) -> ExitCode {
     }
     let mut d = Diagnostic::error(format!(
         "apply {}: {} done, {} failed, {} skipped",
-        if r.interrupted { "interrupted" } else { "incomplete" },
+        if r.interrupted {
+            "interrupted"
+        } else {
+            "incomplete"
+        },
         r.done,
         r.failed.len(),
         r.skipped.len()
@@ -438,7 +445,11 @@ async fn edit_state(
             ws.env
         )));
     }
-    let who = aws.caller().await.map(|c| c.arn.clone()).unwrap_or_else(|_| "unknown".into());
+    let who = aws
+        .caller()
+        .await
+        .map(|c| c.arn.clone())
+        .unwrap_or_else(|_| "unknown".into());
     let lock = LockInfo::new(&who, operation);
     backend.lock(&ws.env, stack, &lock).await?;
     let result: Result<(), Error> = async {
@@ -474,7 +485,10 @@ pub fn output(ctx: &Ctx, env: &str, stack: Option<&str>, json: bool) -> ExitCode
             if stack.is_some_and(|s| s != name) {
                 continue;
             }
-            all.insert(name.clone(), serde_json::Value::Object(stored.state.outputs.clone()));
+            all.insert(
+                name.clone(),
+                serde_json::Value::Object(stored.state.outputs.clone()),
+            );
         }
         if json {
             println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
@@ -572,7 +586,10 @@ pub fn force_unlock(ctx: &Ctx, env: &str, stack: &str, id: &str) -> ExitCode {
         };
         match backend.unlock(&ws.env, stack, id).await {
             Ok(()) => {
-                println!("Released the lock {id} of {}.", backend.describe(&ws.env, stack));
+                println!(
+                    "Released the lock {id} of {}.",
+                    backend.describe(&ws.env, stack)
+                );
                 ExitCode::SUCCESS
             }
             Err(e) => error(ctx, e.into()),

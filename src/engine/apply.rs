@@ -97,10 +97,10 @@ async fn write_loop(stack: Arc<StackState>, backend: Backend, mut etag: Option<S
             Ok(new) => {
                 etag = Some(new);
                 written = version;
-                let _ = stack.written.send(Ok(written));
+                let _ = stack.written.send_replace(Ok(written));
             }
             Err(e) => {
-                let _ = stack.written.send(Err(e.to_string()));
+                let _ = stack.written.send_replace(Err(e.to_string()));
                 return;
             }
         }

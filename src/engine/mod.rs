@@ -202,18 +202,18 @@ pub async fn make_plan(
     };
     // Resources that will be (re)created get new ids: forget the old ones and resolve again until
     // nothing more becomes unknown.
-    let (sources, changes, drift) = loop {
+    let (sources, diffed) = loop {
         let (sources, resolved) = ws.resolve(&known)?;
-        let (changes, drift) =
-            plan::diff(&resolved, &observed, &options.filter).map_err(Error::Refused)?;
-        let renewed: Vec<&str> = changes
+        let diffed = plan::diff(&resolved, &observed, &options.filter).map_err(Error::Refused)?;
+        let renewed: Vec<&str> = diffed
+            .changes
             .iter()
             .filter(|c| matches!(c.action, Action::Create | Action::Replace))
             .map(|c| c.address.as_str())
             .filter(|a| known.attrs.contains_key(*a))
             .collect();
         if renewed.is_empty() {
-            break (sources, changes, drift);
+            break (sources, diffed);
         }
         for a in renewed {
             known.attrs.remove(a);
@@ -243,8 +243,9 @@ pub async fn make_plan(
         config_digest: sources.digest(),
         destroy: options.filter.destroy,
         stacks,
-        summary: Plan::summarize(&changes, &drift),
-        resource_changes: changes,
-        drift,
+        summary: Plan::summarize(&diffed.changes, &diffed.drift),
+        resource_changes: diffed.changes,
+        drift: diffed.drift,
+        kept: diffed.kept,
     })
 }

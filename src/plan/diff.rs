@@ -93,12 +93,21 @@ pub struct Refusal {
     pub message: String,
 }
 
+/// What [`diff`] found.
+#[derive(Debug, Default)]
+pub struct Diffed {
+    pub changes: Vec<Change>,
+    pub drift: Vec<Drift>,
+    /// Destroy only: resources kept because of `lifecycle.prevent_destroy`, and what they depend on.
+    pub kept: Vec<String>,
+}
+
 /// Computes the changes that bring AWS to the configuration, and the drift since the last apply.
 pub fn diff(
     resolved: &Resolved,
     observed: &Observed,
     filter: &Filter,
-) -> Result<(Vec<Change>, Vec<Drift>), Vec<Refusal>> {
+) -> Result<Diffed, Vec<Refusal>> {
     let mut changes = Vec::new();
     let mut drift = Vec::new();
     let mut refusals = Vec::new();
@@ -156,6 +165,26 @@ pub fn diff(
         .iter()
         .map(|i| (i.address.as_str(), i))
         .collect();
+    // A destroy keeps protected resources and everything they depend on.
+    let mut kept: Vec<String> = Vec::new();
+    if filter.destroy {
+        let mut todo: Vec<&str> = resolved
+            .instances
+            .iter()
+            .filter(|i| i.prevent_destroy && by_address.contains_key(i.address.as_str()))
+            .map(|i| i.address.as_str())
+            .collect();
+        while let Some(a) = todo.pop() {
+            if kept.iter().any(|k| k == a) {
+                continue;
+            }
+            kept.push(a.to_string());
+            if let Some(r) = by_address.get(a) {
+                todo.extend(r.dependencies.iter().map(String::as_str));
+            }
+        }
+        kept.sort();
+    }
     let mut deletes = Vec::new();
     for (stack, state) in observed.states {
         for r in &state.resources {
@@ -172,7 +201,7 @@ pub fn diff(
                 Some(_) => false,
                 None => filter.orphan_in_scope(r, stack),
             };
-            if !in_scope {
+            if !in_scope || kept.contains(&r.address) {
                 continue;
             }
             if matches!(observed.live.get(&r.address), Some(None)) {
@@ -232,7 +261,11 @@ pub fn diff(
     changes.extend(deletes);
 
     if refusals.is_empty() {
-        Ok((changes, drift))
+        Ok(Diffed {
+            changes,
+            drift,
+            kept,
+        })
     } else {
         Err(refusals)
     }

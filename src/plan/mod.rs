@@ -10,12 +10,13 @@
 //!   (unknown values are the string `"(known after apply)"`), `changed` (attribute names),
 //!   `replace_because` (attribute names that force replacement), `reason`;
 //! - `drift[]`: `address`, `kind`, `stack`, `id`, `deleted`, `attributes[]` (`name`, `state`, `live`);
+//! - `kept[]` (destroy plans only): addresses left alone because of `lifecycle.prevent_destroy`;
 //! - `summary`: `add`, `change`, `replace`, `destroy`, `forget`, `import`, `drifted`.
 
 mod diff;
 pub mod render;
 
-pub use diff::{Filter, Observed, Refusal, account_of, covers, desired_json, diff};
+pub use diff::{Diffed, Filter, Observed, Refusal, account_of, covers, desired_json, diff};
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -121,6 +122,9 @@ pub struct Plan {
     pub stacks: IndexMap<String, Basis>,
     pub resource_changes: Vec<Change>,
     pub drift: Vec<Drift>,
+    /// Destroy plans: resources left alone because of `lifecycle.prevent_destroy` (and what they need).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<String>,
     pub summary: Summary,
 }
 

@@ -171,6 +171,14 @@ pub fn text(plan: &Plan, color: bool) -> String {
         }
         out.push('\n');
     }
+    if !plan.kept.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}\n  {}\n",
+            p.bold("Kept because of lifecycle.prevent_destroy (with what they depend on):"),
+            plan.kept.join("\n  ")
+        );
+    }
     if plan.resource_changes.is_empty() {
         let _ = writeln!(
             out,
@@ -300,5 +308,119 @@ pub fn markdown(plan: &Plan) -> String {
         }
         out.push_str(s);
     }
+    clamp(out)
+}
+
+/// Cuts text over [`MARKDOWN_LIMIT`] (a summary with thousands of destructive changes), saying so.
+fn clamp(mut out: String) -> String {
+    const NOTE: &str = "\n\n> **Truncated** to stay under the comment size limit; see the plan artifact for the rest.\n";
+    if out.len() <= MARKDOWN_LIMIT {
+        return out;
+    }
+    let mut cut = MARKDOWN_LIMIT - NOTE.len();
+    while !out.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    out.truncate(cut);
+    out.push_str(NOTE);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Basis, FORMAT_VERSION};
+    use serde_json::json;
+
+    fn change(address: &str, stack: &str, action: Action) -> Change {
+        Change {
+            address: address.into(),
+            kind: "vpc".into(),
+            stack: stack.into(),
+            account: None,
+            region: Some("eu-west-1".into()),
+            action,
+            id: (action != Action::Create).then(|| "vpc-1".into()),
+            before: (action != Action::Create)
+                .then(|| json!({"cidr_block": "10.0.0.0/16", "id": "vpc-1"})),
+            after: (action != Action::Delete)
+                .then(|| json!({"cidr_block": "10.1.0.0/16", "id": "(known after apply)"})),
+            changed: if action == Action::Create {
+                vec![]
+            } else {
+                vec!["cidr_block".into()]
+            },
+            replace_because: if action == Action::Replace {
+                vec!["cidr_block".into()]
+            } else {
+                vec![]
+            },
+            reason: None,
+        }
+    }
+
+    fn plan(changes: Vec<Change>) -> Plan {
+        let stacks = ["network", "identity"]
+            .iter()
+            .map(|s| {
+                (
+                    s.to_string(),
+                    Basis {
+                        lineage: None,
+                        serial: None,
+                    },
+                )
+            })
+            .collect();
+        Plan {
+            format_version: FORMAT_VERSION,
+            environment: "dev".into(),
+            created: "2026-11-26T00:00:00Z".into(),
+            config_digest: "d".into(),
+            destroy: false,
+            stacks,
+            summary: Plan::summarize(&changes, &[]),
+            resource_changes: changes,
+            drift: vec![],
+            kept: vec![],
+        }
+    }
+
+    #[test]
+    fn text_shows_symbols_reasons_and_summary() {
+        let p = plan(vec![
+            change("network.vpc.a", "network", Action::Create),
+            change("network.vpc.b", "network", Action::Replace),
+            change("identity.vpc.c", "identity", Action::Delete),
+        ]);
+        insta::assert_snapshot!(text(&p, false));
+    }
+
+    #[test]
+    fn markdown_puts_destructive_changes_first_and_stays_under_the_limit() {
+        let small = markdown(&plan(vec![
+            change("network.vpc.a", "network", Action::Create),
+            change("network.vpc.b", "network", Action::Replace),
+        ]));
+        let table = small
+            .find("| network | 1 | 0 | 1 | 0 |")
+            .expect("summary row");
+        let warning = small
+            .find("Destructive changes")
+            .expect("destructive section");
+        assert!(table < warning && small.contains("<details>"), "{small}");
+
+        let many: Vec<Change> = (0..3000)
+            .map(|i| {
+                change(
+                    &format!("network.vpc.v{i}"),
+                    if i % 2 == 0 { "network" } else { "identity" },
+                    Action::Update,
+                )
+            })
+            .collect();
+        let big = markdown(&plan(many));
+        assert!(big.len() <= MARKDOWN_LIMIT, "{}", big.len());
+        assert!(big.contains("Truncated"));
+    }
 }

@@ -1,5 +1,7 @@
 //! Fixture helpers shared by the integration tests.
 
+#![allow(dead_code)]
+
 pub mod moto;
 
 use std::path::{Path, PathBuf};

@@ -138,3 +138,62 @@ impl Drop for Moto {
         let _ = self.child.wait();
     }
 }
+
+/// `scripts/fault-proxy.py` in front of an emulator: throttling, dropped connections, slow answers,
+/// CreateAccount held IN_PROGRESS. Point landfall at `endpoint` instead of the emulator's.
+pub struct FaultProxy {
+    child: Child,
+    pub endpoint: String,
+    port: u16,
+}
+
+impl FaultProxy {
+    /// `faults`: the proxy's flags, e.g. `["--throttle", "0.2", "--drop", "0.05"]`.
+    pub fn start(upstream: &Moto, faults: &[&str]) -> FaultProxy {
+        use std::io::BufRead;
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let mut child = Command::new("python3")
+            .arg(root.join("scripts/fault-proxy.py"))
+            .args(["--port", "0", "--upstream", &upstream.endpoint])
+            .args(faults)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start scripts/fault-proxy.py");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("proxy stdout"))
+            .read_line(&mut line)
+            .expect("proxy announces its port");
+        let port: u16 = line
+            .trim()
+            .strip_prefix("listening on ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected proxy output: {line:?}"));
+        FaultProxy {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            port,
+        }
+    }
+
+    /// How many faults were injected: {"forwarded", "throttled", "dropped", "slowed", "in_progress"}.
+    pub fn counts(&self) -> serde_json::Value {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to proxy");
+        write!(
+            s,
+            "GET /__faults HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        let body = out.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("{}");
+        serde_json::from_str(body).unwrap_or_default()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

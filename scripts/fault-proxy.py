@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""A fault-injecting HTTP proxy in front of the local AWS emulator, for landfall's fault tests.
+
+    fault-proxy.py --port 0 --upstream http://127.0.0.1:5000 [--throttle 0.2] [--drop 0.05]
+                   [--slow 0.1] [--create-account-in-progress 3] [--seed 1]
+
+Prints `listening on PORT` once ready. Per request, independently:
+  --throttle P  answer with the service's own throttling error (EC2 RequestLimitExceeded, IAM/STS
+                Throttling, Organizations TooManyRequestsException, S3 SlowDown) without forwarding;
+  --drop P      close the connection without answering and without forwarding (a dropped connection);
+  --slow P      wait 0.5-1.5 s before forwarding;
+  --create-account-in-progress N
+                report CreateAccount as IN_PROGRESS for the first N DescribeCreateAccountStatus polls
+                of each request id (the emulator reports SUCCEEDED at once).
+Counts of injected faults are kept at GET /__faults (JSON). Standard library only.
+"""
+
+import argparse
+import http.client
+import http.server
+import json
+import random
+import re
+import socketserver
+import sys
+import threading
+import time
+import urllib.parse
+
+lock = threading.Lock()
+counts = {"forwarded": 0, "throttled": 0, "dropped": 0, "slowed": 0, "in_progress": 0}
+polls = {}
+
+
+def service_of(headers):
+    auth = headers.get("Authorization", "")
+    m = re.search(r"Credential=[^/]+/\d+/[^/]+/([^/]+)/aws4_request", auth)
+    return m.group(1) if m else ""
+
+
+def throttle_response(service):
+    """Status, content type and body of each service's throttling error, in its own protocol."""
+    if service == "ec2":
+        body = ("<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit "
+                "exceeded.</Message></Error></Errors><RequestID>fault</RequestID></Response>")
+        return 503, "text/xml", body
+    if service == "organizations":
+        body = json.dumps({"__type": "TooManyRequestsException", "Message": "Rate exceeded"})
+        return 400, "application/x-amz-json-1.1", body
+    if service == "s3":
+        body = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+        return 503, "application/xml", body
+    body = ("<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded"
+            "</Message></Error><RequestId>fault</RequestId></ErrorResponse>")
+    return 400, "text/xml", body
+
+
+class Proxy(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            out = b""
+            while True:
+                size = int(self.rfile.readline().strip().split(b";")[0], 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return out
+                out += self.rfile.read(size)
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def reply(self, status, ctype, body):
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def handle_any(self):
+        body = self.read_body()
+        if self.path == "/__faults":
+            with lock:
+                return self.reply(200, "application/json", json.dumps(counts))
+        service = service_of(self.headers)
+        roll = rng.random()
+        if roll < args.drop:
+            with lock:
+                counts["dropped"] += 1
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        if roll < args.drop + args.throttle:
+            with lock:
+                counts["throttled"] += 1
+            return self.reply(*throttle_response(service))
+        if roll < args.drop + args.throttle + args.slow:
+            with lock:
+                counts["slowed"] += 1
+            time.sleep(0.5 + rng.random())
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in ("transfer-encoding", "connection", "content-length")}
+        headers["Content-Length"] = str(len(body))
+        upstream = http.client.HTTPConnection(up.hostname, up.port, timeout=120)
+        upstream.request(self.command, self.path, body=body, headers=headers)
+        resp = upstream.getresponse()
+        data = resp.read()
+        with lock:
+            counts["forwarded"] += 1
+        target = self.headers.get("X-Amz-Target", "")
+        if args.create_account_in_progress and target.endswith("DescribeCreateAccountStatus"):
+            data = self.hold_in_progress(data)
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        upstream.close()
+
+    def hold_in_progress(self, data):
+        try:
+            doc = json.loads(data)
+            status = doc["CreateAccountStatus"]
+        except (ValueError, KeyError):
+            return data
+        rid = status.get("Id", "")
+        with lock:
+            polls[rid] = polls.get(rid, 0) + 1
+            held = polls[rid] <= args.create_account_in_progress
+            if held:
+                counts["in_progress"] += 1
+        if held:
+            status["State"] = "IN_PROGRESS"
+            status.pop("AccountId", None)
+            status.pop("CompletedTimestamp", None)
+            return json.dumps(doc).encode()
+        return data
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--upstream", required=True)
+    p.add_argument("--throttle", type=float, default=0.0)
+    p.add_argument("--drop", type=float, default=0.0)
+    p.add_argument("--slow", type=float, default=0.0)
+    p.add_argument("--create-account-in-progress", type=int, default=0)
+    p.add_argument("--seed", type=int, default=None)
+    args = p.parse_args()
+    rng = random.Random(args.seed)
+    up = urllib.parse.urlparse(args.upstream)
+    server = Server(("127.0.0.1", args.port), Proxy)
+    print(f"listening on {server.server_address[1]}", flush=True)
+    sys.stdout.flush()
+    server.serve_forever()

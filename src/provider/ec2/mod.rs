@@ -1,0 +1,299 @@
+//! EC2 networking: VPCs, subnets, gateways, route tables, security groups and the default VPC.
+//!
+//! Every kind reads in batches: one `Describe*` pass filtered on landfall's `landfall:address` tag key
+//! and one filtered on the ids asked for (filters, not id lists, so an id that no longer exists does not
+//! fail the whole call), with pagination followed whether or not the server returns a token. Results
+//! are also checked on the client side, so a server that ignores a filter (moto ignores `tag-key` for
+//! NAT gateways) still yields exactly the resources asked for.
+//!
+//! Shared here: filters, pagination, tag conversion and tag updates, attribute accessors and polling.
+
+pub mod default_vpc;
+pub mod internet_gateway;
+pub mod nat_gateway;
+pub mod route_table;
+pub mod security_group;
+pub mod subnet;
+pub mod vpc;
+
+use crate::aws::{AwsError, call};
+use crate::provider::{ADDRESS_TAG, Attrs, LINEAGE_TAG, Live};
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// At most this many values in one filter (AWS's limit for EC2 filters).
+const FILTER_VALUES: usize = 200;
+
+/// An EC2 filter.
+pub(super) fn filter<S: Into<String>>(name: &str, values: impl IntoIterator<Item = S>) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.into_iter().map(Into::into).collect()))
+        .build()
+}
+
+/// Collects every page of a `Describe*` call. `page(token)` sends one request and returns its items
+/// and the next token; a missing or empty token ends the loop, and so does a repeated one.
+pub(super) async fn paginate<T, F, Fut>(mut page: F) -> Result<Vec<T>, AwsError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+{
+    let mut items = Vec::new();
+    let mut seen = HashSet::new();
+    let mut token = None;
+    loop {
+        let (mut batch, next) = page(token.take()).await?;
+        items.append(&mut batch);
+        match next.filter(|t| !t.is_empty()) {
+            Some(next) if seen.insert(next.clone()) => token = Some(next),
+            _ => return Ok(items),
+        }
+    }
+}
+
+/// The batched read every kind does: `describe(filter)` (one paginated `Describe*` pass) with the
+/// address-tag filter, then with `id_filter` over the known ids. Keeps resources that carry the address
+/// tag or have one of `ids`, each once. `key` gives a resource's id and tags.
+pub(super) async fn describe_batched<T, F, Fut, K>(
+    ids: &[String],
+    id_filter: &str,
+    mut describe: F,
+    key: K,
+) -> Result<Vec<T>, AwsError>
+where
+    F: FnMut(Filter) -> Fut,
+    Fut: Future<Output = Result<Vec<T>, AwsError>>,
+    K: Fn(&T) -> (Option<&str>, &[Tag]),
+{
+    let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
+    let mut filters = vec![filter("tag-key", [ADDRESS_TAG])];
+    filters.extend(
+        ids.chunks(FILTER_VALUES)
+            .map(|chunk| filter(id_filter, chunk.iter().cloned())),
+    );
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for f in filters {
+        for item in describe(f).await? {
+            let (Some(id), tags) = key(&item) else {
+                continue;
+            };
+            let keep = wanted.contains(id) || has_address_tag(tags);
+            if keep && seen.insert(id.to_string()) {
+                out.push(item);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn has_address_tag(tags: &[Tag]) -> bool {
+    tags.iter().any(|t| t.key() == Some(ADDRESS_TAG))
+}
+
+fn tag_pairs(tags: &[Tag]) -> impl Iterator<Item = (String, String)> + '_ {
+    tags.iter().map(|t| {
+        (
+            t.key().unwrap_or_default().to_string(),
+            t.value().unwrap_or_default().to_string(),
+        )
+    })
+}
+
+/// A `Live` from its id, its other attributes and its AWS tags: sets `id` and `tags` in the attributes
+/// and lifts landfall's own tags into `address` and `lineage`.
+pub(super) fn live(id: &str, mut attrs: Attrs, tags: &[Tag]) -> Live {
+    let (tags, address, lineage) = Live::split_tags(tag_pairs(tags));
+    attrs.insert("id".into(), id.into());
+    attrs.insert("tags".into(), tags);
+    Live {
+        id: id.to_string(),
+        attrs,
+        address,
+        lineage,
+    }
+}
+
+/// A `Live` for a resource just created with `tags` (from [`crate::provider::Cx::creation_tags`]).
+pub(super) fn created(id: &str, attrs: Attrs, tags: &[(String, String)]) -> Live {
+    live(id, attrs, &to_tags(tags))
+}
+
+fn to_tags(tags: &[(String, String)]) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// Tags to set when creating a resource of the given type.
+pub(super) fn tag_spec(resource_type: ResourceType, tags: &[(String, String)]) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(resource_type)
+        .set_tags(Some(to_tags(tags)))
+        .build()
+}
+
+/// The configured tags of a set of attributes, without landfall's own.
+fn tag_map(attrs: &Attrs) -> BTreeMap<String, String> {
+    attrs
+        .get("tags")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| !is_landfall_tag(k))
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect()
+}
+
+fn is_landfall_tag(key: &str) -> bool {
+    key == ADDRESS_TAG || key == LINEAGE_TAG || key.starts_with("landfall:")
+}
+
+/// Brings a resource's tags from `current` to `desired`: CreateTags for new and changed values,
+/// DeleteTags for removed keys. landfall's own tags are never touched.
+pub(super) async fn update_tags(
+    ec2: &Client,
+    id: &str,
+    current: &Attrs,
+    desired: &Attrs,
+) -> Result<(), AwsError> {
+    let (current, desired) = (tag_map(current), tag_map(desired));
+    let set: Vec<Tag> = desired
+        .iter()
+        .filter(|(k, v)| current.get(*k) != Some(*v))
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    let removed: Vec<Tag> = current
+        .keys()
+        .filter(|k| !desired.contains_key(*k))
+        .map(|k| Tag::builder().key(k).build())
+        .collect();
+    if !set.is_empty() {
+        call("CreateTags", || {
+            ec2.create_tags()
+                .resources(id)
+                .set_tags(Some(set.clone()))
+                .send()
+        })
+        .await?;
+    }
+    if !removed.is_empty() {
+        call("DeleteTags", || {
+            ec2.delete_tags()
+                .resources(id)
+                .set_tags(Some(removed.clone()))
+                .send()
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// A required string attribute.
+pub(super) fn str_attr<'a>(attrs: &'a Attrs, name: &str, op: &str) -> Result<&'a str, AwsError> {
+    attrs
+        .get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| AwsError::other(op, format!("attribute `{name}` is not set")))
+}
+
+/// An optional string attribute; `None` when absent, null or empty.
+pub(super) fn opt_str<'a>(
+    attrs: &'a serde_json::Map<String, Value>,
+    name: &str,
+) -> Option<&'a str> {
+    attrs
+        .get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+/// A bool attribute, or the schema's default when absent.
+pub(super) fn bool_attr(attrs: &Attrs, name: &str, default: bool) -> bool {
+    attrs.get(name).and_then(Value::as_bool).unwrap_or(default)
+}
+
+/// A list-of-strings attribute (empty when absent).
+pub(super) fn str_list(attrs: &serde_json::Map<String, Value>, name: &str) -> Vec<String> {
+    attrs
+        .get(name)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
+}
+
+/// A list-of-objects attribute (empty when absent).
+pub(super) fn object_list<'a>(
+    attrs: &'a Attrs,
+    name: &str,
+) -> impl Iterator<Item = &'a serde_json::Map<String, Value>> {
+    attrs
+        .get(name)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+}
+
+/// Treats "not found" as success (`None`): for deletions of things already gone.
+pub(super) fn ignore_not_found<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The error for a resource that vanished while being changed.
+pub(super) fn gone(op: &str, what: &str, id: &str) -> AwsError {
+    AwsError {
+        operation: op.to_string(),
+        code: Some(format!("{what}.NotFound")),
+        message: format!("{what} {id} does not exist"),
+        status: None,
+        transient: false,
+    }
+}
+
+/// The ARN partition of a region.
+pub(super) fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// Polls `check` until it returns a value, with growing pauses (1 s up to 15 s), for at most `limit`.
+pub(super) async fn poll<T, F, Fut>(op: &str, limit: Duration, mut check: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, AwsError>>,
+{
+    let deadline = Instant::now() + limit;
+    let mut pause = Duration::from_secs(1);
+    loop {
+        if let Some(done) = check().await? {
+            return Ok(done);
+        }
+        if Instant::now() + pause > deadline {
+            return Err(AwsError::other(
+                op,
+                format!("still not done after {} s", limit.as_secs()),
+            ));
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(15));
+    }
+}

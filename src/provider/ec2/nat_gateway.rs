@@ -1,0 +1,223 @@
+//! `nat_gateway`: a public NAT gateway with an elastic IP of its own.
+//!
+//! Create allocates the elastic IP (tagged like the gateway, so a leak is traceable), creates the
+//! gateway in `subnet_id`, records its id as the pending create (an interrupted run resumes waiting
+//! on it) and waits until it is `available`. Delete deletes the gateway, waits until it is `deleted`
+//! and only then releases the elastic IP (AWS refuses to release an address still in use). Gateways
+//! that are `deleting`, `deleted` or `failed` (AWS removes failed ones itself) count as absent.
+
+use super::{
+    describe_batched, filter, gone, ignore_not_found, live, opt_str, paginate, poll, str_attr,
+    tag_spec, update_tags,
+};
+use crate::aws::{AwsError, call};
+use crate::provider::{Attrs, Cx, Live};
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::{DomainType, Filter, NatGateway, NatGatewayState, ResourceType};
+use std::time::Duration;
+
+/// How long to wait for a gateway to become available or deleted (AWS takes a few minutes).
+const WAIT: Duration = Duration::from_secs(15 * 60);
+
+pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
+    let ec2 = cx.ec2().await?;
+    let gateways = describe_batched(
+        ids,
+        "nat-gateway-id",
+        |f| describe(&ec2, f),
+        |g: &NatGateway| (g.nat_gateway_id(), g.tags()),
+    )
+    .await?;
+    Ok(gateways.iter().filter(|g| exists(g)).map(to_live).collect())
+}
+
+pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live, AwsError> {
+    let op = "CreateNatGateway";
+    let ec2 = cx.ec2().await?;
+    if let Some(id) = cx.pending
+        && find(&ec2, id).await?.is_some_and(|g| exists(&g))
+    {
+        return wait_available(&ec2, id).await;
+    }
+    let subnet_id = str_attr(desired, "subnet_id", op)?;
+    let tags = cx.creation_tags(address, desired);
+    let eip = call("AllocateAddress", || {
+        ec2.allocate_address()
+            .domain(DomainType::Vpc)
+            .tag_specifications(tag_spec(ResourceType::ElasticIp, &tags))
+            .send()
+    })
+    .await?;
+    let allocation_id = eip
+        .allocation_id()
+        .ok_or_else(|| AwsError::other("AllocateAddress", "the response holds no allocation id"))?;
+    let created = call(op, || {
+        ec2.create_nat_gateway()
+            .subnet_id(subnet_id)
+            .allocation_id(allocation_id)
+            .tag_specifications(tag_spec(ResourceType::Natgateway, &tags))
+            .send()
+    })
+    .await;
+    let id = match created.and_then(|out| {
+        out.nat_gateway()
+            .and_then(|g| g.nat_gateway_id())
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::other(op, "the response holds no NAT gateway id"))
+    }) {
+        Ok(id) => id,
+        Err(e) => {
+            // Best effort: the gateway failed, so its address would only leak. The creation error
+            // matters more than a failure to release.
+            let _ = release(&ec2, allocation_id).await;
+            return Err(e);
+        }
+    };
+    cx.record_pending.record(&id).await?;
+    wait_available(&ec2, &id).await
+}
+
+pub async fn update(
+    cx: &Cx<'_>,
+    id: &str,
+    current: &Attrs,
+    desired: &Attrs,
+) -> Result<Live, AwsError> {
+    let ec2 = cx.ec2().await?;
+    update_tags(&ec2, id, current, desired).await?;
+    find(&ec2, id)
+        .await?
+        .filter(exists)
+        .map(|g| to_live(&g))
+        .ok_or_else(|| gone("DescribeNatGateways", "NatGateway", id))
+}
+
+pub async fn delete(cx: &Cx<'_>, id: &str, current: &Attrs) -> Result<(), AwsError> {
+    let ec2 = cx.ec2().await?;
+    // The addresses as AWS knows them, else as state has them.
+    let mut allocations: Vec<String> = find(&ec2, id)
+        .await?
+        .map(|g| {
+            g.nat_gateway_addresses()
+                .iter()
+                .filter_map(|a| a.allocation_id().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if allocations.is_empty() {
+        allocations.extend(opt_str(current, "allocation_id").map(str::to_string));
+    }
+    ignore_not_found(
+        call("DeleteNatGateway", || {
+            ec2.delete_nat_gateway().nat_gateway_id(id).send()
+        })
+        .await,
+    )?;
+    poll("DeleteNatGateway", WAIT, || async {
+        let gateway = find(&ec2, id).await?;
+        let deleted = gateway.is_none_or(|g| g.state() == Some(&NatGatewayState::Deleted));
+        Ok(deleted.then_some(()))
+    })
+    .await?;
+    for allocation_id in &allocations {
+        release(&ec2, allocation_id).await?;
+    }
+    Ok(())
+}
+
+/// One paginated DescribeNatGateways pass.
+async fn describe(ec2: &Client, f: Filter) -> Result<Vec<NatGateway>, AwsError> {
+    paginate(|token| {
+        let f = f.clone();
+        async move {
+            let out = call("DescribeNatGateways", || {
+                ec2.describe_nat_gateways()
+                    .filter(f.clone())
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
+            Ok((
+                out.nat_gateways().to_vec(),
+                out.next_token().map(str::to_string),
+            ))
+        }
+    })
+    .await
+}
+
+/// The gateway with this id, in whatever state.
+async fn find(ec2: &Client, id: &str) -> Result<Option<NatGateway>, AwsError> {
+    let gateways = describe(ec2, filter("nat-gateway-id", [id])).await?;
+    Ok(gateways
+        .into_iter()
+        .find(|g| g.nat_gateway_id() == Some(id)))
+}
+
+/// Pending or available: neither on its way out nor failed.
+fn exists(gateway: &NatGateway) -> bool {
+    !matches!(
+        gateway.state(),
+        Some(NatGatewayState::Deleting | NatGatewayState::Deleted | NatGatewayState::Failed)
+    )
+}
+
+/// Waits until the gateway is available; a failed gateway is an error.
+async fn wait_available(ec2: &Client, id: &str) -> Result<Live, AwsError> {
+    let op = "CreateNatGateway";
+    poll(op, WAIT, || async {
+        let gateway = find(ec2, id)
+            .await?
+            .ok_or_else(|| gone("DescribeNatGateways", "NatGateway", id))?;
+        match gateway.state() {
+            Some(NatGatewayState::Available) => Ok(Some(to_live(&gateway))),
+            Some(NatGatewayState::Pending) | None => Ok(None),
+            Some(other) => Err(AwsError::other(
+                op,
+                format!(
+                    "NAT gateway {id} is {}: {}",
+                    other.as_str(),
+                    gateway.failure_message().unwrap_or("no reason given")
+                ),
+            )),
+        }
+    })
+    .await
+}
+
+/// Releases an elastic IP; one already released is fine.
+async fn release(ec2: &Client, allocation_id: &str) -> Result<(), AwsError> {
+    ignore_not_found(
+        call("ReleaseAddress", || {
+            ec2.release_address().allocation_id(allocation_id).send()
+        })
+        .await,
+    )?;
+    Ok(())
+}
+
+fn to_live(gateway: &NatGateway) -> Live {
+    let address = gateway
+        .nat_gateway_addresses()
+        .iter()
+        .find(|a| a.allocation_id().is_some());
+    let mut attrs = Attrs::new();
+    attrs.insert(
+        "subnet_id".into(),
+        gateway.subnet_id().unwrap_or_default().into(),
+    );
+    if let Some(a) = address {
+        attrs.insert(
+            "allocation_id".into(),
+            a.allocation_id().unwrap_or_default().into(),
+        );
+        if let Some(ip) = a.public_ip() {
+            attrs.insert("public_ip".into(), ip.into());
+        }
+    }
+    live(
+        gateway.nat_gateway_id().unwrap_or_default(),
+        attrs,
+        gateway.tags(),
+    )
+}

@@ -1,0 +1,412 @@
+//! `security_group`: a security group with its ingress and egress rules, both exclusive.
+//!
+//! Rules are compared one source at a time: a configured rule with several `cidr_blocks` stands for
+//! one AWS rule per block. Read groups AWS's rules back into the configuration's shape: one object per
+//! (protocol, ports, description) holding all its `cidr_blocks`, and one object per source security
+//! group. Write rules that way (not the same protocol, ports and description split over two objects)
+//! so an unchanged group reads back equal. Protocol `-1` (all traffic) carries no ports. IPv6 ranges
+//! and prefix lists are neither reported nor touched.
+//!
+//! Create revokes the egress rule AWS adds to every new group unless it is configured, then applies the
+//! configured rules; update revokes the extra rules, authorizes the missing ones and rewrites
+//! descriptions in place (UpdateSecurityGroupRuleDescriptions*).
+
+use super::{
+    describe_batched, filter, gone, ignore_not_found, live, object_list, opt_str, paginate,
+    str_attr, str_list, tag_spec, update_tags,
+};
+use crate::aws::{AwsError, call};
+use crate::provider::{Attrs, Cx, Live};
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::{
+    Filter, IpPermission, IpRange, ResourceType, SecurityGroup, UserIdGroupPair,
+};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
+    let ec2 = cx.ec2().await?;
+    let groups = describe_batched(
+        ids,
+        "group-id",
+        |f| describe(&ec2, f),
+        |g: &SecurityGroup| (g.group_id(), g.tags()),
+    )
+    .await?;
+    Ok(groups.iter().map(to_live).collect())
+}
+
+pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live, AwsError> {
+    let op = "CreateSecurityGroup";
+    let ec2 = cx.ec2().await?;
+    let name = str_attr(desired, "name", op)?;
+    let description = opt_str(desired, "description").unwrap_or("Managed by landfall");
+    let vpc_id = str_attr(desired, "vpc_id", op)?;
+    // Parse the rules before creating anything.
+    let ingress = desired_rules(desired, "ingress")?;
+    let egress = desired_rules(desired, "egress")?;
+    let tags = cx.creation_tags(address, desired);
+    let out = call(op, || {
+        ec2.create_security_group()
+            .group_name(name)
+            .description(description)
+            .vpc_id(vpc_id)
+            .tag_specifications(tag_spec(ResourceType::SecurityGroup, &tags))
+            .send()
+    })
+    .await?;
+    let id = out
+        .group_id()
+        .ok_or_else(|| AwsError::other(op, "the response holds no group id"))?;
+    // The group starts with AWS's default rules; converge from what it has.
+    let group = find(&ec2, id).await?;
+    sync(
+        &ec2,
+        id,
+        Direction::Ingress,
+        &rules_of(group.ip_permissions()),
+        &ingress,
+    )
+    .await?;
+    sync(
+        &ec2,
+        id,
+        Direction::Egress,
+        &rules_of(group.ip_permissions_egress()),
+        &egress,
+    )
+    .await?;
+    Ok(to_live(&find(&ec2, id).await?))
+}
+
+pub async fn update(
+    cx: &Cx<'_>,
+    id: &str,
+    current: &Attrs,
+    desired: &Attrs,
+) -> Result<Live, AwsError> {
+    let ec2 = cx.ec2().await?;
+    let ingress = desired_rules(desired, "ingress")?;
+    let egress = desired_rules(desired, "egress")?;
+    update_tags(&ec2, id, current, desired).await?;
+    let group = find(&ec2, id).await?;
+    sync(
+        &ec2,
+        id,
+        Direction::Ingress,
+        &rules_of(group.ip_permissions()),
+        &ingress,
+    )
+    .await?;
+    sync(
+        &ec2,
+        id,
+        Direction::Egress,
+        &rules_of(group.ip_permissions_egress()),
+        &egress,
+    )
+    .await?;
+    Ok(to_live(&find(&ec2, id).await?))
+}
+
+pub async fn delete(cx: &Cx<'_>, id: &str, _current: &Attrs) -> Result<(), AwsError> {
+    let ec2 = cx.ec2().await?;
+    ignore_not_found(
+        call("DeleteSecurityGroup", || {
+            ec2.delete_security_group().group_id(id).send()
+        })
+        .await,
+    )?;
+    Ok(())
+}
+
+/// One paginated DescribeSecurityGroups pass.
+async fn describe(ec2: &Client, f: Filter) -> Result<Vec<SecurityGroup>, AwsError> {
+    paginate(|token| {
+        let f = f.clone();
+        async move {
+            let out = call("DescribeSecurityGroups", || {
+                ec2.describe_security_groups()
+                    .filters(f.clone())
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
+            Ok((
+                out.security_groups().to_vec(),
+                out.next_token().map(str::to_string),
+            ))
+        }
+    })
+    .await
+}
+
+async fn find(ec2: &Client, id: &str) -> Result<SecurityGroup, AwsError> {
+    describe(ec2, filter("group-id", [id]))
+        .await?
+        .into_iter()
+        .find(|g| g.group_id() == Some(id))
+        .ok_or_else(|| gone("DescribeSecurityGroups", "InvalidGroup", id))
+}
+
+/// Where a rule's traffic comes from (ingress) or goes to (egress).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Source {
+    Cidr(String),
+    Group(String),
+}
+
+/// One AWS rule, without its description: protocol, ports and one source.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Rule {
+    protocol: String,
+    from_port: Option<i32>,
+    to_port: Option<i32>,
+    source: Source,
+}
+
+/// Rules with their descriptions.
+type Rules = BTreeMap<Rule, Option<String>>;
+
+impl Rule {
+    fn new(protocol: &str, from_port: Option<i32>, to_port: Option<i32>, source: Source) -> Rule {
+        // All traffic has no ports, whatever was written or reported.
+        let all = protocol == "-1";
+        Rule {
+            protocol: protocol.to_string(),
+            from_port: from_port.filter(|_| !all),
+            to_port: to_port.filter(|_| !all),
+            source,
+        }
+    }
+
+    fn permission(&self, description: Option<&str>) -> IpPermission {
+        let rule = IpPermission::builder()
+            .ip_protocol(&self.protocol)
+            .set_from_port(self.from_port)
+            .set_to_port(self.to_port);
+        let description = description.map(str::to_string);
+        match &self.source {
+            Source::Cidr(cidr) => rule.ip_ranges(
+                IpRange::builder()
+                    .cidr_ip(cidr)
+                    .set_description(description)
+                    .build(),
+            ),
+            Source::Group(group) => rule.user_id_group_pairs(
+                UserIdGroupPair::builder()
+                    .group_id(group)
+                    .set_description(description)
+                    .build(),
+            ),
+        }
+        .build()
+    }
+}
+
+/// The configured rules of `ingress` or `egress`, one per source.
+fn desired_rules(desired: &Attrs, name: &str) -> Result<Rules, AwsError> {
+    let mut rules = Rules::new();
+    for rule in object_list(desired, name) {
+        let protocol = opt_str(rule, "protocol").ok_or_else(|| {
+            AwsError::other(
+                "AuthorizeSecurityGroupRules",
+                format!("an `{name}` rule has no protocol"),
+            )
+        })?;
+        let port = |field: &str| rule.get(field).and_then(Value::as_f64).map(|n| n as i32);
+        let description = opt_str(rule, "description").map(str::to_string);
+        let mut sources: Vec<Source> = str_list(rule, "cidr_blocks")
+            .into_iter()
+            .map(Source::Cidr)
+            .collect();
+        sources.extend(opt_str(rule, "security_group_id").map(|g| Source::Group(g.to_string())));
+        if sources.is_empty() {
+            return Err(AwsError::other(
+                "AuthorizeSecurityGroupRules",
+                format!("an `{name}` rule has neither cidr_blocks nor security_group_id"),
+            ));
+        }
+        for source in sources {
+            let key = Rule::new(protocol, port("from_port"), port("to_port"), source);
+            rules.insert(key, description.clone());
+        }
+    }
+    Ok(rules)
+}
+
+/// AWS's rules, one per source.
+fn rules_of(permissions: &[IpPermission]) -> Rules {
+    let mut rules = Rules::new();
+    for p in permissions {
+        let protocol = p.ip_protocol().unwrap_or("-1");
+        let text = |d: Option<&str>| d.filter(|d| !d.is_empty()).map(str::to_string);
+        for range in p.ip_ranges() {
+            if let Some(cidr) = range.cidr_ip() {
+                let source = Source::Cidr(cidr.to_string());
+                let rule = Rule::new(protocol, p.from_port(), p.to_port(), source);
+                rules.insert(rule, text(range.description()));
+            }
+        }
+        for pair in p.user_id_group_pairs() {
+            if let Some(group) = pair.group_id() {
+                let source = Source::Group(group.to_string());
+                let rule = Rule::new(protocol, p.from_port(), p.to_port(), source);
+                rules.insert(rule, text(pair.description()));
+            }
+        }
+    }
+    rules
+}
+
+/// Rules in the configuration's shape: CIDR rules grouped by protocol, ports and description.
+fn to_json(rules: &Rules) -> Value {
+    let object = |rule: &Rule, description: Option<&str>| {
+        let mut map = serde_json::Map::new();
+        map.insert("protocol".into(), rule.protocol.clone().into());
+        if let Some(p) = rule.from_port {
+            map.insert("from_port".into(), p.into());
+        }
+        if let Some(p) = rule.to_port {
+            map.insert("to_port".into(), p.into());
+        }
+        if let Some(d) = description {
+            map.insert("description".into(), d.into());
+        }
+        map
+    };
+    // CIDR rules by (protocol and ports with a blank source, description).
+    let mut by_cidr: BTreeMap<(Rule, Option<&str>), Vec<&str>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (rule, description) in rules {
+        match &rule.source {
+            Source::Cidr(cidr) => {
+                let key = Rule {
+                    source: Source::Cidr(String::new()),
+                    ..rule.clone()
+                };
+                by_cidr
+                    .entry((key, description.as_deref()))
+                    .or_default()
+                    .push(cidr);
+            }
+            Source::Group(group) => {
+                let mut map = object(rule, description.as_deref());
+                map.insert("security_group_id".into(), group.clone().into());
+                out.push(Value::Object(map));
+            }
+        }
+    }
+    for ((rule, description), cidrs) in by_cidr {
+        let mut map = object(&rule, description);
+        map.insert("cidr_blocks".into(), cidrs.into());
+        out.push(Value::Object(map));
+    }
+    Value::Array(out)
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Direction {
+    Ingress,
+    Egress,
+}
+
+/// Makes one direction's rules exactly `want`: revokes extra rules, authorizes missing ones and
+/// rewrites changed descriptions.
+async fn sync(
+    ec2: &Client,
+    id: &str,
+    direction: Direction,
+    have: &Rules,
+    want: &Rules,
+) -> Result<(), AwsError> {
+    let permissions = |pick: &dyn Fn(&Rule, &Option<String>) -> bool, from: &Rules| {
+        from.iter()
+            .filter(|(r, d)| pick(r, d))
+            .map(|(r, d)| r.permission(d.as_deref()))
+            .collect::<Vec<_>>()
+    };
+    let revoke = permissions(&|r, _| !want.contains_key(r), have);
+    let authorize = permissions(&|r, _| !have.contains_key(r), want);
+    let describe = permissions(&|r, d| have.get(r).is_some_and(|old| old != d), want);
+    if !revoke.is_empty() {
+        let revoke = Some(revoke);
+        match direction {
+            Direction::Ingress => call("RevokeSecurityGroupIngress", || {
+                ec2.revoke_security_group_ingress()
+                    .group_id(id)
+                    .set_ip_permissions(revoke.clone())
+                    .send()
+            })
+            .await
+            .map(drop),
+            Direction::Egress => call("RevokeSecurityGroupEgress", || {
+                ec2.revoke_security_group_egress()
+                    .group_id(id)
+                    .set_ip_permissions(revoke.clone())
+                    .send()
+            })
+            .await
+            .map(drop),
+        }?;
+    }
+    if !authorize.is_empty() {
+        let authorize = Some(authorize);
+        match direction {
+            Direction::Ingress => call("AuthorizeSecurityGroupIngress", || {
+                ec2.authorize_security_group_ingress()
+                    .group_id(id)
+                    .set_ip_permissions(authorize.clone())
+                    .send()
+            })
+            .await
+            .map(drop),
+            Direction::Egress => call("AuthorizeSecurityGroupEgress", || {
+                ec2.authorize_security_group_egress()
+                    .group_id(id)
+                    .set_ip_permissions(authorize.clone())
+                    .send()
+            })
+            .await
+            .map(drop),
+        }?;
+    }
+    if !describe.is_empty() {
+        let describe = Some(describe);
+        match direction {
+            Direction::Ingress => call("UpdateSecurityGroupRuleDescriptionsIngress", || {
+                ec2.update_security_group_rule_descriptions_ingress()
+                    .group_id(id)
+                    .set_ip_permissions(describe.clone())
+                    .send()
+            })
+            .await
+            .map(drop),
+            Direction::Egress => call("UpdateSecurityGroupRuleDescriptionsEgress", || {
+                ec2.update_security_group_rule_descriptions_egress()
+                    .group_id(id)
+                    .set_ip_permissions(describe.clone())
+                    .send()
+            })
+            .await
+            .map(drop),
+        }?;
+    }
+    Ok(())
+}
+
+fn to_live(group: &SecurityGroup) -> Live {
+    let mut attrs = Attrs::new();
+    attrs.insert("name".into(), group.group_name().unwrap_or_default().into());
+    attrs.insert(
+        "description".into(),
+        group.description().unwrap_or_default().into(),
+    );
+    attrs.insert("vpc_id".into(), group.vpc_id().unwrap_or_default().into());
+    attrs.insert("ingress".into(), to_json(&rules_of(group.ip_permissions())));
+    attrs.insert(
+        "egress".into(),
+        to_json(&rules_of(group.ip_permissions_egress())),
+    );
+    live(group.group_id().unwrap_or_default(), attrs, group.tags())
+}

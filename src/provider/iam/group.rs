@@ -1,0 +1,155 @@
+//! `iam_group`: a group with its path, exclusive managed policy attachments and exclusive inline
+//! policies.
+//!
+//! The id is the group's **name** (every group API takes the name; the ARN is reported as `arn`).
+//!
+//! `read` is one `GetAccountAuthorizationDetails` filtered to groups (all pages) per account. IAM groups
+//! take no tags, so a group carries no `landfall:address` tag and cannot be adopted after a crash by tag:
+//! only groups whose id is asked for are reported. (Creating it again then fails with
+//! `EntityAlreadyExists`, which names the group, rather than silently taking over a group landfall may
+//! not own.)
+//!
+//! Membership is not managed; deleting a group first removes its users, as IAM requires.
+
+use super::{
+    Principal, applied_attrs, authorization_details, ignore_not_found, inline_policies, non_empty,
+    object, str_attr, string_list,
+};
+use crate::aws::{AwsError, call};
+use crate::provider::{Attrs, Cx, Live};
+use aws_sdk_iam::Client;
+use aws_sdk_iam::types::EntityType;
+use serde_json::json;
+use std::collections::BTreeSet;
+
+pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let iam = cx.iam().await?;
+    let ids: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
+    let details = authorization_details(&iam, EntityType::Group).await?;
+    Ok(details
+        .groups
+        .iter()
+        .filter_map(|group| {
+            let name = group.group_name().filter(|name| ids.contains(name))?;
+            let attrs = object(json!({
+                "name": name,
+                "path": group.path().unwrap_or("/"),
+                "managed_policy_arns": string_list(
+                    group.attached_managed_policies().iter().filter_map(|p| p.policy_arn()),
+                ),
+                "inline_policies": inline_policies(
+                    group.group_policy_list().iter().map(|p| (p.policy_name(), p.policy_document())),
+                ),
+                "id": name,
+                "arn": group.arn().unwrap_or_default(),
+            }));
+            Some(Live {
+                id: name.to_string(),
+                attrs,
+                address: None,
+                lineage: None,
+            })
+        })
+        .collect())
+}
+
+pub async fn create(cx: &Cx<'_>, _address: &str, desired: &Attrs) -> Result<Live, AwsError> {
+    let iam = cx.iam().await?;
+    let name = str_attr(desired, "name");
+    let path = non_empty(str_attr(desired, "path")).unwrap_or("/");
+    let out = call("CreateGroup", || {
+        iam.create_group().group_name(name).path(path).send()
+    })
+    .await?;
+    let arn = out.group().map(|g| g.arn()).unwrap_or_default();
+    Principal::Group(name)
+        .sync_permissions(&iam, &Attrs::new(), desired)
+        .await?;
+    Ok(applied(name, arn, desired))
+}
+
+pub async fn update(
+    cx: &Cx<'_>,
+    id: &str,
+    current: &Attrs,
+    desired: &Attrs,
+) -> Result<Live, AwsError> {
+    let iam = cx.iam().await?;
+    let path = non_empty(str_attr(desired, "path")).unwrap_or("/");
+    if path != non_empty(str_attr(current, "path")).unwrap_or("/") {
+        call("UpdateGroup", || {
+            iam.update_group().group_name(id).new_path(path).send()
+        })
+        .await?;
+    }
+    Principal::Group(id)
+        .sync_permissions(&iam, current, desired)
+        .await?;
+    // The ARN contains the path, so a new path means a new ARN.
+    let arn = str_attr(current, "arn");
+    let arn = match arn.split_once(":group/") {
+        Some((prefix, _)) => format!("{prefix}:group{path}{id}"),
+        None => arn.to_string(),
+    };
+    Ok(applied(id, &arn, desired))
+}
+
+pub async fn delete(cx: &Cx<'_>, id: &str, _current: &Attrs) -> Result<(), AwsError> {
+    let iam = cx.iam().await?;
+    match empty_group(&iam, id).await {
+        // Only the listing calls can fail this way (the changes ignore what is gone): the group is gone.
+        Err(e) if e.is_not_found() => return Ok(()),
+        other => other?,
+    }
+    ignore_not_found(
+        call("DeleteGroup", || iam.delete_group().group_name(id).send())
+            .await
+            .map(drop),
+    )
+}
+
+/// Removes the group's users and strips its policies: IAM refuses to delete a group that has any.
+async fn empty_group(iam: &Client, name: &str) -> Result<(), AwsError> {
+    // All pages first: removing users while paging would shift the pages.
+    let mut users = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let out = call("GetGroup", || {
+            iam.get_group()
+                .group_name(name)
+                .set_marker(marker.clone())
+                .send()
+        })
+        .await?;
+        users.extend(out.users().iter().map(|u| u.user_name().to_string()));
+        match out.marker() {
+            Some(next) if out.is_truncated() => marker = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    for user in &users {
+        ignore_not_found(
+            call("RemoveUserFromGroup", || {
+                iam.remove_user_from_group()
+                    .group_name(name)
+                    .user_name(user)
+                    .send()
+            })
+            .await
+            .map(drop),
+        )?;
+    }
+    Principal::Group(name).strip_permissions(iam).await
+}
+
+fn applied(name: &str, arn: &str, desired: &Attrs) -> Live {
+    Live {
+        id: name.to_string(),
+        attrs: applied_attrs(desired, name, arn),
+        address: None,
+        lineage: None,
+    }
+}

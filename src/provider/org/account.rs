@@ -1,0 +1,384 @@
+//! Member accounts. Id: the 12-digit account id.
+//!
+//! **read** walks the tree: `ListRoots`, one `ListOrganizationalUnitsForParent` and one
+//! `ListAccountsForParent` per parent (the root and every OU), which yields every account together with
+//! its parent, in 3 + 2 × OUs calls (plus pagination) whatever the number of accounts. Tags are the
+//! exception: `ListTagsForResource` takes one resource, so tags are fetched per account, and only for
+//! - accounts in `ids` (their `tags` attribute must be read), and
+//! - adoption candidates: accounts not in `ids`, other than the management account, that joined by
+//!   creation (`JoinedMethod` CREATED) within the last [`ADOPTION_WINDOW`]. landfall records an account creation's request id before waiting
+//!   for it, so an account it created can only go missing from state through a lost or rolled-back
+//!   state; that is found by its `landfall:address` tag if it is recent. Older or invited accounts
+//!   are adopted with `landfall import ADDRESS ACCOUNT_ID`. This keeps a steady-state read at
+//!   O(OUs + managed accounts) calls instead of O(all accounts).
+//!
+//! `role_name` and `close_on_destroy` are not readable from AWS (they are compared against state).
+//!
+//! **create** is asynchronous and crash-safe: `CreateAccount` (email, name, role name, tags), then the
+//! request id is recorded through [`Cx::record_pending`] *before* `DescribeCreateAccountStatus` is polled
+//! (capped exponential backoff, up to [`CREATE_TIMEOUT`]). When [`Cx::pending`] holds a request id from
+//! an interrupted run, its polling resumes and no second account is requested. Once the account exists
+//! it is moved from the root to `parent_id`. At most [`MAX_CONCURRENT_CREATIONS`] creations run at once
+//! (AWS's own limit on accounts being created concurrently). AWS rejects a second account with an email
+//! already in use; landfall checks the organization first (one paginated `ListAccounts`), so the error
+//! names the existing account to import.
+//!
+//! **update** moves the account when `parent_id` changes (never a replacement) and syncs tags. AWS
+//! Organizations cannot change an account's name or email: those are errors with guidance.
+//!
+//! **delete** closes the account (`CloseAccount`); the engine decides whether to call it
+//! (`close_on_destroy`). A closed account stays in the organization, SUSPENDED, for 90 days.
+
+use super::{
+    NOT_IN_USE, child_accounts, has_address, live_with_tags, parent_of, required, root, sdk_tags,
+    str_attr, sync_tags, tags_of,
+};
+use crate::aws::{AwsError, call};
+use crate::provider::{Attrs, Cx, Live};
+use aws_sdk_organizations::Client;
+use aws_sdk_organizations::types::{Account, AccountJoinedMethod, CreateAccountState};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::Semaphore;
+
+/// AWS allows only a few account creations in progress at once; landfall stays under that.
+pub const MAX_CONCURRENT_CREATIONS: usize = 5;
+static CREATIONS: Semaphore = Semaphore::const_new(MAX_CONCURRENT_CREATIONS);
+
+/// How long an account creation may take before landfall stops waiting (the request id stays
+/// recorded, so the next run resumes waiting).
+pub const CREATE_TIMEOUT: Duration = Duration::from_secs(3600);
+const POLL_FIRST: Duration = Duration::from_secs(2);
+const POLL_MAX: Duration = Duration::from_secs(30);
+
+/// Accounts created this recently are checked for a `landfall:address` tag even when not in `ids`.
+pub const ADOPTION_WINDOW: Duration = Duration::from_secs(90 * 24 * 3600);
+
+pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
+    let client = cx.organizations();
+    let Some(root) = root(&client).await? else {
+        return Ok(Vec::new());
+    };
+    let mut parents = vec![root.id.clone()];
+    parents.extend(
+        super::all_ous(&client, &root.id)
+            .await?
+            .iter()
+            .filter_map(|(ou, _)| ou.id().map(str::to_string)),
+    );
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs() as i64;
+    let recent = |account: &Account| {
+        !is_management(account)
+            && account.joined_method() == Some(&AccountJoinedMethod::Created)
+            && account
+                .joined_timestamp()
+                .is_some_and(|t| now - t.secs() < ADOPTION_WINDOW.as_secs() as i64)
+    };
+    let mut found = Vec::new();
+    for parent in &parents {
+        for account in child_accounts(&client, parent).await? {
+            let Some(id) = account.id() else { continue };
+            let wanted = ids.iter().any(|i| i == id);
+            if !wanted && !recent(&account) {
+                continue;
+            }
+            let tags = tags_of(&client, id).await?;
+            if wanted || has_address(&tags) {
+                found.push(live(&account, parent, tags));
+            }
+        }
+    }
+    Ok(found)
+}
+
+pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live, AwsError> {
+    const OP: &str = "CreateAccount";
+    let client = cx.organizations();
+    let email = required(desired, "email", OP)?;
+    let name = required(desired, "name", OP)?;
+    let parent_id = required(desired, "parent_id", OP)?;
+
+    let permit = CREATIONS
+        .acquire()
+        .await
+        .map_err(|e| AwsError::other(OP, e.to_string()))?;
+    let request_id = match cx.pending {
+        Some(request_id) => request_id.to_string(),
+        None => {
+            if let Some(existing) = account_with_email(&client, email).await? {
+                return Err(email_taken(address, email, Some(&existing)));
+            }
+            let tags = sdk_tags(cx.creation_tags(address, desired), OP)?;
+            let role_name = str_attr(desired, "role_name");
+            let out = call(OP, || {
+                client
+                    .create_account()
+                    .email(email)
+                    .account_name(name)
+                    .set_role_name(role_name.map(str::to_string))
+                    .set_tags(Some(tags.clone()))
+                    .send()
+            })
+            .await?;
+            let request_id = out
+                .create_account_status()
+                .and_then(|s| s.id())
+                .ok_or_else(|| AwsError::other(OP, "AWS returned no request id"))?
+                .to_string();
+            cx.record_pending.record(&request_id).await?;
+            request_id
+        }
+    };
+    let account_id = wait_for_creation(&client, &request_id, address, email).await?;
+    drop(permit);
+
+    let from = parent_of(&client, &account_id).await?;
+    if from != parent_id {
+        move_account(&client, &account_id, &from, parent_id).await?;
+    }
+    read_one(&client, &account_id).await
+}
+
+pub async fn update(
+    cx: &Cx<'_>,
+    id: &str,
+    current: &Attrs,
+    desired: &Attrs,
+) -> Result<Live, AwsError> {
+    const OP: &str = "UpdateAccount";
+    let client = cx.organizations();
+    for (attr, how) in [
+        (
+            "name",
+            "sign in to the account and change it under Account settings (or use the Account \
+             Management API's PutAccountName)",
+        ),
+        (
+            "email",
+            "sign in as the account's root user and change it under Account settings",
+        ),
+    ] {
+        let (was, wants) = (str_attr(current, attr), str_attr(desired, attr));
+        if was != wants {
+            return Err(AwsError::other(
+                OP,
+                format!(
+                    "account {id}: AWS Organizations cannot change an account's {attr} ({} -> {}); \
+                     {how}, then run `landfall refresh` so state matches",
+                    was.unwrap_or("?"),
+                    wants.unwrap_or("?")
+                ),
+            ));
+        }
+    }
+    let parent_id = required(desired, "parent_id", OP)?;
+    let from = parent_of(&client, id).await?;
+    if from != parent_id {
+        move_account(&client, id, &from, parent_id).await?;
+    }
+    sync_tags(&client, id, current, desired).await?;
+    read_one(&client, id).await
+}
+
+pub async fn delete(cx: &Cx<'_>, id: &str, _current: &Attrs) -> Result<(), AwsError> {
+    let client = cx.organizations();
+    match call("CloseAccount", || {
+        client.close_account().account_id(id).send()
+    })
+    .await
+    {
+        Err(e)
+            if e.is("AccountAlreadyClosedException")
+                || e.is("AccountNotFoundException")
+                || e.is(NOT_IN_USE) =>
+        {
+            Ok(())
+        }
+        other => other.map(|_| ()),
+    }
+}
+
+/// Polls a creation request until it succeeds (the new account's id) or fails (a clear error).
+async fn wait_for_creation(
+    client: &Client,
+    request_id: &str,
+    address: &str,
+    email: &str,
+) -> Result<String, AwsError> {
+    const OP: &str = "DescribeCreateAccountStatus";
+    let deadline = Instant::now() + CREATE_TIMEOUT;
+    let mut delay = POLL_FIRST;
+    loop {
+        let out = call(OP, || {
+            client
+                .describe_create_account_status()
+                .create_account_request_id(request_id)
+                .send()
+        })
+        .await
+        .map_err(|e| {
+            if e.is("CreateAccountStatusNotFoundException") {
+                AwsError {
+                    message: format!(
+                        "account creation request {request_id} is unknown to AWS (requests are kept \
+                         for 90 days); if the account exists, run `landfall import {address} \
+                         ACCOUNT_ID`"
+                    ),
+                    ..e
+                }
+            } else {
+                e
+            }
+        })?;
+        let status = out
+            .create_account_status()
+            .ok_or_else(|| AwsError::other(OP, "AWS returned no status"))?;
+        match status.state() {
+            Some(CreateAccountState::Succeeded) => {
+                return status.account_id().map(str::to_string).ok_or_else(|| {
+                    AwsError::other(
+                        OP,
+                        format!("request {request_id} succeeded without an account id"),
+                    )
+                });
+            }
+            Some(CreateAccountState::Failed) => {
+                let reason = status
+                    .failure_reason()
+                    .map(|r| r.as_str().to_string())
+                    .unwrap_or_else(|| "UNKNOWN".into());
+                return Err(match reason.as_str() {
+                    "EMAIL_ALREADY_EXISTS" => email_taken(
+                        address,
+                        email,
+                        account_with_email(client, email).await?.as_ref(),
+                    ),
+                    "ACCOUNT_LIMIT_EXCEEDED" => failed(
+                        &reason,
+                        "the organization has reached its account quota; ask AWS Support for a \
+                         higher limit (Service Quotas: Organizations) or close unused accounts",
+                    ),
+                    "CONCURRENT_ACCOUNT_MODIFICATION" => failed(
+                        &reason,
+                        "another change to the organization's accounts was in progress; run apply \
+                         again",
+                    ),
+                    other => failed(other, &format!("account creation failed: {other}")),
+                });
+            }
+            _ => {}
+        }
+        if Instant::now() >= deadline {
+            return Err(AwsError::other(
+                OP,
+                format!(
+                    "account creation request {request_id} still in progress after {} minutes; \
+                     it stays recorded and the next apply resumes waiting",
+                    CREATE_TIMEOUT.as_secs() / 60
+                ),
+            ));
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(POLL_MAX);
+    }
+}
+
+/// Whether this is the organization's management account: an account ARN is
+/// `arn:aws:organizations::MANAGEMENT_ACCOUNT_ID:account/o-.../ACCOUNT_ID`.
+fn is_management(account: &Account) -> bool {
+    match (account.id(), account.arn()) {
+        (Some(id), Some(arn)) => arn.split(':').nth(4) == Some(id),
+        _ => false,
+    }
+}
+
+fn failed(reason: &str, message: &str) -> AwsError {
+    AwsError {
+        code: Some(reason.to_string()),
+        ..AwsError::other("CreateAccount", message)
+    }
+}
+
+fn email_taken(address: &str, email: &str, existing: Option<&Account>) -> AwsError {
+    let id = existing.and_then(|a| a.id()).unwrap_or("ACCOUNT_ID");
+    let whose = match existing {
+        Some(a) => format!("account {id} ({})", a.name().unwrap_or_default()),
+        None => "another AWS account".to_string(),
+    };
+    failed(
+        "EMAIL_ALREADY_EXISTS",
+        &format!(
+            "the email {email} already belongs to {whose}; to manage that account, run \
+             `landfall import {address} {id}`, or choose another email"
+        ),
+    )
+}
+
+/// The organization's account with this email (case-insensitive), if any: one paginated `ListAccounts`.
+async fn account_with_email(client: &Client, email: &str) -> Result<Option<Account>, AwsError> {
+    let mut token: Option<String> = None;
+    loop {
+        let out = call("ListAccounts", || {
+            client.list_accounts().set_next_token(token.clone()).send()
+        })
+        .await?;
+        if let Some(found) = out
+            .accounts()
+            .iter()
+            .find(|a| a.email().is_some_and(|e| e.eq_ignore_ascii_case(email)))
+        {
+            return Ok(Some(found.clone()));
+        }
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(None);
+        }
+    }
+}
+
+async fn move_account(client: &Client, id: &str, from: &str, to: &str) -> Result<(), AwsError> {
+    call("MoveAccount", || {
+        client
+            .move_account()
+            .account_id(id)
+            .source_parent_id(from)
+            .destination_parent_id(to)
+            .send()
+    })
+    .await
+    .map(|_| ())
+}
+
+/// One account, read directly: `DescribeAccount`, `ListParents`, `ListTagsForResource`.
+async fn read_one(client: &Client, id: &str) -> Result<Live, AwsError> {
+    let out = call("DescribeAccount", || {
+        client.describe_account().account_id(id).send()
+    })
+    .await?;
+    let account = out
+        .account()
+        .ok_or_else(|| AwsError::other("DescribeAccount", format!("account {id} not returned")))?;
+    let parent_id = parent_of(client, id).await?;
+    let tags = tags_of(client, id).await?;
+    Ok(live(account, &parent_id, tags))
+}
+
+fn live(account: &Account, parent_id: &str, tags: Vec<(String, String)>) -> Live {
+    let id = account.id().unwrap_or_default().to_string();
+    // `State` replaces `Status`, which AWS retires in September 2026.
+    let status = account
+        .state()
+        .map(|s| s.as_str().to_string())
+        .or_else(|| account.status().map(|s| s.as_str().to_string()))
+        .unwrap_or_default();
+    let mut attrs = Attrs::new();
+    attrs.insert("name".into(), account.name().unwrap_or_default().into());
+    attrs.insert("email".into(), account.email().unwrap_or_default().into());
+    attrs.insert("parent_id".into(), parent_id.into());
+    attrs.insert("id".into(), id.clone().into());
+    attrs.insert("arn".into(), account.arn().unwrap_or_default().into());
+    attrs.insert("status".into(), status.into());
+    live_with_tags(id, attrs, tags)
+}

@@ -1,0 +1,306 @@
+//! AWS Organizations: the organization, its OUs, member accounts, policies, policy attachments and
+//! delegated administrators. Every call goes to the management account's Organizations client.
+//!
+//! Shared here: attribute access, tags (Organizations has no batched tag read: `ListTagsForResource`
+//! takes one resource, so each kind decides whose tags it needs), and walks of the organization tree
+//! (`ListRoots`, then `ListOrganizationalUnitsForParent` / `ListAccountsForParent` per parent, so a walk
+//! costs O(OUs) calls, never O(accounts)).
+//!
+//! With no organization (`AWSOrganizationsNotInUseException`), every kind reads as absent.
+
+pub mod account;
+pub mod delegated_administrator;
+pub mod organization;
+pub mod organizational_unit;
+pub mod policy;
+pub mod policy_attachment;
+
+use crate::aws::{AwsError, call};
+use crate::provider::{ADDRESS_TAG, Attrs, LINEAGE_TAG, Live};
+use aws_sdk_organizations::Client;
+use aws_sdk_organizations::types::{Account, OrganizationalUnit, Tag};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The error AWS returns for any call when the caller's account is in no organization.
+pub(crate) const NOT_IN_USE: &str = "AWSOrganizationsNotInUseException";
+
+/// A string attribute, if present and a string.
+pub(crate) fn str_attr<'a>(attrs: &'a Attrs, name: &str) -> Option<&'a str> {
+    attrs.get(name).and_then(Value::as_str)
+}
+
+/// A required string attribute; its absence is an error naming the operation.
+pub(crate) fn required<'a>(attrs: &'a Attrs, name: &str, op: &str) -> Result<&'a str, AwsError> {
+    str_attr(attrs, name)
+        .ok_or_else(|| AwsError::other(op, format!("the attribute `{name}` is missing")))
+}
+
+/// A list-of-strings attribute as a sorted set (absent = empty).
+pub(crate) fn str_set(attrs: &Attrs, name: &str) -> BTreeSet<String> {
+    attrs
+        .get(name)
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A sorted JSON list of strings.
+pub(crate) fn json_list<I: IntoIterator<Item = String>>(items: I) -> Value {
+    let set: BTreeSet<String> = items.into_iter().collect();
+    Value::Array(set.into_iter().map(Value::String).collect())
+}
+
+/// The `tags` attribute as a map (absent = empty). landfall's own tags never appear in it.
+pub(crate) fn tag_map(attrs: &Attrs) -> BTreeMap<String, String> {
+    attrs
+        .get("tags")
+        .and_then(Value::as_object)
+        .map(|t| {
+            t.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Tags in the SDK's form.
+pub(crate) fn sdk_tags(tags: Vec<(String, String)>, op: &str) -> Result<Vec<Tag>, AwsError> {
+    tags.into_iter()
+        .map(|(key, value)| {
+            Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+                .map_err(|e| AwsError::other(op, e.to_string()))
+        })
+        .collect()
+}
+
+/// All tags of one resource (an OU, account, policy or root), paginated.
+pub(crate) async fn tags_of(
+    client: &Client,
+    resource_id: &str,
+) -> Result<Vec<(String, String)>, AwsError> {
+    let mut tags = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = call("ListTagsForResource", || {
+            client
+                .list_tags_for_resource()
+                .resource_id(resource_id)
+                .set_next_token(token.clone())
+                .send()
+        })
+        .await?;
+        tags.extend(
+            out.tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string())),
+        );
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(tags);
+        }
+    }
+}
+
+/// Brings a resource's tags from `current` to `desired` (both without landfall's own tags, which are
+/// left alone): `TagResource` for new and changed values, `UntagResource` for removed keys.
+pub(crate) async fn sync_tags(
+    client: &Client,
+    resource_id: &str,
+    current: &Attrs,
+    desired: &Attrs,
+) -> Result<(), AwsError> {
+    let (current, desired) = (tag_map(current), tag_map(desired));
+    let set: Vec<(String, String)> = desired
+        .iter()
+        .filter(|(k, v)| current.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let unset: Vec<String> = current
+        .keys()
+        .filter(|k| !desired.contains_key(*k) && *k != ADDRESS_TAG && *k != LINEAGE_TAG)
+        .cloned()
+        .collect();
+    if !set.is_empty() {
+        let tags = sdk_tags(set, "TagResource")?;
+        call("TagResource", || {
+            client
+                .tag_resource()
+                .resource_id(resource_id)
+                .set_tags(Some(tags.clone()))
+                .send()
+        })
+        .await?;
+    }
+    if !unset.is_empty() {
+        call("UntagResource", || {
+            client
+                .untag_resource()
+                .resource_id(resource_id)
+                .set_tag_keys(Some(unset.clone()))
+                .send()
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// Fills `attrs["tags"]` and the address and lineage of a [`Live`] from a resource's AWS tags.
+pub(crate) fn live_with_tags(id: String, mut attrs: Attrs, tags: Vec<(String, String)>) -> Live {
+    let (tags, address, lineage) = Live::split_tags(tags);
+    attrs.insert("tags".into(), tags);
+    Live {
+        id,
+        attrs,
+        address,
+        lineage,
+    }
+}
+
+/// Whether a tag list carries landfall's address tag.
+pub(crate) fn has_address(tags: &[(String, String)]) -> bool {
+    tags.iter().any(|(k, _)| k == ADDRESS_TAG)
+}
+
+/// The organization's root: its id and the status of each policy type on it.
+pub(crate) struct Root {
+    pub id: String,
+    /// Policy type => ENABLED, PENDING_ENABLE or PENDING_DISABLE.
+    pub policy_types: BTreeMap<String, String>,
+}
+
+impl Root {
+    /// Policy types enabled on the root, or on their way to it.
+    pub fn enabled_policy_types(&self) -> BTreeSet<String> {
+        self.policy_types
+            .iter()
+            .filter(|(_, status)| matches!(status.as_str(), "ENABLED" | "PENDING_ENABLE"))
+            .map(|(t, _)| t.clone())
+            .collect()
+    }
+}
+
+/// The organization's root; `None` without an organization.
+pub(crate) async fn root(client: &Client) -> Result<Option<Root>, AwsError> {
+    let out = match call("ListRoots", || client.list_roots().send()).await {
+        Ok(out) => out,
+        Err(e) if e.is(NOT_IN_USE) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let Some(root) = out.roots().first() else {
+        return Ok(None);
+    };
+    let id = root
+        .id()
+        .ok_or_else(|| AwsError::other("ListRoots", "the root has no id"))?;
+    let policy_types = root
+        .policy_types()
+        .iter()
+        .filter_map(|t| {
+            Some((
+                t.r#type()?.as_str().to_string(),
+                t.status()?.as_str().to_string(),
+            ))
+        })
+        .collect();
+    Ok(Some(Root {
+        id: id.to_string(),
+        policy_types,
+    }))
+}
+
+/// The OUs directly under a parent (the root or an OU), paginated.
+pub(crate) async fn child_ous(
+    client: &Client,
+    parent_id: &str,
+) -> Result<Vec<OrganizationalUnit>, AwsError> {
+    let mut ous = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = call("ListOrganizationalUnitsForParent", || {
+            client
+                .list_organizational_units_for_parent()
+                .parent_id(parent_id)
+                .set_next_token(token.clone())
+                .send()
+        })
+        .await?;
+        ous.extend(out.organizational_units().iter().cloned());
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(ous);
+        }
+    }
+}
+
+/// The accounts directly under a parent (the root or an OU), paginated.
+pub(crate) async fn child_accounts(
+    client: &Client,
+    parent_id: &str,
+) -> Result<Vec<Account>, AwsError> {
+    let mut accounts = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = call("ListAccountsForParent", || {
+            client
+                .list_accounts_for_parent()
+                .parent_id(parent_id)
+                .set_next_token(token.clone())
+                .send()
+        })
+        .await?;
+        accounts.extend(out.accounts().iter().cloned());
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(accounts);
+        }
+    }
+}
+
+/// Every OU of the organization with its parent's id, parents before children: one
+/// `ListOrganizationalUnitsForParent` per parent (the root and each OU), plus pagination.
+pub(crate) async fn all_ous(
+    client: &Client,
+    root_id: &str,
+) -> Result<Vec<(OrganizationalUnit, String)>, AwsError> {
+    let mut found = Vec::new();
+    let mut queue = vec![root_id.to_string()];
+    while let Some(parent) = queue.pop() {
+        for ou in child_ous(client, &parent).await? {
+            if let Some(id) = ou.id() {
+                queue.push(id.to_string());
+            }
+            found.push((ou, parent.clone()));
+        }
+    }
+    Ok(found)
+}
+
+/// The single parent (root or OU id) of an account or OU.
+pub(crate) async fn parent_of(client: &Client, child_id: &str) -> Result<String, AwsError> {
+    let out = call("ListParents", || {
+        client.list_parents().child_id(child_id).send()
+    })
+    .await?;
+    out.parents()
+        .first()
+        .and_then(|p| p.id())
+        .map(str::to_string)
+        .ok_or_else(|| AwsError::other("ListParents", format!("`{child_id}` has no parent")))
+}
+
+/// Splits a composite id `a/b` (attachments, delegated administrators) at its first `/`.
+pub(crate) fn split_id<'a>(id: &'a str, op: &str) -> Result<(&'a str, &'a str), AwsError> {
+    id.split_once('/')
+        .filter(|(a, b)| !a.is_empty() && !b.is_empty())
+        .ok_or_else(|| AwsError::other(op, format!("malformed id `{id}`: expected `A/B`")))
+}

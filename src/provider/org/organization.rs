@@ -1,0 +1,272 @@
+//! The organization itself, managed from the management account.
+//!
+//! Id: the organization id (`o-...`). The organization takes no tags, so `read` returns it only when its
+//! id is in `ids`; adoption happens in `create` instead: when the caller's account already runs an
+//! organization with the desired feature set, `create` takes it over (and reports an error when the
+//! feature set differs, as changing it is a replacement).
+//!
+//! `read` costs three calls: `DescribeOrganization`, `ListRoots` (root id, enabled policy types) and
+//! `ListAWSServiceAccessForOrganization` (skipped under consolidated billing, which has no trusted access).
+//! `enabled_policy_types` and `aws_service_access_principals` are exclusive sets: `create` and `update`
+//! enable what is missing and disable what is not listed, waiting until the root reports each policy type
+//! change as done. `delete` is `DeleteOrganization` (AWS refuses while member accounts remain).
+
+use super::{NOT_IN_USE, Root, json_list, root, str_attr, str_set};
+use crate::aws::{AwsError, call};
+use crate::provider::{Attrs, Cx, Live};
+use aws_sdk_organizations::Client;
+use aws_sdk_organizations::types::{OrganizationFeatureSet, PolicyType};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+/// How long a policy type may take to be enabled or disabled on the root.
+const POLICY_TYPE_TIMEOUT: Duration = Duration::from_secs(300);
+
+pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let client = cx.organizations();
+    Ok(describe(&client)
+        .await?
+        .filter(|live| ids.contains(&live.id))
+        .into_iter()
+        .collect())
+}
+
+pub async fn create(cx: &Cx<'_>, _address: &str, desired: &Attrs) -> Result<Live, AwsError> {
+    let client = cx.organizations();
+    let feature_set = str_attr(desired, "feature_set").unwrap_or("ALL");
+    let created = call("CreateOrganization", || {
+        client
+            .create_organization()
+            .feature_set(OrganizationFeatureSet::from(feature_set))
+            .send()
+    })
+    .await;
+    match created {
+        Ok(_) => {}
+        Err(e) if e.is("AlreadyInOrganizationException") => {} // adopted below
+        Err(e) => return Err(e),
+    }
+    let current = describe(&client).await?.ok_or_else(|| {
+        AwsError::other(
+            "DescribeOrganization",
+            "the new organization is not visible",
+        )
+    })?;
+    let current_set = str_attr(&current.attrs, "feature_set").unwrap_or_default();
+    if current_set != feature_set {
+        return Err(AwsError::other(
+            "CreateOrganization",
+            format!(
+                "this account already manages organization {} with feature set {current_set}, not \
+                 {feature_set}; set feature_set = \"{current_set}\" to adopt it",
+                current.id
+            ),
+        ));
+    }
+    update(cx, &current.id, &current.attrs, desired).await
+}
+
+pub async fn update(
+    cx: &Cx<'_>,
+    id: &str,
+    _current: &Attrs,
+    desired: &Attrs,
+) -> Result<Live, AwsError> {
+    let client = cx.organizations();
+    // Work from what AWS reports now, not from state: the sets are exclusive.
+    let current = describe(&client)
+        .await?
+        .filter(|live| live.id == id)
+        .ok_or_else(|| {
+            AwsError::other("DescribeOrganization", format!("organization {id} is gone"))
+        })?;
+    let root_id = str_attr(&current.attrs, "root_id").unwrap_or_default();
+
+    let (have, want) = (
+        str_set(&current.attrs, "enabled_policy_types"),
+        str_set(desired, "enabled_policy_types"),
+    );
+    for policy_type in want.difference(&have) {
+        let enabled = call("EnablePolicyType", || {
+            client
+                .enable_policy_type()
+                .root_id(root_id)
+                .policy_type(PolicyType::from(policy_type.as_str()))
+                .send()
+        })
+        .await;
+        match enabled {
+            Err(e) if !e.is("PolicyTypeAlreadyEnabledException") => return Err(e),
+            _ => {}
+        }
+    }
+    for policy_type in have.difference(&want) {
+        let disabled = call("DisablePolicyType", || {
+            client
+                .disable_policy_type()
+                .root_id(root_id)
+                .policy_type(PolicyType::from(policy_type.as_str()))
+                .send()
+        })
+        .await;
+        match disabled {
+            Err(e) if !e.is("PolicyTypeNotEnabledException") => return Err(e),
+            _ => {}
+        }
+    }
+    if have != want {
+        wait_for_policy_types(&client, &want).await?;
+    }
+
+    let (have, want) = (
+        str_set(&current.attrs, "aws_service_access_principals"),
+        str_set(desired, "aws_service_access_principals"),
+    );
+    for principal in want.difference(&have) {
+        call("EnableAWSServiceAccess", || {
+            client
+                .enable_aws_service_access()
+                .service_principal(principal)
+                .send()
+        })
+        .await?;
+    }
+    for principal in have.difference(&want) {
+        call("DisableAWSServiceAccess", || {
+            client
+                .disable_aws_service_access()
+                .service_principal(principal)
+                .send()
+        })
+        .await?;
+    }
+
+    describe(&client).await?.ok_or_else(|| {
+        AwsError::other("DescribeOrganization", format!("organization {id} is gone"))
+    })
+}
+
+pub async fn delete(cx: &Cx<'_>, _id: &str, _current: &Attrs) -> Result<(), AwsError> {
+    let client = cx.organizations();
+    match call("DeleteOrganization", || client.delete_organization().send()).await {
+        Err(e) if e.is(NOT_IN_USE) => Ok(()),
+        Err(e) if e.is("OrganizationNotEmptyException") => Err(AwsError {
+            message: format!(
+                "{}; close or remove the member accounts first (AWS keeps closed accounts for 90 days)",
+                e.message
+            ),
+            ..e
+        }),
+        other => other.map(|_| ()),
+    }
+}
+
+/// The organization as AWS reports it; `None` when the caller's account is in no organization.
+async fn describe(client: &Client) -> Result<Option<Live>, AwsError> {
+    let out = match call("DescribeOrganization", || {
+        client.describe_organization().send()
+    })
+    .await
+    {
+        Ok(out) => out,
+        Err(e) if e.is(NOT_IN_USE) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let Some(org) = out.organization() else {
+        return Ok(None);
+    };
+    let id = org
+        .id()
+        .ok_or_else(|| AwsError::other("DescribeOrganization", "the organization has no id"))?;
+    let feature_set = org
+        .feature_set()
+        .map(|f| f.as_str().to_string())
+        .unwrap_or_default();
+    let Some(root) = root(client).await? else {
+        return Ok(None);
+    };
+    let principals = if feature_set == "ALL" {
+        service_principals(client).await?
+    } else {
+        Vec::new()
+    };
+
+    let mut attrs = Attrs::new();
+    attrs.insert("feature_set".into(), feature_set.into());
+    attrs.insert(
+        "enabled_policy_types".into(),
+        json_list(root.enabled_policy_types()),
+    );
+    attrs.insert(
+        "aws_service_access_principals".into(),
+        json_list(principals),
+    );
+    attrs.insert("id".into(), id.into());
+    attrs.insert("arn".into(), org.arn().unwrap_or_default().into());
+    attrs.insert("root_id".into(), root.id.clone().into());
+    attrs.insert(
+        "management_account_id".into(),
+        Value::from(org.master_account_id().unwrap_or_default()),
+    );
+    Ok(Some(Live {
+        id: id.to_string(),
+        attrs,
+        address: None,
+        lineage: None,
+    }))
+}
+
+async fn service_principals(client: &Client) -> Result<Vec<String>, AwsError> {
+    let mut principals = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = call("ListAWSServiceAccessForOrganization", || {
+            client
+                .list_aws_service_access_for_organization()
+                .set_next_token(token.clone())
+                .send()
+        })
+        .await?;
+        principals.extend(
+            out.enabled_service_principals()
+                .iter()
+                .filter_map(|p| p.service_principal())
+                .map(str::to_string),
+        );
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(principals);
+        }
+    }
+}
+
+/// Polls the root until exactly `want` is ENABLED and nothing is pending.
+async fn wait_for_policy_types(client: &Client, want: &BTreeSet<String>) -> Result<(), AwsError> {
+    let deadline = Instant::now() + POLICY_TYPE_TIMEOUT;
+    let mut delay = Duration::from_millis(500);
+    loop {
+        let root: Option<Root> = root(client).await?;
+        let done = root.is_some_and(|r| {
+            r.policy_types.values().all(|s| s == "ENABLED")
+                && r.policy_types.keys().cloned().collect::<BTreeSet<_>>() == *want
+        });
+        if done {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(AwsError::other(
+                "EnablePolicyType",
+                format!(
+                    "the root's policy types did not settle within {}s",
+                    POLICY_TYPE_TIMEOUT.as_secs()
+                ),
+            ));
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(10));
+    }
+}

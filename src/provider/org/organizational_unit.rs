@@ -1,0 +1,182 @@
+//! Organizational units. Id: the OU id (`ou-...`).
+//!
+//! `read` walks the whole OU tree from the root (one `ListOrganizationalUnitsForParent` per parent) and
+//! fetches every OU's tags (one `ListTagsForResource` per OU: Organizations has no batched tag read), so
+//! it finds OUs carrying a `landfall:address` tag as well as those in `ids`. Cost: 2 + 2 × OUs calls,
+//! plus pagination; OUs number in the tens, so this is cheap.
+//!
+//! A rename is done in place (`UpdateOrganizationalUnit`); AWS cannot move an OU, so a new `parent_id`
+//! is a replacement (the schema marks it so). AWS rejects a second OU of the same name under one parent
+//! and refuses to delete an OU that still holds accounts or OUs; landfall checks both itself first,
+//! with a clear message (moto, the local emulator, allows both).
+
+use super::{
+    child_accounts, child_ous, has_address, live_with_tags, parent_of, required, root, sdk_tags,
+    str_attr, sync_tags, tags_of,
+};
+use crate::aws::{AwsError, call};
+use crate::provider::{Attrs, Cx, Live};
+use aws_sdk_organizations::Client;
+use aws_sdk_organizations::types::OrganizationalUnit;
+
+pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
+    let client = cx.organizations();
+    let Some(root) = root(&client).await? else {
+        return Ok(Vec::new());
+    };
+    let mut found = Vec::new();
+    for (ou, parent_id) in super::all_ous(&client, &root.id).await? {
+        let Some(id) = ou.id() else { continue };
+        let tags = tags_of(&client, id).await?;
+        if ids.iter().any(|i| i == id) || has_address(&tags) {
+            found.push(live(&ou, &parent_id, tags));
+        }
+    }
+    Ok(found)
+}
+
+pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live, AwsError> {
+    const OP: &str = "CreateOrganizationalUnit";
+    let client = cx.organizations();
+    let name = required(desired, "name", OP)?;
+    let parent_id = required(desired, "parent_id", OP)?;
+    if let Some(existing) = child_ous(&client, parent_id)
+        .await?
+        .into_iter()
+        .find(|ou| ou.name() == Some(name))
+    {
+        let existing_id = existing.id().unwrap_or_default();
+        return Err(AwsError {
+            code: Some("DuplicateOrganizationalUnitException".into()),
+            ..AwsError::other(
+                OP,
+                format!(
+                    "{parent_id} already holds an OU named `{name}` ({existing_id}); to manage it, \
+                     run `landfall import {address} {existing_id}`"
+                ),
+            )
+        });
+    }
+    let tags = cx.creation_tags(address, desired);
+    let sdk_tags = sdk_tags(tags.clone(), OP)?;
+    let out = call(OP, || {
+        client
+            .create_organizational_unit()
+            .parent_id(parent_id)
+            .name(name)
+            .set_tags(Some(sdk_tags.clone()))
+            .send()
+    })
+    .await?;
+    let ou = out
+        .organizational_unit()
+        .ok_or_else(|| AwsError::other(OP, "AWS returned no organizational unit"))?;
+    if ou.id().is_none() {
+        return Err(AwsError::other(OP, "AWS returned an OU without an id"));
+    }
+    Ok(live(ou, parent_id, tags))
+}
+
+pub async fn update(
+    cx: &Cx<'_>,
+    id: &str,
+    current: &Attrs,
+    desired: &Attrs,
+) -> Result<Live, AwsError> {
+    const OP: &str = "UpdateOrganizationalUnit";
+    let client = cx.organizations();
+    if str_attr(current, "parent_id") != str_attr(desired, "parent_id") {
+        return Err(AwsError::other(
+            OP,
+            format!("AWS cannot move OU {id} to another parent; it must be replaced"),
+        ));
+    }
+    let name = required(desired, "name", OP)?;
+    if str_attr(current, "name") != Some(name) {
+        call(OP, || {
+            client
+                .update_organizational_unit()
+                .organizational_unit_id(id)
+                .name(name)
+                .send()
+        })
+        .await?;
+    }
+    sync_tags(&client, id, current, desired).await?;
+    read_one(&client, id).await
+}
+
+pub async fn delete(cx: &Cx<'_>, id: &str, _current: &Attrs) -> Result<(), AwsError> {
+    const OP: &str = "DeleteOrganizationalUnit";
+    let client = cx.organizations();
+    let gone = |e: &AwsError| {
+        e.is("OrganizationalUnitNotFoundException") || e.is("ParentNotFoundException")
+    };
+    let (accounts, ous) = match (
+        child_accounts(&client, id).await,
+        child_ous(&client, id).await,
+    ) {
+        (Ok(a), Ok(o)) => (a, o),
+        (Err(e), _) | (_, Err(e)) if gone(&e) => return Ok(()),
+        (Err(e), _) | (_, Err(e)) => return Err(e),
+    };
+    if !accounts.is_empty() || !ous.is_empty() {
+        let children: Vec<&str> = accounts
+            .iter()
+            .filter_map(|a| a.id())
+            .chain(ous.iter().filter_map(|o| o.id()))
+            .collect();
+        return Err(AwsError {
+            code: Some("OrganizationalUnitNotEmptyException".into()),
+            ..AwsError::other(
+                OP,
+                format!(
+                    "OU {id} still holds {}; move or delete them first (closed accounts stay in \
+                     their OU until AWS removes them)",
+                    children.join(", ")
+                ),
+            )
+        });
+    }
+    match call(OP, || {
+        client
+            .delete_organizational_unit()
+            .organizational_unit_id(id)
+            .send()
+    })
+    .await
+    {
+        Err(e) if gone(&e) => Ok(()),
+        other => other.map(|_| ()),
+    }
+}
+
+/// One OU, read directly: `DescribeOrganizationalUnit`, `ListParents`, `ListTagsForResource`.
+async fn read_one(client: &Client, id: &str) -> Result<Live, AwsError> {
+    let out = call("DescribeOrganizationalUnit", || {
+        client
+            .describe_organizational_unit()
+            .organizational_unit_id(id)
+            .send()
+    })
+    .await?;
+    let ou = out.organizational_unit().ok_or_else(|| {
+        AwsError::other(
+            "DescribeOrganizationalUnit",
+            format!("OU {id} not returned"),
+        )
+    })?;
+    let parent_id = parent_of(client, id).await?;
+    let tags = tags_of(client, id).await?;
+    Ok(live(ou, &parent_id, tags))
+}
+
+fn live(ou: &OrganizationalUnit, parent_id: &str, tags: Vec<(String, String)>) -> Live {
+    let id = ou.id().unwrap_or_default().to_string();
+    let mut attrs = Attrs::new();
+    attrs.insert("name".into(), ou.name().unwrap_or_default().into());
+    attrs.insert("parent_id".into(), parent_id.into());
+    attrs.insert("id".into(), id.clone().into());
+    attrs.insert("arn".into(), ou.arn().unwrap_or_default().into());
+    live_with_tags(id, attrs, tags)
+}
