@@ -534,7 +534,7 @@ pub fn import(ctx: &Ctx, env: &str, address: &str, id: &str) -> ExitCode {
                     Scope::Global => ws.home_region().into(),
                 },
             };
-            let cx = Cx { aws: &aws, loc: &loc, lineage: "", pending: None, record_pending: &NoPending };
+            let cx = Cx { aws: &aws, loc: &loc, lineage: "", pending: None, record_pending: &NoPending, cache: None };
             let found = provider::read(inst.kind.name, &cx, &[id.to_string()]).await?;
             let live = found.into_iter().find(|l| l.id == id).ok_or_else(|| {
                 Error::Other(format!("no {} with id `{id}` found in {}", inst.kind.name, describe(&loc)))

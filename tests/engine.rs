@@ -507,13 +507,12 @@ async fn s3_backend_init_apply_and_state_commands() {
             .force_path_style(true)
             .build(),
     );
-    let versioning = s3
-        .get_bucket_versioning()
-        .bucket("lf-state")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(versioning.status().map(|s| s.as_str()), Some("Enabled"));
+    // moto 5.2.5 answers GetBucketVersioning with a root element the SDK rejects: read it raw.
+    let versioning = moto.request("GET", "/lf-state?versioning").unwrap();
+    assert!(
+        versioning.contains("<Status>Enabled</Status>"),
+        "{versioning}"
+    );
     let pab = s3
         .get_public_access_block()
         .bucket("lf-state")

@@ -30,6 +30,7 @@ fn cx<'a>(aws: &'a Aws, loc: &'a Location) -> Cx<'a> {
         lineage: "test",
         pending: None,
         record_pending: &NoPending,
+        cache: None,
     }
 }
 
@@ -244,6 +245,7 @@ async fn reads_are_batched_and_adopt_by_tag() {
                 lineage: "test",
                 pending: None,
                 record_pending: &NoPending,
+                cache: None,
             };
             let before = aws.stats().total();
             let found = provider::read("vpc", &cx, &ids).await.unwrap();

@@ -30,6 +30,7 @@ fn cx<'a>(aws: &'a Aws, loc: &'a Location) -> Cx<'a> {
         lineage: "test",
         pending: None,
         record_pending: &NoPending,
+        cache: None,
     }
 }
 

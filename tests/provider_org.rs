@@ -28,6 +28,7 @@ fn cx<'a>(aws: &'a Aws, loc: &'a Location) -> Cx<'a> {
         lineage: "test",
         pending: None,
         record_pending: &NoPending,
+        cache: None,
     }
 }
 
@@ -345,6 +346,7 @@ async fn account_creation_is_recorded_before_polling_and_resumes() {
     };
     let recording = Cx {
         record_pending: &recorder,
+        cache: None,
         ..cx(&aws, &loc)
     };
     let desired = account_attrs("dev", &sandbox.id);

@@ -299,6 +299,7 @@ async fn run_job(job: Job, aws: Arc<Aws>, stack: Arc<StackState>) -> Outcome {
         lineage: &job.lineage,
         pending: job.pending.as_deref(),
         record_pending: &recorder,
+        cache: None,
     };
     let c = &job.change;
     let kind = c.kind.as_str();

@@ -6,7 +6,7 @@
 
 use crate::aws::{Aws, AwsError};
 use crate::expr::Value;
-use crate::provider::{self, Cx, Live, Location, NoPending};
+use crate::provider::{self, Cx, Live, Location, NoPending, ReadCache};
 use crate::resolve::Resolved;
 use crate::schema::{self, Scope};
 use crate::state::State;
@@ -82,9 +82,10 @@ pub async fn refresh(
     }
 
     let limit = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
+    let cache = Arc::new(ReadCache::default());
     let mut reads = tokio::task::JoinSet::new();
     for ((kind, loc), group) in groups {
-        let (aws, limit) = (aws.clone(), limit.clone());
+        let (aws, limit, cache) = (aws.clone(), limit.clone(), cache.clone());
         reads.spawn(async move {
             let _permit = limit.acquire_owned().await;
             let ids: Vec<String> = group.known.iter().map(|(_, id)| id.clone()).collect();
@@ -94,6 +95,7 @@ pub async fn refresh(
                 lineage: "",
                 pending: None,
                 record_pending: &NoPending,
+                cache: Some(&*cache),
             };
             let found = provider::read(&kind, &cx, &ids).await;
             (group, found)

@@ -15,8 +15,12 @@ mod iam;
 mod org;
 
 use crate::aws::{Aws, AwsError};
+use std::any::Any;
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
 
 /// Attribute values by name.
 pub type Attrs = serde_json::Map<String, serde_json::Value>;
@@ -44,6 +48,16 @@ pub struct Cx<'a> {
     pub pending: Option<&'a str>,
     /// Records a long-running create's request id in state, durably, before the kind polls for it.
     pub record_pending: &'a (dyn RecordPending + Sync),
+    /// Shared by every read of one refresh, so kinds that need the same listing (the OU tree,
+    /// GetAccountAuthorizationDetails, DescribeVpcs) fetch it once per account and region. `None`
+    /// outside refresh: creates and updates must see fresh data.
+    pub cache: Option<&'a ReadCache>,
+}
+
+/// Listings shared between the reads of one refresh. See [`Cx::cached`].
+#[derive(Default)]
+pub struct ReadCache {
+    entries: std::sync::Mutex<HashMap<String, Arc<OnceCell<Arc<dyn Any + Send + Sync>>>>>,
 }
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -63,6 +77,41 @@ impl RecordPending for NoPending {
 }
 
 impl Cx<'_> {
+    /// The result of `load` for `key` in this context's account and region: computed once per refresh
+    /// when a [`ReadCache`] is present (concurrent callers wait for the first), every time otherwise.
+    pub async fn cached<T, F, Fut>(&self, key: &str, load: F) -> Result<Arc<T>, AwsError>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, AwsError>>,
+    {
+        let Some(cache) = self.cache else {
+            return Ok(Arc::new(load().await?));
+        };
+        let full = format!(
+            "{key}|{}|{}",
+            self.loc.account.as_deref().unwrap_or("-"),
+            self.loc.region
+        );
+        let cell = cache
+            .entries
+            .lock()
+            .unwrap()
+            .entry(full)
+            .or_default()
+            .clone();
+        let value = cell
+            .get_or_try_init(|| async {
+                let v: Arc<dyn Any + Send + Sync> = Arc::new(load().await?);
+                Ok::<_, AwsError>(v)
+            })
+            .await?
+            .clone();
+        value
+            .downcast::<T>()
+            .map_err(|_| AwsError::other(key, "cached listing has another type"))
+    }
+
     /// The tags to set at creation: the configured ones plus landfall's address and lineage tags.
     pub fn creation_tags(&self, address: &str, desired: &Attrs) -> Vec<(String, String)> {
         let mut tags: Vec<(String, String)> = desired

@@ -48,8 +48,10 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
         .subnet_id()
         .ok_or_else(|| AwsError::other(op, "the response holds no subnet id"))?;
     let public = bool_attr(desired, "map_public_ip_on_launch", false);
-    if public {
-        set_public(&ec2, id, true).await?;
+    // Set whenever the new subnet differs: a subnet can start out public (moto makes the first subnet
+    // of an availability zone public, as AWS does for default subnets).
+    if subnet.map_public_ip_on_launch().unwrap_or(false) != public {
+        set_public(&ec2, id, public).await?;
     }
     let mut attrs = attrs(cx, subnet);
     attrs.insert("map_public_ip_on_launch".into(), public.into());
