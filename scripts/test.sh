@@ -14,6 +14,8 @@ for component in rustfmt clippy; do
     fi
 done
 
+echo "==> local AWS emulator (pinned moto in .venv/)"
+./scripts/moto-venv.sh >/dev/null
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy"

@@ -34,6 +34,11 @@ fn moto_server() -> PathBuf {
 
 impl Moto {
     pub fn start() -> Moto {
+        Moto::start_with(&[])
+    }
+
+    /// With extra environment for the server, e.g. `MOTO_IAM_LOAD_MANAGED_POLICIES=true`.
+    pub fn start_with(env: &[(&str, &str)]) -> Moto {
         let bin = moto_server();
         for _ in 0..5 {
             let port = TcpListener::bind("127.0.0.1:0")
@@ -43,6 +48,7 @@ impl Moto {
                 .port();
             let child = Command::new(&bin)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .envs(env.iter().copied())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()

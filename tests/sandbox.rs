@@ -1,0 +1,113 @@
+//! The shipped `sandbox` environment, applied for real to the emulator: the organization, its OUs,
+//! accounts and policies, the management account's IAM, and the baseline VPC and roles inside every
+//! workload account. Then a second plan must be empty.
+
+mod common;
+
+use common::moto::Moto;
+use std::process::{Command, Output, Stdio};
+
+fn landfall(dir: &std::path::Path, moto: &Moto, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_landfall"));
+    cmd.arg("-C").arg(dir).args(args).stdin(Stdio::null());
+    for (k, v) in moto.env() {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run landfall")
+}
+
+#[track_caller]
+fn expect_code(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sandbox_lands_workloads_inside_member_accounts_and_converges() {
+    // The identity stack attaches AWS-managed policies, which moto only has when asked to load them.
+    let moto = Moto::start_with(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]);
+    let dir = common::example_copy();
+    let d = dir.path();
+    expect_code(
+        &landfall(d, &moto, &["apply", "--env", "sandbox", "--auto-approve"]),
+        0,
+    );
+    expect_code(
+        &landfall(
+            d,
+            &moto,
+            &["plan", "--env", "sandbox", "--detailed-exitcode"],
+        ),
+        0,
+    );
+
+    // Read the emulator directly: the workload accounts exist in their OUs...
+    let config = moto.sdk_config().await;
+    let org = aws_sdk_organizations::Client::new(&config);
+    let accounts = org.list_accounts().send().await.unwrap();
+    let id_of = |name: &str| {
+        accounts
+            .accounts()
+            .iter()
+            .find(|a| a.name() == Some(name))
+            .and_then(|a| a.id())
+            .unwrap_or_else(|| panic!("account {name} missing"))
+            .to_string()
+    };
+    // ...and each one's VPC and admin role are owned by that account, not by the management account.
+    for name in ["dev", "stg", "prod"] {
+        let account = id_of(name);
+        let creds = aws_sdk_sts::Client::new(&config)
+            .assume_role()
+            .role_arn(format!(
+                "arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+            ))
+            .role_session_name("check")
+            .send()
+            .await
+            .unwrap();
+        let c = creds.credentials().unwrap();
+        let member = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&moto.endpoint)
+            .region(aws_config::Region::new("eu-west-1"))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_string()),
+                None,
+                "check",
+            ))
+            .load()
+            .await;
+        let vpcs = aws_sdk_ec2::Client::new(&member)
+            .describe_vpcs()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("tag-key")
+                    .values("landfall:address")
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(vpcs.vpcs().len(), 1, "one baseline VPC in {name}");
+        assert_eq!(vpcs.vpcs()[0].owner_id(), Some(account.as_str()));
+        let roles = aws_sdk_iam::Client::new(&member)
+            .list_roles()
+            .send()
+            .await
+            .unwrap();
+        let arns: Vec<&str> = roles.roles().iter().map(|r| r.arn()).collect();
+        assert!(
+            arns.iter()
+                .any(|a| a.starts_with(&format!("arn:aws:iam::{account}:role/"))
+                    && !a.ends_with("OrganizationAccountAccessRole")),
+            "baseline roles in {name}: {arns:?}"
+        );
+    }
+}
