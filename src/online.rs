@@ -268,7 +268,6 @@ pub fn apply(ctx: &Ctx, args: ApplyArgs) -> ExitCode {
             Err(e) => return error(ctx, e),
         };
         let parallelism = args.scoping.parallelism.unwrap_or(ws.parallelism());
-        let fresh = saved.is_none();
         let plan = match saved {
             Some(p) => p,
             None => {
@@ -308,7 +307,6 @@ pub fn apply(ctx: &Ctx, args: ApplyArgs) -> ExitCode {
         }
         let options = ApplyOptions {
             parallelism,
-            fresh,
             operation: if plan.destroy { "destroy" } else { "apply" }.into(),
         };
         let result = engine::apply(&ws, &aws, &backend, &plan, &options).await;

@@ -30,8 +30,6 @@ use tokio::sync::{Notify, watch};
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
     pub parallelism: usize,
-    /// Skip the staleness check (the plan was made by this same run, under no lock).
-    pub fresh: bool,
     pub operation: String,
 }
 
@@ -404,7 +402,7 @@ pub async fn apply(
         match backend.lock(&ws.env, stack, &lock).await {
             Ok(()) => locked.push(stack.clone()),
             Err(e) => {
-                result = Err(Error::State(e));
+                result = Err(e.into());
                 break;
             }
         }
@@ -428,7 +426,8 @@ async fn run(
     options: &ApplyOptions,
 ) -> Result<ApplyReport, Error> {
     let stored = read_states(ws, backend).await?;
-    if !options.fresh {
+    // Also for a plan made by this same command: someone may have applied between the plan and the lock.
+    {
         for (stack, basis) in &plan.stacks {
             let now = stored
                 .get(stack)
@@ -449,7 +448,7 @@ async fn run(
     }
     let mut known = super::known_values(ws, backend, &stored).await?;
     let (sources, mut resolved) = ws.resolve(&known)?;
-    if !options.fresh && sources.digest() != plan.config_digest {
+    if sources.digest() != plan.config_digest {
         // Changes made by the plan itself (new ids) do not alter the files read, so the digest of a
         // resolution with state values equals the plan's unless the files changed.
         return Err(Error::Stale(
@@ -632,8 +631,11 @@ async fn run(
     }
 
     // Outputs, with every value now known.
-    if report.failed.is_empty() && !report.interrupted {
-        if let Ok((_, final_resolved)) = ws.resolve(&known) {
+    if report.failed.is_empty()
+        && !report.interrupted
+        && let Ok((_, final_resolved)) = ws.resolve(&known)
+    {
+        {
             for (stack, outputs) in &final_resolved.outputs {
                 if let Some(shared) = states.get(stack) {
                     let outputs: serde_json::Map<String, serde_json::Value> = outputs

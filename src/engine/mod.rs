@@ -33,15 +33,27 @@ pub enum Error {
     #[error("the configuration has errors")]
     Config(Box<Sources>, Diagnostics),
     #[error(transparent)]
-    State(#[from] StateError),
+    State(#[from] Box<StateError>),
     #[error(transparent)]
-    Aws(#[from] AwsError),
+    Aws(#[from] Box<AwsError>),
     #[error("{}", .0.iter().map(|r| r.message.clone()).collect::<Vec<_>>().join("\n"))]
     Refused(Vec<plan::Refusal>),
     #[error("the saved plan is stale: {0}. Run `landfall plan` again")]
     Stale(String),
     #[error("{0}")]
     Other(String),
+}
+
+impl From<StateError> for Error {
+    fn from(e: StateError) -> Error {
+        Error::State(Box::new(e))
+    }
+}
+
+impl From<AwsError> for Error {
+    fn from(e: AwsError) -> Error {
+        Error::Aws(Box::new(e))
+    }
 }
 
 /// A project and one of its environments, loaded and checked.

@@ -356,9 +356,8 @@ fn diff_instance(
 
     if let Some(s) = state {
         let account = account_of(inst);
-        if !inst.account.has_unknown() && s.account != account {
-            change.replace_because.push("account".into());
-        } else if inst.account.has_unknown() {
+        // An account that does not exist yet cannot be where the resource is now.
+        if inst.account.has_unknown() || s.account != account {
             change.replace_because.push("account".into());
         }
         if inst.kind.scope == schema::Scope::Regional && s.region != inst.region {
@@ -402,10 +401,8 @@ fn diff_instance(
         Action::Replace
     } else if !change.changed.is_empty() {
         Action::Update
-    } else if let Some(a) = action_if_same {
-        a
     } else {
-        return None;
+        action_if_same?
     };
     if action_if_same.is_some() {
         change.reason = Some("found in AWS by its landfall:address tag; recorded in state".into());
@@ -526,5 +523,230 @@ mod tests {
             &json!({"Statement": [{"Action": "s3:*", "Effect": "Allow"}]}),
             &json!("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":[\"s3:*\"]}}")
         ));
+    }
+}
+
+#[cfg(test)]
+mod plan_tests {
+    //! The diff of small resolved projects against hand-made state and refresh results.
+
+    use super::*;
+    use crate::load;
+    use crate::resolve::{Known, resolve_with};
+    use serde_json::json;
+
+    const PROJECT: &str = "[project]\nname = \"t\"\nhome_region = \"eu-west-1\"\n";
+    const STACK: &str = r#"
+[vpc.main]
+cidr_block = "10.0.0.0/16"
+tags = { env = "dev" }
+
+[subnet.a]
+vpc_id = "${vpc.main.id}"
+cidr_block = "10.0.1.0/24"
+availability_zone = "eu-west-1a"
+
+[iam_role.keep]
+name = "keep"
+assume_role_policy = { Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }] }
+[iam_role.keep.lifecycle]
+prevent_destroy = true
+"#;
+
+    fn resolved(stack: &str, known: &Known) -> Resolved {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("landfall.toml"), PROJECT).unwrap();
+        for (path, text) in [
+            ("environments/test/env.toml", "stacks = [\"s\"]\n"),
+            ("stacks/s.toml", stack),
+        ] {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let loaded = load::load(dir.path(), "test").unwrap();
+        let (_, r) = resolve_with(loaded, known);
+        r.unwrap()
+    }
+
+    /// State as if `resolved` had been applied: ids `id-<name>`, attributes as configured.
+    fn applied(r: &Resolved) -> State {
+        let mut state = State::new("test", "s");
+        for inst in &r.instances {
+            let mut attributes = desired_json(inst);
+            let id = format!("id-{}", inst.address.rsplit('.').next().unwrap());
+            attributes.insert("id".into(), id.clone().into());
+            state.put(ResourceState {
+                address: inst.address.clone(),
+                kind: inst.kind.name.into(),
+                id,
+                account: None,
+                region: inst.region.clone(),
+                attributes,
+                dependencies: vec![],
+            });
+        }
+        state
+    }
+
+    fn known_from(state: &State) -> Known {
+        let mut k = Known::default();
+        for r in &state.resources {
+            k.attrs.insert(r.address.clone(), r.attributes.clone());
+        }
+        k
+    }
+
+    fn run(
+        stack: &str,
+        state: &State,
+        live: HashMap<String, Option<Live>>,
+        filter: &Filter,
+    ) -> Result<Diffed, Vec<Refusal>> {
+        let r = resolved(stack, &known_from(state));
+        let states: IndexMap<String, State> =
+            [("s".to_string(), state.clone())].into_iter().collect();
+        diff(
+            &r,
+            &Observed {
+                states: &states,
+                live: &live,
+                adopted: &HashMap::new(),
+            },
+            filter,
+        )
+    }
+
+    /// The applied state of STACK: resolved once for the ids, again for values that reference them.
+    fn baseline() -> State {
+        let first = applied(&resolved(STACK, &Known::default()));
+        applied(&resolved(STACK, &known_from(&first)))
+    }
+
+    #[test]
+    fn nothing_applied_means_everything_is_created() {
+        let r = resolved(STACK, &Known::default());
+        let states = IndexMap::new();
+        let d = diff(
+            &r,
+            &Observed {
+                states: &states,
+                live: &HashMap::new(),
+                adopted: &HashMap::new(),
+            },
+            &Filter::default(),
+        )
+        .unwrap();
+        assert_eq!(d.changes.len(), 3);
+        assert!(d.changes.iter().all(|c| c.action == Action::Create));
+    }
+
+    #[test]
+    fn applied_state_without_refresh_is_a_no_op() {
+        let d = run(STACK, &baseline(), HashMap::new(), &Filter::default()).unwrap();
+        assert!(d.changes.is_empty(), "{:?}", d.changes);
+        assert!(d.drift.is_empty());
+    }
+
+    #[test]
+    fn live_tag_change_is_drift_and_an_update() {
+        let state = baseline();
+        let mut vpc = state.resource("s.vpc.main").unwrap().attributes.clone();
+        vpc.insert("tags".into(), json!({"env": "hacked"}));
+        let live = [(
+            "s.vpc.main".to_string(),
+            Some(Live {
+                id: "id-main".into(),
+                attrs: vpc,
+                address: None,
+                lineage: None,
+            }),
+        )]
+        .into_iter()
+        .collect();
+        let d = run(STACK, &state, live, &Filter::default()).unwrap();
+        assert_eq!(d.drift.len(), 1);
+        assert_eq!(d.drift[0].attributes[0].name, "tags");
+        assert_eq!(d.changes.len(), 1);
+        assert_eq!(d.changes[0].action, Action::Update);
+        assert_eq!(d.changes[0].changed, vec!["tags".to_string()]);
+    }
+
+    #[test]
+    fn force_new_change_replaces_and_dependents_follow() {
+        let state = baseline();
+        let changed = STACK
+            .replace("10.0.0.0/16", "10.9.0.0/16")
+            .replace("10.0.1.0/24", "10.9.1.0/24");
+        let d = run(&changed, &state, HashMap::new(), &Filter::default()).unwrap();
+        let vpc = d
+            .changes
+            .iter()
+            .find(|c| c.address == "s.vpc.main")
+            .unwrap();
+        assert_eq!(vpc.action, Action::Replace);
+        assert_eq!(vpc.replace_because, vec!["cidr_block".to_string()]);
+        let subnet = d
+            .changes
+            .iter()
+            .find(|c| c.address == "s.subnet.a")
+            .unwrap();
+        assert_eq!(subnet.action, Action::Replace);
+    }
+
+    #[test]
+    fn replacing_a_protected_resource_is_refused_naming_the_attribute() {
+        let changed = STACK.replace("name = \"keep\"", "name = \"kept\"");
+        let err = run(&changed, &baseline(), HashMap::new(), &Filter::default()).unwrap_err();
+        assert_eq!(err[0].address, "s.iam_role.keep");
+        assert!(err[0].message.contains("`name`"), "{}", err[0].message);
+    }
+
+    #[test]
+    fn destroy_keeps_protected_resources_and_deleted_outside_is_only_forgotten() {
+        let state = baseline();
+        let live = [("s.subnet.a".to_string(), None)].into_iter().collect();
+        let filter = Filter {
+            destroy: true,
+            ..Filter::default()
+        };
+        let d = run(STACK, &state, live, &filter).unwrap();
+        assert_eq!(d.kept, vec!["s.iam_role.keep".to_string()]);
+        let action = |a: &str| d.changes.iter().find(|c| c.address == a).map(|c| c.action);
+        assert_eq!(action("s.vpc.main"), Some(Action::Delete));
+        assert_eq!(action("s.subnet.a"), Some(Action::Forget));
+        assert_eq!(action("s.iam_role.keep"), None);
+    }
+
+    #[test]
+    fn target_takes_dependencies_and_exclude_takes_dependents() {
+        let changed = STACK
+            .replace("10.0.0.0/16", "10.9.0.0/16")
+            .replace("10.0.1.0/24", "10.9.1.0/24");
+        let state = State::new("test", "s");
+        let only = |f: Filter| {
+            let mut a: Vec<String> = run(&changed, &state, HashMap::new(), &f)
+                .unwrap()
+                .changes
+                .into_iter()
+                .map(|c| c.address)
+                .collect();
+            a.sort();
+            a
+        };
+        assert_eq!(
+            only(Filter {
+                targets: vec!["s.subnet.a".into()],
+                ..Filter::default()
+            }),
+            ["s.subnet.a", "s.vpc.main"]
+        );
+        assert_eq!(
+            only(Filter {
+                excludes: vec!["s.vpc.main".into()],
+                ..Filter::default()
+            }),
+            ["s.iam_role.keep"]
+        );
     }
 }
