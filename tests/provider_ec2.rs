@@ -6,7 +6,7 @@ mod common;
 
 use common::moto::Moto;
 use landfall::aws::Aws;
-use landfall::provider::{self, Attrs, Cx, Live, Location, NoPending};
+use landfall::provider::{self, Attrs, Cx, Live, Location, NoPending, ReadCache};
 use serde_json::{Value, json};
 
 fn attrs(v: Value) -> Attrs {
@@ -255,7 +255,7 @@ async fn reads_are_batched_and_adopt_by_tag() {
     let (one, _) = cost(1).await;
     let (six, found) = cost(6).await;
     assert_eq!(one, six, "reading 6 VPCs costs as much as reading one");
-    assert!(six <= 2, "{six} requests");
+    assert_eq!(six, 1, "{six} requests");
     assert_eq!(found.len(), 6);
 
     // Adoption: no ids known, every tagged VPC found with its address; the foreign one is not.
@@ -274,7 +274,9 @@ async fn reads_are_batched_and_adopt_by_tag() {
         "vpc-00000000000000000".to_string(),
         ids[0].clone(),
     ];
+    let before = aws.stats().total();
     let found = provider::read("vpc", &cx, &asked).await.unwrap();
+    assert_eq!(aws.stats().total() - before, 1, "one unfiltered listing");
     assert!(found.iter().any(|l| l.id == foreign && l.address.is_none()));
     assert!(!found.iter().any(|l| l.id == "vpc-00000000000000000"));
     assert_eq!(found.len(), 7);
@@ -292,10 +294,121 @@ async fn reads_are_batched_and_adopt_by_tag() {
             .await,
         );
     }
+    // All of them carry the address tag: the tag-key pass finds them, no id pass follows.
     let before = aws.stats().total();
     let found = provider::read("subnet", &cx, &subnets).await.unwrap();
-    assert!(aws.stats().total() - before <= 2);
+    assert_eq!(aws.stats().total() - before, 1);
     assert_eq!(found.len(), 4);
+
+    // An untagged subnet asked for by id costs one more pass, for that id only; so does a gone one.
+    let foreign_subnet = ec2
+        .create_subnet()
+        .vpc_id(&ids[1])
+        .cidr_block("10.1.9.0/24")
+        .send()
+        .await
+        .unwrap()
+        .subnet()
+        .unwrap()
+        .subnet_id()
+        .unwrap()
+        .to_string();
+    let mut asked = subnets.clone();
+    asked.push(foreign_subnet.clone());
+    asked.push("subnet-00000000000000000".to_string());
+    let before = aws.stats().total();
+    let found = provider::read("subnet", &cx, &asked).await.unwrap();
+    assert_eq!(aws.stats().total() - before, 2);
+    assert_eq!(found.len(), 5);
+    assert!(
+        found
+            .iter()
+            .any(|l| l.id == foreign_subnet && l.address.is_none())
+    );
+}
+
+/// The reads of one refresh share a [`ReadCache`]: every EC2 kind costs one request per account and
+/// region in steady state, and `vpc` and `default_vpc` share one DescribeVpcs. The results are the
+/// same as without the cache.
+#[tokio::test]
+async fn refresh_reads_share_listings_and_cost_one_request_per_kind() {
+    let moto = Moto::start();
+    let aws = moto.aws().await;
+    let loc = loc();
+    let cx = cx(&aws, &loc);
+
+    let vpc_id = new_vpc(&cx, "s.vpc.main", "10.0.0.0/16").await;
+    let subnet_id = new_subnet(&cx, "s.subnet.a", &vpc_id, "10.0.1.0/24").await;
+    let create = |kind: &'static str, address: &'static str, desired: Value| {
+        let cx = &cx;
+        async move {
+            provider::create(kind, cx, address, &attrs(desired))
+                .await
+                .unwrap()
+                .id
+        }
+    };
+    let igw = create("internet_gateway", "s.igw", json!({ "vpc_id": vpc_id })).await;
+    let nat = create("nat_gateway", "s.nat", json!({ "subnet_id": subnet_id })).await;
+    let rt = create(
+        "route_table",
+        "s.rt",
+        json!({
+            "vpc_id": vpc_id,
+            "routes": [{ "destination_cidr_block": "0.0.0.0/0", "gateway_id": igw }],
+            "subnet_ids": [subnet_id],
+        }),
+    )
+    .await;
+    let sg = create(
+        "security_group",
+        "s.sg",
+        json!({
+            "name": "web", "vpc_id": vpc_id,
+            "ingress": [{ "protocol": "tcp", "from_port": 443, "to_port": 443,
+                          "cidr_blocks": ["10.0.0.0/8"] }],
+        }),
+    )
+    .await;
+    let groups: Vec<(&str, Vec<String>)> = vec![
+        ("vpc", vec![vpc_id.clone()]),
+        ("default_vpc", vec!["default".to_string()]),
+        ("subnet", vec![subnet_id.clone()]),
+        ("internet_gateway", vec![igw.clone()]),
+        ("nat_gateway", vec![nat.clone()]),
+        ("route_table", vec![rt.clone()]),
+        ("security_group", vec![sg.clone()]),
+    ];
+
+    let (fresh, fresh_cost) = read_groups(&aws, &loc, None, &groups).await;
+    // 1 request per kind, DescribeVpcs included for each of `vpc` and `default_vpc`.
+    assert_eq!(fresh_cost, 7, "{}", aws.stats().render());
+
+    let cache = ReadCache::default();
+    let (shared, shared_cost) = read_groups(&aws, &loc, Some(&cache), &groups).await;
+    // `default_vpc` finds the default VPC in the listing `vpc` fetched: 6 requests for 7 kinds.
+    assert_eq!(shared_cost, 6, "{}", aws.stats().render());
+    assert_eq!(shared, fresh);
+    for (kind, found) in &shared {
+        assert_eq!(found.len(), 1, "{kind}: {found:?}");
+    }
+    assert_eq!(shared[1].1[0].attrs["delete"], json!(false));
+
+    // Within the same refresh, the listing is not fetched again.
+    let cx = Cx {
+        aws: &aws,
+        loc: &loc,
+        lineage: "",
+        pending: None,
+        record_pending: &NoPending,
+        cache: Some(&cache),
+    };
+    let before = aws.stats().total();
+    provider::read("default_vpc", &cx, &["default".to_string()])
+        .await
+        .unwrap();
+    provider::read("vpc", &cx, &[]).await.unwrap();
+    assert_eq!(aws.stats().total() - before, 0);
 }
 
 #[tokio::test]
@@ -792,4 +905,30 @@ async fn default_vpc_deletion_converges() {
         .await
         .unwrap();
     assert_eq!(default_vpcs(ec2.clone()).await, 1);
+}
+
+/// Reads each (kind, ids) group as a refresh does, with `cache`: the results by kind (sorted by id) and
+/// the number of requests sent.
+async fn read_groups(
+    aws: &Aws,
+    loc: &Location,
+    cache: Option<&ReadCache>,
+    groups: &[(&str, Vec<String>)],
+) -> (Vec<(String, Vec<Live>)>, u64) {
+    let cx = Cx {
+        aws,
+        loc,
+        lineage: "",
+        pending: None,
+        record_pending: &NoPending,
+        cache,
+    };
+    let before = aws.stats().total();
+    let mut out = Vec::new();
+    for (kind, ids) in groups {
+        let mut found = provider::read(kind, &cx, ids).await.unwrap();
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        out.push((kind.to_string(), found));
+    }
+    (out, aws.stats().total() - before)
 }

@@ -4,14 +4,12 @@
 //! Every test starts its own moto and checks what landfall did with an independent SDK client, not only
 //! through landfall's own `read`.
 
-// Not every fixture helper is used here.
-#[allow(dead_code)]
 mod common;
 
 use common::moto::Moto;
 use landfall::aws::Aws;
 use landfall::provider::doc::canonical;
-use landfall::provider::{self, Attrs, Cx, Live, Location, NoPending};
+use landfall::provider::{self, Attrs, Cx, Live, Location, NoPending, ReadCache};
 use serde_json::{Value, json};
 
 const ACCOUNT: &str = "123456789012";
@@ -273,6 +271,118 @@ async fn reading_many_roles_costs_a_constant_number_of_requests() {
     let before = aws.stats().total();
     provider::read("iam_group", &cx, &ids).await.unwrap();
     assert_eq!(aws.stats().total() - before, 1);
+}
+
+/// The reads of one refresh share a [`ReadCache`]: `iam_role`, `iam_group` and `iam_policy` share one
+/// `GetAccountAuthorizationDetails` (roles, groups and customer managed policies at once) per account,
+/// and `ListRoles` is fetched once. The results are the same as without the cache.
+#[tokio::test]
+async fn refresh_reads_share_one_authorization_details_listing() {
+    let moto = Moto::start();
+    let aws = moto.aws().await;
+    let loc = location();
+    let cx = cx(&aws, &loc);
+    let iam = sdk(&moto).await;
+
+    let policy = provider::create(
+        "iam_policy",
+        &cx,
+        "iam_policy.p",
+        &customer_policy_attrs("p", "s3:*"),
+    )
+    .await
+    .unwrap();
+    provider::create(
+        "iam_role",
+        &cx,
+        "iam_role.r",
+        &role_attrs("r", &[policy.id.as_str()]),
+    )
+    .await
+    .unwrap();
+    let group = attrs(json!({
+        "name": "g",
+        "path": "/",
+        "managed_policy_arns": [policy.id],
+        "inline_policies": {"logs": allow("logs:*")},
+    }));
+    provider::create("iam_group", &cx, "iam_group.g", &group)
+        .await
+        .unwrap();
+    // Created by someone else: reported only when asked for.
+    iam.create_role()
+        .role_name("foreign")
+        .description("not ours")
+        .assume_role_policy_document(trust("ec2.amazonaws.com").to_string())
+        .send()
+        .await
+        .unwrap();
+
+    let groups: Vec<(&str, Vec<String>)> = vec![
+        ("iam_role", vec!["r".to_string(), "foreign".to_string()]),
+        ("iam_group", vec!["g".to_string()]),
+        ("iam_policy", vec![policy.id.clone()]),
+    ];
+    // Without the cache: GetAccountAuthorizationDetails + ListRoles for roles,
+    // GetAccountAuthorizationDetails for groups, GetAccountAuthorizationDetails + ListPolicyTags for
+    // the one policy.
+    let (fresh, fresh_cost) = read_groups(&aws, &loc, None, &groups).await;
+    assert_eq!(fresh_cost, 5, "{}", aws.stats().render());
+
+    let cache = ReadCache::default();
+    let (shared, shared_cost) = read_groups(&aws, &loc, Some(&cache), &groups).await;
+    // One GetAccountAuthorizationDetails for the three kinds, ListRoles, ListPolicyTags.
+    assert_eq!(shared_cost, 3, "{}", aws.stats().render());
+    assert_eq!(shared, fresh);
+
+    let ids: Vec<Vec<&str>> = shared
+        .iter()
+        .map(|found| found.iter().map(|l| l.id.as_str()).collect())
+        .collect();
+    assert_eq!(
+        ids,
+        [vec!["foreign", "r"], vec!["g"], vec![policy.id.as_str()]]
+    );
+    assert_matches(&shared[0][1], &role_attrs("r", &[policy.id.as_str()]));
+    assert_eq!(shared[0][0].attrs["description"], json!("not ours"));
+    assert_matches(&shared[1][0], &group);
+    assert_matches(&shared[2][0], &customer_policy_attrs("p", "s3:*"));
+
+    // Within the same refresh, neither listing is fetched again.
+    let (again, again_cost) = read_groups(&aws, &loc, Some(&cache), &groups).await;
+    assert_eq!(
+        again_cost,
+        1,
+        "only ListPolicyTags: {}",
+        aws.stats().render()
+    );
+    assert_eq!(again, fresh);
+}
+
+/// Reads each (kind, ids) group as a refresh does, with `cache`: the results of each group (sorted by
+/// id) and the number of requests sent.
+async fn read_groups(
+    aws: &Aws,
+    loc: &Location,
+    cache: Option<&ReadCache>,
+    groups: &[(&str, Vec<String>)],
+) -> (Vec<Vec<Live>>, u64) {
+    let cx = Cx {
+        aws,
+        loc,
+        lineage: "",
+        pending: None,
+        record_pending: &NoPending,
+        cache,
+    };
+    let before = aws.stats().total();
+    let mut out = Vec::new();
+    for (kind, ids) in groups {
+        let mut found = provider::read(kind, &cx, ids).await.unwrap();
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        out.push(found);
+    }
+    (out, aws.stats().total() - before)
 }
 
 #[tokio::test]

@@ -1,11 +1,12 @@
 //! The AWS Organizations kinds against moto, checked by independent reads through the SDK.
 
-#[allow(dead_code)] // shared fixtures this test does not use
 mod common;
 
 use common::moto::Moto;
 use landfall::aws::{Aws, AwsError};
-use landfall::provider::{self, Attrs, BoxFuture, Cx, Live, Location, NoPending, RecordPending};
+use landfall::provider::{
+    self, Attrs, BoxFuture, Cx, Live, Location, NoPending, ReadCache, RecordPending,
+};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -850,4 +851,254 @@ async fn resources_are_adopted_by_their_address_tag() {
     let foreign_live = both.iter().find(|l| l.id == foreign_id).unwrap();
     assert_eq!(foreign_live.address, None);
     assert_eq!(foreign_live.attrs["tags"], json!({}));
+}
+
+/// What state knows in the sandbox-shaped organization below, by kind.
+struct Known {
+    org: String,
+    ous: Vec<String>,
+    accounts: Vec<String>,
+    policies: Vec<String>,
+    attachments: Vec<String>,
+    admins: Vec<String>,
+}
+
+/// Reads every Organizations kind the way a refresh does: concurrently, with one shared `ReadCache`.
+/// Returns the accounts read and the requests sent, by operation.
+async fn refresh_org(
+    aws: &Aws,
+    loc: &Location,
+    known: &Known,
+) -> (Vec<Live>, BTreeMap<String, u64>) {
+    let cache = ReadCache::default();
+    let cx = Cx {
+        cache: Some(&cache),
+        ..cx(aws, loc)
+    };
+    let before = aws.stats().snapshot();
+    let total_before = aws.stats().total();
+    let (org, ous, accounts, policies, attachments, admins) = tokio::join!(
+        provider::read("organization", &cx, std::slice::from_ref(&known.org)),
+        provider::read("organizational_unit", &cx, &known.ous),
+        provider::read("account", &cx, &known.accounts),
+        provider::read("policy", &cx, &known.policies),
+        provider::read("policy_attachment", &cx, &known.attachments),
+        provider::read("delegated_administrator", &cx, &known.admins),
+    );
+    assert_eq!(org.unwrap().len(), 1);
+    let ous = ous.unwrap();
+    assert_eq!(ous.len(), known.ous.len());
+    let accounts = accounts.unwrap();
+    assert_eq!(accounts.len(), known.accounts.len());
+    let policies = policies.unwrap();
+    assert_eq!(policies.len(), known.policies.len());
+    assert_eq!(attachments.unwrap().len(), known.attachments.len());
+    assert_eq!(admins.unwrap().len(), known.admins.len());
+    let counts = delta(aws, &before);
+    let total = aws.stats().total() - total_before;
+    eprintln!(
+        "org refresh, {} OUs, {} accounts: total {total} = {counts:?}",
+        known.ous.len(),
+        known.accounts.len()
+    );
+    assert_eq!(counts.values().sum::<u64>(), total);
+    // Steady state: tags of resources state knows are compared against state, not read.
+    for live in ous.iter().chain(&accounts).chain(&policies) {
+        assert!(!live.attrs.contains_key("tags"), "{live:?}");
+    }
+    (accounts, counts)
+}
+
+#[tokio::test]
+async fn refresh_of_all_org_kinds_shares_the_tree_and_reads_no_known_tags() {
+    let moto = Moto::start();
+    let aws = moto.aws().await;
+    let loc = location();
+    let cx = cx(&aws, &loc);
+    let org = independent(&moto).await;
+
+    // The example sandbox's organization (stacks/organization.toml): 7 OUs, 7 accounts, 5 policies
+    // attached 7 times, 1 delegated administrator.
+    let main = provider::create(
+        "organization",
+        &cx,
+        "organization.main",
+        &attrs(json!({
+            "feature_set": "ALL",
+            "enabled_policy_types": ["SERVICE_CONTROL_POLICY", "TAG_POLICY"],
+            "aws_service_access_principals": ["guardduty.amazonaws.com"],
+        })),
+    )
+    .await
+    .unwrap();
+    let root_id = s(&main, "root_id").to_string();
+    let mut ous: BTreeMap<&str, String> = BTreeMap::new();
+    for (name, parent) in [
+        ("Security", None),
+        ("Infrastructure", None),
+        ("Workloads", None),
+        ("Prod", Some("Workloads")),
+        ("NonProd", Some("Workloads")),
+        ("Sandbox", None),
+        ("Suspended", None),
+    ] {
+        let parent = parent.map_or(root_id.clone(), |p: &str| ous[p].clone());
+        let live = ou(&cx, &format!("organizational_unit.{name}"), name, &parent).await;
+        ous.insert(name, live.id);
+    }
+    let mut accounts = Vec::new();
+    for (name, ou_name) in [
+        ("log-archive", "Security"),
+        ("audit", "Security"),
+        ("network", "Infrastructure"),
+        ("shared-services", "Infrastructure"),
+        ("dev", "NonProd"),
+        ("stg", "NonProd"),
+        ("prod", "Prod"),
+    ] {
+        accounts.push(account(&cx, name, &ous[ou_name]).await);
+    }
+    let mut policies = BTreeMap::new();
+    for (name, ty) in [
+        ("deny-leaving", "SERVICE_CONTROL_POLICY"),
+        ("deny-root", "SERVICE_CONTROL_POLICY"),
+        ("deny-all", "SERVICE_CONTROL_POLICY"),
+        ("restrict-regions", "SERVICE_CONTROL_POLICY"),
+        ("tags", "TAG_POLICY"),
+    ] {
+        let live = provider::create(
+            "policy",
+            &cx,
+            &format!("policy.{name}"),
+            &attrs(json!({
+                "name": name,
+                "description": "",
+                "type": ty,
+                "content": {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]},
+                "tags": {"owner": "security"},
+            })),
+        )
+        .await
+        .unwrap();
+        policies.insert(name, live.id);
+    }
+    let mut attachments = Vec::new();
+    for (policy, target) in [
+        ("deny-leaving", root_id.as_str()),
+        ("deny-root", &root_id),
+        ("restrict-regions", &ous["Infrastructure"]),
+        ("restrict-regions", &ous["Workloads"]),
+        ("restrict-regions", &ous["Sandbox"]),
+        ("deny-all", &ous["Suspended"]),
+        ("tags", &root_id),
+    ] {
+        let live = provider::create(
+            "policy_attachment",
+            &cx,
+            "policy_attachment.x",
+            &attrs(json!({"policy_id": policies[policy], "target_id": target})),
+        )
+        .await
+        .unwrap();
+        attachments.push(live.id);
+    }
+    let admin = provider::create(
+        "delegated_administrator",
+        &cx,
+        "delegated_administrator.guardduty",
+        &attrs(
+            json!({"account_id": accounts[1].id, "service_principal": "guardduty.amazonaws.com"}),
+        ),
+    )
+    .await
+    .unwrap();
+
+    let mut known = Known {
+        org: main.id.clone(),
+        ous: ous.values().cloned().collect(),
+        accounts: accounts.iter().map(|a| a.id.clone()).collect(),
+        policies: policies.values().cloned().collect(),
+        attachments,
+        admins: vec![admin.id],
+    };
+    let (_, first) = refresh_org(&aws, &loc, &known).await;
+    // The tree is walked once (ListRoots, then one listing of OUs and one of accounts per parent);
+    // policies are listed once per type and described once each; no tag is read.
+    let parents = 1 + known.ous.len() as u64;
+    let expected: BTreeMap<String, u64> = [
+        ("DescribeOrganization", 1),
+        ("ListAWSServiceAccessForOrganization", 1),
+        ("ListRoots", 1),
+        ("ListOrganizationalUnitsForParent", parents),
+        ("ListAccountsForParent", parents),
+        ("ListPolicies", 4),
+        ("DescribePolicy", known.policies.len() as u64),
+        ("ListTargetsForPolicy", known.policies.len() as u64),
+        ("ListDelegatedAdministrators", 1),
+        ("ListDelegatedServicesForAccount", 1),
+    ]
+    .into_iter()
+    .map(|(op, n)| (op.to_string(), n))
+    .collect();
+    assert_eq!(first, expected);
+
+    // More accounts in the existing OUs: not one more request.
+    for (i, ou_name) in ["NonProd", "Prod", "Sandbox", "Sandbox"]
+        .into_iter()
+        .enumerate()
+    {
+        let added = account(&cx, &format!("extra{i}"), &ous[ou_name]).await;
+        known.accounts.push(added.id);
+    }
+    let (_, second) = refresh_org(&aws, &loc, &known).await;
+    assert_eq!(second, first, "the same requests with 4 more accounts");
+
+    // An account moved outside landfall is still seen where it is now, at the same cost.
+    let moved = &accounts[4];
+    org.move_account()
+        .account_id(&moved.id)
+        .source_parent_id(&ous["NonProd"])
+        .destination_parent_id(&ous["Suspended"])
+        .send()
+        .await
+        .unwrap();
+    let (read, third) = refresh_org(&aws, &loc, &known).await;
+    assert_eq!(third, first);
+    let moved_live = read.iter().find(|l| l.id == moved.id).unwrap();
+    assert_eq!(moved_live.attrs["parent_id"], json!(ous["Suspended"]));
+    assert_eq!(moved.attrs["parent_id"], json!(ous["NonProd"]));
+
+    // A tag changed outside landfall is not read by refresh, but the next update sets it back.
+    org.tag_resource()
+        .resource_id(&moved.id)
+        .tags(
+            aws_sdk_organizations::types::Tag::builder()
+                .key("env")
+                .value("changed")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut state = moved.attrs.clone();
+    state.insert("parent_id".into(), moved_live.attrs["parent_id"].clone());
+    let updated = provider::update("account", &cx, &moved.id, &state, &moved.attrs)
+        .await
+        .unwrap();
+    assert_eq!(updated.attrs["parent_id"], json!(ous["NonProd"]));
+    assert_eq!(updated.attrs["tags"], json!({"env": "dev"}));
+
+    // Adoption still works during a refresh: an OU landfall created but state lost is found by its tag.
+    let lost = ou(&cx, "organizational_unit.lost", "Lost", &root_id).await;
+    let cache = ReadCache::default();
+    let refreshing = Cx {
+        cache: Some(&cache),
+        ..cx
+    };
+    let read = provider::read("organizational_unit", &refreshing, &known.ous)
+        .await
+        .unwrap();
+    assert_eq!(read.len(), known.ous.len() + 1);
+    assert_eq!(read.iter().find(|l| l.id == lost.id), Some(&lost));
 }

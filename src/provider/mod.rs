@@ -57,8 +57,10 @@ pub struct Cx<'a> {
 /// Listings shared between the reads of one refresh. See [`Cx::cached`].
 #[derive(Default)]
 pub struct ReadCache {
-    entries: std::sync::Mutex<HashMap<String, Arc<OnceCell<Arc<dyn Any + Send + Sync>>>>>,
+    entries: std::sync::Mutex<HashMap<String, Arc<CacheCell>>>,
 }
+
+type CacheCell = OnceCell<Arc<dyn Any + Send + Sync>>;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

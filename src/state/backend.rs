@@ -202,7 +202,7 @@ pub enum StateError {
         what: String,
         env: String,
         stack: String,
-        holder: LockInfo,
+        holder: Box<LockInfo>,
     },
     #[error(
         "state {what} was changed by someone else since it was read (its version moved); nothing was overwritten. Run the command again"
@@ -217,7 +217,7 @@ pub enum StateError {
     #[error("state {what}: {message}")]
     Io { what: String, message: String },
     #[error("state {what}: {source}")]
-    Aws { what: String, source: AwsError },
+    Aws { what: String, source: Box<AwsError> },
 }
 
 /// A configured backend, ready to use.
@@ -302,7 +302,12 @@ impl Backend {
                 {
                     Ok(out) => out,
                     Err(e) if e.is_not_found() => return Ok(None),
-                    Err(source) => return Err(StateError::Aws { what, source }),
+                    Err(source) => {
+                        return Err(StateError::Aws {
+                            what,
+                            source: Box::new(source),
+                        });
+                    }
                 };
                 let etag = out.e_tag().unwrap_or_default().to_string();
                 let bytes = out.body.collect().await.map_err(|e| StateError::Io {
@@ -378,7 +383,10 @@ impl Backend {
                     Err(e) if e.status == Some(412) || e.is("PreconditionFailed") => {
                         Err(StateError::Conflict { what })
                     }
-                    Err(source) => Err(StateError::Aws { what, source }),
+                    Err(source) => Err(StateError::Aws {
+                        what,
+                        source: Box::new(source),
+                    }),
                 }
             }
         }
@@ -392,7 +400,7 @@ impl Backend {
             what: what.clone(),
             env: env.to_string(),
             stack: stack.to_string(),
-            holder,
+            holder: Box::new(holder),
         };
         match &self.config {
             BackendConfig::Local { .. } => {
@@ -440,7 +448,10 @@ impl Backend {
                             .await?
                             .unwrap_or_else(unknown_holder),
                     )),
-                    Err(source) => Err(StateError::Aws { what, source }),
+                    Err(source) => Err(StateError::Aws {
+                        what,
+                        source: Box::new(source),
+                    }),
                 }
             }
         }
@@ -478,7 +489,12 @@ impl Backend {
                         String::from_utf8_lossy(&bytes.into_bytes()).into_owned()
                     }
                     Err(e) if e.is_not_found() => return Ok(None),
-                    Err(source) => return Err(StateError::Aws { what, source }),
+                    Err(source) => {
+                        return Err(StateError::Aws {
+                            what,
+                            source: Box::new(source),
+                        });
+                    }
                 }
             }
         };
@@ -526,7 +542,10 @@ impl Backend {
                 })
                 .await
                 .map(|_| ())
-                .map_err(|source| StateError::Aws { what, source })
+                .map_err(|source| StateError::Aws {
+                    what,
+                    source: Box::new(source),
+                })
             }
         }
     }
@@ -547,7 +566,7 @@ impl Backend {
         let what = format!("s3://{bucket}");
         let aws_err = |source| StateError::Aws {
             what: what.clone(),
-            source,
+            source: Box::new(source),
         };
         let exists = match call("HeadBucket", || s3.head_bucket().bucket(bucket).send()).await {
             Ok(_) => true,

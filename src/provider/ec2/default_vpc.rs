@@ -3,7 +3,9 @@
 //! The resource always has the id `"default"` (one per account and region), whether or not a default
 //! VPC exists. Read answers only when asked for that id (it carries no tags to be adopted by), and
 //! reports `delete = true` when the region has no default VPC and `delete = false` when it has one, so
-//! after `delete = true` is applied the next read equals the configuration.
+//! after `delete = true` is applied the next read equals the configuration. Read looks for the default
+//! VPC in the listing `vpc`'s read uses ([`vpc::listing`]), so during a refresh both kinds cost one
+//! DescribeVpcs per account and region together.
 //!
 //! Applying `delete = true` deletes the default VPC: detaches and deletes its internet gateways,
 //! deletes its subnets, then the VPC (anything else in it, e.g. instances, makes AWS refuse with
@@ -15,6 +17,7 @@ use super::{bool_attr, filter, ignore_not_found, internet_gateway, subnet, vpc};
 use crate::aws::{AwsError, call};
 use crate::provider::{Attrs, Cx, Live};
 use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::Vpc;
 
 /// The id of the one `default_vpc` resource of an account and region.
 pub const ID: &str = "default";
@@ -23,8 +26,9 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     if !ids.iter().any(|id| id == ID) {
         return Ok(Vec::new());
     }
-    let ec2 = cx.ec2().await?;
-    let exists = find(&ec2).await?.is_some();
+    // The VPC listing `vpc`'s read uses too: one DescribeVpcs per account and region during a refresh.
+    let vpcs = vpc::listing(cx).await?;
+    let exists = default_of(vpcs.iter()).is_some();
     Ok(vec![to_live(!exists)])
 }
 
@@ -59,13 +63,18 @@ async fn apply(cx: &Cx<'_>, desired: &Attrs) -> Result<Live, AwsError> {
     Ok(to_live(delete))
 }
 
-/// The id of the region's default VPC, if it has one.
+/// The id of the region's default VPC, if it has one, asked of EC2 now (never from a cached listing:
+/// apply must see fresh data).
 async fn find(ec2: &Client) -> Result<Option<String>, AwsError> {
     let vpcs = vpc::describe(ec2, filter("is-default", ["true"])).await?;
-    Ok(vpcs
-        .into_iter()
+    Ok(default_of(&vpcs))
+}
+
+/// The id of the default VPC among `vpcs` (checked on the client side: a server may ignore the filter).
+fn default_of<'a>(vpcs: impl IntoIterator<Item = &'a Vpc>) -> Option<String> {
+    vpcs.into_iter()
         .find(|v| v.is_default() == Some(true))
-        .and_then(|v| v.vpc_id().map(str::to_string)))
+        .and_then(|v| v.vpc_id().map(str::to_string))
 }
 
 /// Deletes a VPC with the internet gateways and subnets AWS gives a default VPC.

@@ -1,10 +1,13 @@
 //! EC2 networking: VPCs, subnets, gateways, route tables, security groups and the default VPC.
 //!
 //! Every kind reads in batches: one `Describe*` pass filtered on landfall's `landfall:address` tag key
-//! and one filtered on the ids asked for (filters, not id lists, so an id that no longer exists does not
-//! fail the whole call), with pagination followed whether or not the server returns a token. Results
-//! are also checked on the client side, so a server that ignores a filter (moto ignores `tag-key` for
-//! NAT gateways) still yields exactly the resources asked for.
+//! and, only for asked-for ids that pass did not return, one filtered on those ids (filters, not id
+//! lists, so an id that no longer exists does not fail the whole call), with pagination followed whether
+//! or not the server returns a token. In steady state every known resource carries the tag, so a read is
+//! one pass per kind, account and region. Results are also checked on the client side, so a server that
+//! ignores a filter (moto ignores `tag-key` for NAT gateways) still yields exactly the resources asked
+//! for. VPCs are the exception: `vpc` and `default_vpc` share one unfiltered DescribeVpcs listing per
+//! refresh (see [`vpc::listing`]).
 //!
 //! Shared here: filters, pagination, tag conversion and tag updates, attribute accessors and polling.
 
@@ -57,8 +60,10 @@ where
 }
 
 /// The batched read every kind does: `describe(filter)` (one paginated `Describe*` pass) with the
-/// address-tag filter, then with `id_filter` over the known ids. Keeps resources that carry the address
-/// tag or have one of `ids`, each once. `key` gives a resource's id and tags.
+/// address-tag filter, then, only for the ids that pass did not return, with `id_filter` (in chunks of
+/// [`FILTER_VALUES`]). In steady state every known resource carries the address tag, so a read costs one
+/// pass. Keeps resources that carry the address tag or have one of `ids`, each once. `key` gives a
+/// resource's id and tags.
 pub(super) async fn describe_batched<T, F, Fut, K>(
     ids: &[String],
     id_filter: &str,
@@ -71,28 +76,37 @@ where
     K: Fn(&T) -> (Option<&str>, &[Tag]),
 {
     let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
-    let mut filters = vec![filter("tag-key", [ADDRESS_TAG])];
-    filters.extend(
-        ids.chunks(FILTER_VALUES)
-            .map(|chunk| filter(id_filter, chunk.iter().cloned())),
-    );
     let mut seen = HashSet::new();
     let mut out = Vec::new();
-    for f in filters {
-        for item in describe(f).await? {
+    let keep = |items: Vec<T>, seen: &mut HashSet<String>, out: &mut Vec<T>| {
+        for item in items {
             let (Some(id), tags) = key(&item) else {
                 continue;
             };
-            let keep = wanted.contains(id) || has_address_tag(tags);
-            if keep && seen.insert(id.to_string()) {
+            let ours = wanted.contains(id) || has_address_tag(tags);
+            if ours && seen.insert(id.to_string()) {
                 out.push(item);
             }
         }
+    };
+    let tagged = describe(filter("tag-key", [ADDRESS_TAG])).await?;
+    keep(tagged, &mut seen, &mut out);
+    // Ids the tag pass did not return: untagged (created outside landfall, or the tag removed) or gone.
+    let mut missing: Vec<&str> = ids
+        .iter()
+        .map(String::as_str)
+        .filter(|id| !seen.contains(*id))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    for chunk in missing.chunks(FILTER_VALUES) {
+        let items = describe(filter(id_filter, chunk.iter().copied())).await?;
+        keep(items, &mut seen, &mut out);
     }
     Ok(out)
 }
 
-fn has_address_tag(tags: &[Tag]) -> bool {
+pub(super) fn has_address_tag(tags: &[Tag]) -> bool {
     tags.iter().any(|t| t.key() == Some(ADDRESS_TAG))
 }
 

@@ -1,34 +1,51 @@
 //! `vpc`: a VPC with its DNS settings.
 //!
-//! Read is one DescribeVpcs pass per filter. EC2 reports the DNS settings only one VPC and one attribute
-//! at a time (DescribeVpcAttribute), which would cost two requests per VPC, so `read` leaves
-//! `enable_dns_support` and `enable_dns_hostnames` out (they are compared against state); create and
-//! update set them with ModifyVpcAttribute and report what they set. The ARN is built from the owner,
-//! region and id, as DescribeVpcs does not return one.
+//! Read is one unfiltered DescribeVpcs pass ([`listing`]), kept to the VPCs asked for by id or carrying
+//! the address tag. A region holds few VPCs (the default quota is five), so the whole listing costs no
+//! more than a filtered one, and during a refresh it is shared with `default_vpc`'s read: one
+//! DescribeVpcs per account and region for both kinds. EC2 reports the DNS settings only one VPC and
+//! one attribute at a time (DescribeVpcAttribute), which would cost two requests per VPC, so `read`
+//! leaves `enable_dns_support` and `enable_dns_hostnames` out (they are compared against state); create
+//! and update set them with ModifyVpcAttribute and report what they set. The ARN is built from the
+//! owner, region and id, as DescribeVpcs does not return one.
 
 use super::{
-    bool_attr, created, describe_batched, filter, gone, ignore_not_found, live, paginate,
-    partition, str_attr, tag_spec, update_tags,
+    bool_attr, created, filter, gone, has_address_tag, ignore_not_found, live, paginate, partition,
+    str_attr, tag_spec, update_tags,
 };
 use crate::aws::{AwsError, call};
 use crate::provider::{Attrs, Cx, Live};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Vpc};
+use std::collections::HashSet;
+use std::sync::Arc;
 
 /// The DNS settings of a new VPC.
 const DEFAULT_DNS_SUPPORT: bool = true;
 const DEFAULT_DNS_HOSTNAMES: bool = false;
 
 pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
+    let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
+    let vpcs = listing(cx).await?;
+    let mut seen = HashSet::new();
+    Ok(vpcs
+        .iter()
+        .filter(|v| {
+            v.vpc_id().is_some_and(|id| {
+                (wanted.contains(id) || has_address_tag(v.tags())) && seen.insert(id)
+            })
+        })
+        .map(|v| to_live(cx, v))
+        .collect())
+}
+
+/// Every VPC of the context's account and region (one unfiltered, paginated DescribeVpcs pass), shared
+/// by the `vpc` and `default_vpc` reads of one refresh through [`Cx::cached`]; fetched afresh outside
+/// refresh.
+pub(super) async fn listing(cx: &Cx<'_>) -> Result<Arc<Vec<Vpc>>, AwsError> {
     let ec2 = cx.ec2().await?;
-    let vpcs = describe_batched(
-        ids,
-        "vpc-id",
-        |f| describe(&ec2, f),
-        |v: &Vpc| (v.vpc_id(), v.tags()),
-    )
-    .await?;
-    Ok(vpcs.iter().map(|v| to_live(cx, v)).collect())
+    cx.cached("ec2:DescribeVpcs", || describe_with(&ec2, None))
+        .await
 }
 
 pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live, AwsError> {
@@ -81,12 +98,17 @@ pub async fn delete(cx: &Cx<'_>, id: &str, _current: &Attrs) -> Result<(), AwsEr
 
 /// One paginated DescribeVpcs pass.
 pub(super) async fn describe(ec2: &Client, f: Filter) -> Result<Vec<Vpc>, AwsError> {
+    describe_with(ec2, Some(f)).await
+}
+
+/// One paginated DescribeVpcs pass, with a filter or (`None`) of every VPC.
+async fn describe_with(ec2: &Client, f: Option<Filter>) -> Result<Vec<Vpc>, AwsError> {
     paginate(|token| {
         let f = f.clone();
         async move {
             let out = call("DescribeVpcs", || {
                 ec2.describe_vpcs()
-                    .filters(f.clone())
+                    .set_filters(f.clone().map(|f| vec![f]))
                     .set_next_token(token.clone())
                     .send()
             })

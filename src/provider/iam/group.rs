@@ -3,16 +3,17 @@
 //!
 //! The id is the group's **name** (every group API takes the name; the ARN is reported as `arn`).
 //!
-//! `read` is one `GetAccountAuthorizationDetails` filtered to groups (all pages) per account. IAM groups
-//! take no tags, so a group carries no `landfall:address` tag and cannot be adopted after a crash by tag:
-//! only groups whose id is asked for are reported. (Creating it again then fails with
+//! `read` is one `GetAccountAuthorizationDetails` filtered to groups (all pages) per account, or during
+//! a refresh the listing shared with `iam_role` and `iam_policy` (see [`super::account_details`]). IAM
+//! groups take no tags, so a group carries no `landfall:address` tag and cannot be adopted after a
+//! crash by tag: only groups whose id is asked for are reported. (Creating it again then fails with
 //! `EntityAlreadyExists`, which names the group, rather than silently taking over a group landfall may
 //! not own.)
 //!
 //! Membership is not managed; deleting a group first removes its users, as IAM requires.
 
 use super::{
-    Principal, applied_attrs, authorization_details, ignore_not_found, inline_policies, non_empty,
+    Principal, account_details, applied_attrs, ignore_not_found, inline_policies, non_empty,
     object, str_attr, string_list,
 };
 use crate::aws::{AwsError, call};
@@ -28,7 +29,7 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     }
     let iam = cx.iam().await?;
     let ids: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
-    let details = authorization_details(&iam, EntityType::Group).await?;
+    let details = account_details(cx, &iam, EntityType::Group).await?;
     Ok(details
         .groups
         .iter()

@@ -1,8 +1,9 @@
 //! IAM kinds: groups, roles, customer managed policies, the password policy and the account alias.
 //!
 //! IAM is global: one home per account, whatever the location's region. Groups, roles and policies are
-//! read in bulk through `GetAccountAuthorizationDetails` (one paginated call per account and entity type,
-//! see [`authorization_details`]), never one call per resource.
+//! read in bulk through `GetAccountAuthorizationDetails` (see [`account_details`]), never one call per
+//! resource: during a refresh one paginated listing of all three entity types per account, shared by the
+//! three kinds' reads; outside refresh one per read, of the kind's own entity type.
 //!
 //! This module holds what the kinds share: reading attribute values out of [`Attrs`], decoding the
 //! URL-encoded documents IAM returns, diffing exclusive sets (managed policy attachments), exclusive maps
@@ -16,12 +17,13 @@ pub mod policy;
 pub mod role;
 
 use crate::aws::{AwsError, call};
-use crate::provider::Attrs;
 use crate::provider::doc::canonical;
+use crate::provider::{Attrs, Cx};
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::{EntityType, GroupDetail, ManagedPolicyDetail, RoleDetail, Tag};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 // ---- Attribute values ---------------------------------------------------------------------------------
 
@@ -234,7 +236,7 @@ pub(crate) fn wanted(ids: &BTreeSet<&str>, id: &str, address: Option<&str>) -> b
 
 // ---- Bulk read ------------------------------------------------------------------------------------------
 
-/// Everything `GetAccountAuthorizationDetails` reported for one entity type, all pages.
+/// Everything `GetAccountAuthorizationDetails` reported for the entity types asked for, all pages.
 #[derive(Default)]
 pub(crate) struct AuthorizationDetails {
     pub roles: Vec<RoleDetail>,
@@ -242,18 +244,43 @@ pub(crate) struct AuthorizationDetails {
     pub policies: Vec<ManagedPolicyDetail>,
 }
 
-/// Reads every entity of one type in the account, with attachments, inline policies and documents, in as
-/// many calls as there are pages (follows `Marker` while `IsTruncated`).
+/// The entity types of the listing the reads of one refresh share: everything `iam_role`, `iam_group`
+/// and `iam_policy` read.
+const SHARED_ENTITIES: [EntityType; 3] = [
+    EntityType::Role,
+    EntityType::Group,
+    EntityType::LocalManagedPolicy,
+];
+
+/// The authorization details a read of `own` (one of [`SHARED_ENTITIES`]) needs. During a refresh
+/// ([`Cx::cache`] set) that is one listing of roles, groups and customer managed policies together,
+/// fetched once per account and shared by the three kinds' reads; otherwise only `own`, fetched afresh.
+pub(crate) async fn account_details(
+    cx: &Cx<'_>,
+    iam: &Client,
+    own: EntityType,
+) -> Result<Arc<AuthorizationDetails>, AwsError> {
+    if cx.cache.is_none() {
+        return Ok(Arc::new(authorization_details(iam, &[own]).await?));
+    }
+    cx.cached("iam:GetAccountAuthorizationDetails", || {
+        authorization_details(iam, &SHARED_ENTITIES)
+    })
+    .await
+}
+
+/// Reads every entity of the given types in the account, with attachments, inline policies and
+/// documents, in as many calls as there are pages (follows `Marker` while `IsTruncated`).
 pub(crate) async fn authorization_details(
     iam: &Client,
-    filter: EntityType,
+    filters: &[EntityType],
 ) -> Result<AuthorizationDetails, AwsError> {
     let mut details = AuthorizationDetails::default();
     let mut marker: Option<String> = None;
     loop {
         let out = call("GetAccountAuthorizationDetails", || {
             iam.get_account_authorization_details()
-                .filter(filter.clone())
+                .set_filter(Some(filters.to_vec()))
                 .set_marker(marker.clone())
                 .send()
         })

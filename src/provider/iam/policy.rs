@@ -3,21 +3,22 @@
 //! The id is the policy's **ARN** (every managed policy API takes the ARN).
 //!
 //! `read` is one `GetAccountAuthorizationDetails` filtered to customer managed policies (all pages) per
-//! account: names, paths, descriptions and every version's document. Policy tags are not part of that
-//! answer (in AWS as in moto), and no IAM call lists the tags of many policies at once, so `read` then asks
-//! `ListPolicyTags` of each customer managed policy in the account, a few at a time. That makes `read`
-//! cost 1 + N calls for N customer managed policies in the account rather than a constant; it is the price
-//! of detecting tag drift and of adopting a policy by its `landfall:address` tag after a crash. Accounts
-//! keep few customer managed policies (the default quota is 1,500 and landing zones use tens), and the
-//! calls run concurrently.
+//! account (during a refresh, the listing shared with `iam_role` and `iam_group`, see
+//! [`super::account_details`]): names, paths, descriptions and every version's document. Policy tags are
+//! not part of that answer (in AWS as in moto), and no IAM call lists the tags of many policies at once,
+//! so `read` then asks `ListPolicyTags` of each customer managed policy in the account, a few at a time.
+//! That makes `read` cost 1 + N calls for N customer managed policies in the account rather than a
+//! constant; it is the price of detecting tag drift and of adopting a policy by its `landfall:address`
+//! tag after a crash. Accounts keep few customer managed policies (the default quota is 1,500 and
+//! landing zones use tens), and the calls run concurrently.
 //!
 //! An update of the document creates a new default version; when the policy already has the maximum of
 //! five versions, the oldest non-default version is deleted first. `name`, `path` and `description`
 //! force a replacement (IAM cannot change them).
 
 use super::{
-    applied_attrs, authorization_details, decode_document, document_text, ignore_not_found,
-    non_empty, object, same_document, sdk_tags, str_attr, tag_changes, tag_pairs, wanted,
+    account_details, applied_attrs, decode_document, document_text, ignore_not_found, non_empty,
+    object, same_document, sdk_tags, str_attr, tag_changes, tag_pairs, wanted,
 };
 use crate::aws::{AwsError, call};
 use crate::provider::{Attrs, Cx, Live};
@@ -35,7 +36,7 @@ const TAG_READS_IN_FLIGHT: usize = 8;
 pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     let iam = cx.iam().await?;
     let ids: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
-    let details = authorization_details(&iam, EntityType::LocalManagedPolicy).await?;
+    let details = account_details(cx, &iam, EntityType::LocalManagedPolicy).await?;
     let arns: Vec<String> = details
         .policies
         .iter()

@@ -5,18 +5,20 @@
 //!
 //! `read` costs a constant number of calls per account, however many roles there are:
 //! `GetAccountAuthorizationDetails` filtered to roles (trust policy, attachments, inline policies,
-//! boundary, tags; all pages) and, when any role is reported, `ListRoles` (all pages) for the two settings
-//! the former leaves out, `description` and `max_session_duration`. A role that appears in the first and
-//! not (yet) in the second is reported without those two attributes, which are then compared against
-//! state. Role tags come with the authorization details, so adoption by the `landfall:address` tag needs
-//! no further call.
+//! boundary, tags; all pages) and, when any role is reported, `ListRoles` (all pages) for the two
+//! settings the former leaves out, `description` and `max_session_duration`. During a refresh both
+//! listings are shared through the read cache: the authorization details with `iam_group` and
+//! `iam_policy` (see [`super::account_details`]), so they cost one listing per account for the three
+//! kinds. A role that appears in the first and not (yet) in the second is reported without those two
+//! attributes, which are then compared against state. Role tags come with the authorization details, so
+//! adoption by the `landfall:address` tag needs no further call.
 //!
 //! `path` and `name` force a replacement; everything else is changed in place.
 
 use super::{
-    Principal, applied_attrs, authorization_details, decode_document, document_text,
-    ignore_not_found, inline_policies, int_attr, non_empty, object, same_document, sdk_tags,
-    str_attr, string_list, tag_changes, tag_pairs, wanted,
+    Principal, account_details, applied_attrs, decode_document, document_text, ignore_not_found,
+    inline_policies, int_attr, non_empty, object, same_document, sdk_tags, str_attr, string_list,
+    tag_changes, tag_pairs, wanted,
 };
 use crate::aws::{AwsError, call};
 use crate::provider::{Attrs, Cx, Live};
@@ -30,7 +32,7 @@ const DEFAULT_MAX_SESSION: i32 = 3600;
 pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     let iam = cx.iam().await?;
     let ids: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
-    let details = authorization_details(&iam, EntityType::Role).await?;
+    let details = account_details(cx, &iam, EntityType::Role).await?;
 
     let mut found = Vec::new();
     for role in &details.roles {
@@ -70,7 +72,7 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     }
 
     if !found.is_empty() {
-        let settings = role_settings(&iam).await?;
+        let settings = cx.cached("iam:ListRoles", || role_settings(&iam)).await?;
         for live in &mut found {
             if let Some((description, max_session)) = settings.get(&live.id) {
                 live.attrs

@@ -2,15 +2,18 @@
 //!
 //! **read** walks the tree: `ListRoots`, one `ListOrganizationalUnitsForParent` and one
 //! `ListAccountsForParent` per parent (the root and every OU), which yields every account together with
-//! its parent, in 3 + 2 × OUs calls (plus pagination) whatever the number of accounts. Tags are the
-//! exception: `ListTagsForResource` takes one resource, so tags are fetched per account, and only for
-//! - accounts in `ids` (their `tags` attribute must be read), and
+//! its parent (so an account moved outside landfall shows as `parent_id` drift), in 3 + 2 × OUs calls
+//! (plus pagination) whatever the number of accounts; during a refresh the walk is shared with the
+//! other kinds (see [`super`]). Tags are the exception: `ListTagsForResource` takes one resource, so
+//! tags are fetched per account, and only for
+//! - accounts in `ids` outside a refresh (`import`); during a refresh their tags are not read but
+//!   compared against state (the trade-off is in [`super`]), and
 //! - adoption candidates: accounts not in `ids`, other than the management account, that joined by
 //!   creation (`JoinedMethod` CREATED) within the last [`ADOPTION_WINDOW`]. landfall records an account creation's request id before waiting
 //!   for it, so an account it created can only go missing from state through a lost or rolled-back
 //!   state; that is found by its `landfall:address` tag if it is recent. Older or invited accounts
-//!   are adopted with `landfall import ADDRESS ACCOUNT_ID`. This keeps a steady-state read at
-//!   O(OUs + managed accounts) calls instead of O(all accounts).
+//!   are adopted with `landfall import ADDRESS ACCOUNT_ID`. This keeps a steady-state refresh at
+//!   O(OUs) calls, whatever the number of accounts.
 //!
 //! `role_name` and `close_on_destroy` are not readable from AWS (they are compared against state).
 //!
@@ -23,15 +26,16 @@
 //! already in use; landfall checks the organization first (one paginated `ListAccounts`), so the error
 //! names the existing account to import.
 //!
-//! **update** moves the account when `parent_id` changes (never a replacement) and syncs tags. AWS
+//! **update** moves the account when `parent_id` changes (never a replacement) and syncs tags from
+//! what AWS holds to the configuration. AWS
 //! Organizations cannot change an account's name or email: those are errors with guidance.
 //!
 //! **delete** closes the account (`CloseAccount`); the engine decides whether to call it
 //! (`close_on_destroy`). A closed account stays in the organization, SUSPENDED, for 90 days.
 
 use super::{
-    NOT_IN_USE, child_accounts, has_address, live_with_tags, parent_of, required, root, sdk_tags,
-    str_attr, sync_tags, tags_of,
+    NOT_IN_USE, cached_accounts, cached_ous, cached_root, has_address, live_untagged,
+    live_with_tags, parent_of, refreshing, required, sdk_tags, str_attr, sync_tags, tags_of,
 };
 use crate::aws::{AwsError, call};
 use crate::provider::{Attrs, Cx, Live};
@@ -55,16 +59,12 @@ pub const ADOPTION_WINDOW: Duration = Duration::from_secs(90 * 24 * 3600);
 
 pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     let client = cx.organizations();
-    let Some(root) = root(&client).await? else {
+    let root = cached_root(cx).await?;
+    let Some(root) = root.as_ref() else {
         return Ok(Vec::new());
     };
-    let mut parents = vec![root.id.clone()];
-    parents.extend(
-        super::all_ous(&client, &root.id)
-            .await?
-            .iter()
-            .filter_map(|(ou, _)| ou.id().map(str::to_string)),
-    );
+    let ous = cached_ous(cx, root).await?;
+    let accounts = cached_accounts(cx, root, &ous).await?;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
@@ -77,17 +77,20 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
                 .is_some_and(|t| now - t.secs() < ADOPTION_WINDOW.as_secs() as i64)
     };
     let mut found = Vec::new();
-    for parent in &parents {
-        for account in child_accounts(&client, parent).await? {
-            let Some(id) = account.id() else { continue };
-            let wanted = ids.iter().any(|i| i == id);
-            if !wanted && !recent(&account) {
-                continue;
-            }
-            let tags = tags_of(&client, id).await?;
-            if wanted || has_address(&tags) {
-                found.push(live(&account, parent, tags));
-            }
+    for (account, parent) in accounts.iter() {
+        let Some(id) = account.id() else { continue };
+        let wanted = ids.iter().any(|i| i == id);
+        if wanted && refreshing(cx) {
+            let (id, attrs) = attrs_of(account, parent);
+            found.push(live_untagged(id, attrs));
+            continue;
+        }
+        if !wanted && !recent(account) {
+            continue;
+        }
+        let tags = tags_of(&client, id).await?;
+        if wanted || has_address(&tags) {
+            found.push(live(account, parent, tags));
         }
     }
     Ok(found)
@@ -178,7 +181,7 @@ pub async fn update(
     if from != parent_id {
         move_account(&client, id, &from, parent_id).await?;
     }
-    sync_tags(&client, id, current, desired).await?;
+    sync_tags(&client, id, desired).await?;
     read_one(&client, id).await
 }
 
@@ -366,6 +369,12 @@ async fn read_one(client: &Client, id: &str) -> Result<Live, AwsError> {
 }
 
 fn live(account: &Account, parent_id: &str, tags: Vec<(String, String)>) -> Live {
+    let (id, attrs) = attrs_of(account, parent_id);
+    live_with_tags(id, attrs, tags)
+}
+
+/// An account's id and its readable attributes but `tags`.
+fn attrs_of(account: &Account, parent_id: &str) -> (String, Attrs) {
     let id = account.id().unwrap_or_default().to_string();
     // `State` replaces `Status`, which AWS retires in September 2026.
     let status = account
@@ -380,5 +389,5 @@ fn live(account: &Account, parent_id: &str, tags: Vec<(String, String)>) -> Live
     attrs.insert("id".into(), id.clone().into());
     attrs.insert("arn".into(), account.arn().unwrap_or_default().into());
     attrs.insert("status".into(), status.into());
-    live_with_tags(id, attrs, tags)
+    (id, attrs)
 }

@@ -1,10 +1,31 @@
 //! AWS Organizations: the organization, its OUs, member accounts, policies, policy attachments and
 //! delegated administrators. Every call goes to the management account's Organizations client.
 //!
-//! Shared here: attribute access, tags (Organizations has no batched tag read: `ListTagsForResource`
-//! takes one resource, so each kind decides whose tags it needs), and walks of the organization tree
-//! (`ListRoots`, then `ListOrganizationalUnitsForParent` / `ListAccountsForParent` per parent, so a walk
-//! costs O(OUs) calls, never O(accounts)).
+//! Shared here: attribute access, tags, and walks of the organization tree (`ListRoots`, then
+//! `ListOrganizationalUnitsForParent` / `ListAccountsForParent` per parent, so a walk costs O(OUs)
+//! calls, never O(accounts)).
+//!
+//! **Refresh cost.** During a refresh ([`Cx::cache`] is set) the tree is walked once for every kind:
+//! [`cached_root`], [`cached_ous`] and [`cached_accounts`] go through [`Cx::cached`], so `ListRoots`
+//! is sent once, and one `ListOrganizationalUnitsForParent` and one `ListAccountsForParent` per parent
+//! (the root and each OU), whatever the number of accounts. Policies are listed once per type
+//! ([`policy::cached_policies`]).
+//!
+//! **Tags are not refreshed for resources in state.** Organizations has no batched tag read
+//! (`ListTagsForResource` takes one resource), so reading every resource's tags would make a refresh
+//! cost one call per OU, account and policy. Instead, during a refresh, `read` leaves `tags` out of
+//! [`Live::attrs`] for the resources in `ids`, and the engine compares the configuration's tags with
+//! state's. Tags are fetched only for adoption candidates (resources not in `ids` that may be
+//! landfall's: OUs and customer-managed policies, and recently created accounts), whose
+//! `landfall:address` tag is what adoption looks for. The trade-off: **a tag changed outside landfall
+//! on an OU, account or policy is not shown as drift** by `plan`. It is corrected by the next update
+//! of that resource, whatever the update is for: `update` syncs tags from what AWS holds (one
+//! `ListTagsForResource`), not from state, so tags changed or added outside landfall are set back to
+//! the configuration. To check tags by hand: `aws organizations list-tags-for-resource --resource-id
+//! ID`. Reads outside a refresh (`landfall import`, [`Cx::cache`] `None`) read tags as before, so an
+//! imported resource records the tags it really has. Everything else (names, parents, emails, policy
+//! documents, status) is still read on every refresh: an account moved to another OU outside landfall
+//! shows as `parent_id` drift.
 //!
 //! With no organization (`AWSOrganizationsNotInUseException`), every kind reads as absent.
 
@@ -16,11 +37,12 @@ pub mod policy;
 pub mod policy_attachment;
 
 use crate::aws::{AwsError, call};
-use crate::provider::{ADDRESS_TAG, Attrs, LINEAGE_TAG, Live};
+use crate::provider::{ADDRESS_TAG, Attrs, Cx, LINEAGE_TAG, Live};
 use aws_sdk_organizations::Client;
 use aws_sdk_organizations::types::{Account, OrganizationalUnit, Tag};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// The error AWS returns for any call when the caller's account is in no organization.
 pub(crate) const NOT_IN_USE: &str = "AWSOrganizationsNotInUseException";
@@ -111,15 +133,21 @@ pub(crate) async fn tags_of(
     }
 }
 
-/// Brings a resource's tags from `current` to `desired` (both without landfall's own tags, which are
-/// left alone): `TagResource` for new and changed values, `UntagResource` for removed keys.
+/// Brings a resource's tags to `desired` (without landfall's own tags, which are left alone) from
+/// what AWS holds now, not from state (refresh does not read tags, see the module docs):
+/// `ListTagsForResource`, then `TagResource` for new and changed values and `UntagResource` for keys
+/// not desired.
 pub(crate) async fn sync_tags(
     client: &Client,
     resource_id: &str,
-    current: &Attrs,
     desired: &Attrs,
 ) -> Result<(), AwsError> {
-    let (current, desired) = (tag_map(current), tag_map(desired));
+    let current: BTreeMap<String, String> = tags_of(client, resource_id)
+        .await?
+        .into_iter()
+        .filter(|(k, _)| k != ADDRESS_TAG && k != LINEAGE_TAG)
+        .collect();
+    let desired = tag_map(desired);
     let set: Vec<(String, String)> = desired
         .iter()
         .filter(|(k, v)| current.get(*k) != Some(*v))
@@ -127,7 +155,7 @@ pub(crate) async fn sync_tags(
         .collect();
     let unset: Vec<String> = current
         .keys()
-        .filter(|k| !desired.contains_key(*k) && *k != ADDRESS_TAG && *k != LINEAGE_TAG)
+        .filter(|k| !desired.contains_key(*k))
         .cloned()
         .collect();
     if !set.is_empty() {
@@ -152,6 +180,23 @@ pub(crate) async fn sync_tags(
         .await?;
     }
     Ok(())
+}
+
+/// Whether `read` is part of a refresh, where the tags of resources in `ids` are not read (they are
+/// compared against state; see the module docs). Outside a refresh (`import`) they are.
+pub(crate) fn refreshing(cx: &Cx<'_>) -> bool {
+    cx.cache.is_some()
+}
+
+/// A [`Live`] whose tags were not read: `tags` is left out of its attributes, so the engine uses
+/// state's, and its address and lineage are unknown (it is in state already).
+pub(crate) fn live_untagged(id: String, attrs: Attrs) -> Live {
+    Live {
+        id,
+        attrs,
+        address: None,
+        lineage: None,
+    }
 }
 
 /// Fills `attrs["tags"]` and the address and lineage of a [`Live`] from a resource's AWS tags.
@@ -283,6 +328,47 @@ pub(crate) async fn all_ous(
         }
     }
     Ok(found)
+}
+
+/// The organization's root ([`root`]), fetched once per refresh; `None` without an organization.
+pub(crate) async fn cached_root(cx: &Cx<'_>) -> Result<Arc<Option<Root>>, AwsError> {
+    let client = cx.organizations();
+    cx.cached("organizations:root", || async move { root(&client).await })
+        .await
+}
+
+/// Every OU with its parent's id, parents before children ([`all_ous`]), walked once per refresh.
+pub(crate) async fn cached_ous(
+    cx: &Cx<'_>,
+    root: &Root,
+) -> Result<Arc<Vec<(OrganizationalUnit, String)>>, AwsError> {
+    let client = cx.organizations();
+    cx.cached("organizations:ous", || async move {
+        all_ous(&client, &root.id).await
+    })
+    .await
+}
+
+/// Every account of the organization with its parent's id: one `ListAccountsForParent` per parent
+/// (the root and each of `ous`), plus pagination, once per refresh.
+pub(crate) async fn cached_accounts(
+    cx: &Cx<'_>,
+    root: &Root,
+    ous: &[(OrganizationalUnit, String)],
+) -> Result<Arc<Vec<(Account, String)>>, AwsError> {
+    let client = cx.organizations();
+    cx.cached("organizations:accounts", || async move {
+        let parents = std::iter::once(root.id.clone())
+            .chain(ous.iter().filter_map(|(ou, _)| ou.id().map(str::to_string)));
+        let mut found = Vec::new();
+        for parent in parents {
+            for account in child_accounts(&client, &parent).await? {
+                found.push((account, parent.clone()));
+            }
+        }
+        Ok(found)
+    })
+    .await
 }
 
 /// The single parent (root or OU id) of an account or OU.

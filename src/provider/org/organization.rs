@@ -5,13 +5,14 @@
 //! organization with the desired feature set, `create` takes it over (and reports an error when the
 //! feature set differs, as changing it is a replacement).
 //!
-//! `read` costs three calls: `DescribeOrganization`, `ListRoots` (root id, enabled policy types) and
+//! `read` costs three calls: `DescribeOrganization`, `ListRoots` (root id, enabled policy types; shared
+//! with the other kinds' tree walk during a refresh, see [`super::cached_root`]) and
 //! `ListAWSServiceAccessForOrganization` (skipped under consolidated billing, which has no trusted access).
 //! `enabled_policy_types` and `aws_service_access_principals` are exclusive sets: `create` and `update`
 //! enable what is missing and disable what is not listed, waiting until the root reports each policy type
 //! change as done. `delete` is `DeleteOrganization` (AWS refuses while member accounts remain).
 
-use super::{NOT_IN_USE, Root, json_list, root, str_attr, str_set};
+use super::{NOT_IN_USE, Root, cached_root, json_list, root, str_attr, str_set};
 use crate::aws::{AwsError, call};
 use crate::provider::{Attrs, Cx, Live};
 use aws_sdk_organizations::Client;
@@ -27,8 +28,7 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let client = cx.organizations();
-    Ok(describe(&client)
+    Ok(describe(cx)
         .await?
         .filter(|live| ids.contains(&live.id))
         .into_iter()
@@ -50,7 +50,7 @@ pub async fn create(cx: &Cx<'_>, _address: &str, desired: &Attrs) -> Result<Live
         Err(e) if e.is("AlreadyInOrganizationException") => {} // adopted below
         Err(e) => return Err(e),
     }
-    let current = describe(&client).await?.ok_or_else(|| {
+    let current = describe(cx).await?.ok_or_else(|| {
         AwsError::other(
             "DescribeOrganization",
             "the new organization is not visible",
@@ -78,7 +78,7 @@ pub async fn update(
 ) -> Result<Live, AwsError> {
     let client = cx.organizations();
     // Work from what AWS reports now, not from state: the sets are exclusive.
-    let current = describe(&client)
+    let current = describe(cx)
         .await?
         .filter(|live| live.id == id)
         .ok_or_else(|| {
@@ -145,7 +145,7 @@ pub async fn update(
         .await?;
     }
 
-    describe(&client).await?.ok_or_else(|| {
+    describe(cx).await?.ok_or_else(|| {
         AwsError::other("DescribeOrganization", format!("organization {id} is gone"))
     })
 }
@@ -165,8 +165,10 @@ pub async fn delete(cx: &Cx<'_>, _id: &str, _current: &Attrs) -> Result<(), AwsE
     }
 }
 
-/// The organization as AWS reports it; `None` when the caller's account is in no organization.
-async fn describe(client: &Client) -> Result<Option<Live>, AwsError> {
+/// The organization as AWS reports it; `None` when the caller's account is in no organization. The root
+/// comes from [`cached_root`]: fresh outside a refresh.
+async fn describe(cx: &Cx<'_>) -> Result<Option<Live>, AwsError> {
+    let client = &cx.organizations();
     let out = match call("DescribeOrganization", || {
         client.describe_organization().send()
     })
@@ -186,7 +188,8 @@ async fn describe(client: &Client) -> Result<Option<Live>, AwsError> {
         .feature_set()
         .map(|f| f.as_str().to_string())
         .unwrap_or_default();
-    let Some(root) = root(client).await? else {
+    let root = cached_root(cx).await?;
+    let Some(root) = root.as_ref() else {
         return Ok(None);
     };
     let principals = if feature_set == "ALL" {

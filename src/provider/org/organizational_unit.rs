@@ -1,9 +1,12 @@
 //! Organizational units. Id: the OU id (`ou-...`).
 //!
-//! `read` walks the whole OU tree from the root (one `ListOrganizationalUnitsForParent` per parent) and
-//! fetches every OU's tags (one `ListTagsForResource` per OU: Organizations has no batched tag read), so
-//! it finds OUs carrying a `landfall:address` tag as well as those in `ids`. Cost: 2 + 2 × OUs calls,
-//! plus pagination; OUs number in the tens, so this is cheap.
+//! `read` walks the whole OU tree from the root (`ListRoots`, one `ListOrganizationalUnitsForParent`
+//! per parent; shared with the other kinds during a refresh, see [`super`]), so it finds the OUs in
+//! `ids` and, by their `landfall:address` tag, OUs landfall created that state lost. Tags are read
+//! (one `ListTagsForResource` per OU: Organizations has no batched tag read) only for OUs not in
+//! `ids`, the adoption candidates; during a refresh the tags of OUs in `ids` are not read but compared
+//! against state (the trade-off is in [`super`]). Outside a refresh (`import`) every OU's tags are read.
+//! Cost of a refresh: 1 + (1 + OUs) calls for the walk, plus one per OU not in state.
 //!
 //! A rename is done in place (`UpdateOrganizationalUnit`); AWS cannot move an OU, so a new `parent_id`
 //! is a replacement (the schema marks it so). AWS rejects a second OU of the same name under one parent
@@ -11,8 +14,8 @@
 //! with a clear message (moto, the local emulator, allows both).
 
 use super::{
-    child_accounts, child_ous, has_address, live_with_tags, parent_of, required, root, sdk_tags,
-    str_attr, sync_tags, tags_of,
+    cached_ous, cached_root, child_accounts, child_ous, has_address, live_untagged, live_with_tags,
+    parent_of, refreshing, required, sdk_tags, str_attr, sync_tags, tags_of,
 };
 use crate::aws::{AwsError, call};
 use crate::provider::{Attrs, Cx, Live};
@@ -21,15 +24,22 @@ use aws_sdk_organizations::types::OrganizationalUnit;
 
 pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     let client = cx.organizations();
-    let Some(root) = root(&client).await? else {
+    let root = cached_root(cx).await?;
+    let Some(root) = root.as_ref() else {
         return Ok(Vec::new());
     };
     let mut found = Vec::new();
-    for (ou, parent_id) in super::all_ous(&client, &root.id).await? {
+    for (ou, parent_id) in cached_ous(cx, root).await?.iter() {
         let Some(id) = ou.id() else { continue };
+        let wanted = ids.iter().any(|i| i == id);
+        if wanted && refreshing(cx) {
+            let (id, attrs) = attrs_of(ou, parent_id);
+            found.push(live_untagged(id, attrs));
+            continue;
+        }
         let tags = tags_of(&client, id).await?;
-        if ids.iter().any(|i| i == id) || has_address(&tags) {
-            found.push(live(&ou, &parent_id, tags));
+        if wanted || has_address(&tags) {
+            found.push(live(ou, parent_id, tags));
         }
     }
     Ok(found)
@@ -102,7 +112,7 @@ pub async fn update(
         })
         .await?;
     }
-    sync_tags(&client, id, current, desired).await?;
+    sync_tags(&client, id, desired).await?;
     read_one(&client, id).await
 }
 
@@ -172,11 +182,17 @@ async fn read_one(client: &Client, id: &str) -> Result<Live, AwsError> {
 }
 
 fn live(ou: &OrganizationalUnit, parent_id: &str, tags: Vec<(String, String)>) -> Live {
+    let (id, attrs) = attrs_of(ou, parent_id);
+    live_with_tags(id, attrs, tags)
+}
+
+/// An OU's id and its attributes but `tags`.
+fn attrs_of(ou: &OrganizationalUnit, parent_id: &str) -> (String, Attrs) {
     let id = ou.id().unwrap_or_default().to_string();
     let mut attrs = Attrs::new();
     attrs.insert("name".into(), ou.name().unwrap_or_default().into());
     attrs.insert("parent_id".into(), parent_id.into());
     attrs.insert("id".into(), id.clone().into());
     attrs.insert("arn".into(), ou.arn().unwrap_or_default().into());
-    live_with_tags(id, attrs, tags)
+    (id, attrs)
 }

@@ -1,16 +1,18 @@
 //! Organization policies (service control, tag, backup, resource control). Id: the policy id (`p-...`).
 //!
-//! **read**: `DescribePolicy` and `ListTagsForResource` per policy in `ids` (the document is only in
-//! `DescribePolicy`), plus, for adoption, one `ListPolicies` per policy type and the tags of each
-//! customer-managed policy not in `ids` (a `DescribePolicy` follows for those carrying a
-//! `landfall:address` tag). Organizations hold tens of policies, not thousands, so this is cheap.
+//! **read**: `DescribePolicy` per policy in `ids` (the document is only in `DescribePolicy`), plus, for
+//! adoption, one `ListPolicies` per policy type (once per refresh, [`cached_policies`]) and the tags of
+//! each customer-managed policy not in `ids` (a `DescribePolicy` follows for those carrying a
+//! `landfall:address` tag). The tags of policies in `ids` are read too outside a refresh (`import`);
+//! during a refresh they are compared against state instead (the trade-off is in [`super`]).
+//! Organizations hold tens of policies, not thousands, so this is cheap.
 //! `content` is returned as the JSON text AWS holds; the engine compares it through
 //! [`crate::provider::doc::canonical`].
 //!
 //! **create** sends the document as JSON text (a JSON value in the configuration is serialized; JSON
 //! text is checked to parse, since a malformed document is something AWS rejects but the local
 //! emulator accepts). **update** changes name, description and content in place (`UpdatePolicy`) and
-//! syncs tags; a new `type` is a replacement. **delete** detaches the policy from every target
+//! syncs tags from what AWS holds to the configuration; a new `type` is a replacement. **delete** detaches the policy from every target
 //! (`ListTargetsForPolicy`) and then deletes it.
 //!
 //! The AWS-managed policies, above all `FullAWSAccess` (the SCP AWS attaches to the root, every OU and
@@ -18,7 +20,8 @@
 //! Attaching or detaching one explicitly is a `policy_attachment` naming its id (`p-FullAWSAccess`).
 
 use super::{
-    NOT_IN_USE, has_address, live_with_tags, required, sdk_tags, str_attr, sync_tags, tags_of,
+    NOT_IN_USE, has_address, live_untagged, live_with_tags, refreshing, required, sdk_tags,
+    str_attr, sync_tags, tags_of,
 };
 use crate::aws::{AwsError, call};
 use crate::provider::doc::canonical;
@@ -26,6 +29,7 @@ use crate::provider::{Attrs, Cx, Live};
 use aws_sdk_organizations::Client;
 use aws_sdk_organizations::types::{Policy, PolicyType};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// The policy types the schema offers; adoption lists each.
 const POLICY_TYPES: [&str; 4] = [
@@ -39,29 +43,49 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     let client = cx.organizations();
     let mut found = Vec::new();
     for id in ids {
-        match read_one(&client, id).await {
+        let read = if refreshing(cx) {
+            describe(&client, id)
+                .await
+                .and_then(|policy| live_of(&policy, None))
+        } else {
+            read_one(&client, id).await
+        };
+        match read {
             Ok(live) => found.push(live),
             Err(e) if is_gone(&e) => {}
             Err(e) => return Err(e),
         }
     }
     for policy_type in POLICY_TYPES {
-        let listed = match list_policies(&client, policy_type).await {
+        let listed = match cached_policies(cx, policy_type).await {
             Ok(listed) => listed,
             Err(e) if e.is(NOT_IN_USE) => return Ok(found),
             Err(e) => return Err(e),
         };
-        for id in listed {
-            if ids.contains(&id) {
+        for id in listed.iter() {
+            if ids.contains(id) {
                 continue;
             }
-            let tags = tags_of(&client, &id).await?;
+            let tags = tags_of(&client, id).await?;
             if has_address(&tags) {
-                found.push(live(&describe(&client, &id).await?, tags)?);
+                found.push(live(&describe(&client, id).await?, tags)?);
             }
         }
     }
     Ok(found)
+}
+
+/// The ids of the customer-managed policies of one type ([`list_policies`]), listed once per refresh.
+pub(crate) async fn cached_policies(
+    cx: &Cx<'_>,
+    policy_type: &str,
+) -> Result<Arc<Vec<String>>, AwsError> {
+    let client = cx.organizations();
+    cx.cached(
+        &format!("organizations:policies:{policy_type}"),
+        || async move { list_policies(&client, policy_type).await },
+    )
+    .await
 }
 
 pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live, AwsError> {
@@ -125,7 +149,7 @@ pub async fn update(
         })
         .await?;
     }
-    sync_tags(&client, id, current, desired).await?;
+    sync_tags(&client, id, desired).await?;
     read_one(&client, id).await
 }
 
@@ -259,6 +283,11 @@ fn content_text(desired: &Attrs, op: &str) -> Result<String, AwsError> {
 }
 
 fn live(policy: &Policy, tags: Vec<(String, String)>) -> Result<Live, AwsError> {
+    live_of(policy, Some(tags))
+}
+
+/// A policy as read; with `tags: None` (not read), `tags` is left out of its attributes.
+fn live_of(policy: &Policy, tags: Option<Vec<(String, String)>>) -> Result<Live, AwsError> {
     let summary = policy
         .policy_summary()
         .ok_or_else(|| AwsError::other("DescribePolicy", "the policy has no summary"))?;
@@ -286,5 +315,8 @@ fn live(policy: &Policy, tags: Vec<(String, String)>) -> Result<Live, AwsError> 
     );
     attrs.insert("id".into(), id.clone().into());
     attrs.insert("arn".into(), summary.arn().unwrap_or_default().into());
-    Ok(live_with_tags(id, attrs, tags))
+    Ok(match tags {
+        Some(tags) => live_with_tags(id, attrs, tags),
+        None => live_untagged(id, attrs),
+    })
 }

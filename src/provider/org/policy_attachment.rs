@@ -2,8 +2,10 @@
 //! `p-abcd1234/ou-ab12-cdef3456`.
 //!
 //! Attachments take no tags, so `read` finds only those in `ids`: one `ListTargetsForPolicy` per
-//! distinct policy among them (plus pagination). Both attributes are replacements; `update` has nothing
-//! to change. Attaching what is already attached adopts the attachment. Attaching a policy leaves every
+//! distinct policy among them (plus pagination), so a refresh costs O(policies). It needs neither the
+//! tree walk nor the policy listings the other kinds share: a target or policy that is gone is simply
+//! not among a policy's targets, and `ListPoliciesForTarget` would cost one call per target and type.
+//! Both attributes are replacements; `update` has nothing to change. Attaching what is already attached adopts the attachment. Attaching a policy leaves every
 //! other attachment alone, including AWS's default `FullAWSAccess` SCP: to restrict a target with an
 //! allow-list SCP, detach `FullAWSAccess` outside landfall, or give it a `policy_attachment` of its own
 //! (`p-FullAWSAccess`) and remove that.
