@@ -348,7 +348,8 @@ fn diff_instance(
             change.reason = Some("deleted outside landfall".into());
             return Some(change);
         }
-        (None, _, Some(l)) => (l.id.clone(), l.attrs.clone(), Some(Action::Import)),
+        // Found by its tag: what AWS cannot report (e.g. an account's role_name) is taken as configured.
+        (None, _, Some(l)) => (l.id.clone(), overlay(&desired, &l.attrs), Some(Action::Import)),
         (None, _, None) => return Some(change),
     };
     change.id = Some(id);

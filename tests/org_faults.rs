@@ -1,0 +1,547 @@
+//! AWS Organizations account creation under faults, end to end: the real `landfall` binary, a private
+//! moto server per test, and `scripts/fault-proxy.py` in front of it.
+//!
+//! The project is `tests/fixtures/org` (an organization, one OU under its root, two member accounts in
+//! that OU). Results are checked with direct SDK reads of the emulator, not with landfall's own state;
+//! the state file is read only to see what landfall recorded (pending account creation requests).
+
+mod common;
+
+use common::moto::{FaultProxy, Moto};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The fixture's accounts: (address, name, email).
+const ACCOUNTS: [(&str, &str, &str); 2] = [
+    ("org.account.alpha", "alpha", "aws+alpha@example.com"),
+    ("org.account.beta", "beta", "aws+beta@example.com"),
+];
+
+/// Generous: CI machines are shared, and account creation polls back off (2 s, 4 s, 8 s...).
+const WAIT: Duration = Duration::from_secs(120);
+
+fn project() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&common::repo().join("tests/fixtures/org"), tmp.path());
+    tmp
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+fn command(dir: &Path, endpoint: &str, moto: &Moto, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_landfall"));
+    cmd.arg("-C").arg(dir).args(args);
+    for (k, v) in moto.env() {
+        cmd.env(k, v);
+    }
+    cmd.env("AWS_ENDPOINT_URL", endpoint).env("NO_COLOR", "1");
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+fn landfall_via(dir: &Path, endpoint: &str, moto: &Moto, args: &[&str]) -> Output {
+    command(dir, endpoint, moto, args)
+        .output()
+        .expect("run landfall")
+}
+
+fn landfall(dir: &Path, moto: &Moto, args: &[&str]) -> Output {
+    landfall_via(dir, &moto.endpoint, moto, args)
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[track_caller]
+fn expect_code(out: &Output, code: i32) {
+    assert_eq!(out.status.code(), Some(code), "{}", text(out));
+}
+
+/// Polls until `f` holds or the time is up.
+fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn state_file(d: &Path) -> PathBuf {
+    d.join(".landfall/state/test/org.json")
+}
+
+fn lock_file(d: &Path) -> PathBuf {
+    d.join(".landfall/state/test/org.json.lock")
+}
+
+/// The state document as landfall last wrote it (None before the first write). The local backend
+/// writes beside and renames, so a read never sees half a document.
+fn state(d: &Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(state_file(d)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// The addresses with a pending creation request recorded in state.
+fn pending(d: &Path) -> Vec<String> {
+    let Some(doc) = state(d) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = doc["pending"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|p| p["address"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// The lock id from a lock error message.
+fn lock_id(stderr: &str) -> Option<String> {
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("landfall force-unlock"))?;
+    Some(line.split_whitespace().last()?.to_string())
+}
+
+/// How many requests of `operation` an `--stats` run reports (0 when the operation is not listed).
+fn requests(out: &Output, operation: &str) -> u64 {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let suffix = format!(".{operation}");
+    stderr
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let (name, n) = (words.next()?, words.next()?);
+            name.ends_with(&suffix).then(|| n.parse::<u64>().ok())?
+        })
+        .sum()
+}
+
+/// A member account as the emulator reports it.
+#[derive(Debug)]
+struct Member {
+    id: String,
+    name: String,
+    email: String,
+    parent: String,
+}
+
+/// Every account of the organization except the management account, read directly from the emulator.
+async fn members(moto: &Moto) -> Vec<Member> {
+    let org = aws_sdk_organizations::Client::new(&moto.sdk_config().await);
+    let management = org
+        .describe_organization()
+        .send()
+        .await
+        .unwrap()
+        .organization()
+        .and_then(|o| o.master_account_id())
+        .unwrap()
+        .to_string();
+    let mut accounts = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = org
+            .list_accounts()
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .unwrap();
+        accounts.extend(out.accounts().iter().cloned());
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    let mut out = Vec::new();
+    for a in accounts {
+        let id = a.id().unwrap().to_string();
+        if id == management {
+            continue;
+        }
+        let parents = org.list_parents().child_id(&id).send().await.unwrap();
+        out.push(Member {
+            parent: parents.parents()[0].id().unwrap().to_string(),
+            name: a.name().unwrap_or_default().to_string(),
+            email: a.email().unwrap_or_default().to_string(),
+            id,
+        });
+    }
+    out
+}
+
+/// The id of the OU named `name` directly under the root.
+async fn ou_id(moto: &Moto, name: &str) -> String {
+    let org = aws_sdk_organizations::Client::new(&moto.sdk_config().await);
+    let roots = org.list_roots().send().await.unwrap();
+    let root = roots.roots()[0].id().unwrap().to_string();
+    let ous = org
+        .list_organizational_units_for_parent()
+        .parent_id(&root)
+        .send()
+        .await
+        .unwrap();
+    let found: Vec<String> = ous
+        .organizational_units()
+        .iter()
+        .filter(|ou| ou.name() == Some(name))
+        .filter_map(|ou| ou.id().map(str::to_string))
+        .collect();
+    assert_eq!(found.len(), 1, "OUs named {name} under the root: {found:?}");
+    found[0].clone()
+}
+
+/// Both fixture accounts exist exactly once, in the Workloads OU, and nothing else was created.
+async fn assert_both_accounts_once(moto: &Moto) {
+    let members = members(moto).await;
+    assert_eq!(members.len(), 2, "member accounts: {members:?}");
+    let ou = ou_id(moto, "Workloads").await;
+    for (address, name, email) in ACCOUNTS {
+        let with_email: Vec<&Member> = members
+            .iter()
+            .filter(|m| m.email.eq_ignore_ascii_case(email))
+            .collect();
+        assert_eq!(with_email.len(), 1, "{address}: {members:?}");
+        assert_eq!(with_email[0].name, name, "{address}: {members:?}");
+        assert_eq!(with_email[0].parent, ou, "{address}: {members:?}");
+    }
+}
+
+/// Plan through `endpoint` shows no changes.
+#[track_caller]
+fn assert_no_changes(d: &Path, endpoint: &str, moto: &Moto) {
+    let out = landfall_via(
+        d,
+        endpoint,
+        moto,
+        &["plan", "--env", "test", "--detailed-exitcode"],
+    );
+    expect_code(&out, 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("No changes."),
+        "{}",
+        text(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_account_in_progress_for_several_polls_still_converges() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto, &["--create-account-in-progress", "3"]);
+    let dir = project();
+    let d = dir.path();
+
+    let out = landfall_via(
+        d,
+        &proxy.endpoint,
+        &moto,
+        &["apply", "--env", "test", "--auto-approve", "--stats"],
+    );
+    expect_code(&out, 0);
+    assert_both_accounts_once(&moto).await;
+    // One request per account, each polled past its three IN_PROGRESS answers.
+    assert_eq!(requests(&out, "CreateAccount"), 2, "{}", text(&out));
+    assert!(
+        requests(&out, "DescribeCreateAccountStatus") >= 8,
+        "{}",
+        text(&out)
+    );
+    let counts = proxy.counts();
+    assert!(counts["in_progress"].as_u64().unwrap() > 0, "{counts}");
+    assert_eq!(
+        counts["in_progress"], 6,
+        "3 held polls per request: {counts}"
+    );
+    assert!(pending(d).is_empty(), "{:?}", state(d));
+    assert!(!lock_file(d).exists(), "lock released");
+
+    assert_no_changes(d, &proxy.endpoint, &moto);
+    assert_both_accounts_once(&moto).await;
+}
+
+/// Starts `apply` through a proxy that holds every account creation IN_PROGRESS, kills it (SIGKILL)
+/// once both creation requests are recorded in state and polled, and clears the dead run's lock the
+/// way the lock error says. Afterwards state holds both requests as pending and neither account.
+fn kill_while_creations_are_pending(moto: &Moto, d: &Path) {
+    // Polling never sees the creations finish: the run is still waiting when it is killed.
+    let hold = FaultProxy::start(moto, &["--create-account-in-progress", "1000"]);
+    let mut child = command(
+        d,
+        &hold.endpoint,
+        moto,
+        &["apply", "--env", "test", "--auto-approve"],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let want: Vec<String> = ACCOUNTS.iter().map(|(a, _, _)| a.to_string()).collect();
+    wait_for("both creations pending and polled", WAIT, || {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "apply ended ({status}) before both creations were pending: {:?}",
+                state(d)
+            );
+        }
+        // Recorded, and polled at least once each (answered IN_PROGRESS).
+        pending(d) == want && hold.counts()["in_progress"].as_u64().unwrap() >= 2
+    });
+    child.kill().unwrap(); // SIGKILL: no cleanup at all
+    child.wait().unwrap();
+    // What the dead run left: both requests recorded, neither account in state.
+    let doc = state(d).unwrap();
+    let in_state: Vec<&str> = doc["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["address"].as_str())
+        .collect();
+    assert!(!in_state.contains(&"org.account.alpha"), "{doc:#}");
+    assert!(!in_state.contains(&"org.account.beta"), "{doc:#}");
+    for p in doc["pending"].as_array().unwrap() {
+        assert!(
+            !p["request_id"].as_str().unwrap_or_default().is_empty(),
+            "{doc:#}"
+        );
+    }
+
+    // The lock stays; clear it the way the error message says.
+    assert!(lock_file(d).exists(), "the killed run's lock stays");
+    let probe = landfall(d, moto, &["apply", "--env", "test", "--auto-approve"]);
+    expect_code(&probe, 1);
+    let err = String::from_utf8_lossy(&probe.stderr).to_string();
+    assert!(err.contains("is locked by"), "{err}");
+    let id = lock_id(&err).unwrap_or_else(|| panic!("no lock id in: {err}"));
+    let lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(lock_file(d)).unwrap()).unwrap();
+    assert_eq!(lock["id"], id.as_str(), "{lock}");
+    expect_code(
+        &landfall(
+            d,
+            moto,
+            &["force-unlock", "--env", "test", "--stack", "org", &id],
+        ),
+        0,
+    );
+    assert!(!lock_file(d).exists());
+    // The probe was refused before it changed anything.
+    assert_eq!(pending(d), want);
+}
+
+/// Applies again through a proxy that no longer holds the creations: no account is requested a
+/// second time, both exist once, state has them and no pending request, and the plan is a no-op.
+async fn apply_again_converges(moto: &Moto, d: &Path) -> Output {
+    let proxy = FaultProxy::start(moto, &[]);
+    let out = landfall_via(
+        d,
+        &proxy.endpoint,
+        moto,
+        &["apply", "--env", "test", "--auto-approve", "--stats"],
+    );
+    expect_code(&out, 0);
+    assert_eq!(
+        requests(&out, "CreateAccount"),
+        0,
+        "no second request: {}",
+        text(&out)
+    );
+    assert_both_accounts_once(moto).await;
+    assert!(pending(d).is_empty(), "{:?}", state(d));
+    let doc = state(d).unwrap();
+    let members = members(moto).await;
+    for (address, _, email) in ACCOUNTS {
+        let r = doc["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["address"] == address)
+            .unwrap_or_else(|| panic!("{address} not in state: {doc:#}"));
+        let m = members.iter().find(|m| m.email == email).unwrap();
+        assert_eq!(r["id"], m.id.as_str(), "{doc:#}");
+    }
+    assert_no_changes(d, &proxy.endpoint, moto);
+    assert_both_accounts_once(moto).await;
+    out
+}
+
+/// The emulator creates an account at once (only the proxy reports it IN_PROGRESS), so the killed
+/// run's accounts are already listed, tagged with their `landfall:address`: the next run finds them
+/// by that tag (and moves them into their OU) rather than through the recorded requests.
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_while_account_creation_is_pending_then_apply_again_creates_no_second_account() {
+    let moto = Moto::start();
+    let dir = project();
+    let d = dir.path();
+    kill_while_creations_are_pending(&moto, d);
+    apply_again_converges(&moto, d).await;
+}
+
+/// As AWS behaves: an account being created is not listed yet, so nothing but the recorded request id
+/// links it to its address. The emulator lists it at once; removing its `landfall:address` tag hides it
+/// from adoption the same way, and the next run must resume polling the recorded request.
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_while_account_creation_is_pending_then_apply_again_resumes_the_recorded_request() {
+    let moto = Moto::start();
+    let dir = project();
+    let d = dir.path();
+    kill_while_creations_are_pending(&moto, d);
+    let org = aws_sdk_organizations::Client::new(&moto.sdk_config().await);
+    for m in members(&moto).await {
+        org.untag_resource()
+            .resource_id(&m.id)
+            .tag_keys("landfall:address")
+            .send()
+            .await
+            .unwrap();
+    }
+    let out = apply_again_converges(&moto, d).await;
+    // Each recorded request was polled again (once is enough: it has succeeded by now).
+    assert!(
+        requests(&out, "DescribeCreateAccountStatus") >= 2,
+        "{}",
+        text(&out)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for (address, _, _) in ACCOUNTS {
+        assert!(
+            stdout.contains(&format!("+ {address} (create)")),
+            "{}",
+            text(&out)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn email_already_in_use_fails_that_account_and_the_other_is_created() {
+    let moto = Moto::start();
+    let dir = project();
+    let d = dir.path();
+
+    // Someone created alpha's account by hand, outside landfall.
+    let org = aws_sdk_organizations::Client::new(&moto.sdk_config().await);
+    org.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .unwrap();
+    let created = org
+        .create_account()
+        .email("aws+alpha@example.com")
+        .account_name("alpha")
+        .send()
+        .await
+        .unwrap();
+    let request = created.create_account_status().unwrap().id().unwrap();
+    let existing = org
+        .describe_create_account_status()
+        .create_account_request_id(request)
+        .send()
+        .await
+        .unwrap()
+        .create_account_status()
+        .unwrap()
+        .account_id()
+        .unwrap()
+        .to_string();
+
+    let out = landfall(
+        d,
+        &moto,
+        &["apply", "--env", "test", "--auto-approve", "--stats"],
+    );
+    expect_code(&out, 1);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        err.contains(&format!(
+            "the email aws+alpha@example.com already belongs to account {existing} (alpha)"
+        )),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        err.contains(&format!("`landfall import org.account.alpha {existing}`")),
+        "{}",
+        text(&out)
+    );
+    // Only beta was requested: the taken email is caught before CreateAccount.
+    assert_eq!(requests(&out, "CreateAccount"), 1, "{}", text(&out));
+
+    // The independent branch went on: beta exists once, in its OU; alpha still only once.
+    let members = members(&moto).await;
+    assert_eq!(members.len(), 2, "{members:?}");
+    let ou = ou_id(&moto, "Workloads").await;
+    let alpha: Vec<&Member> = members
+        .iter()
+        .filter(|m| m.email == "aws+alpha@example.com")
+        .collect();
+    assert_eq!(alpha.len(), 1, "{members:?}");
+    assert_eq!(alpha[0].id, existing);
+    let beta: Vec<&Member> = members
+        .iter()
+        .filter(|m| m.email == "aws+beta@example.com")
+        .collect();
+    assert_eq!(beta.len(), 1, "{members:?}");
+    assert_eq!(beta[0].parent, ou, "{members:?}");
+    assert!(pending(d).is_empty(), "{:?}", state(d));
+    let out = landfall(d, &moto, &["state", "list", "--env", "test"]);
+    expect_code(&out, 0);
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(listed.contains("org.account.beta"), "{listed}");
+    assert!(!listed.contains("org.account.alpha"), "{listed}");
+
+    // Following the advice: import, apply (moves it into the OU, tags it), then nothing to do.
+    expect_code(
+        &landfall(
+            d,
+            &moto,
+            &["import", "--env", "test", "org.account.alpha", &existing],
+        ),
+        0,
+    );
+    let out = landfall(d, &moto, &["apply", "--env", "test", "--auto-approve"]);
+    expect_code(&out, 0);
+    assert_both_accounts_once(&moto).await;
+    assert_no_changes(d, &moto.endpoint, &moto);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bursts_of_too_many_requests_still_converge() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto, &["--throttle", "0.3", "--seed", "11"]);
+    let dir = project();
+    let d = dir.path();
+
+    let out = landfall_via(
+        d,
+        &proxy.endpoint,
+        &moto,
+        &["apply", "--env", "test", "--auto-approve"],
+    );
+    expect_code(&out, 0);
+    assert_both_accounts_once(&moto).await;
+    assert!(pending(d).is_empty(), "{:?}", state(d));
+    assert_no_changes(d, &proxy.endpoint, &moto);
+    let counts = proxy.counts();
+    assert!(counts["throttled"].as_u64().unwrap() > 0, "{counts}");
+    assert_both_accounts_once(&moto).await;
+}
