@@ -132,6 +132,16 @@ enum Command {
         /// The AWS id (vpc-..., a role name, an account id...).
         id: String,
     },
+    /// Adopt an existing AWS organization: write a stack (OUs, accounts, policies, attachments) and its
+    /// state from what AWS has, so the next plan shows no changes. Read-only in AWS. Works in an empty
+    /// folder too (writes landfall.toml and the environment file when missing).
+    ImportOrg {
+        #[arg(short, long)]
+        env: String,
+        /// The new stack's name: writes stacks/STACK.toml (never overwritten).
+        #[arg(long)]
+        stack: String,
+    },
     /// Release a lock left by a run that died. Use the id the lock error printed.
     ForceUnlock {
         #[arg(short, long)]
@@ -271,6 +281,7 @@ fn run(cli: Cli, color: bool) -> ExitCode {
             online::output(&ctx!(), &env, stack.as_deref(), json)
         }
         Command::Import { env, address, id } => online::import(&ctx!(), &env, &address, &id),
+        Command::ImportOrg { env, stack } => online::import_org(color, &cwd, &env, &stack),
         Command::ForceUnlock {
             env,
             stack,

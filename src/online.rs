@@ -594,3 +594,49 @@ pub fn force_unlock(ctx: &Ctx, env: &str, stack: &str, id: &str) -> ExitCode {
         }
     })
 }
+
+/// `landfall import-org`: see [`landfall::engine::import_org`]. Runs without a project too (it writes
+/// one), so it takes the working folder rather than a [`Ctx`].
+pub fn import_org(color: bool, dir: &std::path::Path, env: &str, stack: &str) -> ExitCode {
+    use landfall::engine::import_org::{self, Request};
+    runtime().block_on(async {
+        let ctx = Ctx {
+            color,
+            root: dir.to_path_buf(),
+        };
+        let aws = Arc::new(Aws::load(import_org::aws_options(dir)).await);
+        let request = Request {
+            dir: dir.to_path_buf(),
+            env: env.to_string(),
+            stack: stack.to_string(),
+        };
+        let imported = match import_org::import_org(&request, &aws).await {
+            Ok(i) => i,
+            Err(e) => return error(&ctx, e),
+        };
+        let counts: Vec<String> = imported
+            .counts
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(kind, n)| format!("{n} {kind}"))
+            .collect();
+        println!(
+            "Imported organization {} into stack `{stack}` of environment `{env}`: {}.",
+            imported.organization_id,
+            counts.join(", ")
+        );
+        println!("Wrote (under {}):", imported.root.display());
+        for file in &imported.written {
+            println!("  {file}");
+        }
+        println!("State: {}", imported.state);
+        for what in &imported.left_out {
+            println!("Left out: {what}.");
+        }
+        for warning in &imported.warnings {
+            eprintln!("warning: {warning}");
+        }
+        println!("AWS was only read. Check with: landfall plan --env {env}");
+        ExitCode::SUCCESS
+    })
+}

@@ -9,6 +9,7 @@
 //! apply" flows through every stack of the environment.
 
 mod apply;
+pub mod import_org;
 mod refresh;
 
 pub use apply::{ApplyOptions, ApplyReport, apply};
