@@ -11,7 +11,11 @@ use std::time::Instant;
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (endpoint, count, concurrency) = match args.as_slice() {
-        [_, e, n, c] => (e.clone(), n.parse::<usize>().unwrap_or(200), c.parse::<usize>().unwrap_or(10)),
+        [_, e, n, c] => (
+            e.clone(),
+            n.parse::<usize>().unwrap_or(200),
+            c.parse::<usize>().unwrap_or(10),
+        ),
         _ => {
             eprintln!("usage: raw_create_policies ENDPOINT COUNT CONCURRENCY");
             std::process::exit(2);
@@ -20,7 +24,9 @@ async fn main() {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(&endpoint)
         .region(aws_config::Region::new("eu-west-1"))
-        .credentials_provider(aws_credential_types::Credentials::new("raw", "raw", None, None, "raw"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "raw", "raw", None, None, "raw",
+        ))
         .load()
         .await;
     let iam = aws_sdk_iam::Client::new(&config);
@@ -45,5 +51,8 @@ async fn main() {
         ok += usize::from(r.unwrap_or(false));
     }
     let secs = started.elapsed().as_secs_f64();
-    println!("{ok} CreatePolicy requests in {secs:.2} s: {:.0} requests/s", ok as f64 / secs);
+    println!(
+        "{ok} CreatePolicy requests in {secs:.2} s: {:.0} requests/s",
+        ok as f64 / secs
+    );
 }

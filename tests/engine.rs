@@ -6,10 +6,12 @@
 
 mod common;
 
+use common::cli::{command, expect_code, landfall, landfall_via, lock_id, text, wait_for};
+
 use common::moto::{FaultProxy, Moto};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 fn project() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
@@ -28,40 +30,6 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(e.path(), target).unwrap();
         }
     }
-}
-
-fn command(dir: &Path, endpoint: &str, moto: &Moto, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_landfall"));
-    cmd.arg("-C").arg(dir).args(args);
-    for (k, v) in moto.env() {
-        cmd.env(k, v);
-    }
-    cmd.env("AWS_ENDPOINT_URL", endpoint).env("NO_COLOR", "1");
-    cmd.stdin(Stdio::null());
-    cmd
-}
-
-fn landfall_via(dir: &Path, endpoint: &str, moto: &Moto, args: &[&str]) -> Output {
-    command(dir, endpoint, moto, args)
-        .output()
-        .expect("run landfall")
-}
-
-fn landfall(dir: &Path, moto: &Moto, args: &[&str]) -> Output {
-    landfall_via(dir, &moto.endpoint, moto, args)
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "--- stdout\n{}\n--- stderr\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-#[track_caller]
-fn expect_code(out: &Output, code: i32) {
-    assert_eq!(out.status.code(), Some(code), "{}", text(out));
 }
 
 /// What exists in the emulator, read directly: (vpcs, subnets, igws, non-main route tables, roles).
@@ -307,15 +275,6 @@ async fn saved_plan_is_applied_exactly_or_refused_as_stale() {
     );
 }
 
-/// Polls until `f` holds or the time is up.
-fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn lock_file(d: &Path, stack: &str) -> PathBuf {
     d.join(format!(".landfall/state/test/{stack}.json.lock"))
 }
@@ -358,14 +317,6 @@ async fn concurrent_applies_one_gets_the_lock_error() {
         &landfall(d, &moto, &["plan", "--env", "test", "--detailed-exitcode"]),
         0,
     );
-}
-
-/// The lock id from a lock error message.
-fn lock_id(stderr: &str) -> Option<String> {
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("landfall force-unlock"))?;
-    Some(line.split_whitespace().last()?.to_string())
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -4,34 +4,11 @@
 
 mod common;
 
+use common::cli::{expect_code, landfall, text};
+
 use aws_sdk_organizations::Client;
 use aws_sdk_organizations::types::{OrganizationFeatureSet, PolicyType, Tag};
 use common::moto::Moto;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn landfall(dir: &Path, moto: &Moto, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_landfall"));
-    cmd.arg("-C").arg(dir).args(args);
-    for (k, v) in moto.env() {
-        cmd.env(k, v);
-    }
-    cmd.env("NO_COLOR", "1").stdin(Stdio::null());
-    cmd.output().expect("run landfall")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "--- stdout\n{}\n--- stderr\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-#[track_caller]
-fn expect_code(out: &Output, code: i32) {
-    assert_eq!(out.status.code(), Some(code), "{}", text(out));
-}
 
 fn tag(k: &str, v: &str) -> Tag {
     Tag::builder().key(k).value(v).build().unwrap()

@@ -4,28 +4,9 @@
 
 mod common;
 
+use common::cli::{expect_code, landfall};
+
 use common::moto::Moto;
-use std::process::{Command, Output, Stdio};
-
-fn landfall(dir: &std::path::Path, moto: &Moto, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_landfall"));
-    cmd.arg("-C").arg(dir).args(args).stdin(Stdio::null());
-    for (k, v) in moto.env() {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run landfall")
-}
-
-#[track_caller]
-fn expect_code(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "--- stdout\n{}\n--- stderr\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sandbox_lands_workloads_inside_member_accounts_and_converges() {
