@@ -10,7 +10,7 @@ use common::cli::{command, expect_code, landfall, landfall_via, lock_id, text, w
 
 use common::moto::{FaultProxy, Moto};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 fn project() -> tempfile::TempDir {
@@ -598,4 +598,88 @@ async fn s3_backend_init_apply_and_state_commands() {
         &landfall(d, &moto, &["plan", "--env", "test", "--detailed-exitcode"]),
         0,
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_environments_outputs_come_from_its_state() {
+    let moto = Moto::start();
+    let dir = project();
+    let d = dir.path();
+    // Before `test` is applied its output is unknown, and says so.
+    let out = landfall(d, &moto, &["plan", "--env", "consumer"]);
+    expect_code(&out, 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("(known after apply)"),
+        "{}",
+        text(&out)
+    );
+
+    expect_code(
+        &landfall(d, &moto, &["apply", "--env", "test", "--auto-approve"]),
+        0,
+    );
+    let out = landfall(d, &moto, &["output", "--env", "test", "--json"]);
+    let outputs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let vpc_id = outputs["network"]["vpc_id"].as_str().unwrap().to_string();
+    expect_code(
+        &landfall(d, &moto, &["apply", "--env", "consumer", "--auto-approve"]),
+        0,
+    );
+    let role = aws_sdk_iam::Client::new(&moto.sdk_config().await)
+        .get_role()
+        .role_name("reader")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        role.role().unwrap().description(),
+        Some(format!("Reads {vpc_id}").as_str())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_finishes_what_is_in_flight_saves_state_and_unlocks() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto, &["--slow", "1.0"]);
+    let dir = project();
+    let d = dir.path();
+    let child = command(
+        d,
+        &proxy.endpoint,
+        &moto,
+        &["apply", "--env", "test", "--auto-approve"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let state = d.join(".landfall/state/test/network.json");
+    wait_for(
+        "the first change in state",
+        Duration::from_secs(120),
+        || std::fs::read_to_string(&state).is_ok_and(|t| t.contains("\"address\"")),
+    );
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    expect_code(&out, 1);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(err.contains("Interrupted"), "{err}");
+    assert!(err.contains("apply interrupted"), "{err}");
+    assert!(
+        !lock_file(d, "network").exists() && !lock_file(d, "identity").exists(),
+        "locks released"
+    );
+    // Everything that exists is in state, so the next apply finishes the job without duplicates.
+    expect_code(
+        &landfall(d, &moto, &["apply", "--env", "test", "--auto-approve"]),
+        0,
+    );
+    assert_eq!(census(&moto).await, FULL);
 }
