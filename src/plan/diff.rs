@@ -349,7 +349,11 @@ fn diff_instance(
             return Some(change);
         }
         // Found by its tag: what AWS cannot report (e.g. an account's role_name) is taken as configured.
-        (None, _, Some(l)) => (l.id.clone(), overlay(&desired, &l.attrs), Some(Action::Import)),
+        (None, _, Some(l)) => (
+            l.id.clone(),
+            overlay(&desired, &l.attrs),
+            Some(Action::Import),
+        ),
         (None, _, None) => return Some(change),
     };
     change.id = Some(id);

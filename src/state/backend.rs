@@ -331,27 +331,17 @@ impl Backend {
         let text = state.to_json();
         match &self.config {
             BackendConfig::Local { .. } => {
+                // File I/O with fsync: off the async workers, which run the AWS calls.
                 let path = self.local_path(env, stack);
-                let current = match std::fs::read_to_string(&path) {
-                    Ok(t) => Some(digest(&t)),
-                    Err(_) => None,
-                };
-                if current.as_deref() != expected {
-                    return Err(StateError::Conflict { what });
-                }
-                let io = |e: std::io::Error| StateError::Io {
-                    what: what.clone(),
+                let expected = expected.map(str::to_string);
+                tokio::task::spawn_blocking(move || {
+                    write_local(&path, &text, expected.as_deref(), &what)
+                })
+                .await
+                .map_err(|e| StateError::Io {
+                    what: self.describe(env, stack),
                     message: e.to_string(),
-                };
-                std::fs::create_dir_all(path.parent().expect("state path has a parent"))
-                    .map_err(io)?;
-                // Write beside, then rename: a crash never leaves a half-written document.
-                let tmp = path.with_extension("json.tmp");
-                let mut f = std::fs::File::create(&tmp).map_err(io)?;
-                f.write_all(text.as_bytes()).map_err(io)?;
-                f.sync_all().map_err(io)?;
-                std::fs::rename(&tmp, &path).map_err(io)?;
-                Ok(digest(&text))
+                })?
             }
             BackendConfig::S3 {
                 encryption,
@@ -647,6 +637,33 @@ impl Backend {
         .map_err(aws_err)?;
         Ok(!exists)
     }
+}
+
+/// Writes a local state file if its current content has digest `expected` (`None`: absent).
+fn write_local(
+    path: &Path,
+    text: &str,
+    expected: Option<&str>,
+    what: &str,
+) -> Result<String, StateError> {
+    let current = std::fs::read_to_string(path).ok().map(|t| digest(&t));
+    if current.as_deref() != expected {
+        return Err(StateError::Conflict {
+            what: what.to_string(),
+        });
+    }
+    let io = |e: std::io::Error| StateError::Io {
+        what: what.to_string(),
+        message: e.to_string(),
+    };
+    std::fs::create_dir_all(path.parent().expect("state path has a parent")).map_err(io)?;
+    // Write beside, then rename: a crash never leaves a half-written document.
+    let tmp = path.with_extension("json.tmp");
+    let mut f = std::fs::File::create(&tmp).map_err(io)?;
+    f.write_all(text.as_bytes()).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)?;
+    Ok(digest(text))
 }
 
 fn lock_path(state_path: &Path) -> PathBuf {
