@@ -24,22 +24,7 @@ const ACCOUNTS: [(&str, &str, &str); 2] = [
 const WAIT: Duration = Duration::from_secs(120);
 
 fn project() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&common::repo().join("tests/fixtures/org"), tmp.path());
-    tmp
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
+    common::fixture_copy("tests/fixtures/org")
 }
 
 fn state_file(d: &Path) -> PathBuf {

@@ -27,6 +27,14 @@ pub fn example_copy() -> tempfile::TempDir {
     tmp
 }
 
+/// Copies a fixture project (a folder under the repository, e.g. `tests/fixtures/engine`) into a
+/// temporary folder.
+pub fn fixture_copy(relative: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    copy(&repo().join(relative), tmp.path());
+    tmp
+}
+
 fn copy(from: &Path, to: &Path) {
     if from.is_dir() {
         std::fs::create_dir_all(to).unwrap();

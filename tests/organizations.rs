@@ -1,0 +1,87 @@
+//! AWS Organizations through the CLI: drift of an account moved to another OU outside landfall is shown
+//! and reverted by a move (never a replacement).
+
+mod common;
+
+use common::cli::{expect_code, landfall, text};
+use common::moto::Moto;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn account_moved_outside_landfall_is_drift_and_apply_moves_it_back() {
+    let moto = Moto::start();
+    let dir = common::fixture_copy("tests/fixtures/org");
+    let d = dir.path();
+    expect_code(
+        &landfall(d, &moto, &["apply", "--env", "test", "--auto-approve"]),
+        0,
+    );
+
+    let org = aws_sdk_organizations::Client::new(&moto.sdk_config().await);
+    let root = org.list_roots().send().await.unwrap().roots()[0]
+        .id()
+        .unwrap()
+        .to_string();
+    let accounts = org.list_accounts().send().await.unwrap();
+    let alpha = accounts
+        .accounts()
+        .iter()
+        .find(|a| a.name() == Some("alpha"))
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_string();
+    let parent_of = |id: String| {
+        let org = org.clone();
+        async move {
+            org.list_parents()
+                .child_id(id)
+                .send()
+                .await
+                .unwrap()
+                .parents()[0]
+                .id()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let ou = parent_of(alpha.clone()).await;
+    assert_ne!(ou, root);
+    // Someone moves the account to the root by hand.
+    org.move_account()
+        .account_id(&alpha)
+        .source_parent_id(&ou)
+        .destination_parent_id(&root)
+        .send()
+        .await
+        .unwrap();
+
+    let out = landfall(d, &moto, &["plan", "--env", "test", "--detailed-exitcode"]);
+    expect_code(&out, 2);
+    let plan = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(plan.contains("Changed outside landfall"), "{}", text(&out));
+    assert!(
+        plan.contains(&format!("~ parent_id = \"{ou}\" -> \"{root}\"")),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("~ org.account.alpha (update in place)"),
+        "{plan}"
+    );
+    assert!(plan.contains("0 to replace, 0 to destroy"), "{plan}");
+
+    expect_code(
+        &landfall(d, &moto, &["apply", "--env", "test", "--auto-approve"]),
+        0,
+    );
+    assert_eq!(parent_of(alpha.clone()).await, ou);
+    let accounts_after = org.list_accounts().send().await.unwrap().accounts().len();
+    assert_eq!(
+        accounts_after,
+        accounts.accounts().len(),
+        "moved, not replaced"
+    );
+    expect_code(
+        &landfall(d, &moto, &["plan", "--env", "test", "--detailed-exitcode"]),
+        0,
+    );
+}
