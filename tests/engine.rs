@@ -667,3 +667,146 @@ async fn ctrl_c_finishes_what_is_in_flight_saves_state_and_unlocks() {
     );
     assert_eq!(census(&moto).await, FULL);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn extra_route_attachment_and_inline_policy_are_drift_and_reverted() {
+    let moto = Moto::start();
+    let dir = project();
+    let d = dir.path();
+    expect_code(
+        &landfall(d, &moto, &["apply", "--env", "test", "--auto-approve"]),
+        0,
+    );
+    let config = moto.sdk_config().await;
+    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let iam = aws_sdk_iam::Client::new(&config);
+    let by_address = |name: &str, value: &str| {
+        aws_sdk_ec2::types::Filter::builder()
+            .name(name)
+            .values(value)
+            .build()
+    };
+    let rt = ec2
+        .describe_route_tables()
+        .filters(by_address(
+            "tag:landfall:address",
+            "network.route_table.public",
+        ))
+        .send()
+        .await
+        .unwrap()
+        .route_tables()[0]
+        .clone();
+    let igw = rt
+        .routes()
+        .iter()
+        .find_map(|r| r.gateway_id().filter(|g| g.starts_with("igw-")))
+        .unwrap()
+        .to_string();
+    // Made by hand: a route, a managed policy attachment and an inline policy.
+    ec2.create_route()
+        .route_table_id(rt.route_table_id().unwrap())
+        .destination_cidr_block("10.99.0.0/16")
+        .gateway_id(&igw)
+        .send()
+        .await
+        .unwrap();
+    let extra = iam
+        .create_policy()
+        .policy_name("hand-made")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let extra_arn = extra.policy().unwrap().arn().unwrap().to_string();
+    iam.attach_role_policy()
+        .role_name("ops")
+        .policy_arn(&extra_arn)
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_policy()
+        .role_name("ops")
+        .policy_name("sneaky")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+
+    let out = landfall(
+        d,
+        &moto,
+        &[
+            "plan",
+            "--env",
+            "test",
+            "--format",
+            "json",
+            "--detailed-exitcode",
+        ],
+    );
+    expect_code(&out, 2);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let drifted = |address: &str| -> Vec<String> {
+        plan["drift"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["address"] == address)
+            .flat_map(|d| d["attributes"].as_array().unwrap().iter())
+            .map(|a| a["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(drifted("network.route_table.public"), ["routes"], "{plan}");
+    let mut role = drifted("identity.iam_role.ops");
+    role.sort();
+    assert_eq!(role, ["inline_policies", "managed_policy_arns"], "{plan}");
+
+    expect_code(
+        &landfall(d, &moto, &["apply", "--env", "test", "--auto-approve"]),
+        0,
+    );
+    let routes = ec2
+        .describe_route_tables()
+        .route_table_ids(rt.route_table_id().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .route_tables()[0]
+        .routes()
+        .to_vec();
+    assert!(
+        !routes
+            .iter()
+            .any(|r| r.destination_cidr_block() == Some("10.99.0.0/16")),
+        "{routes:?}"
+    );
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name("ops")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !attached
+            .attached_policies()
+            .iter()
+            .any(|p| p.policy_arn() == Some(extra_arn.as_str()))
+    );
+    assert_eq!(attached.attached_policies().len(), 1);
+    let inline = iam
+        .list_role_policies()
+        .role_name("ops")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        inline.policy_names().is_empty(),
+        "{:?}",
+        inline.policy_names()
+    );
+    expect_code(
+        &landfall(d, &moto, &["plan", "--env", "test", "--detailed-exitcode"]),
+        0,
+    );
+}
