@@ -7,7 +7,7 @@ use landfall::diag::Diagnostic;
 use landfall::engine::{self, ApplyOptions, ApplyReport, Error, PlanOptions, Workspace};
 use landfall::load::LoadError;
 use landfall::plan::{self, Filter, Plan, render};
-use landfall::provider::{self, Cx, Location, NoPending};
+use landfall::provider::{self, Cx, Location};
 use landfall::schema::{self, Scope};
 use landfall::state::{Backend, LockInfo, ResourceState};
 use std::io::{BufRead, IsTerminal, Write};
@@ -532,7 +532,7 @@ pub fn import(ctx: &Ctx, env: &str, address: &str, id: &str) -> ExitCode {
                     Scope::Global => ws.home_region().into(),
                 },
             };
-            let cx = Cx { aws: &aws, loc: &loc, lineage: "", pending: None, record_pending: &NoPending, cache: None };
+            let cx = Cx::standalone(&aws, &loc, "");
             let found = provider::read(inst.kind.name, &cx, &[id.to_string()]).await?;
             let live = found.into_iter().find(|l| l.id == id).ok_or_else(|| {
                 Error::Other(format!("no {} with id `{id}` found in {}", inst.kind.name, describe(&loc)))

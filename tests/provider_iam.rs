@@ -22,14 +22,7 @@ fn location() -> Location {
 }
 
 fn cx<'a>(aws: &'a Aws, loc: &'a Location) -> Cx<'a> {
-    Cx {
-        aws,
-        loc,
-        lineage: "test",
-        pending: None,
-        record_pending: &NoPending,
-        cache: None,
-    }
+    Cx::standalone(aws, loc, "test")
 }
 
 async fn sdk(moto: &Moto) -> aws_sdk_iam::Client {

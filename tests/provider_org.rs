@@ -4,9 +4,7 @@ mod common;
 
 use common::moto::Moto;
 use landfall::aws::{Aws, AwsError};
-use landfall::provider::{
-    self, Attrs, BoxFuture, Cx, Live, Location, NoPending, ReadCache, RecordPending,
-};
+use landfall::provider::{self, Attrs, BoxFuture, Cx, Live, Location, ReadCache, RecordPending};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -23,14 +21,7 @@ fn location() -> Location {
 }
 
 fn cx<'a>(aws: &'a Aws, loc: &'a Location) -> Cx<'a> {
-    Cx {
-        aws,
-        loc,
-        lineage: "test",
-        pending: None,
-        record_pending: &NoPending,
-        cache: None,
-    }
+    Cx::standalone(aws, loc, "test")
 }
 
 async fn independent(moto: &Moto) -> aws_sdk_organizations::Client {

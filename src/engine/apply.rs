@@ -427,23 +427,21 @@ async fn run(
 ) -> Result<ApplyReport, Error> {
     let stored = read_states(ws, backend).await?;
     // Also for a plan made by this same command: someone may have applied between the plan and the lock.
-    {
-        for (stack, basis) in &plan.stacks {
-            let now = stored
-                .get(stack)
-                .map(|s| (s.state.lineage.clone(), s.state.serial));
-            let then = basis.lineage.clone().zip(basis.serial);
-            if now != then {
-                let describe = |b: &Option<(String, u64)>| match b {
-                    Some((l, s)) => format!("lineage {}…, serial {s}", &l[..l.len().min(8)]),
-                    None => "no state".into(),
-                };
-                return Err(Error::Stale(format!(
-                    "the state of stack `{stack}` changed since the plan was made ({} then, {} now)",
-                    describe(&then),
-                    describe(&now)
-                )));
-            }
+    for (stack, basis) in &plan.stacks {
+        let now = stored
+            .get(stack)
+            .map(|s| (s.state.lineage.clone(), s.state.serial));
+        let then = basis.lineage.clone().zip(basis.serial);
+        if now != then {
+            let describe = |b: &Option<(String, u64)>| match b {
+                Some((l, s)) => format!("lineage {}…, serial {s}", &l[..l.len().min(8)]),
+                None => "no state".into(),
+            };
+            return Err(Error::Stale(format!(
+                "the state of stack `{stack}` changed since the plan was made ({} then, {} now)",
+                describe(&then),
+                describe(&now)
+            )));
         }
     }
     let mut known = super::known_values(ws, backend, &stored).await?;
@@ -523,9 +521,8 @@ async fn run(
     loop {
         while !stopping && running.len() < parallelism {
             let Some(step) = ready.pop() else { break };
-            let (i, c) = match step {
-                Step::Delete(i) | Step::Apply(i) => (i, &plan.resource_changes[i]),
-            };
+            let (Step::Delete(i) | Step::Apply(i)) = step;
+            let c = &plan.resource_changes[i];
             let stack = states[&c.stack].clone();
             let job = match prepare(
                 step,
@@ -550,7 +547,6 @@ async fn run(
                     continue;
                 }
             };
-            let _ = i;
             let handle = running.spawn(run_job(job, aws.clone(), stack));
             in_flight.insert(handle.id(), (step, Instant::now()));
             if tty {
@@ -635,17 +631,15 @@ async fn run(
         && !report.interrupted
         && let Ok((_, final_resolved)) = ws.resolve(&known)
     {
-        {
-            for (stack, outputs) in &final_resolved.outputs {
-                if let Some(shared) = states.get(stack) {
-                    let outputs: serde_json::Map<String, serde_json::Value> = outputs
-                        .iter()
-                        .filter(|(_, v)| !v.has_unknown())
-                        .map(|(k, v)| (k.clone(), v.to_json()))
-                        .collect();
-                    if shared.state.lock().unwrap().outputs != outputs {
-                        shared.change(|s| s.outputs = outputs);
-                    }
+        for (stack, outputs) in &final_resolved.outputs {
+            if let Some(shared) = states.get(stack) {
+                let outputs: serde_json::Map<String, serde_json::Value> = outputs
+                    .iter()
+                    .filter(|(_, v)| !v.has_unknown())
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect();
+                if shared.state.lock().unwrap().outputs != outputs {
+                    shared.change(|s| s.outputs = outputs);
                 }
             }
         }

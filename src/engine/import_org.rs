@@ -18,7 +18,7 @@
 use super::{Error, Workspace, read_states};
 use crate::aws::{self, Aws, AwsError, call};
 use crate::plan::{self, Filter, Observed, desired_json};
-use crate::provider::{self, Cx, Live, Location, NoPending};
+use crate::provider::{self, Cx, Live, Location};
 use crate::resolve::Known;
 use crate::schema::{self, Scope};
 use crate::state::{LockInfo, ResourceState, State};
@@ -194,14 +194,7 @@ async fn discover(aws: &Aws, home_region: &str) -> Result<Org, Error> {
     };
     // No read cache: with one, the providers behave as in a refresh and skip the tags of the ids
     // asked for (refresh compares those against state); here they must be read.
-    let cx = Cx {
-        aws,
-        loc: &loc,
-        lineage: "",
-        pending: None,
-        record_pending: &NoPending,
-        cache: None,
-    };
+    let cx = Cx::standalone(aws, &loc, "");
     let read = |kind: &'static str, ids: Vec<String>| {
         let cx = &cx;
         async move {

@@ -78,7 +78,20 @@ impl RecordPending for NoPending {
     }
 }
 
-impl Cx<'_> {
+impl<'a> Cx<'a> {
+    /// A context without state: nothing pending, nothing to record, no shared listings. For `import`
+    /// and tests; `lineage` goes on the tags of what it creates.
+    pub fn standalone(aws: &'a Aws, loc: &'a Location, lineage: &'a str) -> Cx<'a> {
+        Cx {
+            aws,
+            loc,
+            lineage,
+            pending: None,
+            record_pending: &NoPending,
+            cache: None,
+        }
+    }
+
     /// The result of `load` for `key` in this context's account and region: computed once per refresh
     /// when a [`ReadCache`] is present (concurrent callers wait for the first), every time otherwise.
     pub async fn cached<T, F, Fut>(&self, key: &str, load: F) -> Result<Arc<T>, AwsError>
