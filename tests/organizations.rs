@@ -85,3 +85,70 @@ async fn account_moved_outside_landfall_is_drift_and_apply_moves_it_back() {
         0,
     );
 }
+
+/// An OU and an account that state lost (here removed with `state rm`; in life, a run killed between
+/// AWS's answer and the state write) are found again by their address tag: the plan imports them,
+/// nothing is created twice. A steady-state refresh lists only the parents state names, so this also
+/// checks the refresh widens its listings when configured resources are missing from state.
+#[tokio::test(flavor = "multi_thread")]
+async fn ou_and_account_lost_from_state_are_adopted_not_created_again() {
+    let moto = Moto::start();
+    let dir = common::fixture_copy("tests/fixtures/org");
+    let d = dir.path();
+    expect_code(
+        &landfall(d, &moto, &["apply", "--env", "test", "--auto-approve"]),
+        0,
+    );
+    let org = aws_sdk_organizations::Client::new(&moto.sdk_config().await);
+    let census = || {
+        let org = org.clone();
+        async move {
+            let root = org.list_roots().send().await.unwrap().roots()[0]
+                .id()
+                .unwrap()
+                .to_string();
+            let ous = org
+                .list_organizational_units_for_parent()
+                .parent_id(root)
+                .send()
+                .await
+                .unwrap()
+                .organizational_units()
+                .len();
+            let accounts = org.list_accounts().send().await.unwrap().accounts().len();
+            (ous, accounts)
+        }
+    };
+    let before = census().await;
+
+    expect_code(
+        &landfall(
+            d,
+            &moto,
+            &[
+                "state",
+                "rm",
+                "--env",
+                "test",
+                "org.organizational_unit.workloads",
+                "org.account.alpha",
+            ],
+        ),
+        0,
+    );
+    let out = landfall(d, &moto, &["plan", "--env", "test", "--detailed-exitcode"]);
+    expect_code(&out, 2);
+    let plan = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(plan.contains("0 to add"), "{}", text(&out));
+    assert!(plan.contains("2 to import"), "{}", text(&out));
+
+    expect_code(
+        &landfall(d, &moto, &["apply", "--env", "test", "--auto-approve"]),
+        0,
+    );
+    assert_eq!(census().await, before, "nothing created twice");
+    expect_code(
+        &landfall(d, &moto, &["plan", "--env", "test", "--detailed-exitcode"]),
+        0,
+    );
+}

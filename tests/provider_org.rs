@@ -4,9 +4,11 @@ mod common;
 
 use common::moto::Moto;
 use landfall::aws::{Aws, AwsError};
-use landfall::provider::{self, Attrs, BoxFuture, Cx, Live, Location, ReadCache, RecordPending};
+use landfall::provider::{
+    self, Attrs, BoxFuture, Cx, KindHints, Live, Location, ReadCache, RecordPending,
+};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 fn attrs(v: Value) -> Attrs {
@@ -316,6 +318,13 @@ impl RecordPending for Recorder<'_> {
                 .lock()
                 .unwrap()
                 .push((request_id.to_string(), polls));
+            Ok(())
+        })
+    }
+
+    fn clear(&self) -> BoxFuture<'_, Result<(), AwsError>> {
+        Box::pin(async move {
+            self.recorded.lock().unwrap().clear();
             Ok(())
         })
     }
@@ -854,14 +863,41 @@ struct Known {
     admins: Vec<String>,
 }
 
-/// Reads every Organizations kind the way a refresh does: concurrently, with one shared `ReadCache`.
+/// What a refresh knows from state: every known resource's attributes as a read outside refresh
+/// reports them.
+async fn state_hints(aws: &Aws, loc: &Location, known: &Known) -> HashMap<String, KindHints> {
+    let cx = cx(aws, loc);
+    let mut hints = HashMap::new();
+    for (kind, ids) in [
+        ("organization", vec![known.org.clone()]),
+        ("organizational_unit", known.ous.clone()),
+        ("account", known.accounts.clone()),
+        ("policy", known.policies.clone()),
+        ("policy_attachment", known.attachments.clone()),
+        ("delegated_administrator", known.admins.clone()),
+    ] {
+        let read = provider::read(kind, &cx, &ids).await.unwrap();
+        hints.insert(
+            kind.to_string(),
+            KindHints {
+                in_state: read.into_iter().map(|l| l.attrs).collect(),
+                missing: Vec::new(),
+            },
+        );
+    }
+    hints
+}
+
+/// Reads every Organizations kind the way a refresh does: concurrently, with one shared `ReadCache`
+/// (knowing what state says when `hints` are given).
 /// Returns the accounts read and the requests sent, by operation.
 async fn refresh_org(
     aws: &Aws,
     loc: &Location,
     known: &Known,
+    hints: Option<HashMap<String, KindHints>>,
 ) -> (Vec<Live>, BTreeMap<String, u64>) {
-    let cache = ReadCache::default();
+    let cache = hints.map(ReadCache::with_hints).unwrap_or_default();
     let cx = Cx {
         cache: Some(&cache),
         ..cx(aws, loc)
@@ -1012,9 +1048,9 @@ async fn refresh_of_all_org_kinds_shares_the_tree_and_reads_no_known_tags() {
         attachments,
         admins: vec![admin.id],
     };
-    let (_, first) = refresh_org(&aws, &loc, &known).await;
-    // The tree is walked once (ListRoots, then one listing of OUs and one of accounts per parent);
-    // policies are listed once per type and described once each; no tag is read.
+    let (_, first) = refresh_org(&aws, &loc, &known, None).await;
+    // Without hints, the tree is walked once (ListRoots, then one listing of OUs and one of accounts
+    // per parent); policies are listed once per type and described once each; no tag is read.
     let parents = 1 + known.ous.len() as u64;
     let expected: BTreeMap<String, u64> = [
         ("DescribeOrganization", 1),
@@ -1025,13 +1061,43 @@ async fn refresh_of_all_org_kinds_shares_the_tree_and_reads_no_known_tags() {
         ("ListPolicies", 4),
         ("DescribePolicy", known.policies.len() as u64),
         ("ListTargetsForPolicy", known.policies.len() as u64),
-        ("ListDelegatedAdministrators", 1),
         ("ListDelegatedServicesForAccount", 1),
     ]
     .into_iter()
     .map(|(op, n)| (op.to_string(), n))
     .collect();
     assert_eq!(first, expected);
+
+    // Knowing what state says (a real refresh), only the parents state names are listed, the
+    // organization is known from its root, no policy type is listed, and attachments are read from
+    // whichever side shows more: the root's SCPs in one ListPoliciesForTarget, restrict-regions'
+    // three OUs in one ListTargetsForPolicy, then deny-all and tags.
+    let hints = state_hints(&aws, &loc, &known).await;
+    let parents_of = |kind: &str| {
+        hints[kind]
+            .in_state
+            .iter()
+            .map(|a| a["parent_id"].as_str().unwrap().to_string())
+            .collect::<BTreeSet<_>>()
+            .len() as u64
+    };
+    let (ou_parents, account_parents) = (parents_of("organizational_unit"), parents_of("account"));
+    assert!(ou_parents < parents && account_parents < parents);
+    let (_, hinted) = refresh_org(&aws, &loc, &known, Some(hints.clone())).await;
+    let expected_hinted: BTreeMap<String, u64> = [
+        ("ListAWSServiceAccessForOrganization", 1),
+        ("ListRoots", 1),
+        ("ListOrganizationalUnitsForParent", ou_parents),
+        ("ListAccountsForParent", account_parents),
+        ("DescribePolicy", known.policies.len() as u64),
+        ("ListPoliciesForTarget", 1),
+        ("ListTargetsForPolicy", 3),
+        ("ListDelegatedServicesForAccount", 1),
+    ]
+    .into_iter()
+    .map(|(op, n)| (op.to_string(), n))
+    .collect();
+    assert_eq!(hinted, expected_hinted);
 
     // More accounts in the existing OUs: not one more request.
     for (i, ou_name) in ["NonProd", "Prod", "Sandbox", "Sandbox"]
@@ -1041,8 +1107,14 @@ async fn refresh_of_all_org_kinds_shares_the_tree_and_reads_no_known_tags() {
         let added = account(&cx, &format!("extra{i}"), &ous[ou_name]).await;
         known.accounts.push(added.id);
     }
-    let (_, second) = refresh_org(&aws, &loc, &known).await;
+    let (_, second) = refresh_org(&aws, &loc, &known, None).await;
     assert_eq!(second, first, "the same requests with 4 more accounts");
+    // With hints: one more listing, for the Sandbox OU, which now holds accounts too.
+    let hints = state_hints(&aws, &loc, &known).await;
+    let (_, second_hinted) = refresh_org(&aws, &loc, &known, Some(hints.clone())).await;
+    let mut expected_more = expected_hinted.clone();
+    expected_more.insert("ListAccountsForParent".into(), account_parents + 1);
+    assert_eq!(second_hinted, expected_more);
 
     // An account moved outside landfall is still seen where it is now, at the same cost.
     let moved = &accounts[4];
@@ -1053,10 +1125,19 @@ async fn refresh_of_all_org_kinds_shares_the_tree_and_reads_no_known_tags() {
         .send()
         .await
         .unwrap();
-    let (read, third) = refresh_org(&aws, &loc, &known).await;
+    let (read, third) = refresh_org(&aws, &loc, &known, None).await;
     assert_eq!(third, first);
     let moved_live = read.iter().find(|l| l.id == moved.id).unwrap();
     assert_eq!(moved_live.attrs["parent_id"], json!(ous["Suspended"]));
+    // With state's hints (which still place it in NonProd) it is missing from NonProd's listing:
+    // ListParents and DescribeAccount find where it went.
+    let (read, third_hinted) = refresh_org(&aws, &loc, &known, Some(hints)).await;
+    let mut expected_moved = expected_more.clone();
+    expected_moved.insert("ListParents".into(), 1);
+    expected_moved.insert("DescribeAccount".into(), 1);
+    assert_eq!(third_hinted, expected_moved);
+    let moved_hinted = read.iter().find(|l| l.id == moved.id).unwrap();
+    assert_eq!(moved_hinted.attrs["parent_id"], json!(ous["Suspended"]));
     assert_eq!(moved.attrs["parent_id"], json!(ous["NonProd"]));
 
     // A tag changed outside landfall is not read by refresh, but the next update sets it back.

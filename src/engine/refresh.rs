@@ -6,7 +6,7 @@
 
 use crate::aws::{Aws, AwsError};
 use crate::expr::Value;
-use crate::provider::{self, Cx, Live, Location, NoPending, ReadCache};
+use crate::provider::{self, Cx, KindHints, Live, Location, NoPending, ReadCache};
 use crate::resolve::Resolved;
 use crate::schema::{self, Scope};
 use crate::state::State;
@@ -54,8 +54,14 @@ pub async fn refresh(
         .map(|(s, st)| (s.as_str(), st.lineage.as_str()))
         .collect();
     let mut in_state = std::collections::HashSet::new();
+    let mut hints: HashMap<String, KindHints> = HashMap::new();
     for state in states.values() {
         for r in &state.resources {
+            hints
+                .entry(r.kind.clone())
+                .or_default()
+                .in_state
+                .push(r.attributes.clone());
             let loc = location(r.account.clone(), r.region.as_deref(), home_region, &r.kind);
             groups
                 .entry((r.kind.clone(), loc))
@@ -79,10 +85,21 @@ pub async fn refresh(
         };
         let loc = location(account, inst.region.as_deref(), home_region, inst.kind.name);
         groups.entry((inst.kind.name.to_string(), loc)).or_default();
+        let known: provider::Attrs = inst
+            .attrs
+            .iter()
+            .filter(|(_, v)| !v.has_unknown() && v.first_resource().is_none())
+            .map(|(k, v)| (k.clone(), v.to_json()))
+            .collect();
+        hints
+            .entry(inst.kind.name.to_string())
+            .or_default()
+            .missing
+            .push(known);
     }
 
     let limit = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
-    let cache = Arc::new(ReadCache::default());
+    let cache = Arc::new(ReadCache::with_hints(hints));
     let mut reads = tokio::task::JoinSet::new();
     for ((kind, loc), group) in groups {
         let (aws, limit, cache) = (aws.clone(), limit.clone(), cache.clone());

@@ -54,10 +54,46 @@ pub struct Cx<'a> {
     pub cache: Option<&'a ReadCache>,
 }
 
-/// Listings shared between the reads of one refresh. See [`Cx::cached`].
+/// Listings shared between the reads of one refresh (see [`Cx::cached`]), and what the refresh knows
+/// of each kind's resources before reading them (see [`Cx::hints`]).
 #[derive(Default)]
 pub struct ReadCache {
     entries: std::sync::Mutex<HashMap<String, Arc<CacheCell>>>,
+    hints: HashMap<String, KindHints>,
+}
+
+/// What a refresh knows about one kind's resources before reading them, so that a kind can narrow
+/// a listing it would otherwise make in full (for example, list the accounts of the OUs state places
+/// them in rather than of every OU of the organization).
+#[derive(Debug, Default, Clone)]
+pub struct KindHints {
+    /// State's attributes of the kind's resources in state (those whose ids `read` is given).
+    pub in_state: Vec<Attrs>,
+    /// The resolved attributes of configured instances of the kind that state does not have: the
+    /// candidates for adoption. Attributes whose value is not known yet are left out.
+    pub missing: Vec<Attrs>,
+}
+
+impl KindHints {
+    /// The string values of `attr` over every resource, in state and missing, or `None` when any of
+    /// them does not have one (so a narrowed listing cannot be trusted to find it).
+    pub fn all_strings(&self, attr: &str) -> Option<std::collections::BTreeSet<String>> {
+        self.in_state
+            .iter()
+            .chain(&self.missing)
+            .map(|attrs| attrs.get(attr).and_then(|v| v.as_str()).map(str::to_string))
+            .collect()
+    }
+}
+
+impl ReadCache {
+    /// A cache for one refresh that knows, by kind name, what state and configuration say.
+    pub fn with_hints(hints: HashMap<String, KindHints>) -> ReadCache {
+        ReadCache {
+            entries: Default::default(),
+            hints,
+        }
+    }
 }
 
 type CacheCell = OnceCell<Arc<dyn Any + Send + Sync>>;
@@ -67,6 +103,9 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// See [`Cx::record_pending`].
 pub trait RecordPending {
     fn record<'a>(&'a self, request_id: &'a str) -> BoxFuture<'a, Result<(), AwsError>>;
+    /// Forgets the recorded request, durably: AWS reported it finished without the resource (failed),
+    /// so a later run must not resume it.
+    fn clear(&self) -> BoxFuture<'_, Result<(), AwsError>>;
 }
 
 /// Records nothing: for callers with no state (tests, `import`).
@@ -74,6 +113,9 @@ pub struct NoPending;
 
 impl RecordPending for NoPending {
     fn record<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<(), AwsError>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn clear(&self) -> BoxFuture<'_, Result<(), AwsError>> {
         Box::pin(async { Ok(()) })
     }
 }
@@ -125,6 +167,12 @@ impl<'a> Cx<'a> {
         value
             .downcast::<T>()
             .map_err(|_| AwsError::other(key, "cached listing has another type"))
+    }
+
+    /// What the refresh knows about `kind`'s resources; `None` outside a refresh (or with no hints),
+    /// where a kind must list in full.
+    pub fn hints(&self, kind: &str) -> Option<&KindHints> {
+        self.cache?.hints.get(kind)
     }
 
     /// The tags to set at creation: the configured ones plus landfall's address and lineage tags.

@@ -58,3 +58,18 @@ pub fn lock_id(stderr: &str) -> Option<String> {
         .find(|l| l.contains("landfall force-unlock"))?;
     Some(line.split_whitespace().last()?.to_string())
 }
+
+/// How many requests of `operation` (`CreateAccount`, or `total`) an `--stats` run reports on stderr
+/// (0 when the operation is not listed).
+pub fn requests(out: &Output, operation: &str) -> u64 {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let suffix = format!(".{operation}");
+    stderr
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let (name, n) = (words.next()?, words.next()?);
+            (name.ends_with(&suffix) || name == operation).then(|| n.parse::<u64>().ok())?
+        })
+        .sum()
+}

@@ -6,11 +6,14 @@
 //! `read` costs a constant number of calls per account, however many roles there are:
 //! `GetAccountAuthorizationDetails` filtered to roles (trust policy, attachments, inline policies,
 //! boundary, tags; all pages) and, when any role is reported, `ListRoles` (all pages) for the two
-//! settings the former leaves out, `description` and `max_session_duration`. During a refresh both
-//! listings are shared through the read cache: the authorization details with `iam_group` and
-//! `iam_policy` (see [`super::account_details`]), so they cost one listing per account for the three
-//! kinds. A role that appears in the first and not (yet) in the second is reported without those two
-//! attributes, which are then compared against state. Role tags come with the authorization details, so
+//! settings the former leaves out, `description` and `max_session_duration`. During a refresh the
+//! authorization details are shared with `iam_group` and `iam_policy` (see [`super::account_details`]),
+//! so they cost one listing per account for the three kinds, and `ListRoles` is sent only when a role
+//! is being adopted: the description and maximum session duration of roles in state are compared
+//! against state, not AWS. That keeps a refresh at one IAM listing per account; the trade-off is that
+//! **a description or maximum session duration changed outside landfall is not shown as drift** (an
+//! `import`, or any update of the role, reads them). A role reported without those two attributes has
+//! them compared against state. Role tags come with the authorization details, so
 //! adoption by the `landfall:address` tag needs no further call.
 //!
 //! `path` and `name` force a replacement; everything else is changed in place.
@@ -71,7 +74,14 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
         });
     }
 
-    if !found.is_empty() {
+    // During a refresh, the settings of roles in state are compared against state (see the module
+    // docs); only adopted roles need them read.
+    let need_settings = if cx.cache.is_some() {
+        found.iter().any(|live| !ids.contains(live.id.as_str()))
+    } else {
+        !found.is_empty()
+    };
+    if need_settings {
         let settings = cx.cached("iam:ListRoles", || role_settings(&iam)).await?;
         for live in &mut found {
             if let Some((description, max_session)) = settings.get(&live.id) {

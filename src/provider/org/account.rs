@@ -1,10 +1,13 @@
 //! Member accounts. Id: the 12-digit account id.
 //!
-//! **read** walks the tree: `ListRoots`, one `ListOrganizationalUnitsForParent` and one
-//! `ListAccountsForParent` per parent (the root and every OU), which yields every account together with
-//! its parent (so an account moved outside landfall shows as `parent_id` drift), in 3 + 2 × OUs calls
-//! (plus pagination) whatever the number of accounts; during a refresh the walk is shared with the
-//! other kinds (see [`super`]). Tags are the exception: `ListTagsForResource` takes one resource, so
+//! **read** lists accounts by parent, which yields every account together with its parent (so an
+//! account moved outside landfall shows as `parent_id` drift), whatever the number of accounts. During
+//! a refresh it lists only the parents state (and configuration, for accounts missing from state,
+//! plus the root where creations start) places accounts under: `ListRoots` and one
+//! `ListAccountsForParent` per such parent. An account in `ids` absent from its parent was moved or
+//! left the organization: `ListParents` and `DescribeAccount` find out which. Outside a refresh
+//! (`import`) the whole tree is walked: one `ListOrganizationalUnitsForParent` and one
+//! `ListAccountsForParent` per parent. Tags are the exception: `ListTagsForResource` takes one resource, so
 //! tags are fetched per account, and only for
 //! - accounts in `ids` outside a refresh (`import`); during a refresh their tags are not read but
 //!   compared against state (the trade-off is in [`super`]), and
@@ -19,7 +22,7 @@
 //!
 //! **create** is asynchronous and crash-safe: `CreateAccount` (email, name, role name, tags), then the
 //! request id is recorded through [`Cx::record_pending`] *before* `DescribeCreateAccountStatus` is polled
-//! (capped exponential backoff, up to [`CREATE_TIMEOUT`]). When [`Cx::pending`] holds a request id from
+//! (capped exponential backoff, up to `account_creation_timeout` from landfall.toml, one hour by default). When [`Cx::pending`] holds a request id from
 //! an interrupted run, its polling resumes and no second account is requested. Once the account exists
 //! it is moved from the root to `parent_id`. At most [`MAX_CONCURRENT_CREATIONS`] creations run at once
 //! (AWS's own limit on accounts being created concurrently). AWS rejects a second account with an email
@@ -34,8 +37,9 @@
 //! (`close_on_destroy`). A closed account stays in the organization, SUSPENDED, for 90 days.
 
 use super::{
-    NOT_IN_USE, cached_accounts, cached_ous, cached_root, has_address, live_untagged,
-    live_with_tags, parent_of, refreshing, required, sdk_tags, str_attr, sync_tags, tags_of,
+    NOT_IN_USE, accounts_to_read, adopting, cached_root, has_address, live_untagged,
+    live_with_tags, moved_account, parent_of, refreshing, required, sdk_tags, str_attr, sync_tags,
+    tags_of,
 };
 use crate::aws::{AwsError, call};
 use crate::provider::{Attrs, Cx, Live};
@@ -48,9 +52,6 @@ use tokio::sync::Semaphore;
 pub const MAX_CONCURRENT_CREATIONS: usize = 5;
 static CREATIONS: Semaphore = Semaphore::const_new(MAX_CONCURRENT_CREATIONS);
 
-/// How long an account creation may take before landfall stops waiting (the request id stays
-/// recorded, so the next run resumes waiting).
-pub const CREATE_TIMEOUT: Duration = Duration::from_secs(3600);
 const POLL_FIRST: Duration = Duration::from_secs(2);
 const POLL_MAX: Duration = Duration::from_secs(30);
 
@@ -63,8 +64,7 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     let Some(root) = root.as_ref() else {
         return Ok(Vec::new());
     };
-    let ous = cached_ous(cx, root).await?;
-    let accounts = cached_accounts(cx, root, &ous).await?;
+    let (accounts, narrowed) = accounts_to_read(cx, root).await?;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
@@ -85,12 +85,25 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
             found.push(live_untagged(id, attrs));
             continue;
         }
-        if !wanted && !recent(account) {
+        let candidate = recent(account) && adopting(cx, "account");
+        if !wanted && !candidate {
             continue;
         }
         let tags = tags_of(&client, id).await?;
         if wanted || has_address(&tags) {
             found.push(live(account, parent, tags));
+        }
+    }
+    if narrowed {
+        // Only the parents state names were listed: an account not under its own was moved (or
+        // left the organization) outside landfall.
+        let listed: std::collections::HashSet<&str> =
+            accounts.iter().filter_map(|(a, _)| a.id()).collect();
+        for id in ids.iter().filter(|id| !listed.contains(id.as_str())) {
+            if let Some((account, parent)) = moved_account(&client, id).await? {
+                let (id, attrs) = attrs_of(&account, &parent);
+                found.push(live_untagged(id, attrs));
+            }
         }
     }
     Ok(found)
@@ -134,7 +147,16 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
             request_id
         }
     };
-    let account_id = wait_for_creation(&client, &request_id, address, email).await?;
+    let timeout = cx.aws.options().account_creation_timeout;
+    let account_id = match wait_for_creation(&client, &request_id, address, email, timeout).await? {
+        Ok(id) => id,
+        Err(failure) => {
+            // AWS finished the request: resuming it would fail the same way, so forget it and let
+            // the next run make a new request once the cause is fixed.
+            cx.record_pending.clear().await?;
+            return Err(failure);
+        }
+    };
     drop(permit);
 
     let from = parent_of(&client, &account_id).await?;
@@ -203,15 +225,18 @@ pub async fn delete(cx: &Cx<'_>, id: &str, _current: &Attrs) -> Result<(), AwsEr
     }
 }
 
-/// Polls a creation request until it succeeds (the new account's id) or fails (a clear error).
+/// Polls a creation request until AWS settles it: `Ok(Ok(account id))` when it succeeded,
+/// `Ok(Err(why))` when it failed (a clear error), `Err` when landfall could not find out (the request
+/// may still succeed).
 async fn wait_for_creation(
     client: &Client,
     request_id: &str,
     address: &str,
     email: &str,
-) -> Result<String, AwsError> {
+    timeout: Duration,
+) -> Result<Result<String, AwsError>, AwsError> {
     const OP: &str = "DescribeCreateAccountStatus";
-    let deadline = Instant::now() + CREATE_TIMEOUT;
+    let deadline = Instant::now() + timeout;
     let mut delay = POLL_FIRST;
     loop {
         let out = call(OP, || {
@@ -240,19 +265,22 @@ async fn wait_for_creation(
             .ok_or_else(|| AwsError::other(OP, "AWS returned no status"))?;
         match status.state() {
             Some(CreateAccountState::Succeeded) => {
-                return status.account_id().map(str::to_string).ok_or_else(|| {
-                    AwsError::other(
-                        OP,
-                        format!("request {request_id} succeeded without an account id"),
-                    )
-                });
+                return status
+                    .account_id()
+                    .map(|id| Ok(id.to_string()))
+                    .ok_or_else(|| {
+                        AwsError::other(
+                            OP,
+                            format!("request {request_id} succeeded without an account id"),
+                        )
+                    });
             }
             Some(CreateAccountState::Failed) => {
                 let reason = status
                     .failure_reason()
                     .map(|r| r.as_str().to_string())
                     .unwrap_or_else(|| "UNKNOWN".into());
-                return Err(match reason.as_str() {
+                return Ok(Err(match reason.as_str() {
                     "EMAIL_ALREADY_EXISTS" => email_taken(
                         address,
                         email,
@@ -269,7 +297,7 @@ async fn wait_for_creation(
                          again",
                     ),
                     other => failed(other, &format!("account creation failed: {other}")),
-                });
+                }));
             }
             _ => {}
         }
@@ -277,9 +305,10 @@ async fn wait_for_creation(
             return Err(AwsError::other(
                 OP,
                 format!(
-                    "account creation request {request_id} still in progress after {} minutes; \
-                     it stays recorded and the next apply resumes waiting",
-                    CREATE_TIMEOUT.as_secs() / 60
+                    "account creation request {request_id} still in progress after {}; it stays \
+                     recorded and the next apply resumes waiting (raise \
+                     `account_creation_timeout` under [defaults] in landfall.toml to wait longer)",
+                    humantime::format_duration(timeout)
                 ),
             ));
         }
@@ -297,6 +326,7 @@ fn is_management(account: &Account) -> bool {
     }
 }
 
+/// A failed creation: the code is AWS's failure reason, e.g. `EMAIL_ALREADY_EXISTS`.
 fn failed(reason: &str, message: &str) -> AwsError {
     AwsError {
         code: Some(reason.to_string()),

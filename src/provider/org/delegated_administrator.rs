@@ -1,9 +1,9 @@
 //! A member account registered as delegated administrator of a service. Id:
 //! `ACCOUNT_ID/SERVICE_PRINCIPAL`, e.g. `123456789012/guardduty.amazonaws.com`.
 //!
-//! Registrations take no tags, so `read` finds only those in `ids`: one `ListDelegatedAdministrators`
-//! (paginated) for the organization, then one `ListDelegatedServicesForAccount` per distinct account
-//! among `ids` that is an administrator at all. Both attributes are replacements; `update` has nothing
+//! Registrations take no tags, so `read` finds only those in `ids`: one
+//! `ListDelegatedServicesForAccount` per distinct account among `ids` (an account that is no
+//! administrator at all answers `AccountNotRegisteredException`). Both attributes are replacements; `update` has nothing
 //! to change. Registering what is already registered adopts it. AWS requires trusted access for the
 //! service first (the organization's `aws_service_access_principals`).
 
@@ -23,19 +23,17 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
         let (account_id, principal) = split_id(id, "ListDelegatedAdministrators")?;
         by_account.entry(account_id).or_default().push(principal);
     }
-    let admins = match administrators(&client).await {
-        Ok(admins) => admins,
-        Err(e) if e.is(NOT_IN_USE) => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
     let mut found = Vec::new();
     for (account_id, wanted) in by_account {
-        if !admins.contains(account_id) {
-            continue;
-        }
         let services = match services_of(&client, account_id).await {
             Ok(services) => services,
-            Err(e) if e.is("AccountNotRegisteredException") || e.is("AccountNotFoundException") => {
+            // Not an administrator, not (or no longer) a member, or no organization at all (moto
+            // answers the latter for an account it does not know).
+            Err(e)
+                if e.is("AccountNotRegisteredException")
+                    || e.is("AccountNotFoundException")
+                    || e.is(NOT_IN_USE) =>
+            {
                 continue;
             }
             Err(e) => return Err(e),
@@ -109,31 +107,6 @@ pub async fn delete(cx: &Cx<'_>, id: &str, _current: &Attrs) -> Result<(), AwsEr
             Ok(())
         }
         other => other.map(|_| ()),
-    }
-}
-
-/// The ids of every delegated administrator account, paginated.
-async fn administrators(client: &Client) -> Result<BTreeSet<String>, AwsError> {
-    let mut ids = BTreeSet::new();
-    let mut token: Option<String> = None;
-    loop {
-        let out = call("ListDelegatedAdministrators", || {
-            client
-                .list_delegated_administrators()
-                .set_next_token(token.clone())
-                .send()
-        })
-        .await?;
-        ids.extend(
-            out.delegated_administrators()
-                .iter()
-                .filter_map(|a| a.id())
-                .map(str::to_string),
-        );
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(ids);
-        }
     }
 }
 

@@ -1,15 +1,20 @@
 //! AWS Organizations: the organization, its OUs, member accounts, policies, policy attachments and
 //! delegated administrators. Every call goes to the management account's Organizations client.
 //!
-//! Shared here: attribute access, tags, and walks of the organization tree (`ListRoots`, then
+//! Shared here: attribute access, tags, and listings of the organization tree (`ListRoots`, then
 //! `ListOrganizationalUnitsForParent` / `ListAccountsForParent` per parent, so a walk costs O(OUs)
 //! calls, never O(accounts)).
 //!
-//! **Refresh cost.** During a refresh ([`Cx::cache`] is set) the tree is walked once for every kind:
-//! [`cached_root`], [`cached_ous`] and [`cached_accounts`] go through [`Cx::cached`], so `ListRoots`
-//! is sent once, and one `ListOrganizationalUnitsForParent` and one `ListAccountsForParent` per parent
-//! (the root and each OU), whatever the number of accounts. Policies are listed once per type
-//! ([`policy::cached_policies`]).
+//! **Refresh cost.** During a refresh ([`Cx::cache`] is set) every listing goes through
+//! [`Cx::cached`], so `ListRoots` is sent once and each parent's children are listed at most once,
+//! whichever kinds ask. The refresh also tells the kinds what state and configuration say
+//! ([`Cx::hints`]), and they list only what that points to: the parents state places OUs and accounts
+//! under (not every OU of the tree), `DescribePolicy` per policy in state (`ListPolicies` only when
+//! configured policies are missing from state), and the tags of resources not in state only when
+//! configured ones of the kind are missing (there is nothing to adopt otherwise). A steady-state
+//! refresh of an organization costs `ListRoots`, one listing per parent that holds managed OUs or
+//! accounts, and one call per policy and per policy's targets. Outside a refresh (`import`) the whole
+//! tree is walked.
 //!
 //! **Tags are not refreshed for resources in state.** Organizations has no batched tag read
 //! (`ListTagsForResource` takes one resource), so reading every resource's tags would make a refresh
@@ -211,6 +216,13 @@ pub(crate) fn live_with_tags(id: String, mut attrs: Attrs, tags: Vec<(String, St
     }
 }
 
+/// Whether `read` has to look for adoption candidates of `kind` (resources not in state that carry
+/// landfall's address tag): always outside a refresh, and during one only when configured resources
+/// of the kind are missing from state.
+pub(crate) fn adopting(cx: &Cx<'_>, kind: &str) -> bool {
+    cx.hints(kind).is_none_or(|h| !h.missing.is_empty())
+}
+
 /// Whether a tag list carries landfall's address tag.
 pub(crate) fn has_address(tags: &[(String, String)]) -> bool {
     tags.iter().any(|(k, _)| k == ADDRESS_TAG)
@@ -219,11 +231,26 @@ pub(crate) fn has_address(tags: &[(String, String)]) -> bool {
 /// The organization's root: its id and the status of each policy type on it.
 pub(crate) struct Root {
     pub id: String,
+    /// `arn:PARTITION:organizations::MANAGEMENT_ACCOUNT:root/ORGANIZATION_ID/ROOT_ID`.
+    pub arn: String,
     /// Policy type => ENABLED, PENDING_ENABLE or PENDING_DISABLE.
     pub policy_types: BTreeMap<String, String>,
 }
 
 impl Root {
+    /// The organization's ARN, id and management account, which the root's ARN embeds.
+    pub fn organization(&self) -> Option<(String, String, String)> {
+        let (prefix, path) = self.arn.split_once(":root/")?;
+        let (partition_part, management) = prefix.rsplit_once("::")?;
+        let partition = partition_part.strip_prefix("arn:")?.split(':').next()?;
+        let (org_id, _) = path.split_once('/')?;
+        Some((
+            format!("arn:{partition}:organizations::{management}:organization/{org_id}"),
+            org_id.to_string(),
+            management.to_string(),
+        ))
+    }
+
     /// Policy types enabled on the root, or on their way to it.
     pub fn enabled_policy_types(&self) -> BTreeSet<String> {
         self.policy_types
@@ -259,6 +286,7 @@ pub(crate) async fn root(client: &Client) -> Result<Option<Root>, AwsError> {
         .collect();
     Ok(Some(Root {
         id: id.to_string(),
+        arn: root.arn().unwrap_or_default().to_string(),
         policy_types,
     }))
 }
@@ -311,25 +339,6 @@ pub(crate) async fn child_accounts(
     }
 }
 
-/// Every OU of the organization with its parent's id, parents before children: one
-/// `ListOrganizationalUnitsForParent` per parent (the root and each OU), plus pagination.
-pub(crate) async fn all_ous(
-    client: &Client,
-    root_id: &str,
-) -> Result<Vec<(OrganizationalUnit, String)>, AwsError> {
-    let mut found = Vec::new();
-    let mut queue = vec![root_id.to_string()];
-    while let Some(parent) = queue.pop() {
-        for ou in child_ous(client, &parent).await? {
-            if let Some(id) = ou.id() {
-                queue.push(id.to_string());
-            }
-            found.push((ou, parent.clone()));
-        }
-    }
-    Ok(found)
-}
-
 /// The organization's root ([`root`]), fetched once per refresh; `None` without an organization.
 pub(crate) async fn cached_root(cx: &Cx<'_>) -> Result<Arc<Option<Root>>, AwsError> {
     let client = cx.organizations();
@@ -337,38 +346,139 @@ pub(crate) async fn cached_root(cx: &Cx<'_>) -> Result<Arc<Option<Root>>, AwsErr
         .await
 }
 
-/// Every OU with its parent's id, parents before children ([`all_ous`]), walked once per refresh.
-pub(crate) async fn cached_ous(
+/// The OUs directly under `parent`, listed once per refresh ([`child_ous`]).
+async fn cached_child_ous(
     cx: &Cx<'_>,
-    root: &Root,
-) -> Result<Arc<Vec<(OrganizationalUnit, String)>>, AwsError> {
+    parent: &str,
+) -> Result<Arc<Vec<OrganizationalUnit>>, AwsError> {
     let client = cx.organizations();
-    cx.cached("organizations:ous", || async move {
-        all_ous(&client, &root.id).await
+    cx.cached(&format!("organizations:ous-of:{parent}"), || async move {
+        child_ous(&client, parent).await
     })
     .await
 }
 
-/// Every account of the organization with its parent's id: one `ListAccountsForParent` per parent
-/// (the root and each of `ous`), plus pagination, once per refresh.
-pub(crate) async fn cached_accounts(
+/// The accounts directly under `parent`, listed once per refresh ([`child_accounts`]).
+async fn cached_child_accounts(cx: &Cx<'_>, parent: &str) -> Result<Arc<Vec<Account>>, AwsError> {
+    let client = cx.organizations();
+    cx.cached(
+        &format!("organizations:accounts-of:{parent}"),
+        || async move { child_accounts(&client, parent).await },
+    )
+    .await
+}
+
+/// Every OU of the organization with its parent's id, parents before children: one
+/// `ListOrganizationalUnitsForParent` per parent (the root and each OU), plus pagination; each
+/// listing is shared through the refresh's cache.
+pub(crate) async fn all_ous(
+    cx: &Cx<'_>,
+    root_id: &str,
+) -> Result<Vec<(OrganizationalUnit, String)>, AwsError> {
+    let mut found = Vec::new();
+    let mut queue = vec![root_id.to_string()];
+    while let Some(parent) = queue.pop() {
+        for ou in cached_child_ous(cx, &parent).await?.iter() {
+            if let Some(id) = ou.id() {
+                queue.push(id.to_string());
+            }
+            found.push((ou.clone(), parent.clone()));
+        }
+    }
+    Ok(found)
+}
+
+/// The parents a refresh has to list the children of to find every resource of `kind` in state or
+/// missing from it: the `parent_id`s state and configuration give them (a created account starts
+/// under the root, so with accounts missing from state the root is listed too). `None` (list the
+/// whole tree) outside a refresh, or when a resource's parent is not known.
+fn hinted_parents(cx: &Cx<'_>, kind: &str, root: &Root) -> Option<BTreeSet<String>> {
+    let hints = cx.hints(kind)?;
+    let mut parents = hints.all_strings("parent_id")?;
+    if kind == "account" && !hints.missing.is_empty() {
+        parents.insert(root.id.clone());
+    }
+    Some(parents)
+}
+
+/// The OUs a read of `organizational_unit` needs, with their parents' ids. During a refresh only the
+/// parents that state and configuration place OUs under are listed (AWS cannot move an OU, so one
+/// absent from its parent is gone); otherwise the whole tree is walked ([`all_ous`]).
+pub(crate) async fn ous_to_read(
     cx: &Cx<'_>,
     root: &Root,
-    ous: &[(OrganizationalUnit, String)],
-) -> Result<Arc<Vec<(Account, String)>>, AwsError> {
-    let client = cx.organizations();
-    cx.cached("organizations:accounts", || async move {
-        let parents = std::iter::once(root.id.clone())
-            .chain(ous.iter().filter_map(|(ou, _)| ou.id().map(str::to_string)));
-        let mut found = Vec::new();
-        for parent in parents {
-            for account in child_accounts(&client, &parent).await? {
-                found.push((account, parent.clone()));
-            }
+) -> Result<Vec<(OrganizationalUnit, String)>, AwsError> {
+    let Some(parents) = hinted_parents(cx, "organizational_unit", root) else {
+        return all_ous(cx, &root.id).await;
+    };
+    let mut found = Vec::new();
+    for parent in parents {
+        match cached_child_ous(cx, &parent).await {
+            Ok(ous) => found.extend(ous.iter().map(|ou| (ou.clone(), parent.clone()))),
+            // The parent OU itself is gone, and so are its children.
+            Err(e) if e.is("ParentNotFoundException") => {}
+            Err(e) => return Err(e),
         }
-        Ok(found)
+    }
+    Ok(found)
+}
+
+/// The accounts a read of `account` needs, with their parents' ids: one `ListAccountsForParent` per
+/// parent (plus pagination). During a refresh only the parents that state and configuration place
+/// accounts under are listed, and the caller looks up accounts missing from them
+/// ([`moved_account`]); otherwise the root and every OU are.
+pub(crate) async fn accounts_to_read(
+    cx: &Cx<'_>,
+    root: &Root,
+) -> Result<(Vec<(Account, String)>, bool), AwsError> {
+    let hinted = hinted_parents(cx, "account", root);
+    let narrowed = hinted.is_some();
+    let parents: Vec<String> = match hinted {
+        Some(parents) => parents.into_iter().collect(),
+        None => std::iter::once(root.id.clone())
+            .chain(
+                all_ous(cx, &root.id)
+                    .await?
+                    .iter()
+                    .filter_map(|(ou, _)| ou.id().map(str::to_string)),
+            )
+            .collect(),
+    };
+    let mut found = Vec::new();
+    for parent in parents {
+        match cached_child_accounts(cx, &parent).await {
+            Ok(accounts) => found.extend(accounts.iter().map(|a| (a.clone(), parent.clone()))),
+            Err(e) if e.is("ParentNotFoundException") => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((found, narrowed))
+}
+
+/// An account that was not under the parent state places it in: `ListParents` and `DescribeAccount`,
+/// so a move made outside landfall shows as `parent_id` drift. `None` when it left the organization.
+pub(crate) async fn moved_account(
+    client: &Client,
+    account_id: &str,
+) -> Result<Option<(Account, String)>, AwsError> {
+    let not_found = |e: &AwsError| {
+        e.is("AccountNotFoundException") || e.is("ChildNotFoundException") || e.is(NOT_IN_USE)
+    };
+    let parent = match parent_of(client, account_id).await {
+        Ok(parent) => parent,
+        Err(e) if not_found(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let out = match call("DescribeAccount", || {
+        client.describe_account().account_id(account_id).send()
     })
     .await
+    {
+        Ok(out) => out,
+        Err(e) if not_found(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(out.account().map(|a| (a.clone(), parent)))
 }
 
 /// The single parent (root or OU id) of an account or OU.

@@ -8,6 +8,9 @@
 //! `read` costs three calls: `DescribeOrganization`, `ListRoots` (root id, enabled policy types; shared
 //! with the other kinds' tree walk during a refresh, see [`super::cached_root`]) and
 //! `ListAWSServiceAccessForOrganization` (skipped under consolidated billing, which has no trusted access).
+//! During a refresh of an organization state records with all features, `DescribeOrganization` is
+//! skipped: the feature set cannot go back, and the root's ARN carries the organization's id, ARN and
+//! management account.
 //! `enabled_policy_types` and `aws_service_access_principals` are exclusive sets: `create` and `update`
 //! enable what is missing and disable what is not listed, waiting until the root reports each policy type
 //! change as done. `delete` is `DeleteOrganization` (AWS refuses while member accounts remain).
@@ -165,9 +168,41 @@ pub async fn delete(cx: &Cx<'_>, _id: &str, _current: &Attrs) -> Result<(), AwsE
     }
 }
 
+/// During a refresh, the organization as [`describe`] reports it but without `DescribeOrganization`,
+/// when state says its feature set is ALL: AWS cannot turn an organization back to consolidated
+/// billing, and the root's ARN carries the organization's id, ARN and management account. `None` when
+/// that does not apply.
+async fn from_root(cx: &Cx<'_>) -> Result<Option<Option<Live>>, AwsError> {
+    let all_features = cx.hints("organization").is_some_and(|h| {
+        h.in_state.len() == 1 && str_attr(&h.in_state[0], "feature_set") == Some("ALL")
+    });
+    if !all_features {
+        return Ok(None);
+    }
+    let root = cached_root(cx).await?;
+    let Some(root) = root.as_ref() else {
+        return Ok(Some(None));
+    };
+    let Some((arn, id, management)) = root.organization() else {
+        return Ok(None);
+    };
+    let principals = service_principals(&cx.organizations()).await?;
+    Ok(Some(Some(live(
+        &id,
+        &arn,
+        "ALL",
+        &management,
+        root,
+        principals,
+    ))))
+}
+
 /// The organization as AWS reports it; `None` when the caller's account is in no organization. The root
 /// comes from [`cached_root`]: fresh outside a refresh.
 async fn describe(cx: &Cx<'_>) -> Result<Option<Live>, AwsError> {
+    if let Some(known) = from_root(cx).await? {
+        return Ok(known);
+    }
     let client = &cx.organizations();
     let out = match call("DescribeOrganization", || {
         client.describe_organization().send()
@@ -197,7 +232,24 @@ async fn describe(cx: &Cx<'_>) -> Result<Option<Live>, AwsError> {
     } else {
         Vec::new()
     };
+    Ok(Some(live(
+        id,
+        org.arn().unwrap_or_default(),
+        &feature_set,
+        org.master_account_id().unwrap_or_default(),
+        root,
+        principals,
+    )))
+}
 
+fn live(
+    id: &str,
+    arn: &str,
+    feature_set: &str,
+    management_account_id: &str,
+    root: &Root,
+    principals: Vec<String>,
+) -> Live {
     let mut attrs = Attrs::new();
     attrs.insert("feature_set".into(), feature_set.into());
     attrs.insert(
@@ -209,18 +261,18 @@ async fn describe(cx: &Cx<'_>) -> Result<Option<Live>, AwsError> {
         json_list(principals),
     );
     attrs.insert("id".into(), id.into());
-    attrs.insert("arn".into(), org.arn().unwrap_or_default().into());
+    attrs.insert("arn".into(), arn.into());
     attrs.insert("root_id".into(), root.id.clone().into());
     attrs.insert(
         "management_account_id".into(),
-        Value::from(org.master_account_id().unwrap_or_default()),
+        Value::from(management_account_id),
     );
-    Ok(Some(Live {
+    Live {
         id: id.to_string(),
         attrs,
         address: None,
         lineage: None,
-    }))
+    }
 }
 
 async fn service_principals(client: &Client) -> Result<Vec<String>, AwsError> {

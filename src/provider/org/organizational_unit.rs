@@ -1,12 +1,14 @@
 //! Organizational units. Id: the OU id (`ou-...`).
 //!
-//! `read` walks the whole OU tree from the root (`ListRoots`, one `ListOrganizationalUnitsForParent`
-//! per parent; shared with the other kinds during a refresh, see [`super`]), so it finds the OUs in
-//! `ids` and, by their `landfall:address` tag, OUs landfall created that state lost. Tags are read
+//! `read` lists OUs by parent (`ListRoots`, then `ListOrganizationalUnitsForParent`), so it finds the
+//! OUs in `ids` and, by their `landfall:address` tag, OUs landfall created that state lost. During a
+//! refresh it lists only the parents that state and configuration place OUs under (AWS cannot move
+//! an OU, so an OU absent from its parent's listing is gone); outside one (`import`) it walks the
+//! whole tree from the root. Tags are read
 //! (one `ListTagsForResource` per OU: Organizations has no batched tag read) only for OUs not in
 //! `ids`, the adoption candidates; during a refresh the tags of OUs in `ids` are not read but compared
 //! against state (the trade-off is in [`super`]). Outside a refresh (`import`) every OU's tags are read.
-//! Cost of a refresh: 1 + (1 + OUs) calls for the walk, plus one per OU not in state.
+//! Cost of a refresh: 1 + one call per distinct parent, plus one per listed OU not in state.
 //!
 //! A rename is done in place (`UpdateOrganizationalUnit`); AWS cannot move an OU, so a new `parent_id`
 //! is a replacement (the schema marks it so). AWS rejects a second OU of the same name under one parent
@@ -14,8 +16,8 @@
 //! with a clear message (moto, the local emulator, allows both).
 
 use super::{
-    cached_ous, cached_root, child_accounts, child_ous, has_address, live_untagged, live_with_tags,
-    parent_of, refreshing, required, sdk_tags, str_attr, sync_tags, tags_of,
+    adopting, cached_root, child_accounts, child_ous, has_address, live_untagged, live_with_tags,
+    ous_to_read, parent_of, refreshing, required, sdk_tags, str_attr, sync_tags, tags_of,
 };
 use crate::aws::{AwsError, call};
 use crate::provider::{Attrs, Cx, Live};
@@ -29,12 +31,15 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
         return Ok(Vec::new());
     };
     let mut found = Vec::new();
-    for (ou, parent_id) in cached_ous(cx, root).await?.iter() {
+    for (ou, parent_id) in ous_to_read(cx, root).await?.iter() {
         let Some(id) = ou.id() else { continue };
         let wanted = ids.iter().any(|i| i == id);
         if wanted && refreshing(cx) {
             let (id, attrs) = attrs_of(ou, parent_id);
             found.push(live_untagged(id, attrs));
+            continue;
+        }
+        if !wanted && !adopting(cx, "organizational_unit") {
             continue;
         }
         let tags = tags_of(&client, id).await?;

@@ -3,7 +3,8 @@
 //! **read**: `DescribePolicy` per policy in `ids` (the document is only in `DescribePolicy`), plus, for
 //! adoption, one `ListPolicies` per policy type (once per refresh, [`cached_policies`]) and the tags of
 //! each customer-managed policy not in `ids` (a `DescribePolicy` follows for those carrying a
-//! `landfall:address` tag). The tags of policies in `ids` are read too outside a refresh (`import`);
+//! `landfall:address` tag). During a refresh the adoption search covers only the types of configured
+//! policies missing from state ([`Cx::hints`]), so a steady-state refresh makes no `ListPolicies`. The tags of policies in `ids` are read too outside a refresh (`import`);
 //! during a refresh they are compared against state instead (the trade-off is in [`super`]).
 //! Organizations hold tens of policies, not thousands, so this is cheap.
 //! `content` is returned as the JSON text AWS holds; the engine compares it through
@@ -56,7 +57,7 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
             Err(e) => return Err(e),
         }
     }
-    for policy_type in POLICY_TYPES {
+    for policy_type in types_to_adopt(cx) {
         let listed = match cached_policies(cx, policy_type).await {
             Ok(listed) => listed,
             Err(e) if e.is(NOT_IN_USE) => return Ok(found),
@@ -73,6 +74,27 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
         }
     }
     Ok(found)
+}
+
+/// The policy types `read` lists to find adoption candidates: every type outside a refresh; during one,
+/// the types of configured policies missing from state (none in a steady state).
+fn types_to_adopt(cx: &Cx<'_>) -> Vec<&'static str> {
+    let Some(hints) = cx.hints("policy") else {
+        return POLICY_TYPES.to_vec();
+    };
+    let mut types = Vec::new();
+    for missing in &hints.missing {
+        let known = missing
+            .get("type")
+            .and_then(Value::as_str)
+            .and_then(|t| POLICY_TYPES.iter().find(|p| **p == t));
+        match known {
+            Some(t) if !types.contains(t) => types.push(*t),
+            Some(_) => {}
+            None => return POLICY_TYPES.to_vec(),
+        }
+    }
+    types
 }
 
 /// The ids of the customer-managed policies of one type ([`list_policies`]), listed once per refresh.

@@ -1,42 +1,167 @@
 //! A policy attached to a target (the root, an OU or an account). Id: `POLICY_ID/TARGET_ID`, e.g.
 //! `p-abcd1234/ou-ab12-cdef3456`.
 //!
-//! Attachments take no tags, so `read` finds only those in `ids`: one `ListTargetsForPolicy` per
-//! distinct policy among them (plus pagination), so a refresh costs O(policies). It needs neither the
-//! tree walk nor the policy listings the other kinds share: a target or policy that is gone is simply
-//! not among a policy's targets, and `ListPoliciesForTarget` would cost one call per target and type.
+//! Attachments take no tags, so `read` finds only those in `ids`, through few listings chosen to
+//! cover them all ([`cover`]): `ListTargetsForPolicy` for a policy attached to many targets,
+//! `ListPoliciesForTarget` (per target and policy type; the type comes from state's record of the
+//! policy) for a target holding many policies, such as the root. A refresh costs at most one call per
+//! distinct policy, often fewer. A target or policy that is gone simply lists nothing.
 //! Both attributes are replacements; `update` has nothing to change. Attaching what is already attached adopts the attachment. Attaching a policy leaves every
 //! other attachment alone, including AWS's default `FullAWSAccess` SCP: to restrict a target with an
 //! allow-list SCP, detach `FullAWSAccess` outside landfall, or give it a `policy_attachment` of its own
 //! (`p-FullAWSAccess`) and remove that.
 
 use super::policy::{is_gone, targets_of};
-use super::{required, split_id};
+use super::{required, split_id, str_attr};
 use crate::aws::{AwsError, call};
 use crate::provider::{Attrs, Cx, Live};
-use std::collections::BTreeMap;
+use aws_sdk_organizations::Client;
+use aws_sdk_organizations::types::PolicyType;
+use std::collections::HashMap;
 
 pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     let client = cx.organizations();
-    let mut by_policy: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut pairs = Vec::new();
     for id in ids {
         let (policy_id, target_id) = split_id(id, "ListTargetsForPolicy")?;
-        by_policy.entry(policy_id).or_default().push(target_id);
+        pairs.push((policy_id, target_id));
     }
+    let types = policy_types(cx);
     let mut found = Vec::new();
-    for (policy_id, wanted) in by_policy {
-        let targets = match targets_of(&client, policy_id).await {
-            Ok(targets) => targets,
-            Err(e) if is_gone(&e) => continue,
+    for listing in cover(&pairs, &types) {
+        let listed = match listing {
+            Listing::TargetsOf(policy_id) => targets_of(&client, policy_id).await.map(|targets| {
+                targets
+                    .into_iter()
+                    .map(|t| (policy_id.to_string(), t))
+                    .collect()
+            }),
+            Listing::PoliciesOf(target_id, policy_type) => {
+                policies_of(&client, target_id, policy_type)
+                    .await
+                    .map(|policies| {
+                        policies
+                            .into_iter()
+                            .map(|p| (p, target_id.to_string()))
+                            .collect::<Vec<_>>()
+                    })
+            }
+        };
+        let listed: Vec<(String, String)> = match listed {
+            Ok(listed) => listed,
+            Err(e) if is_gone(&e) || target_gone(&e) => continue,
             Err(e) => return Err(e),
         };
-        for target_id in wanted {
-            if targets.iter().any(|t| t == target_id) {
-                found.push(live(policy_id, target_id));
+        for (policy_id, target_id) in listed {
+            let id = format!("{policy_id}/{target_id}");
+            let wanted = ids.contains(&id);
+            if wanted && !found.iter().any(|l: &Live| l.id == id) {
+                found.push(live(&policy_id, &target_id));
             }
         }
     }
     Ok(found)
+}
+
+/// One listing that reveals attachments: a policy's targets, or a target's policies of one type.
+#[derive(Debug, PartialEq)]
+enum Listing<'a> {
+    TargetsOf(&'a str),
+    PoliciesOf(&'a str, &'a str),
+}
+
+/// The policy type of each policy state knows (from the refresh's hints on `policy`), and of AWS's
+/// `FullAWSAccess` SCP; empty outside a refresh.
+fn policy_types(cx: &Cx<'_>) -> HashMap<String, String> {
+    if cx.hints("policy_attachment").is_none() {
+        return HashMap::new();
+    }
+    let mut types: HashMap<String, String> = cx
+        .hints("policy")
+        .map(|h| {
+            h.in_state
+                .iter()
+                .filter_map(|a| Some((str_attr(a, "id")?.into(), str_attr(a, "type")?.into())))
+                .collect()
+        })
+        .unwrap_or_default();
+    types.insert("p-FullAWSAccess".into(), "SERVICE_CONTROL_POLICY".into());
+    types
+}
+
+/// Few listings that between them show every attachment in `pairs`: each attachment is seen from its
+/// policy (`ListTargetsForPolicy`) or from its target (`ListPoliciesForTarget`, one per target and
+/// policy type, so only for policies whose type is known). Greedy: the listing that shows the most
+/// attachments not yet covered goes first, a policy's on ties. Three SCPs on the root and one SCP on
+/// five OUs cost two listings, where listing by policy alone costs four and by target alone six.
+fn cover<'a>(pairs: &[(&'a str, &'a str)], types: &'a HashMap<String, String>) -> Vec<Listing<'a>> {
+    let mut left: Vec<(&str, &str)> = pairs.to_vec();
+    let mut listings = Vec::new();
+    while !left.is_empty() {
+        let mut best: Option<(usize, Listing)> = None;
+        for &(policy_id, target_id) in &left {
+            let by_policy = left.iter().filter(|(p, _)| *p == policy_id).count();
+            if best.as_ref().is_none_or(|(n, _)| by_policy > *n) {
+                best = Some((by_policy, Listing::TargetsOf(policy_id)));
+            }
+            if let Some(policy_type) = types.get(policy_id) {
+                let by_target = left
+                    .iter()
+                    .filter(|(p, t)| *t == target_id && types.get(*p) == Some(policy_type))
+                    .count();
+                if best.as_ref().is_none_or(|(n, _)| by_target > *n) {
+                    best = Some((by_target, Listing::PoliciesOf(target_id, policy_type)));
+                }
+            }
+        }
+        let Some((_, listing)) = best else { break };
+        left.retain(|&(p, t)| match listing {
+            Listing::TargetsOf(policy_id) => p != policy_id,
+            Listing::PoliciesOf(target_id, policy_type) => {
+                !(t == target_id && types.get(p).map(String::as_str) == Some(policy_type))
+            }
+        });
+        listings.push(listing);
+    }
+    listings
+}
+
+/// Errors meaning the target (root, OU or account) no longer exists.
+fn target_gone(e: &AwsError) -> bool {
+    e.is("TargetNotFoundException")
+        || e.is("OrganizationalUnitNotFoundException")
+        || e.is("AccountNotFoundException")
+}
+
+/// The ids of the policies of one type attached to a target, paginated.
+async fn policies_of(
+    client: &Client,
+    target_id: &str,
+    policy_type: &str,
+) -> Result<Vec<String>, AwsError> {
+    let mut policies = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = call("ListPoliciesForTarget", || {
+            client
+                .list_policies_for_target()
+                .target_id(target_id)
+                .filter(PolicyType::from(policy_type))
+                .set_next_token(token.clone())
+                .send()
+        })
+        .await?;
+        policies.extend(
+            out.policies()
+                .iter()
+                .filter_map(|p| p.id())
+                .map(str::to_string),
+        );
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(policies);
+        }
+    }
 }
 
 pub async fn create(cx: &Cx<'_>, _address: &str, desired: &Attrs) -> Result<Live, AwsError> {
@@ -122,5 +247,45 @@ fn live(policy_id: &str, target_id: &str) -> Live {
         attrs,
         address: None,
         lineage: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cover_lists_from_whichever_side_shows_more() {
+        let types: HashMap<String, String> = [
+            ("p-a", "SERVICE_CONTROL_POLICY"),
+            ("p-b", "SERVICE_CONTROL_POLICY"),
+            ("p-c", "SERVICE_CONTROL_POLICY"),
+            ("p-tag", "TAG_POLICY"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        // Two SCPs and a tag policy on the root, one SCP on three OUs, one policy of unknown type.
+        let pairs = [
+            ("p-a", "r-1"),
+            ("p-b", "r-1"),
+            ("p-tag", "r-1"),
+            ("p-c", "ou-1"),
+            ("p-c", "ou-2"),
+            ("p-c", "ou-3"),
+            ("p-unknown", "ou-9"),
+        ];
+        let listings = cover(&pairs, &types);
+        assert_eq!(
+            listings,
+            vec![
+                Listing::TargetsOf("p-c"),
+                Listing::PoliciesOf("r-1", "SERVICE_CONTROL_POLICY"),
+                Listing::TargetsOf("p-tag"),
+                Listing::TargetsOf("p-unknown"),
+            ]
+        );
+        // Without types (outside a refresh) every policy is listed once.
+        assert_eq!(cover(&pairs, &HashMap::new()).len(), 5);
     }
 }
