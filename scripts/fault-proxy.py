@@ -3,6 +3,7 @@
 
     fault-proxy.py --port 0 --upstream http://127.0.0.1:5000 [--throttle 0.2] [--drop 0.05]
                    [--slow 0.1] [--create-account-in-progress 3] [--seed 1]
+                   [--fail-create-account NAME=REASON] [--deny-assume-role 3]
 
 Prints `listening on PORT` once ready. Per request, independently:
   --throttle P  answer with the service's own throttling error (EC2 RequestLimitExceeded, IAM/STS
@@ -12,6 +13,13 @@ Prints `listening on PORT` once ready. Per request, independently:
   --create-account-in-progress N
                 report CreateAccount as IN_PROGRESS for the first N DescribeCreateAccountStatus polls
                 of each request id (the emulator reports SUCCEEDED at once).
+  --fail-create-account NAME=REASON
+                report the creation of the account named NAME as FAILED with REASON (e.g.
+                EMAIL_ALREADY_EXISTS, as for an email used by an account outside the organization).
+                The emulator did create it; AWS would not have. Repeatable.
+  --deny-assume-role N
+                answer the first N AssumeRole requests of each role ARN with AccessDenied, as AWS does
+                for a new account whose access role is not assumable yet.
 Counts of injected faults are kept at GET /__faults (JSON). Standard library only.
 """
 
@@ -28,8 +36,10 @@ import time
 import urllib.parse
 
 lock = threading.Lock()
-counts = {"forwarded": 0, "throttled": 0, "dropped": 0, "slowed": 0, "in_progress": 0}
+counts = {"forwarded": 0, "throttled": 0, "dropped": 0, "slowed": 0, "in_progress": 0,
+          "failed_creations": 0, "denied_assume_role": 0}
 polls = {}
+assume_attempts = {}
 
 
 def service_of(headers):
@@ -89,6 +99,20 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             with lock:
                 return self.reply(200, "application/json", json.dumps(counts))
         service = service_of(self.headers)
+        if args.deny_assume_role and service == "sts":
+            form = urllib.parse.parse_qs(body.decode(errors="replace"))
+            if form.get("Action") == ["AssumeRole"]:
+                arn = form.get("RoleArn", [""])[0]
+                with lock:
+                    assume_attempts[arn] = assume_attempts.get(arn, 0) + 1
+                    denied = assume_attempts[arn] <= args.deny_assume_role
+                    if denied:
+                        counts["denied_assume_role"] += 1
+                if denied:
+                    return self.reply(403, "text/xml", (
+                        "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>"
+                        f"User is not authorized to perform: sts:AssumeRole on resource: {arn}"
+                        "</Message></Error><RequestId>fault</RequestId></ErrorResponse>"))
         roll = rng.random()
         if roll < args.drop:
             with lock:
@@ -116,6 +140,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         target = self.headers.get("X-Amz-Target", "")
         if args.create_account_in_progress and target.endswith("DescribeCreateAccountStatus"):
             data = self.hold_in_progress(data)
+        if failures and target.endswith("DescribeCreateAccountStatus"):
+            data = self.fail_creation(data)
         self.send_response(resp.status)
         for k, v in resp.getheaders():
             if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
@@ -144,6 +170,22 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             return json.dumps(doc).encode()
         return data
 
+    def fail_creation(self, data):
+        try:
+            doc = json.loads(data)
+            status = doc["CreateAccountStatus"]
+        except (ValueError, KeyError):
+            return data
+        reason = failures.get(status.get("AccountName", ""))
+        if not reason:
+            return data
+        with lock:
+            counts["failed_creations"] += 1
+        status["State"] = "FAILED"
+        status["FailureReason"] = reason
+        status.pop("AccountId", None)
+        return json.dumps(doc).encode()
+
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
 
 
@@ -160,8 +202,11 @@ if __name__ == "__main__":
     p.add_argument("--drop", type=float, default=0.0)
     p.add_argument("--slow", type=float, default=0.0)
     p.add_argument("--create-account-in-progress", type=int, default=0)
+    p.add_argument("--fail-create-account", action="append", default=[], metavar="NAME=REASON")
+    p.add_argument("--deny-assume-role", type=int, default=0)
     p.add_argument("--seed", type=int, default=None)
     args = p.parse_args()
+    failures = dict(f.split("=", 1) for f in args.fail_create_account)
     rng = random.Random(args.seed)
     up = urllib.parse.urlparse(args.upstream)
     server = Server(("127.0.0.1", args.port), Proxy)

@@ -85,8 +85,10 @@ async fn open(ctx: &Ctx, env: &str) -> Result<(Workspace, Arc<Aws>, Backend), Er
     let ws = Workspace::open(&ctx.root, env)?;
     let aws = Arc::new(
         Aws::load(aws::Options {
-            home_region: ws.home_region().to_string(),
             access_role: ws.access_role().to_string(),
+            access_role_timeout: ws.project().access_role_timeout,
+            account_creation_timeout: ws.project().account_creation_timeout,
+            ..aws::Options::new(ws.home_region())
         })
         .await,
     );

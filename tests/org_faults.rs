@@ -7,7 +7,9 @@
 
 mod common;
 
-use common::cli::{command, expect_code, landfall, landfall_via, lock_id, text, wait_for};
+use common::cli::{
+    command, expect_code, landfall, landfall_via, lock_id, requests, text, wait_for,
+};
 
 use common::moto::{FaultProxy, Moto};
 use std::path::{Path, PathBuf};
@@ -57,20 +59,6 @@ fn pending(d: &Path) -> Vec<String> {
         .unwrap_or_default();
     out.sort();
     out
-}
-
-/// How many requests of `operation` an `--stats` run reports (0 when the operation is not listed).
-fn requests(out: &Output, operation: &str) -> u64 {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let suffix = format!(".{operation}");
-    stderr
-        .lines()
-        .filter_map(|l| {
-            let mut words = l.split_whitespace();
-            let (name, n) = (words.next()?, words.next()?);
-            name.ends_with(&suffix).then(|| n.parse::<u64>().ok())?
-        })
-        .sum()
 }
 
 /// A member account as the emulator reports it.
@@ -480,4 +468,173 @@ async fn bursts_of_too_many_requests_still_converge() {
     let counts = proxy.counts();
     assert!(counts["throttled"].as_u64().unwrap() > 0, "{counts}");
     assert_both_accounts_once(&moto).await;
+}
+
+/// AWS reports the creation FAILED with EMAIL_ALREADY_EXISTS (the email belongs to an account outside
+/// the organization, which landfall's own check cannot see): a clear error with the import hint, the
+/// request is forgotten (resuming it would fail again), and the other account is created.
+#[tokio::test(flavor = "multi_thread")]
+async fn creation_failed_with_email_already_exists_is_a_clear_error_and_is_not_resumed() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(
+        &moto,
+        &["--fail-create-account", "alpha=EMAIL_ALREADY_EXISTS"],
+    );
+    let dir = project();
+    let d = dir.path();
+
+    let out = landfall_via(
+        d,
+        &proxy.endpoint,
+        &moto,
+        &["apply", "--env", "test", "--auto-approve", "--stats"],
+    );
+    expect_code(&out, 1);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(err.contains("EMAIL_ALREADY_EXISTS"), "{}", text(&out));
+    // (The emulator did create the account the proxy reports as failed, so the error can name it;
+    // against AWS it says "another AWS account" and ACCOUNT_ID.)
+    assert!(
+        err.contains("the email aws+alpha@example.com already belongs to"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        err.contains("`landfall import org.account.alpha "),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(requests(&out, "CreateAccount"), 2, "{}", text(&out));
+    assert_eq!(proxy.counts()["failed_creations"], 1);
+    // The failed request is not left pending, and beta went on.
+    assert!(pending(d).is_empty(), "{:?}", state(d));
+    let out = landfall(d, &moto, &["state", "list", "--env", "test"]);
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(listed.contains("org.account.beta"), "{listed}");
+    assert!(!listed.contains("org.account.alpha"), "{listed}");
+    assert!(!lock_file(d).exists(), "lock released");
+}
+
+/// `account_creation_timeout` in landfall.toml bounds the wait; the requests stay recorded, and the
+/// next apply resumes them rather than asking for new accounts.
+#[tokio::test(flavor = "multi_thread")]
+async fn account_creation_timeout_is_configurable_and_the_next_apply_resumes() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto, &["--create-account-in-progress", "1000"]);
+    let dir = project();
+    let d = dir.path();
+    let settings = d.join("landfall.toml");
+    let original = std::fs::read_to_string(&settings).unwrap();
+    std::fs::write(
+        &settings,
+        original.replace(
+            "[defaults]\n",
+            "[defaults]\naccount_creation_timeout = \"3s\"\n",
+        ),
+    )
+    .unwrap();
+
+    let out = landfall_via(
+        d,
+        &proxy.endpoint,
+        &moto,
+        &["apply", "--env", "test", "--auto-approve"],
+    );
+    expect_code(&out, 1);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("still in progress after 3s"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        pending(d),
+        vec!["org.account.alpha".to_string(), "org.account.beta".into()]
+    );
+
+    let out = apply_again_converges(&moto, d).await;
+    assert_eq!(requests(&out, "CreateAccount"), 0, "{}", text(&out));
+}
+
+/// A new account's access role is refused for a while (as AWS does for a fresh account): the first
+/// calls into the account wait until it can be assumed, then the VPC and role are created inside it.
+#[tokio::test(flavor = "multi_thread")]
+async fn first_calls_into_a_new_account_wait_until_its_access_role_can_be_assumed() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto, &["--deny-assume-role", "3"]);
+    let dir = project();
+    let d = dir.path();
+
+    let out = landfall_via(
+        d,
+        &proxy.endpoint,
+        &moto,
+        &["apply", "--env", "member", "--auto-approve", "--stats"],
+    );
+    expect_code(&out, 0);
+    assert_eq!(proxy.counts()["denied_assume_role"], 3);
+    assert!(requests(&out, "AssumeRole") >= 4, "{}", text(&out));
+
+    // The VPC and the role are the alpha account's, read with that account's own credentials.
+    let alpha = members(&moto)
+        .await
+        .into_iter()
+        .find(|m| m.name == "alpha")
+        .unwrap()
+        .id;
+    let config = moto.sdk_config().await;
+    let creds = aws_sdk_sts::Client::new(&config)
+        .assume_role()
+        .role_arn(format!(
+            "arn:aws:iam::{alpha}:role/OrganizationAccountAccessRole"
+        ))
+        .role_session_name("check")
+        .send()
+        .await
+        .unwrap();
+    let c = creds.credentials().unwrap();
+    let member = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&moto.endpoint)
+        .region(aws_config::Region::new("eu-west-1"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            None,
+            "check",
+        ))
+        .load()
+        .await;
+    let vpcs = aws_sdk_ec2::Client::new(&member)
+        .describe_vpcs()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("cidr")
+                .values("10.42.0.0/16")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(vpcs.vpcs().len(), 1);
+    assert_eq!(vpcs.vpcs()[0].owner_id(), Some(alpha.as_str()));
+    let role = aws_sdk_iam::Client::new(&member)
+        .get_role()
+        .role_name("deployer")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        role.role()
+            .unwrap()
+            .arn()
+            .starts_with(&format!("arn:aws:iam::{alpha}:role/")),
+        "{role:?}"
+    );
+
+    let out = landfall(
+        d,
+        &moto,
+        &["plan", "--env", "member", "--detailed-exitcode"],
+    );
+    expect_code(&out, 0);
 }

@@ -69,6 +69,14 @@ impl AwsError {
             }
             // Timeouts, dropped connections, unparseable (e.g. truncated) responses, and credentials
             // that could not be loaded yet (a new account's role is not assumable at once).
+            // A member account whose access role could not be assumed: already waited for.
+            _ if caused_by::<super::AccessRoleError>(&err) => AwsError {
+                operation: operation.to_string(),
+                code: Some("AccessRoleUnavailable".into()),
+                message: error_chain(&err),
+                status,
+                transient: false,
+            },
             SdkError::TimeoutError(_)
             | SdkError::DispatchFailure(_)
             | SdkError::ResponseError(_)
@@ -88,6 +96,18 @@ impl AwsError {
             },
         }
     }
+}
+
+/// Whether an error of type `T` is somewhere in `err`'s chain of sources.
+fn caused_by<T: std::error::Error + 'static>(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if e.is::<T>() {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 fn error_chain(err: &dyn std::error::Error) -> String {

@@ -3,9 +3,11 @@
 //!
 //! Only this module, the state backend and the resource providers touch the SDK.
 
+mod assume;
 mod error;
 mod stats;
 
+pub use assume::AccessRoleError;
 pub use error::{AwsError, call};
 pub use stats::Stats;
 
@@ -27,6 +29,26 @@ pub struct Options {
     pub home_region: String,
     /// The role assumed in member accounts, e.g. `OrganizationAccountAccessRole`.
     pub access_role: String,
+    /// How long the first call into a member account waits for its access role to become assumable
+    /// (a new account's role is not at once).
+    pub access_role_timeout: Duration,
+    /// How long an account creation may take before landfall stops waiting for it.
+    pub account_creation_timeout: Duration,
+}
+
+impl Options {
+    pub const DEFAULT_ACCESS_ROLE_TIMEOUT: Duration = Duration::from_secs(300);
+    pub const DEFAULT_ACCOUNT_CREATION_TIMEOUT: Duration = Duration::from_secs(3600);
+
+    /// The defaults for a home region: `OrganizationAccountAccessRole` and the default timeouts.
+    pub fn new(home_region: &str) -> Options {
+        Options {
+            home_region: home_region.to_string(),
+            access_role: "OrganizationAccountAccessRole".into(),
+            access_role_timeout: Self::DEFAULT_ACCESS_ROLE_TIMEOUT,
+            account_creation_timeout: Self::DEFAULT_ACCOUNT_CREATION_TIMEOUT,
+        }
+    }
 }
 
 /// Shared AWS access for one command run. Cheap to share by reference across tasks.
@@ -34,7 +56,7 @@ pub struct Aws {
     base: SdkConfig,
     options: Options,
     stats: Arc<Stats>,
-    caller: OnceCell<Caller>,
+    caller: Arc<OnceCell<Caller>>,
     /// Per member account: an SDK configuration whose credentials come from assuming the access role.
     /// The provider caches the credentials and refreshes them before they expire.
     accounts: Mutex<HashMap<String, SdkConfig>>,
@@ -87,7 +109,7 @@ impl Aws {
             base,
             options,
             stats: Arc::new(Stats::default()),
-            caller: OnceCell::new(),
+            caller: Arc::default(),
             accounts: Mutex::new(HashMap::new()),
         }
     }
@@ -110,48 +132,46 @@ impl Aws {
 
     /// The account and ARN of the credentials in use (one STS call, cached).
     pub async fn caller(&self) -> Result<&Caller, AwsError> {
+        let sts = self.sts(&self.base, &self.default_region());
         self.caller
-            .get_or_try_init(|| async {
-                let sts = self.sts(&self.base, &self.default_region());
-                let out = call("GetCallerIdentity", || sts.get_caller_identity().send()).await?;
-                Ok(Caller {
-                    account: out.account().unwrap_or_default().to_string(),
-                    arn: out.arn().unwrap_or_default().to_string(),
-                })
-            })
+            .get_or_try_init(|| assume::caller_of(&sts))
             .await
     }
 
     /// The SDK configuration for an account: the caller's own credentials for the management account
-    /// (`None` or the caller's account id), the assumed access role for any other.
+    /// (`None`), the access role assumed for any other ([`assume`]: it waits for a new account's role,
+    /// and falls back to the caller's credentials when the account is the caller's own).
     pub async fn config_for(&self, account: Option<&str>) -> Result<SdkConfig, AwsError> {
         let Some(account) = account else {
             return Ok(self.base.clone());
         };
-        if self.caller().await?.account == account {
-            return Ok(self.base.clone());
-        }
         if let Some(config) = self.accounts.lock().unwrap().get(account) {
             return Ok(config.clone());
         }
-        let role = format!("arn:aws:iam::{account}:role/{}", self.options.access_role);
-        let provider = aws_config::sts::AssumeRoleProvider::builder(role)
-            .session_name("landfall")
-            .region(Region::new(self.default_region()))
-            .configure(&self.base)
-            .build()
-            .await;
+        let base = self
+            .base
+            .credentials_provider()
+            .ok_or_else(|| AwsError::other("credentials", "no AWS credentials are configured"))?;
+        let provider = assume::AccessRole::new(
+            self.sts(&self.base, &self.default_region()),
+            base,
+            self.caller.clone(),
+            account,
+            &self.options.access_role,
+            self.options.access_role_timeout,
+        );
         let config = self
             .base
             .to_builder()
             .credentials_provider(SharedCredentialsProvider::new(provider))
             .build();
-        self.accounts
+        Ok(self
+            .accounts
             .lock()
             .unwrap()
             .entry(account.to_string())
-            .or_insert(config.clone());
-        Ok(config)
+            .or_insert(config)
+            .clone())
     }
 
     pub async fn ec2(

@@ -128,6 +128,17 @@ impl RecordPending for PendingRecorder {
                 .map_err(|e| AwsError::other("record pending request", e))
         })
     }
+
+    fn clear(&self) -> BoxFuture<'_, Result<(), AwsError>> {
+        Box::pin(async move {
+            self.stack
+                .change(|s| s.pending.retain(|p| p.address != self.address));
+            self.stack
+                .flush()
+                .await
+                .map_err(|e| AwsError::other("clear pending request", e))
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

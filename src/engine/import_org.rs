@@ -81,11 +81,12 @@ pub fn aws_options(dir: &Path) -> aws::Options {
             .and_then(|v| v.as_str())
             .map(str::to_string)
     };
-    aws::Options {
-        home_region: get("project", "home_region").unwrap_or_else(|| "us-east-1".into()),
-        access_role: get("defaults", "access_role")
-            .unwrap_or_else(|| "OrganizationAccountAccessRole".into()),
+    let home_region = get("project", "home_region").unwrap_or_else(|| "us-east-1".into());
+    let mut options = aws::Options::new(&home_region);
+    if let Some(role) = get("defaults", "access_role") {
+        options.access_role = role;
     }
+    options
 }
 
 /// Valid landfall names: `[A-Za-z_][A-Za-z0-9_-]*`.

@@ -83,6 +83,10 @@ impl Workspace {
         &self.loaded.project.home_region
     }
 
+    pub fn project(&self) -> &crate::load::Project {
+        &self.loaded.project
+    }
+
     pub fn access_role(&self) -> &str {
         &self.loaded.project.access_role
     }

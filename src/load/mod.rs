@@ -26,6 +26,10 @@ pub struct Project {
     pub access_role: String,
     /// Concurrent changes during apply.
     pub parallelism: usize,
+    /// How long an account creation may take before apply stops waiting (it resumes next run).
+    pub account_creation_timeout: std::time::Duration,
+    /// How long the first call into a member account waits for its access role to be assumable.
+    pub access_role_timeout: std::time::Duration,
     /// Merged into the tags of every taggable resource.
     pub default_tags: IndexMap<String, String>,
     /// `[backend]`, before environment overrides.
@@ -212,6 +216,8 @@ impl Loader {
             home_region: String::new(),
             access_role: "OrganizationAccountAccessRole".into(),
             parallelism: 10,
+            account_creation_timeout: crate::aws::Options::DEFAULT_ACCOUNT_CREATION_TIMEOUT,
+            access_role_timeout: crate::aws::Options::DEFAULT_ACCESS_ROLE_TIMEOUT,
             default_tags: IndexMap::new(),
             backend: vec![],
         };
@@ -253,6 +259,16 @@ impl Loader {
                                     .at(f.value.span, "invalid"),
                                 ),
                             },
+                            "account_creation_timeout" => {
+                                if let Some(d) = self.duration(&f.value) {
+                                    project.account_creation_timeout = d;
+                                }
+                            }
+                            "access_role_timeout" => {
+                                if let Some(d) = self.duration(&f.value) {
+                                    project.access_role_timeout = d;
+                                }
+                            }
                             "tags" => {
                                 for t in table(&f.value, "defaults.tags", &mut self.diags) {
                                     let v = self.plain_string(&t.value);
@@ -262,7 +278,13 @@ impl Loader {
                             _ => self.unknown_key(
                                 &f,
                                 "defaults",
-                                &["access_role", "parallelism", "tags"],
+                                &[
+                                    "access_role",
+                                    "parallelism",
+                                    "account_creation_timeout",
+                                    "access_role_timeout",
+                                    "tags",
+                                ],
                             ),
                         }
                     }
@@ -292,6 +314,23 @@ impl Loader {
             );
         }
         name
+    }
+
+    /// A duration written the way people write them: `"90s"`, `"45m"`, `"1h 30m"`.
+    fn duration(&mut self, e: &Expr) -> Option<std::time::Duration> {
+        let text = self.plain_string(e);
+        match humantime::parse_duration(&text) {
+            Ok(d) if !d.is_zero() => Some(d),
+            _ if text.is_empty() => None, // plain_string reported it
+            _ => {
+                self.diags.push(
+                    Diagnostic::error(format!("`{text}` is not a duration"))
+                        .at(e.span, "invalid")
+                        .help("write a positive duration such as \"90s\", \"45m\" or \"1h 30m\""),
+                );
+                None
+            }
+        }
     }
 
     fn plain_string(&mut self, e: &Expr) -> String {

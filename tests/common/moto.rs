@@ -127,14 +127,7 @@ impl Moto {
 
     /// landfall's AWS access pointed at this emulator.
     pub async fn aws(&self) -> landfall::aws::Aws {
-        landfall::aws::Aws::for_endpoint(
-            &self.endpoint,
-            landfall::aws::Options {
-                home_region: REGION.into(),
-                access_role: "OrganizationAccountAccessRole".into(),
-            },
-        )
-        .await
+        landfall::aws::Aws::for_endpoint(&self.endpoint, landfall::aws::Options::new(REGION)).await
     }
 }
 
