@@ -325,6 +325,10 @@ async fn kill_during_apply_then_apply_again_leaves_no_duplicate_or_orphan() {
         std::thread::sleep(Duration::from_millis(delay_ms));
         child.kill().unwrap(); // SIGKILL: no cleanup at all
         child.wait().unwrap();
+        // The proxy holds each request 0.5-1.5 s before forwarding it, so requests the dead run sent
+        // can still reach the emulator after it died; let them land (as AWS would have processed them
+        // by then) before the next run refreshes, or that run could not see what they create.
+        std::thread::sleep(Duration::from_secs(2));
         // The dead run's locks stay; clear them the way the error message says.
         for stack in ["network", "identity"] {
             let out = landfall(d, &moto, &["state", "list", "--env", "test"]);
@@ -809,4 +813,94 @@ async fn extra_route_attachment_and_inline_policy_are_drift_and_reverted() {
         &landfall(d, &moto, &["plan", "--env", "test", "--detailed-exitcode"]),
         0,
     );
+}
+
+/// Destroy deletes in reverse dependency order, which AWS enforces and the emulator mostly does not:
+/// route tables before the gateways they route to, the NAT gateway before its subnet, subnets and
+/// gateways before the VPC, the referencing security group before the referenced one, roles and groups
+/// before the policy attached to them. Checked on the order of the "deleted" lines, against every
+/// dependency state recorded, with enough parallelism that a missing edge would show.
+#[tokio::test(flavor = "multi_thread")]
+async fn destroy_deletes_dependents_before_what_they_depend_on() {
+    let moto = Moto::start();
+    let dir = common::fixture_copy("tests/fixtures/ordering");
+    let d = dir.path();
+    expect_code(
+        &landfall(d, &moto, &["apply", "--env", "test", "--auto-approve"]),
+        0,
+    );
+    let mut edges = Vec::new();
+    for stack in ["net", "iam"] {
+        let path = d.join(format!(".landfall/state/test/{stack}.json"));
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        for r in doc["resources"].as_array().unwrap() {
+            for dep in r["dependencies"].as_array().unwrap() {
+                edges.push((
+                    r["address"].as_str().unwrap().to_string(),
+                    dep.as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    // The orderings the issue names are all among them.
+    for (from, to) in [
+        ("net.nat_gateway.main", "net.subnet.public"),
+        ("net.route_table.private", "net.nat_gateway.main"),
+        ("net.route_table.public", "net.internet_gateway.main"),
+        ("net.security_group.db", "net.security_group.app"),
+        ("iam.iam_role.app", "iam.iam_policy.read"),
+        ("iam.iam_group.readers", "iam.iam_policy.read"),
+    ] {
+        assert!(
+            edges.iter().any(|(a, b)| a == from && b == to),
+            "{from} -> {to} missing from {edges:?}"
+        );
+    }
+
+    let out = landfall(d, &moto, &["destroy", "--env", "test", "--auto-approve"]);
+    expect_code(&out, 0);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let order: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.split_once(": deleted").map(|(address, _)| address.trim()))
+        .collect();
+    assert_eq!(order.len(), 12, "{}", text(&out));
+    let position = |address: &str| {
+        order
+            .iter()
+            .position(|a| *a == address)
+            .unwrap_or_else(|| panic!("{address} not deleted: {order:?}"))
+    };
+    for (dependent, dependency) in &edges {
+        assert!(
+            position(dependent) < position(dependency),
+            "{dependent} was deleted after {dependency}: {order:?}"
+        );
+    }
+
+    // Nothing is left, elastic IP included.
+    let config = moto.sdk_config().await;
+    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let tagged = aws_sdk_ec2::types::Filter::builder()
+        .name("tag-key")
+        .values("landfall:address")
+        .build();
+    let vpcs = ec2
+        .describe_vpcs()
+        .filters(tagged.clone())
+        .send()
+        .await
+        .unwrap();
+    assert!(vpcs.vpcs().is_empty(), "{vpcs:?}");
+    let addresses = ec2.describe_addresses().send().await.unwrap();
+    assert!(addresses.addresses().is_empty(), "{addresses:?}");
+    let iam = aws_sdk_iam::Client::new(&config);
+    let policies = iam
+        .list_policies()
+        .scope(aws_sdk_iam::types::PolicyScopeType::Local)
+        .send()
+        .await
+        .unwrap();
+    assert!(policies.policies().is_empty(), "{policies:?}");
 }
