@@ -152,3 +152,90 @@ async fn ou_and_account_lost_from_state_are_adopted_not_created_again() {
         0,
     );
 }
+
+/// Accounts leave an OU and the OU is removed in one apply: AWS refuses to delete an OU that still
+/// holds accounts (landfall checks it, since the emulator does not), so the moves must come first.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ou_is_deleted_only_after_its_accounts_moved_out() {
+    let moto = Moto::start();
+    let dir = common::fixture_copy("tests/fixtures/org");
+    let d = dir.path();
+    expect_code(
+        &landfall(d, &moto, &["apply", "--env", "test", "--auto-approve"]),
+        0,
+    );
+    let stack = d.join("stacks/org.toml");
+    let text_before = std::fs::read_to_string(&stack).unwrap();
+    let without_ou = text_before
+        .replace(
+            "[organizational_unit.workloads]\nname = \"Workloads\"\nparent_id = \"${organization.main.root_id}\"\n",
+            "",
+        )
+        .replace(
+            "parent_id = \"${organizational_unit.workloads.id}\"",
+            "parent_id = \"${organization.main.root_id}\"",
+        );
+    assert_ne!(without_ou, text_before);
+    assert!(!without_ou.contains("organizational_unit"), "{without_ou}");
+    std::fs::write(&stack, without_ou).unwrap();
+
+    let out = landfall(
+        d,
+        &moto,
+        &[
+            "apply",
+            "--env",
+            "test",
+            "--auto-approve",
+            "--parallelism",
+            "10",
+        ],
+    );
+    expect_code(&out, 0);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let line = |needle: &str| {
+        stderr
+            .lines()
+            .position(|l| l.starts_with(needle))
+            .unwrap_or_else(|| panic!("no `{needle}` line: {}", text(&out)))
+    };
+    let deleted = line("org.organizational_unit.workloads: deleted");
+    assert!(
+        line("org.account.alpha: updated") < deleted,
+        "{}",
+        text(&out)
+    );
+    assert!(
+        line("org.account.beta: updated") < deleted,
+        "{}",
+        text(&out)
+    );
+
+    let org = aws_sdk_organizations::Client::new(&moto.sdk_config().await);
+    let root = org.list_roots().send().await.unwrap().roots()[0]
+        .id()
+        .unwrap()
+        .to_string();
+    let ous = org
+        .list_organizational_units_for_parent()
+        .parent_id(&root)
+        .send()
+        .await
+        .unwrap();
+    assert!(ous.organizational_units().is_empty(), "{ous:?}");
+    let in_root = org
+        .list_accounts_for_parent()
+        .parent_id(&root)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = in_root.accounts().iter().filter_map(|a| a.name()).collect();
+    assert!(
+        names.contains(&"alpha") && names.contains(&"beta"),
+        "{names:?}"
+    );
+    expect_code(
+        &landfall(d, &moto, &["plan", "--env", "test", "--detailed-exitcode"]),
+        0,
+    );
+}

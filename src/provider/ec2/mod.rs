@@ -311,3 +311,47 @@ where
         pause = (pause * 2).min(Duration::from_secs(15));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Serves `pages` (items, next token) in order, recording the token each request carried.
+    async fn collect(pages: Vec<(Vec<u32>, Option<&str>)>) -> (Vec<u32>, Vec<Option<String>>) {
+        let pages = Mutex::new(pages.into_iter());
+        let sent = Mutex::new(Vec::new());
+        let items = paginate(|token| {
+            sent.lock().unwrap().push(token);
+            let (batch, next) = pages
+                .lock()
+                .unwrap()
+                .next()
+                .expect("asked past the last page");
+            async move { Ok((batch, next.map(str::to_string))) }
+        })
+        .await
+        .unwrap();
+        (items, sent.into_inner().unwrap())
+    }
+
+    #[tokio::test]
+    async fn paginate_follows_tokens_until_none_or_empty_or_repeated() {
+        // Without a token: one request.
+        let (items, sent) = collect(vec![(vec![1, 2], None)]).await;
+        assert_eq!((items, sent), (vec![1, 2], vec![None]));
+        // Each token is sent back until a page has none (or an empty one, as some APIs answer).
+        let (items, sent) = collect(vec![
+            (vec![1], Some("a")),
+            (vec![2], Some("b")),
+            (vec![3], Some("")),
+        ])
+        .await;
+        assert_eq!(items, vec![1, 2, 3]);
+        assert_eq!(sent, vec![None, Some("a".into()), Some("b".into())]);
+        // A token seen before ends the loop instead of cycling forever.
+        let (items, sent) = collect(vec![(vec![1], Some("a")), (vec![2], Some("a"))]).await;
+        assert_eq!(items, vec![1, 2]);
+        assert_eq!(sent.len(), 2);
+    }
+}
