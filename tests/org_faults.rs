@@ -638,3 +638,48 @@ async fn first_calls_into_a_new_account_wait_until_its_access_role_can_be_assume
     );
     expect_code(&out, 0);
 }
+
+/// An access role that never becomes assumable: after `access_role_timeout` the resources inside the
+/// account fail with what to check (not retried again for every call), the rest of the apply goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_access_role_that_stays_refused_fails_after_the_timeout_with_guidance() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto, &["--deny-assume-role", "100000"]);
+    let dir = project();
+    let d = dir.path();
+    let settings = d.join("landfall.toml");
+    let original = std::fs::read_to_string(&settings).unwrap();
+    std::fs::write(
+        &settings,
+        original.replace("[defaults]\n", "[defaults]\naccess_role_timeout = \"2s\"\n"),
+    )
+    .unwrap();
+
+    let out = landfall_via(
+        d,
+        &proxy.endpoint,
+        &moto,
+        &["apply", "--env", "member", "--auto-approve", "--stats"],
+    );
+    expect_code(&out, 1);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        err.contains("could not assume arn:aws:iam::")
+            && err.contains(":role/OrganizationAccountAccessRole for 2s"),
+        "{}",
+        text(&out)
+    );
+    assert!(err.contains("access_role_timeout"), "{}", text(&out));
+    // Both member resources failed; the organization stack was applied.
+    assert!(err.contains("member.vpc.main: failed"), "{}", text(&out));
+    assert!(
+        err.contains("member.iam_role.deployer: failed"),
+        "{}",
+        text(&out)
+    );
+    assert!(err.contains("org.account.alpha: created"), "{}", text(&out));
+    // The wait happened once, not once per call and retry: a handful of AssumeRole requests (a
+    // retry storm would be hundreds).
+    let denied = proxy.counts()["denied_assume_role"].as_u64().unwrap();
+    assert!((2..=10).contains(&denied), "{denied} AssumeRole attempts");
+}
