@@ -4,6 +4,7 @@
     fault-proxy.py --port 0 --upstream http://127.0.0.1:5000 [--throttle 0.2] [--drop 0.05]
                    [--slow 0.1] [--create-account-in-progress 3] [--seed 1]
                    [--fail-create-account NAME=REASON] [--deny-assume-role 3]
+                   [--lose-response CreateGroup]
 
 Prints `listening on PORT` once ready. Per request, independently:
   --throttle P  answer with the service's own throttling error (EC2 RequestLimitExceeded, IAM/STS
@@ -17,6 +18,10 @@ Prints `listening on PORT` once ready. Per request, independently:
                 report the creation of the account named NAME as FAILED with REASON (e.g.
                 EMAIL_ALREADY_EXISTS, as for an email used by an account outside the organization).
                 The emulator did create it; AWS would not have. Repeatable.
+  --lose-response OPERATION
+                forward the first request of OPERATION (e.g. CreateGroup) to the emulator, then close
+                the connection without passing the answer on: AWS did it, the client never heard.
+                Repeatable.
   --deny-assume-role N
                 answer the first N AssumeRole requests of each role ARN with AccessDenied, as AWS does
                 for a new account whose access role is not assumable yet.
@@ -37,7 +42,8 @@ import urllib.parse
 
 lock = threading.Lock()
 counts = {"forwarded": 0, "throttled": 0, "dropped": 0, "slowed": 0, "in_progress": 0,
-          "failed_creations": 0, "denied_assume_role": 0}
+          "failed_creations": 0, "denied_assume_role": 0, "lost_responses": 0}
+lost = set()
 polls = {}
 assume_attempts = {}
 
@@ -142,6 +148,19 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             data = self.hold_in_progress(data)
         if failures and target.endswith("DescribeCreateAccountStatus"):
             data = self.fail_creation(data)
+        if args.lose_response:
+            op = target.rsplit(".", 1)[-1] if target else \
+                urllib.parse.parse_qs(body.decode(errors="replace")).get("Action", [""])[0]
+            with lock:
+                lose = op in args.lose_response and op not in lost
+                if lose:
+                    lost.add(op)
+                    counts["lost_responses"] += 1
+            if lose:
+                upstream.close()
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
         self.send_response(resp.status)
         for k, v in resp.getheaders():
             if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
@@ -204,6 +223,7 @@ if __name__ == "__main__":
     p.add_argument("--create-account-in-progress", type=int, default=0)
     p.add_argument("--fail-create-account", action="append", default=[], metavar="NAME=REASON")
     p.add_argument("--deny-assume-role", type=int, default=0)
+    p.add_argument("--lose-response", action="append", default=[], metavar="OPERATION")
     p.add_argument("--seed", type=int, default=None)
     args = p.parse_args()
     failures = dict(f.split("=", 1) for f in args.fail_create_account)

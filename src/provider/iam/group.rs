@@ -5,10 +5,15 @@
 //!
 //! `read` is one `GetAccountAuthorizationDetails` filtered to groups (all pages) per account, or during
 //! a refresh the listing shared with `iam_role` and `iam_policy` (see [`super::account_details`]). IAM
-//! groups take no tags, so a group carries no `landfall:address` tag and cannot be adopted after a
-//! crash by tag: only groups whose id is asked for are reported. (Creating it again then fails with
-//! `EntityAlreadyExists`, which names the group, rather than silently taking over a group landfall may
-//! not own.)
+//! groups take no tags, so a group carries no `landfall:address` tag and cannot be adopted by tag:
+//! only groups whose id is asked for are reported.
+//!
+//! **Crash safety without tags.** `create` records its intent in state (a pending
+//! `CreateGroup:NAME@TIME`, through [`Cx::record_pending`]) before sending `CreateGroup`. When AWS
+//! answers `EntityAlreadyExists`, the group's creation date decides: created after the intent (less
+//! [`CLOCK_SKEW`]), it is the group this run (whose answer was lost) or an interrupted run created, and
+//! it is taken over; older, it is someone else's, and the error says how to import it. The group
+//! landfall created is therefore never left behind as an orphan that blocks the next apply.
 //!
 //! Membership is not managed; deleting a group first removes its users, as IAM requires.
 
@@ -22,6 +27,7 @@ use aws_sdk_iam::Client;
 use aws_sdk_iam::types::EntityType;
 use serde_json::json;
 use std::collections::BTreeSet;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     if ids.is_empty() {
@@ -57,15 +63,56 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
         .collect())
 }
 
-pub async fn create(cx: &Cx<'_>, _address: &str, desired: &Attrs) -> Result<Live, AwsError> {
+pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live, AwsError> {
     let iam = cx.iam().await?;
     let name = str_attr(desired, "name");
     let path = non_empty(str_attr(desired, "path")).unwrap_or("/");
-    let out = call("CreateGroup", || {
+    // The intent to create, recorded before asking (see the module docs): the time it was first
+    // recorded, kept when an interrupted run's intent is resumed.
+    let since = match cx.pending.and_then(intent_time) {
+        Some(since) => since,
+        None => {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs() as i64;
+            cx.record_pending
+                .record(&format!("CreateGroup:{name}@{now}"))
+                .await?;
+            now
+        }
+    };
+    let created = call("CreateGroup", || {
         iam.create_group().group_name(name).path(path).send()
     })
-    .await?;
-    let arn = out.group().map(|g| g.arn()).unwrap_or_default();
+    .await;
+    let arn = match created {
+        Ok(out) => out.group().map(|g| g.arn().to_string()).unwrap_or_default(),
+        Err(e) if e.is("EntityAlreadyExists") => {
+            let out = call("GetGroup", || iam.get_group().group_name(name).send()).await?;
+            let group = out
+                .group()
+                .ok_or_else(|| AwsError::other("GetGroup", "no group"))?;
+            if !created_since(group.create_date().secs(), since) {
+                // Older than landfall's decision to create it: someone else's group. The intent is
+                // over: forget it, so a later run cannot mistake that group for landfall's.
+                cx.record_pending.clear().await?;
+                return Err(AwsError {
+                    message: format!(
+                        "the group {name} already exists (created {}); to manage it, run \
+                         `landfall import {address} {name}`, or choose another name",
+                        group.create_date()
+                    ),
+                    ..e
+                });
+            }
+            // Created after landfall recorded its intent: by this run (an answer lost on the way
+            // back) or by an interrupted one. It is landfall's.
+            group.arn().to_string()
+        }
+        Err(e) => return Err(e),
+    };
+    let arn = arn.as_str();
     Principal::Group(name)
         .sync_permissions(&iam, &Attrs::new(), desired)
         .await?;
@@ -146,11 +193,51 @@ async fn empty_group(iam: &Client, name: &str) -> Result<(), AwsError> {
     Principal::Group(name).strip_permissions(iam).await
 }
 
+/// Allowance for the clock of the machine running landfall being ahead of AWS's.
+const CLOCK_SKEW: i64 = 300;
+
+/// Whether a group created at `created` can be the one an intent recorded at `since` asked for.
+fn created_since(created: i64, since: i64) -> bool {
+    created >= since - CLOCK_SKEW
+}
+
+/// The time (Unix seconds) in a recorded intent `CreateGroup:NAME@SECONDS`.
+fn intent_time(intent: &str) -> Option<i64> {
+    intent
+        .strip_prefix("CreateGroup:")?
+        .rsplit_once('@')?
+        .1
+        .parse()
+        .ok()
+}
+
 fn applied(name: &str, arn: &str, desired: &Attrs) -> Live {
     Live {
         id: name.to_string(),
         attrs: applied_attrs(desired, name, arn),
         address: None,
         lineage: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_group_is_landfalls_only_if_created_after_the_recorded_intent() {
+        assert_eq!(
+            intent_time("CreateGroup:ops@1700000000"),
+            Some(1_700_000_000)
+        );
+        assert_eq!(intent_time("CreateGroup:a@b@12"), Some(12));
+        assert_eq!(intent_time("car-1234"), None);
+        let since = 1_700_000_000;
+        assert!(created_since(since + 2, since));
+        assert!(created_since(since - 10, since), "within clock skew");
+        assert!(
+            !created_since(since - 3600, since),
+            "an hour older: someone else's"
+        );
     }
 }

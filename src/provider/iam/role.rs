@@ -129,7 +129,7 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
         .map(document_text)
         .unwrap_or_default();
     let tags = sdk_tags(cx.creation_tags(address, desired), "CreateRole")?;
-    let out = call("CreateRole", || {
+    let created = call("CreateRole", || {
         iam.create_role()
             .role_name(name)
             .path(path)
@@ -142,8 +142,30 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
             .set_tags(Some(tags.clone()))
             .send()
     })
-    .await?;
-    let arn = out.role().map(|r| r.arn().to_string()).unwrap_or_default();
+    .await;
+    let arn = match created {
+        Ok(out) => out.role().map(|r| r.arn().to_string()).unwrap_or_default(),
+        // A retry after an answer that was lost on its way back (AWS did create the role): the
+        // role is landfall's if it carries this address and lineage. Anyone else's is an error.
+        Err(e) if e.is("EntityAlreadyExists") => {
+            let out = call("GetRole", || iam.get_role().role_name(name).send()).await?;
+            let role = out
+                .role()
+                .ok_or_else(|| AwsError::other("GetRole", "no role"))?;
+            let (_, tagged, lineage) = Live::split_tags(tag_pairs(role.tags()));
+            if tagged.as_deref() != Some(address) || lineage.as_deref() != Some(cx.lineage) {
+                return Err(AwsError {
+                    message: format!(
+                        "{}; to manage the existing role, run `landfall import {address} {name}`",
+                        e.message
+                    ),
+                    ..e
+                });
+            }
+            role.arn().to_string()
+        }
+        Err(e) => return Err(e),
+    };
 
     Principal::Role(name)
         .sync_permissions(&iam, &Attrs::new(), desired)
