@@ -905,24 +905,33 @@ async fn destroy_deletes_dependents_before_what_they_depend_on() {
     assert!(policies.policies().is_empty(), "{policies:?}");
 }
 
-/// An answer lost on its way back (AWS did the create, landfall never heard) makes the retry fail with
-/// EntityAlreadyExists; the role is recognised by its address and lineage tags and taken over.
-/// IAM groups take no tags, so there it rests on the intent landfall records before CreateGroup:
-/// when the answer is lost (AWS created the group, landfall never heard) the retry's
-/// EntityAlreadyExists is recognised as landfall's own group (created after the intent) and taken
-/// over. (An older group is refused with the import command: see the unit test in `iam::group`.)
+/// An answer lost on its way back (AWS did the create, landfall never heard) must not leave a
+/// second resource behind the retry:
+/// - EC2 creates are not idempotent, so after an unanswered attempt landfall looks for the resource by
+///   its address and lineage tags before sending again;
+/// - IAM answers the retry with EntityAlreadyExists: the role is recognised by its tags, the group
+///   (IAM groups take no tags) by the intent landfall recorded before CreateGroup (created after it;
+///   an older group is refused with the import command, see the unit test in `iam::group`).
+///
+/// (CreateNatGateway is made idempotent with a client token, which the emulator ignores, so its
+/// answer is not lost here.)
 #[tokio::test(flavor = "multi_thread")]
-async fn a_role_and_a_group_whose_create_answers_were_lost_are_taken_over() {
+async fn creates_whose_answers_were_lost_leave_exactly_one_resource() {
     let moto = Moto::start();
-    let proxy = FaultProxy::start(
-        &moto,
-        &[
-            "--lose-response",
-            "CreateGroup",
-            "--lose-response",
-            "CreateRole",
-        ],
-    );
+    let mut faults = Vec::new();
+    for op in [
+        "CreateVpc",
+        "CreateSubnet",
+        "CreateInternetGateway",
+        "CreateRouteTable",
+        "CreateSecurityGroup",
+        "AllocateAddress",
+        "CreateRole",
+        "CreateGroup",
+    ] {
+        faults.extend(["--lose-response", op]);
+    }
+    let proxy = FaultProxy::start(&moto, &faults);
     let dir = common::fixture_copy("tests/fixtures/ordering");
     let d = dir.path();
     let out = landfall_via(
@@ -932,27 +941,76 @@ async fn a_role_and_a_group_whose_create_answers_were_lost_are_taken_over() {
         &["apply", "--env", "test", "--auto-approve", "--stats"],
     );
     expect_code(&out, 0);
-    assert_eq!(proxy.counts()["lost_responses"], 2);
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(
-        stderr.contains("iam.iam_role.app: created"),
-        "{}",
-        text(&out)
+    assert_eq!(proxy.counts()["lost_responses"], 8, "{}", text(&out));
+
+    let config = moto.sdk_config().await;
+    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let tagged = || {
+        aws_sdk_ec2::types::Filter::builder()
+            .name("tag-key")
+            .values("landfall:address")
+            .build()
+    };
+    let vpcs = ec2.describe_vpcs().filters(tagged()).send().await.unwrap();
+    let subnets = ec2
+        .describe_subnets()
+        .filters(tagged())
+        .send()
+        .await
+        .unwrap();
+    let igws = ec2
+        .describe_internet_gateways()
+        .filters(tagged())
+        .send()
+        .await
+        .unwrap();
+    let tables = ec2
+        .describe_route_tables()
+        .filters(tagged())
+        .send()
+        .await
+        .unwrap();
+    let groups = ec2
+        .describe_security_groups()
+        .filters(tagged())
+        .send()
+        .await
+        .unwrap();
+    let eips = ec2
+        .describe_addresses()
+        .filters(tagged())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            vpcs.vpcs().len(),
+            subnets.subnets().len(),
+            igws.internet_gateways().len(),
+            tables.route_tables().len(),
+            groups.security_groups().len(),
+            eips.addresses().len(),
+        ),
+        (1, 2, 1, 2, 2, 1),
+        "exactly the configured resources"
     );
-    assert!(
-        stderr.contains("iam.iam_group.readers: created"),
-        "{}",
-        text(&out)
-    );
-    let iam = aws_sdk_iam::Client::new(&moto.sdk_config().await);
-    let group = iam.get_group().group_name("readers").send().await.unwrap();
+    let iam = aws_sdk_iam::Client::new(&config);
     let attached = iam
         .list_attached_group_policies()
         .group_name("readers")
         .send()
         .await
         .unwrap();
-    assert_eq!(attached.attached_policies().len(), 1, "{group:?}");
+    assert_eq!(attached.attached_policies().len(), 1);
+    let roles = iam.list_roles().send().await.unwrap();
+    assert_eq!(
+        roles
+            .roles()
+            .iter()
+            .filter(|r| r.role_name() == "app")
+            .count(),
+        1
+    );
     expect_code(
         &landfall(d, &moto, &["plan", "--env", "test", "--detailed-exitcode"]),
         0,

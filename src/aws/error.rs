@@ -201,6 +201,54 @@ where
     }
 }
 
+/// What a non-idempotent create came to: AWS's answer, or the resource found after an attempt whose
+/// answer never arrived.
+pub enum Created<O, R> {
+    Sent(O),
+    Found(R),
+}
+
+/// Like [`call`], for a create that is not idempotent. An attempt that ends without an answer (a
+/// timeout, a dropped connection, an unreadable response) may have been carried out by AWS, so
+/// before sending again `find` looks for what it would have created (by landfall's address tag);
+/// when found, that is returned instead of creating a second one.
+pub async fn call_create<O, E, F, Fut, R, G, GFut>(
+    operation: &str,
+    mut send: F,
+    mut find: G,
+) -> Result<Created<O, R>, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<O, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    G: FnMut() -> GFut,
+    GFut: Future<Output = Result<Option<R>, AwsError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match send().await {
+            Ok(out) => return Ok(Created::Sent(out)),
+            Err(err) => {
+                let unanswered = matches!(
+                    err,
+                    SdkError::TimeoutError(_)
+                        | SdkError::DispatchFailure(_)
+                        | SdkError::ResponseError(_)
+                );
+                let err = AwsError::from_sdk(operation, err);
+                attempt += 1;
+                if !err.transient || attempt >= MAX_ATTEMPTS {
+                    return Err(err);
+                }
+                tokio::time::sleep(backoff(attempt)).await;
+                if unanswered && let Some(found) = find().await? {
+                    return Ok(Created::Found(found));
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ mod error;
 mod stats;
 
 pub use assume::AccessRoleError;
-pub use error::{AwsError, call};
+pub use error::{AwsError, Created, call, call_create};
 pub use stats::Stats;
 
 use aws_config::{BehaviorVersion, SdkConfig};

@@ -5,10 +5,10 @@
 //! VPC and attaches to the new one; delete detaches first.
 
 use super::{
-    created, describe_batched, filter, gone, ignore_not_found, live, paginate, str_attr, tag_spec,
-    update_tags,
+    created, describe_batched, filter, find_created, gone, ignore_not_found, live, paginate,
+    str_attr, tag_spec, update_tags,
 };
-use crate::aws::{AwsError, call};
+use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::{Attrs, Cx, Live};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{AttachmentStatus, Filter, InternetGateway, ResourceType};
@@ -30,14 +30,22 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
     let ec2 = cx.ec2().await?;
     let vpc_id = str_attr(desired, "vpc_id", op)?;
     let tags = cx.creation_tags(address, desired);
-    let out = call(op, || {
-        ec2.create_internet_gateway()
-            .tag_specifications(tag_spec(ResourceType::InternetGateway, &tags))
-            .send()
-    })
+    let outcome = call_create(
+        op,
+        || {
+            ec2.create_internet_gateway()
+                .tag_specifications(tag_spec(ResourceType::InternetGateway, &tags))
+                .send()
+        },
+        || find_created(cx, address, |f| describe(&ec2, f), InternetGateway::tags),
+    )
     .await?;
-    let id = out
-        .internet_gateway()
+    let gateway = match outcome {
+        Created::Sent(out) => out.internet_gateway().cloned(),
+        Created::Found(gateway) => Some(gateway),
+    };
+    let id = gateway
+        .as_ref()
         .and_then(|g| g.internet_gateway_id())
         .ok_or_else(|| AwsError::other(op, "the response holds no internet gateway id"))?;
     // Should attaching fail, the tagged gateway is adopted by the next read, detached, and the

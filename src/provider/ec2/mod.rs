@@ -106,6 +106,25 @@ where
     Ok(out)
 }
 
+/// Of the resources `describe` returns for landfall's address tag, the one `cx`'s run created:
+/// what [`crate::aws::call_create`] looks for after an unanswered create.
+pub(super) async fn find_created<T, Fut>(
+    cx: &crate::provider::Cx<'_>,
+    address: &str,
+    describe: impl FnOnce(Filter) -> Fut,
+    tags_of: impl Fn(&T) -> &[Tag],
+) -> Result<Option<T>, AwsError>
+where
+    Fut: Future<Output = Result<Vec<T>, AwsError>>,
+{
+    let found = describe(filter(&format!("tag:{ADDRESS_TAG}"), [address])).await?;
+    Ok(found.into_iter().find(|item| {
+        tags_of(item)
+            .iter()
+            .any(|t| t.key() == Some(LINEAGE_TAG) && t.value() == Some(cx.lineage))
+    }))
+}
+
 pub(super) fn has_address_tag(tags: &[Tag]) -> bool {
     tags.iter().any(|t| t.key() == Some(ADDRESS_TAG))
 }

@@ -7,13 +7,13 @@
 //! that are `deleting`, `deleted` or `failed` (AWS removes failed ones itself) count as absent.
 
 use super::{
-    describe_batched, filter, gone, ignore_not_found, live, opt_str, paginate, poll, str_attr,
-    tag_spec, update_tags,
+    describe_batched, filter, find_created, gone, ignore_not_found, live, opt_str, paginate, poll,
+    str_attr, tag_spec, update_tags,
 };
-use crate::aws::{AwsError, call};
+use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::{Attrs, Cx, Live};
 use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::{DomainType, Filter, NatGateway, NatGatewayState, ResourceType};
+use aws_sdk_ec2::types::{Address, DomainType, Filter, NatGateway, NatGatewayState, ResourceType};
 use std::time::Duration;
 
 /// How long to wait for a gateway to become available or deleted (AWS takes a few minutes).
@@ -41,20 +41,31 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
     }
     let subnet_id = str_attr(desired, "subnet_id", op)?;
     let tags = cx.creation_tags(address, desired);
-    let eip = call("AllocateAddress", || {
-        ec2.allocate_address()
-            .domain(DomainType::Vpc)
-            .tag_specifications(tag_spec(ResourceType::ElasticIp, &tags))
-            .send()
-    })
+    let outcome = call_create(
+        "AllocateAddress",
+        || {
+            ec2.allocate_address()
+                .domain(DomainType::Vpc)
+                .tag_specifications(tag_spec(ResourceType::ElasticIp, &tags))
+                .send()
+        },
+        || find_created(cx, address, |f| addresses(&ec2, f), Address::tags),
+    )
     .await?;
-    let allocation_id = eip
-        .allocation_id()
+    let allocation_id = match outcome {
+        Created::Sent(out) => out.allocation_id().map(str::to_string),
+        Created::Found(eip) => eip.allocation_id().map(str::to_string),
+    };
+    let allocation_id = &allocation_id
         .ok_or_else(|| AwsError::other("AllocateAddress", "the response holds no allocation id"))?;
+    // CreateNatGateway is idempotent by client token: a retry after a lost answer gets the same
+    // gateway. The token is unique to this resource and address allocation.
+    let token = client_token(&[cx.lineage, address, allocation_id]);
     let created = call(op, || {
         ec2.create_nat_gateway()
             .subnet_id(subnet_id)
             .allocation_id(allocation_id)
+            .client_token(&token)
             .tag_specifications(tag_spec(ResourceType::Natgateway, &tags))
             .send()
     })
@@ -186,6 +197,22 @@ async fn wait_available(ec2: &Client, id: &str) -> Result<Live, AwsError> {
 }
 
 /// Releases an elastic IP; one already released is fine.
+/// A client token (at most 64 characters) derived from `parts`.
+fn client_token(parts: &[&str]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(parts.join("\n").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Elastic IP addresses matching a filter.
+async fn addresses(ec2: &Client, f: Filter) -> Result<Vec<Address>, AwsError> {
+    let out = call("DescribeAddresses", || {
+        ec2.describe_addresses().filters(f.clone()).send()
+    })
+    .await?;
+    Ok(out.addresses().to_vec())
+}
+
 async fn release(ec2: &Client, allocation_id: &str) -> Result<(), AwsError> {
     ignore_not_found(
         call("ReleaseAddress", || {

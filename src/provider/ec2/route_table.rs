@@ -8,10 +8,10 @@
 //! moved with ReplaceRouteTableAssociation. Delete disassociates the subnets first.
 
 use super::{
-    created, describe_batched, filter, gone, ignore_not_found, live, object_list, opt_str,
-    paginate, str_attr, str_list, tag_spec, update_tags,
+    created, describe_batched, filter, find_created, gone, ignore_not_found, live, object_list,
+    opt_str, paginate, str_attr, str_list, tag_spec, update_tags,
 };
-use crate::aws::{AwsError, call};
+use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::{Attrs, Cx, Live};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
@@ -38,15 +38,23 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
     let ec2 = cx.ec2().await?;
     let vpc_id = str_attr(desired, "vpc_id", op)?;
     let tags = cx.creation_tags(address, desired);
-    let out = call(op, || {
-        ec2.create_route_table()
-            .vpc_id(vpc_id)
-            .tag_specifications(tag_spec(ResourceType::RouteTable, &tags))
-            .send()
-    })
+    let outcome = call_create(
+        op,
+        || {
+            ec2.create_route_table()
+                .vpc_id(vpc_id)
+                .tag_specifications(tag_spec(ResourceType::RouteTable, &tags))
+                .send()
+        },
+        || find_created(cx, address, |f| describe(&ec2, f), RouteTable::tags),
+    )
     .await?;
-    let id = out
-        .route_table()
+    let table = match outcome {
+        Created::Sent(out) => out.route_table().cloned(),
+        Created::Found(table) => Some(table),
+    };
+    let id = table
+        .as_ref()
         .and_then(|t| t.route_table_id())
         .ok_or_else(|| AwsError::other(op, "the response holds no route table id"))?;
     let routes = desired_routes(desired)?;

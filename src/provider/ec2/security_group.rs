@@ -12,10 +12,10 @@
 //! descriptions in place (UpdateSecurityGroupRuleDescriptions*).
 
 use super::{
-    describe_batched, filter, gone, ignore_not_found, live, object_list, opt_str, paginate,
-    str_attr, str_list, tag_spec, update_tags,
+    describe_batched, filter, find_created, gone, ignore_not_found, live, object_list, opt_str,
+    paginate, str_attr, str_list, tag_spec, update_tags,
 };
-use crate::aws::{AwsError, call};
+use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::{Attrs, Cx, Live};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
@@ -46,18 +46,24 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
     let ingress = desired_rules(desired, "ingress")?;
     let egress = desired_rules(desired, "egress")?;
     let tags = cx.creation_tags(address, desired);
-    let out = call(op, || {
-        ec2.create_security_group()
-            .group_name(name)
-            .description(description)
-            .vpc_id(vpc_id)
-            .tag_specifications(tag_spec(ResourceType::SecurityGroup, &tags))
-            .send()
-    })
+    let outcome = call_create(
+        op,
+        || {
+            ec2.create_security_group()
+                .group_name(name)
+                .description(description)
+                .vpc_id(vpc_id)
+                .tag_specifications(tag_spec(ResourceType::SecurityGroup, &tags))
+                .send()
+        },
+        || find_created(cx, address, |f| describe(&ec2, f), SecurityGroup::tags),
+    )
     .await?;
-    let id = out
-        .group_id()
-        .ok_or_else(|| AwsError::other(op, "the response holds no group id"))?;
+    let id = match outcome {
+        Created::Sent(out) => out.group_id().map(str::to_string),
+        Created::Found(group) => group.group_id().map(str::to_string),
+    };
+    let id = &id.ok_or_else(|| AwsError::other(op, "the response holds no group id"))?;
     // The group starts with AWS's default rules; converge from what it has.
     let group = find(&ec2, id).await?;
     sync(

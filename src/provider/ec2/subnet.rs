@@ -5,10 +5,10 @@
 //! interfaces fails with AWS's DependencyViolation.
 
 use super::{
-    bool_attr, created, describe_batched, filter, gone, ignore_not_found, live, paginate,
-    partition, str_attr, tag_spec, update_tags,
+    bool_attr, created, describe_batched, filter, find_created, gone, ignore_not_found, live,
+    paginate, partition, str_attr, tag_spec, update_tags,
 };
-use crate::aws::{AwsError, call};
+use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::{Attrs, Cx, Live};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Subnet};
@@ -32,18 +32,24 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
     let cidr = str_attr(desired, "cidr_block", op)?;
     let zone = str_attr(desired, "availability_zone", op)?;
     let tags = cx.creation_tags(address, desired);
-    let out = call(op, || {
-        ec2.create_subnet()
-            .vpc_id(vpc_id)
-            .cidr_block(cidr)
-            .availability_zone(zone)
-            .tag_specifications(tag_spec(ResourceType::Subnet, &tags))
-            .send()
-    })
+    let outcome = call_create(
+        op,
+        || {
+            ec2.create_subnet()
+                .vpc_id(vpc_id)
+                .cidr_block(cidr)
+                .availability_zone(zone)
+                .tag_specifications(tag_spec(ResourceType::Subnet, &tags))
+                .send()
+        },
+        || find_created(cx, address, |f| describe(&ec2, f), Subnet::tags),
+    )
     .await?;
-    let subnet = out
-        .subnet()
-        .ok_or_else(|| AwsError::other(op, "the response holds no subnet"))?;
+    let subnet = match outcome {
+        Created::Sent(out) => out.subnet().cloned(),
+        Created::Found(subnet) => Some(subnet),
+    };
+    let subnet = &subnet.ok_or_else(|| AwsError::other(op, "the response holds no subnet"))?;
     let id = subnet
         .subnet_id()
         .ok_or_else(|| AwsError::other(op, "the response holds no subnet id"))?;

@@ -10,10 +10,10 @@
 //! owner, region and id, as DescribeVpcs does not return one.
 
 use super::{
-    bool_attr, created, filter, gone, has_address_tag, ignore_not_found, live, paginate, partition,
-    str_attr, tag_spec, update_tags,
+    bool_attr, created, filter, find_created, gone, has_address_tag, ignore_not_found, live,
+    paginate, partition, str_attr, tag_spec, update_tags,
 };
-use crate::aws::{AwsError, call};
+use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::{Attrs, Cx, Live};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Vpc};
@@ -52,16 +52,22 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
     let ec2 = cx.ec2().await?;
     let cidr = str_attr(desired, "cidr_block", "CreateVpc")?;
     let tags = cx.creation_tags(address, desired);
-    let out = call("CreateVpc", || {
-        ec2.create_vpc()
-            .cidr_block(cidr)
-            .tag_specifications(tag_spec(ResourceType::Vpc, &tags))
-            .send()
-    })
+    let outcome = call_create(
+        "CreateVpc",
+        || {
+            ec2.create_vpc()
+                .cidr_block(cidr)
+                .tag_specifications(tag_spec(ResourceType::Vpc, &tags))
+                .send()
+        },
+        || find_created(cx, address, |f| describe(&ec2, f), Vpc::tags),
+    )
     .await?;
-    let vpc = out
-        .vpc()
-        .ok_or_else(|| AwsError::other("CreateVpc", "the response holds no VPC"))?;
+    let vpc = match outcome {
+        Created::Sent(out) => out.vpc().cloned(),
+        Created::Found(vpc) => Some(vpc),
+    };
+    let vpc = &vpc.ok_or_else(|| AwsError::other("CreateVpc", "the response holds no VPC"))?;
     let id = vpc
         .vpc_id()
         .ok_or_else(|| AwsError::other("CreateVpc", "the response holds no VPC id"))?;
