@@ -683,3 +683,31 @@ async fn an_access_role_that_stays_refused_fails_after_the_timeout_with_guidance
     let denied = proxy.counts()["denied_assume_role"].as_u64().unwrap();
     assert!((2..=10).contains(&denied), "{denied} AssumeRole attempts");
 }
+
+/// CreateAccount's answer is lost after AWS accepted the request: the retry finds the request
+/// (ListCreateAccountStatus, by name and time) rather than asking for a second account.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_create_account_answer_asks_for_no_second_account() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto, &["--lose-response", "CreateAccount"]);
+    let dir = project();
+    let d = dir.path();
+    let out = landfall_via(
+        d,
+        &proxy.endpoint,
+        &moto,
+        &["apply", "--env", "test", "--auto-approve", "--stats"],
+    );
+    expect_code(&out, 0);
+    assert_eq!(proxy.counts()["lost_responses"], 1);
+    // Two requests reached AWS, one per account; the lost one was not sent again.
+    assert_eq!(requests(&out, "CreateAccount"), 2, "{}", text(&out));
+    assert!(
+        requests(&out, "ListCreateAccountStatus") >= 1,
+        "{}",
+        text(&out)
+    );
+    assert_both_accounts_once(&moto).await;
+    assert!(pending(d).is_empty(), "{:?}", state(d));
+    assert_no_changes(d, &moto.endpoint, &moto);
+}

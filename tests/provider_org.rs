@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::moto::Moto;
+use common::moto::{FaultProxy, Moto};
 use landfall::aws::{Aws, AwsError};
 use landfall::provider::{
     self, Attrs, BoxFuture, Cx, KindHints, Live, Location, ReadCache, RecordPending,
@@ -1173,4 +1173,79 @@ async fn refresh_of_all_org_kinds_shares_the_tree_and_reads_no_known_tags() {
         .unwrap();
     assert_eq!(read.len(), known.ous.len() + 1);
     assert_eq!(read.iter().find(|l| l.id == lost.id), Some(&lost));
+}
+
+/// Creates whose answer is lost after AWS acted (the fault proxy forwards the request, then drops the
+/// connection): the retry finds what the first attempt made, by its address and lineage tags, instead
+/// of making a second OU or policy (or failing on the duplicate name).
+#[tokio::test]
+async fn ou_and_policy_creates_whose_answer_was_lost_are_found_not_repeated() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(
+        &moto,
+        &[
+            "--lose-response",
+            "CreateOrganizationalUnit",
+            "--lose-response",
+            "CreatePolicy",
+        ],
+    );
+    let aws = Aws::for_endpoint(&proxy.endpoint, landfall::aws::Options::new("eu-west-1")).await;
+    let loc = location();
+    let cx = cx(&aws, &loc);
+    let main = provider::create(
+        "organization",
+        &cx,
+        "organization.main",
+        &attrs(json!({"feature_set": "ALL", "enabled_policy_types": ["SERVICE_CONTROL_POLICY"]})),
+    )
+    .await
+    .unwrap();
+    let root = s(&main, "root_id").to_string();
+    let ou = provider::create(
+        "organizational_unit",
+        &cx,
+        "organizational_unit.apps",
+        &attrs(json!({"name": "Apps", "parent_id": root, "tags": {}})),
+    )
+    .await
+    .unwrap();
+    let policy = provider::create(
+        "policy",
+        &cx,
+        "policy.deny",
+        &attrs(json!({
+            "name": "deny",
+            "description": "",
+            "type": "SERVICE_CONTROL_POLICY",
+            "content": {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]},
+            "tags": {},
+        })),
+    )
+    .await
+    .unwrap();
+    assert_eq!(proxy.counts()["lost_responses"], 2);
+
+    let org = independent(&moto).await;
+    let ous = org
+        .list_organizational_units_for_parent()
+        .parent_id(&root)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ous.organizational_units().len(), 1, "{ous:?}");
+    assert_eq!(ous.organizational_units()[0].id(), Some(ou.id.as_str()));
+    let policies = org
+        .list_policies()
+        .filter(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+        .send()
+        .await
+        .unwrap();
+    let ours: Vec<_> = policies
+        .policies()
+        .iter()
+        .filter(|p| !p.aws_managed())
+        .collect();
+    assert_eq!(ours.len(), 1, "{policies:?}");
+    assert_eq!(ours[0].id(), Some(policy.id.as_str()));
 }

@@ -41,7 +41,7 @@ use super::{
     live_with_tags, moved_account, parent_of, refreshing, required, sdk_tags, str_attr, sync_tags,
     tags_of,
 };
-use crate::aws::{AwsError, call};
+use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::{Attrs, Cx, Live};
 use aws_sdk_organizations::Client;
 use aws_sdk_organizations::types::{Account, AccountJoinedMethod, CreateAccountState};
@@ -128,21 +128,32 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
             }
             let tags = sdk_tags(cx.creation_tags(address, desired), OP)?;
             let role_name = str_attr(desired, "role_name");
-            let out = call(OP, || {
-                client
-                    .create_account()
-                    .email(email)
-                    .account_name(name)
-                    .set_role_name(role_name.map(str::to_string))
-                    .set_tags(Some(tags.clone()))
-                    .send()
-            })
+            let asked = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs() as i64;
+            let outcome = call_create(
+                OP,
+                || {
+                    client
+                        .create_account()
+                        .email(email)
+                        .account_name(name)
+                        .set_role_name(role_name.map(str::to_string))
+                        .set_tags(Some(tags.clone()))
+                        .send()
+                },
+                || request_since(&client, name, asked),
+            )
             .await?;
-            let request_id = out
-                .create_account_status()
-                .and_then(|s| s.id())
-                .ok_or_else(|| AwsError::other(OP, "AWS returned no request id"))?
-                .to_string();
+            let request_id = match outcome {
+                Created::Sent(out) => out
+                    .create_account_status()
+                    .and_then(|s| s.id())
+                    .map(str::to_string),
+                Created::Found(request_id) => Some(request_id),
+            }
+            .ok_or_else(|| AwsError::other(OP, "AWS returned no request id"))?;
             cx.record_pending.record(&request_id).await?;
             request_id
         }
@@ -314,6 +325,40 @@ async fn wait_for_creation(
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(POLL_MAX);
+    }
+}
+
+/// The creation request for an account named `name` made since `asked` (Unix seconds, less five
+/// minutes of clock skew), in progress or done: the request of a `CreateAccount` whose answer was lost.
+/// Account names are not unique, but two requests for the same name within minutes are.
+async fn request_since(
+    client: &Client,
+    name: &str,
+    asked: i64,
+) -> Result<Option<String>, AwsError> {
+    let mut token: Option<String> = None;
+    loop {
+        let out = call("ListCreateAccountStatus", || {
+            client
+                .list_create_account_status()
+                .states(CreateAccountState::InProgress)
+                .states(CreateAccountState::Succeeded)
+                .set_next_token(token.clone())
+                .send()
+        })
+        .await?;
+        let found = out.create_account_statuses().iter().find(|s| {
+            s.account_name() == Some(name)
+                && s.requested_timestamp()
+                    .is_some_and(|t| t.secs() >= asked - 300)
+        });
+        if let Some(id) = found.and_then(|s| s.id()) {
+            return Ok(Some(id.to_string()));
+        }
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(None);
+        }
     }
 }
 

@@ -223,6 +223,22 @@ pub(crate) fn adopting(cx: &Cx<'_>, kind: &str) -> bool {
     cx.hints(kind).is_none_or(|h| !h.missing.is_empty())
 }
 
+/// Whether a resource's tags say `cx`'s stack created it for `address`: how a create whose answer was
+/// lost recognises what AWS did before sending again (see [`crate::aws::call_create`]).
+pub(crate) async fn created_here(
+    client: &Client,
+    cx: &Cx<'_>,
+    resource_id: &str,
+    address: &str,
+) -> Result<Option<Vec<(String, String)>>, AwsError> {
+    let tags = tags_of(client, resource_id).await?;
+    let ours = tags.iter().any(|(k, v)| k == ADDRESS_TAG && v == address)
+        && tags
+            .iter()
+            .any(|(k, v)| k == LINEAGE_TAG && v == cx.lineage);
+    Ok(ours.then_some(tags))
+}
+
 /// Whether a tag list carries landfall's address tag.
 pub(crate) fn has_address(tags: &[(String, String)]) -> bool {
     tags.iter().any(|(k, _)| k == ADDRESS_TAG)

@@ -16,10 +16,11 @@
 //! with a clear message (moto, the local emulator, allows both).
 
 use super::{
-    adopting, cached_root, child_accounts, child_ous, has_address, live_untagged, live_with_tags,
-    ous_to_read, parent_of, refreshing, required, sdk_tags, str_attr, sync_tags, tags_of,
+    adopting, cached_root, child_accounts, child_ous, created_here, has_address, live_untagged,
+    live_with_tags, ous_to_read, parent_of, refreshing, required, sdk_tags, str_attr, sync_tags,
+    tags_of,
 };
-use crate::aws::{AwsError, call};
+use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::{Attrs, Cx, Live};
 use aws_sdk_organizations::Client;
 use aws_sdk_organizations::types::OrganizationalUnit;
@@ -74,18 +75,35 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
     }
     let tags = cx.creation_tags(address, desired);
     let sdk_tags = sdk_tags(tags.clone(), OP)?;
-    let out = call(OP, || {
-        client
-            .create_organizational_unit()
-            .parent_id(parent_id)
-            .name(name)
-            .set_tags(Some(sdk_tags.clone()))
-            .send()
-    })
+    let outcome = call_create(
+        OP,
+        || {
+            client
+                .create_organizational_unit()
+                .parent_id(parent_id)
+                .name(name)
+                .set_tags(Some(sdk_tags.clone()))
+                .send()
+        },
+        || async {
+            for ou in child_ous(&client, parent_id).await? {
+                if ou.name() == Some(name)
+                    && created_here(&client, cx, ou.id().unwrap_or_default(), address)
+                        .await?
+                        .is_some()
+                {
+                    return Ok(Some(ou));
+                }
+            }
+            Ok(None)
+        },
+    )
     .await?;
-    let ou = out
-        .organizational_unit()
-        .ok_or_else(|| AwsError::other(OP, "AWS returned no organizational unit"))?;
+    let ou = match outcome {
+        Created::Sent(out) => out.organizational_unit().cloned(),
+        Created::Found(ou) => Some(ou),
+    };
+    let ou = &ou.ok_or_else(|| AwsError::other(OP, "AWS returned no organizational unit"))?;
     if ou.id().is_none() {
         return Err(AwsError::other(OP, "AWS returned an OU without an id"));
     }

@@ -21,10 +21,10 @@
 //! Attaching or detaching one explicitly is a `policy_attachment` naming its id (`p-FullAWSAccess`).
 
 use super::{
-    NOT_IN_USE, has_address, live_untagged, live_with_tags, refreshing, required, sdk_tags,
-    str_attr, sync_tags, tags_of,
+    NOT_IN_USE, created_here, has_address, live_untagged, live_with_tags, refreshing, required,
+    sdk_tags, str_attr, sync_tags, tags_of,
 };
-use crate::aws::{AwsError, call};
+use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::doc::canonical;
 use crate::provider::{Attrs, Cx, Live};
 use aws_sdk_organizations::Client;
@@ -119,20 +119,33 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
     let content = content_text(desired, OP)?;
     let tags = cx.creation_tags(address, desired);
     let sdk_tags = sdk_tags(tags.clone(), OP)?;
-    let out = call(OP, || {
-        client
-            .create_policy()
-            .name(name)
-            .description(description)
-            .r#type(PolicyType::from(policy_type))
-            .content(&content)
-            .set_tags(Some(sdk_tags.clone()))
-            .send()
-    })
+    let outcome = call_create(
+        OP,
+        || {
+            client
+                .create_policy()
+                .name(name)
+                .description(description)
+                .r#type(PolicyType::from(policy_type))
+                .content(&content)
+                .set_tags(Some(sdk_tags.clone()))
+                .send()
+        },
+        || async {
+            for id in list_policies(&client, policy_type).await? {
+                if created_here(&client, cx, &id, address).await?.is_some() {
+                    return Ok(Some(describe(&client, &id).await?));
+                }
+            }
+            Ok(None)
+        },
+    )
     .await?;
-    let policy = out
-        .policy()
-        .ok_or_else(|| AwsError::other(OP, "AWS returned no policy"))?;
+    let policy = match outcome {
+        Created::Sent(out) => out.policy().cloned(),
+        Created::Found(policy) => Some(policy),
+    };
+    let policy = &policy.ok_or_else(|| AwsError::other(OP, "AWS returned no policy"))?;
     live(policy, tags)
 }
 
