@@ -28,6 +28,7 @@ pub fn check(instances: &[Instance], diags: &mut Diagnostics) {
     c.policies();
     c.iam();
     c.networks();
+    c.security_groups();
 }
 
 struct Checker<'a> {
@@ -480,6 +481,60 @@ impl Checker<'_> {
                 }
                 if reach.is_none_or(|(max_end, _)| end > max_end) {
                     reach = Some((end, cur));
+                }
+            }
+        }
+        self.diags.0.extend(found);
+    }
+
+    /// Rules AWS would report back in another shape than written, so the group would never read
+    /// back equal (a difference on every plan): AWS groups the CIDR ranges of one protocol, port
+    /// range and description into one rule, and a source security group is a rule of its own.
+    fn security_groups(&mut self) {
+        let mut found = Vec::new();
+        for (_, inst) in self.of_kind("security_group") {
+            for direction in ["ingress", "egress"] {
+                let Some(Value::List(rules)) = inst.attrs.get(direction) else {
+                    continue;
+                };
+                let mut seen: HashMap<String, usize> = HashMap::new();
+                for (n, rule) in rules.iter().enumerate() {
+                    let Value::Map(rule) = rule else { continue };
+                    let has = |k: &str| rule.get(k).is_some_and(|v| !matches!(v, Value::Null));
+                    if has("cidr_blocks") && has("security_group_id") {
+                        found.push(
+                            Diagnostic::error(format!(
+                                "{}: {direction} rule {} has both cidr_blocks and a \
+                                 security_group_id",
+                                inst.address,
+                                n + 1
+                            ))
+                            .at(Self::span(inst, direction), "two sources in one rule")
+                            .help("AWS keeps them as separate rules: write the security group source as a rule of its own"),
+                        );
+                        continue;
+                    }
+                    if !has("cidr_blocks") {
+                        continue;
+                    }
+                    let key = ["protocol", "from_port", "to_port", "description"]
+                        .iter()
+                        .map(|k| rule.get(*k).map(|v| v.to_string()).unwrap_or_default())
+                        .collect::<Vec<_>>()
+                        .join("|");
+                    if let Some(first) = seen.insert(key, n) {
+                        found.push(
+                            Diagnostic::error(format!(
+                                "{}: {direction} rules {} and {} have the same protocol, ports \
+                                 and description",
+                                inst.address,
+                                first + 1,
+                                n + 1
+                            ))
+                            .at(Self::span(inst, direction), "split rule")
+                            .help("AWS reports them as one rule: merge them into one with both rules' cidr_blocks"),
+                        );
+                    }
                 }
             }
         }
