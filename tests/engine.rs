@@ -593,6 +593,20 @@ async fn another_environments_outputs_come_from_its_state() {
     let moto = Moto::start();
     let dir = project();
     let d = dir.path();
+    // `test` keeps its state elsewhere than `consumer`: the read follows test's own backend settings.
+    let env_file = d.join("environments/test/env.toml");
+    let env_text = std::fs::read_to_string(&env_file).unwrap();
+    std::fs::write(
+        &env_file,
+        format!(
+            "{env_text}
+[backend]
+kind = \"local\"
+path = \".landfall/test-state\"
+"
+        ),
+    )
+    .unwrap();
     // Before `test` is applied its output is unknown, and says so.
     let out = landfall(d, &moto, &["plan", "--env", "consumer"]);
     expect_code(&out, 0);
@@ -606,6 +620,8 @@ async fn another_environments_outputs_come_from_its_state() {
         &landfall(d, &moto, &["apply", "--env", "test", "--auto-approve"]),
         0,
     );
+    assert!(d.join(".landfall/test-state/test/network.json").is_file());
+    assert!(!d.join(".landfall/state/test").exists());
     let out = landfall(d, &moto, &["output", "--env", "test", "--json"]);
     let outputs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let vpc_id = outputs["network"]["vpc_id"].as_str().unwrap().to_string();

@@ -23,6 +23,7 @@ use crate::resolve::{self, Known, Resolved};
 use crate::source::Sources;
 use crate::state::{Backend, BackendConfig, State, StateError, Stored};
 use indexmap::IndexMap;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -116,6 +117,15 @@ impl Workspace {
         Backend::new(self.backend.clone(), &self.root, aws)
     }
 
+    /// The backend holding environment `env`'s state: its own `[backend]` settings (an environment
+    /// may keep its state in another bucket or account), read without loading its stacks.
+    pub fn backend_of(&self, env: &str, this: &Backend) -> Result<Backend, Error> {
+        let (table, home_region) = load::environment_backend(&self.root, env)?;
+        let config = BackendConfig::from_table(&table, &home_region)
+            .map_err(|d| Error::Config(Box::new(self.loaded.sources.clone()), Diagnostics(d)))?;
+        Ok(this.with_config(config))
+    }
+
     /// The environments whose outputs `remote.ENV.STACK.OUTPUT` references read, with their stacks.
     fn remote_stacks(&self) -> Vec<(String, String)> {
         self.loaded
@@ -165,8 +175,12 @@ pub async fn known_values(
             known.attrs.insert(r.address.clone(), r.attributes.clone());
         }
     }
+    let mut backends: HashMap<String, Backend> = HashMap::new();
     for (env, stack) in ws.remote_stacks() {
-        if let Some(stored) = backend.read(&env, &stack).await? {
+        if !backends.contains_key(&env) {
+            backends.insert(env.clone(), ws.backend_of(&env, backend)?);
+        }
+        if let Some(stored) = backends[&env].read(&env, &stack).await? {
             known
                 .remote_outputs
                 .insert((env, stack), stored.state.outputs);

@@ -102,6 +102,34 @@ pub fn environment_names(root: &Path) -> Vec<String> {
     names
 }
 
+/// The `[backend]` table of environment `env` (its includes merged over `landfall.toml`'s), and the
+/// project's home region: what reading that environment's state takes, without loading its stacks.
+pub fn environment_backend(
+    root: &Path,
+    env: &str,
+) -> Result<(IndexMap<String, Expr>, String), LoadError> {
+    let env_path = root.join("environments").join(env).join("env.toml");
+    if !env_path.is_file() {
+        return Err(LoadError::NoEnvironment {
+            name: env.to_string(),
+            path: format!("environments/{env}/env.toml"),
+            known: environment_names(root),
+        });
+    }
+    let mut l = Loader {
+        root: root.to_path_buf(),
+        sources: Sources::default(),
+        diags: Diagnostics::default(),
+        incomplete: false,
+    };
+    let project = l.project();
+    let environment = l.environment(env, &env_path, &project);
+    if l.diags.has_errors() {
+        return Err(LoadError::Invalid(l.sources, l.diags));
+    }
+    Ok((environment.backend, project.home_region))
+}
+
 /// Loads the project at `root` and the environment `env`.
 pub fn load(root: &Path, env: &str) -> Result<Loaded, LoadError> {
     let env_path = root.join("environments").join(env).join("env.toml");

@@ -231,6 +231,11 @@ pub struct Backend {
 
 impl Backend {
     /// `aws` is needed for the s3 backend only.
+    /// The same project and AWS access, another configuration (another environment's backend).
+    pub fn with_config(&self, config: BackendConfig) -> Backend {
+        Backend::new(config, &self.root, self.aws.clone())
+    }
+
     pub fn new(config: BackendConfig, root: &Path, aws: Option<std::sync::Arc<Aws>>) -> Backend {
         Backend {
             config,
