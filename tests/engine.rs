@@ -925,7 +925,8 @@ async fn destroy_deletes_dependents_before_what_they_depend_on() {
 /// second resource behind the retry:
 /// - EC2 creates are not idempotent, so after an unanswered attempt landfall looks for the resource by
 ///   its address and lineage tags before sending again;
-/// - IAM answers the retry with EntityAlreadyExists: the role is recognised by its tags, the group
+/// - IAM answers the retry with EntityAlreadyExists: the role and policy are recognised by their
+///   tags, the group
 ///   (IAM groups take no tags) by the intent landfall recorded before CreateGroup (created after it;
 ///   an older group is refused with the import command, see the unit test in `iam::group`).
 ///
@@ -943,6 +944,7 @@ async fn creates_whose_answers_were_lost_leave_exactly_one_resource() {
         "CreateSecurityGroup",
         "AllocateAddress",
         "CreateRole",
+        "CreatePolicy",
         "CreateGroup",
     ] {
         faults.extend(["--lose-response", op]);
@@ -957,7 +959,7 @@ async fn creates_whose_answers_were_lost_leave_exactly_one_resource() {
         &["apply", "--env", "test", "--auto-approve", "--stats"],
     );
     expect_code(&out, 0);
-    assert_eq!(proxy.counts()["lost_responses"], 8, "{}", text(&out));
+    assert_eq!(proxy.counts()["lost_responses"], 9, "{}", text(&out));
 
     let config = moto.sdk_config().await;
     let ec2 = aws_sdk_ec2::Client::new(&config);

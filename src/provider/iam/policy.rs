@@ -151,7 +151,7 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
     let path = non_empty(str_attr(desired, "path")).unwrap_or("/");
     let document = desired.get("policy").map(document_text).unwrap_or_default();
     let tags = sdk_tags(cx.creation_tags(address, desired), "CreatePolicy")?;
-    let out = call("CreatePolicy", || {
+    let created = call("CreatePolicy", || {
         iam.create_policy()
             .policy_name(name)
             .path(path)
@@ -160,11 +160,36 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
             .set_tags(Some(tags.clone()))
             .send()
     })
-    .await?;
-    let arn = out
-        .policy()
-        .and_then(|p| p.arn())
-        .ok_or_else(|| AwsError::other("CreatePolicy", "the answer has no policy ARN"))?;
+    .await;
+    let arn = match created {
+        Ok(out) => out
+            .policy()
+            .and_then(|p| p.arn())
+            .ok_or_else(|| AwsError::other("CreatePolicy", "the answer has no policy ARN"))?
+            .to_string(),
+        // A retry after an answer lost on its way back: the policy is landfall's if it carries this
+        // address and lineage. Anyone else's is an error.
+        Err(e) if e.is("EntityAlreadyExists") => {
+            let caller = cx.aws.caller().await?;
+            let partition = caller.arn.split(':').nth(1).unwrap_or("aws");
+            let account = cx.loc.account.as_deref().unwrap_or(&caller.account);
+            let arn = format!("arn:{partition}:iam::{account}:policy{path}{name}");
+            let tags = tags_of(&iam, &arn).await?;
+            let (_, tagged, lineage) = Live::split_tags(tags);
+            if tagged.as_deref() != Some(address) || lineage.as_deref() != Some(cx.lineage) {
+                return Err(AwsError {
+                    message: format!(
+                        "{}; to manage the existing policy, run `landfall import {address} {arn}`",
+                        e.message
+                    ),
+                    ..e
+                });
+            }
+            arn
+        }
+        Err(e) => return Err(e),
+    };
+    let arn = arn.as_str();
     Ok(Live {
         address: Some(address.to_string()),
         lineage: Some(cx.lineage.to_string()),
