@@ -33,6 +33,18 @@ fn state_file(d: &Path) -> PathBuf {
     d.join(".landfall/state/test/org.json")
 }
 
+/// Adds `line` to the `[defaults]` table of the project's landfall.toml.
+fn set_default(d: &Path, line: &str) {
+    let settings = d.join("landfall.toml");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    assert!(text.contains("[defaults]\n"), "{text}");
+    std::fs::write(
+        &settings,
+        text.replace("[defaults]\n", &format!("[defaults]\n{line}\n")),
+    )
+    .unwrap();
+}
+
 fn lock_file(d: &Path) -> PathBuf {
     d.join(".landfall/state/test/org.json.lock")
 }
@@ -523,16 +535,7 @@ async fn account_creation_timeout_is_configurable_and_the_next_apply_resumes() {
     let proxy = FaultProxy::start(&moto, &["--create-account-in-progress", "1000"]);
     let dir = project();
     let d = dir.path();
-    let settings = d.join("landfall.toml");
-    let original = std::fs::read_to_string(&settings).unwrap();
-    std::fs::write(
-        &settings,
-        original.replace(
-            "[defaults]\n",
-            "[defaults]\naccount_creation_timeout = \"3s\"\n",
-        ),
-    )
-    .unwrap();
+    set_default(d, "account_creation_timeout = \"3s\"");
 
     let out = landfall_via(
         d,
@@ -581,29 +584,7 @@ async fn first_calls_into_a_new_account_wait_until_its_access_role_can_be_assume
         .find(|m| m.name == "alpha")
         .unwrap()
         .id;
-    let config = moto.sdk_config().await;
-    let creds = aws_sdk_sts::Client::new(&config)
-        .assume_role()
-        .role_arn(format!(
-            "arn:aws:iam::{alpha}:role/OrganizationAccountAccessRole"
-        ))
-        .role_session_name("check")
-        .send()
-        .await
-        .unwrap();
-    let c = creds.credentials().unwrap();
-    let member = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&moto.endpoint)
-        .region(aws_config::Region::new("eu-west-1"))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            c.access_key_id(),
-            c.secret_access_key(),
-            Some(c.session_token().to_string()),
-            None,
-            "check",
-        ))
-        .load()
-        .await;
+    let member = moto.member_config(&alpha).await;
     let vpcs = aws_sdk_ec2::Client::new(&member)
         .describe_vpcs()
         .filters(
@@ -647,13 +628,7 @@ async fn an_access_role_that_stays_refused_fails_after_the_timeout_with_guidance
     let proxy = FaultProxy::start(&moto, &["--deny-assume-role", "100000"]);
     let dir = project();
     let d = dir.path();
-    let settings = d.join("landfall.toml");
-    let original = std::fs::read_to_string(&settings).unwrap();
-    std::fs::write(
-        &settings,
-        original.replace("[defaults]\n", "[defaults]\naccess_role_timeout = \"2s\"\n"),
-    )
-    .unwrap();
+    set_default(d, "access_role_timeout = \"2s\"");
 
     let out = landfall_via(
         d,

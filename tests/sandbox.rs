@@ -63,28 +63,7 @@ async fn sandbox_lands_workloads_inside_member_accounts_and_converges() {
     // ...and each one's VPC and admin role are owned by that account, not by the management account.
     for name in ["dev", "stg", "prod"] {
         let account = id_of(name);
-        let creds = aws_sdk_sts::Client::new(&config)
-            .assume_role()
-            .role_arn(format!(
-                "arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
-            ))
-            .role_session_name("check")
-            .send()
-            .await
-            .unwrap();
-        let c = creds.credentials().unwrap();
-        let member = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(&moto.endpoint)
-            .region(aws_config::Region::new("eu-west-1"))
-            .credentials_provider(aws_credential_types::Credentials::new(
-                c.access_key_id(),
-                c.secret_access_key(),
-                Some(c.session_token().to_string()),
-                None,
-                "check",
-            ))
-            .load()
-            .await;
+        let member = moto.member_config(&account).await;
         let vpcs = aws_sdk_ec2::Client::new(&member)
             .describe_vpcs()
             .filters(

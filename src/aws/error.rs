@@ -179,25 +179,17 @@ pub fn backoff(attempt: u32) -> Duration {
 /// ```ignore
 /// let out = call("DescribeVpcs", || ec2.describe_vpcs().vpc_ids(id).send()).await?;
 /// ```
-pub async fn call<T, E, F, Fut>(operation: &str, mut send: F) -> Result<T, AwsError>
+pub async fn call<T, E, F, Fut>(operation: &str, send: F) -> Result<T, AwsError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let mut attempt = 0;
-    loop {
-        match send().await {
-            Ok(out) => return Ok(out),
-            Err(err) => {
-                let err = AwsError::from_sdk(operation, err);
-                attempt += 1;
-                if !err.transient || attempt >= MAX_ATTEMPTS {
-                    return Err(err);
-                }
-                tokio::time::sleep(backoff(attempt)).await;
-            }
-        }
+    // Nothing to look for between attempts: the same retries as a create that finds nothing.
+    let nothing = || async { Ok(None::<std::convert::Infallible>) };
+    match call_create(operation, send, nothing).await? {
+        Created::Sent(out) => Ok(out),
+        Created::Found(never) => match never {},
     }
 }
 

@@ -16,7 +16,7 @@ mod org;
 
 use crate::aws::{Aws, AwsError};
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -29,6 +29,18 @@ pub type Attrs = serde_json::Map<String, serde_json::Value>;
 pub const ADDRESS_TAG: &str = "landfall:address";
 /// Tag key holding the lineage of the state the resource belongs to.
 pub const LINEAGE_TAG: &str = "landfall:lineage";
+
+/// The current time in Unix seconds, to compare with the creation times AWS reports.
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs() as i64
+}
+
+/// How far ahead of AWS's clock the machine running landfall may be when a resource's creation time
+/// is compared with the moment landfall decided to create it (lost answers, interrupted runs).
+pub(crate) const CLOCK_SKEW_SECS: i64 = 300;
 
 /// Where a call runs: an account (`None` is the management account, i.e. the caller's own) and a region.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -237,6 +249,26 @@ impl Live {
     }
 }
 
+/// Collects every page of a paginated call (`Describe*`, `List*`). `page(token)` sends one request and returns its items
+/// and the next token; a missing or empty token ends the loop, and so does a repeated one.
+pub(crate) async fn paginate<T, F, Fut>(mut page: F) -> Result<Vec<T>, AwsError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+{
+    let mut items = Vec::new();
+    let mut seen = HashSet::new();
+    let mut token = None;
+    loop {
+        let (mut batch, next) = page(token.take()).await?;
+        items.append(&mut batch);
+        match next.filter(|t| !t.is_empty()) {
+            Some(next) if seen.insert(next.clone()) => token = Some(next),
+            _ => return Ok(items),
+        }
+    }
+}
+
 /// Calls a kind's function by the kind's name. Every kind in the schema has an arm.
 macro_rules! dispatch {
     ($kind:expr, $f:ident ( $($arg:expr),* )) => {
@@ -294,4 +326,48 @@ pub async fn update(
 /// Deletes a resource. Deleting one that is already gone succeeds.
 pub async fn delete(kind: &str, cx: &Cx<'_>, id: &str, current: &Attrs) -> Result<(), AwsError> {
     dispatch!(kind, delete(cx, id, current))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Serves `pages` (items, next token) in order, recording the token each request carried.
+    async fn collect(pages: Vec<(Vec<u32>, Option<&str>)>) -> (Vec<u32>, Vec<Option<String>>) {
+        let pages = Mutex::new(pages.into_iter());
+        let sent = Mutex::new(Vec::new());
+        let items = paginate(|token| {
+            sent.lock().unwrap().push(token);
+            let (batch, next) = pages
+                .lock()
+                .unwrap()
+                .next()
+                .expect("asked past the last page");
+            async move { Ok((batch, next.map(str::to_string))) }
+        })
+        .await
+        .unwrap();
+        (items, sent.into_inner().unwrap())
+    }
+
+    #[tokio::test]
+    async fn paginate_follows_tokens_until_none_or_empty_or_repeated() {
+        // Without a token: one request.
+        let (items, sent) = collect(vec![(vec![1, 2], None)]).await;
+        assert_eq!((items, sent), (vec![1, 2], vec![None]));
+        // Each token is sent back until a page has none (or an empty one, as some APIs answer).
+        let (items, sent) = collect(vec![
+            (vec![1], Some("a")),
+            (vec![2], Some("b")),
+            (vec![3], Some("")),
+        ])
+        .await;
+        assert_eq!(items, vec![1, 2, 3]);
+        assert_eq!(sent, vec![None, Some("a".into()), Some("b".into())]);
+        // A token seen before ends the loop instead of cycling forever.
+        let (items, sent) = collect(vec![(vec![1], Some("a")), (vec![2], Some("a"))]).await;
+        assert_eq!(items, vec![1, 2]);
+        assert_eq!(sent.len(), 2);
+    }
 }

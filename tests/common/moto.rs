@@ -125,6 +125,33 @@ impl Moto {
             .await
     }
 
+    /// An SDK configuration acting inside member account `account`, with the credentials of its
+    /// `OrganizationAccountAccessRole` assumed directly (not through landfall).
+    pub async fn member_config(&self, account: &str) -> aws_config::SdkConfig {
+        let assumed = aws_sdk_sts::Client::new(&self.sdk_config().await)
+            .assume_role()
+            .role_arn(format!(
+                "arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+            ))
+            .role_session_name("check")
+            .send()
+            .await
+            .unwrap();
+        let c = assumed.credentials().unwrap();
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(aws_config::Region::new(REGION))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_string()),
+                None,
+                "check",
+            ))
+            .load()
+            .await
+    }
+
     /// landfall's AWS access pointed at this emulator.
     pub async fn aws(&self) -> landfall::aws::Aws {
         landfall::aws::Aws::for_endpoint(&self.endpoint, landfall::aws::Options::new(REGION)).await

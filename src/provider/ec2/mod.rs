@@ -20,6 +20,7 @@ pub mod subnet;
 pub mod vpc;
 
 use crate::aws::{AwsError, call};
+pub(super) use crate::provider::paginate;
 use crate::provider::{ADDRESS_TAG, Attrs, LINEAGE_TAG, Live};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
@@ -37,26 +38,6 @@ pub(super) fn filter<S: Into<String>>(name: &str, values: impl IntoIterator<Item
         .name(name)
         .set_values(Some(values.into_iter().map(Into::into).collect()))
         .build()
-}
-
-/// Collects every page of a `Describe*` call. `page(token)` sends one request and returns its items
-/// and the next token; a missing or empty token ends the loop, and so does a repeated one.
-pub(super) async fn paginate<T, F, Fut>(mut page: F) -> Result<Vec<T>, AwsError>
-where
-    F: FnMut(Option<String>) -> Fut,
-    Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
-{
-    let mut items = Vec::new();
-    let mut seen = HashSet::new();
-    let mut token = None;
-    loop {
-        let (mut batch, next) = page(token.take()).await?;
-        items.append(&mut batch);
-        match next.filter(|t| !t.is_empty()) {
-            Some(next) if seen.insert(next.clone()) => token = Some(next),
-            _ => return Ok(items),
-        }
-    }
 }
 
 /// The batched read every kind does: `describe(filter)` (one paginated `Describe*` pass) with the
@@ -328,49 +309,5 @@ where
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(15));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::Mutex;
-
-    /// Serves `pages` (items, next token) in order, recording the token each request carried.
-    async fn collect(pages: Vec<(Vec<u32>, Option<&str>)>) -> (Vec<u32>, Vec<Option<String>>) {
-        let pages = Mutex::new(pages.into_iter());
-        let sent = Mutex::new(Vec::new());
-        let items = paginate(|token| {
-            sent.lock().unwrap().push(token);
-            let (batch, next) = pages
-                .lock()
-                .unwrap()
-                .next()
-                .expect("asked past the last page");
-            async move { Ok((batch, next.map(str::to_string))) }
-        })
-        .await
-        .unwrap();
-        (items, sent.into_inner().unwrap())
-    }
-
-    #[tokio::test]
-    async fn paginate_follows_tokens_until_none_or_empty_or_repeated() {
-        // Without a token: one request.
-        let (items, sent) = collect(vec![(vec![1, 2], None)]).await;
-        assert_eq!((items, sent), (vec![1, 2], vec![None]));
-        // Each token is sent back until a page has none (or an empty one, as some APIs answer).
-        let (items, sent) = collect(vec![
-            (vec![1], Some("a")),
-            (vec![2], Some("b")),
-            (vec![3], Some("")),
-        ])
-        .await;
-        assert_eq!(items, vec![1, 2, 3]);
-        assert_eq!(sent, vec![None, Some("a".into()), Some("b".into())]);
-        // A token seen before ends the loop instead of cycling forever.
-        let (items, sent) = collect(vec![(vec![1], Some("a")), (vec![2], Some("a"))]).await;
-        assert_eq!(items, vec![1, 2]);
-        assert_eq!(sent.len(), 2);
     }
 }

@@ -11,7 +11,7 @@
 //! **Crash safety without tags.** `create` records its intent in state (a pending
 //! `CreateGroup:NAME@TIME`, through [`Cx::record_pending`]) before sending `CreateGroup`. When AWS
 //! answers `EntityAlreadyExists`, the group's creation date decides: created after the intent (less
-//! [`CLOCK_SKEW`]), it is the group this run (whose answer was lost) or an interrupted run created, and
+//! [`CLOCK_SKEW_SECS`]), it is the group this run (whose answer was lost) or an interrupted run created, and
 //! it is taken over; older, it is someone else's, and the error says how to import it. The group
 //! landfall created is therefore never left behind as an orphan that blocks the next apply.
 //!
@@ -22,12 +22,11 @@ use super::{
     object, str_attr, string_list,
 };
 use crate::aws::{AwsError, call};
-use crate::provider::{Attrs, Cx, Live};
+use crate::provider::{Attrs, CLOCK_SKEW_SECS, Cx, Live, unix_now};
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::EntityType;
 use serde_json::json;
 use std::collections::BTreeSet;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     if ids.is_empty() {
@@ -72,10 +71,7 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
     let since = match cx.pending.and_then(intent_time) {
         Some(since) => since,
         None => {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs() as i64;
+            let now = unix_now();
             cx.record_pending
                 .record(&format!("CreateGroup:{name}@{now}"))
                 .await?;
@@ -193,12 +189,9 @@ async fn empty_group(iam: &Client, name: &str) -> Result<(), AwsError> {
     Principal::Group(name).strip_permissions(iam).await
 }
 
-/// Allowance for the clock of the machine running landfall being ahead of AWS's.
-const CLOCK_SKEW: i64 = 300;
-
 /// Whether a group created at `created` can be the one an intent recorded at `since` asked for.
 fn created_since(created: i64, since: i64) -> bool {
-    created >= since - CLOCK_SKEW
+    created >= since - CLOCK_SKEW_SECS
 }
 
 /// The time (Unix seconds) in a recorded intent `CreateGroup:NAME@SECONDS`.

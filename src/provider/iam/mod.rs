@@ -25,6 +25,33 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+// ---- Lost answers -------------------------------------------------------------------------------------
+
+/// After a create's retry got `EntityAlreadyExists` (the first answer was lost on its way back, so AWS
+/// may have created it), whether the existing entity is landfall's: its tags carry this address and
+/// the stack's lineage. Otherwise `existing` is returned with how to import the entity (`what`, e.g.
+/// `role`, by `import_id`).
+pub(crate) fn take_over(
+    existing: AwsError,
+    tags: Vec<(String, String)>,
+    cx: &Cx<'_>,
+    address: &str,
+    what: &str,
+    import_id: &str,
+) -> Result<(), AwsError> {
+    let (_, tagged, lineage) = crate::provider::Live::split_tags(tags);
+    if tagged.as_deref() == Some(address) && lineage.as_deref() == Some(cx.lineage) {
+        return Ok(());
+    }
+    Err(AwsError {
+        message: format!(
+            "{}; to manage the existing {what}, run `landfall import {address} {import_id}`",
+            existing.message
+        ),
+        ..existing
+    })
+}
+
 // ---- Attribute values ---------------------------------------------------------------------------------
 
 /// A string attribute; absent or not a string reads as `""` (the schema's default for optional strings).

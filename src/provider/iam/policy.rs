@@ -18,7 +18,7 @@
 
 use super::{
     account_details, applied_attrs, decode_document, document_text, ignore_not_found, non_empty,
-    object, same_document, sdk_tags, str_attr, tag_changes, tag_pairs, wanted,
+    object, same_document, sdk_tags, str_attr, tag_changes, tag_pairs, take_over, wanted,
 };
 use crate::aws::{AwsError, call};
 use crate::provider::{Attrs, Cx, Live};
@@ -174,17 +174,7 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
             let partition = caller.arn.split(':').nth(1).unwrap_or("aws");
             let account = cx.loc.account.as_deref().unwrap_or(&caller.account);
             let arn = format!("arn:{partition}:iam::{account}:policy{path}{name}");
-            let tags = tags_of(&iam, &arn).await?;
-            let (_, tagged, lineage) = Live::split_tags(tags);
-            if tagged.as_deref() != Some(address) || lineage.as_deref() != Some(cx.lineage) {
-                return Err(AwsError {
-                    message: format!(
-                        "{}; to manage the existing policy, run `landfall import {address} {arn}`",
-                        e.message
-                    ),
-                    ..e
-                });
-            }
+            take_over(e, tags_of(&iam, &arn).await?, cx, address, "policy", &arn)?;
             arn
         }
         Err(e) => return Err(e),

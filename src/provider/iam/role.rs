@@ -21,7 +21,7 @@
 use super::{
     Principal, account_details, applied_attrs, decode_document, document_text, ignore_not_found,
     inline_policies, int_attr, non_empty, object, same_document, sdk_tags, str_attr, string_list,
-    tag_changes, tag_pairs, wanted,
+    tag_changes, tag_pairs, take_over, wanted,
 };
 use crate::aws::{AwsError, call};
 use crate::provider::{Attrs, Cx, Live};
@@ -152,16 +152,7 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
             let role = out
                 .role()
                 .ok_or_else(|| AwsError::other("GetRole", "no role"))?;
-            let (_, tagged, lineage) = Live::split_tags(tag_pairs(role.tags()));
-            if tagged.as_deref() != Some(address) || lineage.as_deref() != Some(cx.lineage) {
-                return Err(AwsError {
-                    message: format!(
-                        "{}; to manage the existing role, run `landfall import {address} {name}`",
-                        e.message
-                    ),
-                    ..e
-                });
-            }
+            take_over(e, tag_pairs(role.tags()), cx, address, "role", name)?;
             role.arn().to_string()
         }
         Err(e) => return Err(e),

@@ -42,10 +42,10 @@ use super::{
     tags_of,
 };
 use crate::aws::{AwsError, Created, call, call_create};
-use crate::provider::{Attrs, Cx, Live};
+use crate::provider::{Attrs, CLOCK_SKEW_SECS, Cx, Live, paginate, unix_now};
 use aws_sdk_organizations::Client;
 use aws_sdk_organizations::types::{Account, AccountJoinedMethod, CreateAccountState};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 /// AWS allows only a few account creations in progress at once; landfall stays under that.
@@ -65,10 +65,7 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
         return Ok(Vec::new());
     };
     let (accounts, narrowed) = accounts_to_read(cx, root).await?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs() as i64;
+    let now = unix_now();
     let recent = |account: &Account| {
         !is_management(account)
             && account.joined_method() == Some(&AccountJoinedMethod::Created)
@@ -128,10 +125,7 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
             }
             let tags = sdk_tags(cx.creation_tags(address, desired), OP)?;
             let role_name = str_attr(desired, "role_name");
-            let asked = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs() as i64;
+            let asked = unix_now();
             let outcome = call_create(
                 OP,
                 || {
@@ -328,16 +322,15 @@ async fn wait_for_creation(
     }
 }
 
-/// The creation request for an account named `name` made since `asked` (Unix seconds, less five
-/// minutes of clock skew), in progress or done: the request of a `CreateAccount` whose answer was lost.
+/// The creation request for an account named `name` made since `asked` (Unix seconds, less
+/// [`CLOCK_SKEW_SECS`]), in progress or done: the request of a `CreateAccount` whose answer was lost.
 /// Account names are not unique, but two requests for the same name within minutes are.
 async fn request_since(
     client: &Client,
     name: &str,
     asked: i64,
 ) -> Result<Option<String>, AwsError> {
-    let mut token: Option<String> = None;
-    loop {
+    let statuses = paginate(|token| async move {
         let out = call("ListCreateAccountStatus", || {
             client
                 .list_create_account_status()
@@ -347,19 +340,19 @@ async fn request_since(
                 .send()
         })
         .await?;
-        let found = out.create_account_statuses().iter().find(|s| {
+        let page = out.create_account_statuses().to_vec();
+        Ok((page, out.next_token().map(str::to_string)))
+    })
+    .await?;
+    Ok(statuses
+        .iter()
+        .find(|s| {
             s.account_name() == Some(name)
                 && s.requested_timestamp()
-                    .is_some_and(|t| t.secs() >= asked - 300)
-        });
-        if let Some(id) = found.and_then(|s| s.id()) {
-            return Ok(Some(id.to_string()));
-        }
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(None);
-        }
-    }
+                    .is_some_and(|t| t.secs() >= asked - CLOCK_SKEW_SECS)
+        })
+        .and_then(|s| s.id())
+        .map(str::to_string))
 }
 
 /// Whether this is the organization's management account: an account ARN is

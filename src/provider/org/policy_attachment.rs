@@ -12,9 +12,9 @@
 //! (`p-FullAWSAccess`) and remove that.
 
 use super::policy::{is_gone, targets_of};
-use super::{required, split_id, str_attr};
+use super::{refreshing, required, split_id, str_attr};
 use crate::aws::{AwsError, call};
-use crate::provider::{Attrs, Cx, Live};
+use crate::provider::{Attrs, Cx, Live, paginate};
 use aws_sdk_organizations::Client;
 use aws_sdk_organizations::types::PolicyType;
 use std::collections::HashMap;
@@ -73,7 +73,7 @@ enum Listing<'a> {
 /// The policy type of each policy state knows (from the refresh's hints on `policy`), and of AWS's
 /// `FullAWSAccess` SCP; empty outside a refresh.
 fn policy_types(cx: &Cx<'_>) -> HashMap<String, String> {
-    if cx.hints("policy_attachment").is_none() {
+    if !refreshing(cx) {
         return HashMap::new();
     }
     let mut types: HashMap<String, String> = cx
@@ -139,9 +139,7 @@ async fn policies_of(
     target_id: &str,
     policy_type: &str,
 ) -> Result<Vec<String>, AwsError> {
-    let mut policies = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
+    paginate(|token| async move {
         let out = call("ListPoliciesForTarget", || {
             client
                 .list_policies_for_target()
@@ -151,17 +149,14 @@ async fn policies_of(
                 .send()
         })
         .await?;
-        policies.extend(
-            out.policies()
-                .iter()
-                .filter_map(|p| p.id())
-                .map(str::to_string),
-        );
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(policies);
-        }
-    }
+        let ids = out
+            .policies()
+            .iter()
+            .filter_map(|p| p.id())
+            .map(str::to_string);
+        Ok((ids.collect(), out.next_token().map(str::to_string)))
+    })
+    .await
 }
 
 pub async fn create(cx: &Cx<'_>, _address: &str, desired: &Attrs) -> Result<Live, AwsError> {
