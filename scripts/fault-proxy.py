@@ -25,6 +25,12 @@ Prints `listening on PORT` once ready. Per request, independently:
   --deny-assume-role N
                 answer the first N AssumeRole requests of each role ARN with AccessDenied, as AWS does
                 for a new account whose access role is not assumable yet.
+  --refuse OPERATION:TEXT
+                answer requests of OPERATION whose body contains TEXT with a 400 error the client
+                cannot retry (InvalidParameterValue), without forwarding. Repeatable.
+  --strict      refuse, as AWS does and the emulator does not, DeleteVpc while an internet gateway
+                is attached to the VPC and DeleteSubnet while a NAT gateway lives in the subnet
+                (400 DependencyViolation); counted as "refused_dependency".
 Counts of injected faults are kept at GET /__faults (JSON). Standard library only.
 """
 
@@ -42,7 +48,8 @@ import urllib.parse
 
 lock = threading.Lock()
 counts = {"forwarded": 0, "throttled": 0, "dropped": 0, "slowed": 0, "in_progress": 0,
-          "failed_creations": 0, "denied_assume_role": 0, "lost_responses": 0}
+          "failed_creations": 0, "denied_assume_role": 0, "lost_responses": 0,
+          "refused_dependency": 0, "refused": 0}
 lost = set()
 polls = {}
 assume_attempts = {}
@@ -119,6 +126,26 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                         "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>"
                         f"User is not authorized to perform: sts:AssumeRole on resource: {arn}"
                         "</Message></Error><RequestId>fault</RequestId></ErrorResponse>"))
+        if args.refuse and service == "ec2":
+            text = body.decode(errors="replace")
+            action = urllib.parse.parse_qs(text).get("Action", [""])[0]
+            for rule in args.refuse:
+                op, _, needle = rule.partition(":")
+                if op == action and needle in urllib.parse.unquote_plus(text):
+                    with lock:
+                        counts["refused"] += 1
+                    return self.reply(400, "text/xml", (
+                        "<Response><Errors><Error><Code>InvalidParameterValue</Code><Message>"
+                        f"refused by the fault proxy ({rule})</Message></Error></Errors>"
+                        "<RequestID>fault</RequestID></Response>"))
+        if args.strict and service == "ec2":
+            refusal = self.aws_would_refuse(body)
+            if refusal:
+                with lock:
+                    counts["refused_dependency"] += 1
+                return self.reply(400, "text/xml", (
+                    "<Response><Errors><Error><Code>DependencyViolation</Code><Message>"
+                    f"{refusal}</Message></Error></Errors><RequestID>fault</RequestID></Response>"))
         roll = rng.random()
         if roll < args.drop:
             with lock:
@@ -169,6 +196,36 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
         upstream.close()
+
+    def ec2_query(self, params):
+        """Asks the emulator an EC2 question with the caller's own headers (same account)."""
+        body = urllib.parse.urlencode({"Version": "2016-11-15", **params}).encode()
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in ("transfer-encoding", "connection", "content-length")}
+        headers["Content-Length"] = str(len(body))
+        upstream = http.client.HTTPConnection(up.hostname, up.port, timeout=120)
+        upstream.request("POST", "/", body=body, headers=headers)
+        data = upstream.getresponse().read().decode(errors="replace")
+        upstream.close()
+        return data
+
+    def aws_would_refuse(self, body):
+        form = urllib.parse.parse_qs(body.decode(errors="replace"))
+        action = form.get("Action", [""])[0]
+        if action == "DeleteVpc":
+            vpc = form.get("VpcId", [""])[0]
+            found = self.ec2_query({"Action": "DescribeInternetGateways",
+                                    "Filter.1.Name": "attachment.vpc-id", "Filter.1.Value.1": vpc})
+            if "<internetGatewayId>" in found:
+                return f"The vpc '{vpc}' has dependencies and cannot be deleted."
+        if action == "DeleteSubnet":
+            subnet = form.get("SubnetId", [""])[0]
+            found = self.ec2_query({"Action": "DescribeNatGateways",
+                                    "Filter.1.Name": "subnet-id", "Filter.1.Value.1": subnet})
+            states = re.findall(r"<state>([a-z]+)</state>", found)
+            if any(s in ("pending", "available", "deleting") for s in states):
+                return f"The subnet '{subnet}' has dependencies and cannot be deleted."
+        return None
 
     def hold_in_progress(self, data):
         try:
@@ -225,6 +282,8 @@ if __name__ == "__main__":
     p.add_argument("--deny-assume-role", type=int, default=0)
     p.add_argument("--lose-response", action="append", default=[], metavar="OPERATION")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--strict", action="store_true")
+    p.add_argument("--refuse", action="append", default=[], metavar="OPERATION:TEXT")
     args = p.parse_args()
     failures = dict(f.split("=", 1) for f in args.fail_create_account)
     rng = random.Random(args.seed)

@@ -33,6 +33,10 @@ pub struct Scoping {
     /// Only resources of this stack. Repeatable.
     #[arg(long = "stack", value_name = "STACK")]
     pub stacks: Vec<String>,
+    /// Replace this resource (or every resource inside this module or prefix) although nothing forces
+    /// it, e.g. one broken in a way refresh cannot see; what depends on it follows the new id. Repeatable.
+    #[arg(long = "replace", value_name = "ADDR")]
+    pub replace: Vec<String>,
     /// Read the real state from AWS before planning (`--refresh=false` plans from state alone).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1,
           default_missing_value = "true", require_equals = true)]
@@ -103,6 +107,7 @@ fn filter(scoping: &Scoping, destroy: bool, allow_account_closure: bool) -> Filt
         stacks: scoping.stacks.clone(),
         destroy,
         allow_account_closure,
+        replace: scoping.replace.clone(),
     }
 }
 

@@ -156,16 +156,21 @@ fn steps(
     states: &IndexMap<String, Arc<StackState>>,
 ) -> IndexMap<Step, Vec<Step>> {
     let changes = &plan.resource_changes;
-    let index: HashMap<&str, usize> = changes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.address.as_str(), i))
-        .collect();
+    // The first change of an address (a deposed copy's delete may follow it under the same address).
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (i, c) in changes.iter().enumerate() {
+        index.entry(c.address.as_str()).or_insert(i);
+    }
     let mut graph: IndexMap<Step, Vec<Step>> = IndexMap::new();
+    let cbd = create_before_destroy(plan, resolved);
     for (i, c) in changes.iter().enumerate() {
         match c.action {
             Action::Create | Action::Update | Action::Import => {
                 graph.insert(Step::Apply(i), Vec::new());
+            }
+            Action::Replace if cbd.contains(&i) => {
+                graph.insert(Step::Apply(i), Vec::new());
+                graph.insert(Step::Delete(i), vec![Step::Apply(i)]);
             }
             Action::Replace => {
                 graph.insert(Step::Delete(i), Vec::new());
@@ -248,10 +253,10 @@ fn steps(
             }
         }
     }
-    // A replaced resource's dependents that are updated (not replaced) must not wait on the delete
-    // cycle above: they only wait for the new resource.
+    // A resource replaced delete-first: its dependents that are updated (not replaced) cannot wait for
+    // the delete (they need the new resource, which needs the delete): they only wait for the new one.
     for (i, c) in changes.iter().enumerate() {
-        if c.action == Action::Replace {
+        if c.action == Action::Replace && !cbd.contains(&i) {
             let deps = graph[&Step::Delete(i)].clone();
             graph[&Step::Delete(i)] = deps
                 .into_iter()
@@ -263,6 +268,36 @@ fn steps(
         }
     }
     graph
+}
+
+/// The replacements that create the new resource before deleting the old one: those of kinds that
+/// allow it ([`schema::Kind::create_before_destroy`]) when nothing they depend on is itself replaced
+/// (a delete-first replacement below them would need their delete before their create: a cycle).
+fn create_before_destroy(plan: &Plan, resolved: &Resolved) -> HashSet<usize> {
+    let replaced: HashSet<&str> = plan
+        .resource_changes
+        .iter()
+        .filter(|c| c.action == Action::Replace)
+        .map(|c| c.address.as_str())
+        .collect();
+    plan.resource_changes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.action == Action::Replace)
+        .filter(|(_, c)| schema::kind(&c.kind).is_some_and(|k| k.create_before_destroy))
+        .filter(|(_, c)| {
+            resolved
+                .instances
+                .iter()
+                .find(|inst| inst.address == c.address)
+                .is_some_and(|inst| {
+                    inst.deps.iter().all(|d| {
+                        !replaced.contains(resolved.instances[d.0 as usize].address.as_str())
+                    })
+                })
+        })
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Whether `Apply(j)` (transitively) waits for `Apply(i)`.
@@ -362,11 +397,15 @@ async fn run_job(job: Job, aws: Arc<Aws>, stack: Arc<StackState>) -> Outcome {
     match result {
         Ok(r) => {
             stack.change(|s| {
+                let old_id = c.id.as_deref().unwrap_or_default();
                 match &r {
-                    Some(res) => s.put(res.clone()),
-                    None => {
-                        s.remove(&c.address);
+                    // The old object of a create-before-destroy replacement stays, deposed, until its delete.
+                    Some(res) if c.action == Action::Replace => {
+                        s.replace_object(old_id, res.clone())
                     }
+                    Some(res) => s.put(res.clone()),
+                    // Only the object this change was about: the replacement under the same address stays.
+                    None => s.remove_object(&c.address, old_id),
                 }
                 s.pending.retain(|p| p.address != c.address);
             });
@@ -379,9 +418,11 @@ async fn run_job(job: Job, aws: Arc<Aws>, stack: Arc<StackState>) -> Outcome {
 fn verb(step: Step, action: Action) -> &'static str {
     match (step, action) {
         (Step::Delete(_), Action::Forget) => "forgotten (left in AWS)",
+        (Step::Delete(_), Action::Replace) => "old one deleted",
         (Step::Delete(_), _) => "deleted",
         (Step::Apply(_), Action::Update) => "updated",
         (Step::Apply(_), Action::Import) => "imported",
+        (Step::Apply(_), Action::Replace) => "created (replacement)",
         (Step::Apply(_), _) => "created",
     }
 }
@@ -456,6 +497,13 @@ async fn run(
         }
     }
     let mut known = super::known_values(ws, backend, &stored).await?;
+    // Every resource a change replaces or creates gets new values: unknown to its dependents until its
+    // step is done. They must be forgotten before resolving, or dependents would be handed the old ids.
+    for c in &plan.resource_changes {
+        if matches!(c.action, Action::Create | Action::Replace | Action::Delete) {
+            known.attrs.remove(&c.address);
+        }
+    }
     let (sources, mut resolved) = ws.resolve(&known)?;
     if sources.digest() != plan.config_digest {
         // Changes made by the plan itself (new ids) do not alter the files read, so the digest of a
@@ -463,12 +511,6 @@ async fn run(
         return Err(Error::Stale(
             "the configuration changed since the plan was made".into(),
         ));
-    }
-    // Every resource a change replaces or creates gets new values: unknown until it is done.
-    for c in &plan.resource_changes {
-        if matches!(c.action, Action::Create | Action::Replace | Action::Delete) {
-            known.attrs.remove(&c.address);
-        }
     }
 
     // The state of every stack, with a writer each. Stacks without state get one first.
@@ -581,6 +623,8 @@ async fn run(
                         report.done += 1;
                         match stored {
                             Some(r) => { known.attrs.insert(r.address.clone(), r.attributes.clone()); }
+                            // The old object of a replacement went; the new one's values stay known.
+                            None if c.action == Action::Replace => {}
                             None => { known.attrs.remove(&c.address); }
                         }
                         stale_resolution = true;
@@ -588,6 +632,8 @@ async fn run(
                         eprintln!("{}: {} [{:.1}s]", c.address, verb(step, c.action), started.elapsed().as_secs_f64());
                         for d in dependents.get(&step).into_iter().flatten() {
                             let w = waiting.get_mut(d).expect("dependent is a step");
+                            // Zero already: skipped because something else it waits for failed.
+                            if *w == 0 { continue; }
                             *w -= 1;
                             if *w == 0 { ready.push(*d); }
                         }
@@ -726,8 +772,9 @@ fn prepare(
     let lineage = stack.state.lock().unwrap().lineage.clone();
     let home = ws.home_region().to_string();
     if let Step::Delete(_) = step {
-        // Where the resource is now (a replacement may move it to another account or region).
-        let (account, region) = match stack.state.lock().unwrap().resource(&c.address) {
+        // Where the object to delete is (a replacement may have put its new one elsewhere already).
+        let id = c.id.as_deref().unwrap_or_default();
+        let (account, region) = match stack.state.lock().unwrap().find_object(&c.address, id) {
             Some(r) => (r.account.clone(), r.region.clone()),
             None => (c.account.clone(), c.region.clone()),
         };

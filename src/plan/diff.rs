@@ -30,6 +30,9 @@ pub struct Filter {
     pub destroy: bool,
     /// `--allow-account-closure`: accounts with `close_on_destroy = true` are closed, not forgotten.
     pub allow_account_closure: bool,
+    /// `--replace ADDR`: replace these (and what is inside them) even though nothing forces it, e.g.
+    /// a resource broken in a way refresh cannot see. Dependents follow the new ids.
+    pub replace: Vec<String>,
 }
 
 /// True when `address` is `pattern` or inside it (`stack.module.m` covers `stack.module.m["k"].vpc.x`).
@@ -135,6 +138,27 @@ pub fn diff(
         }
     }
 
+    for pattern in &filter.replace {
+        let exists = resolved.instances.iter().enumerate().any(|(i, inst)| {
+            scope.contains(&i)
+                && covers(pattern, &inst.address)
+                && by_address.contains_key(inst.address.as_str())
+        });
+        if !exists || filter.destroy {
+            refusals.push(Refusal {
+                address: pattern.clone(),
+                message: format!(
+                    "--replace {pattern}: {}",
+                    if filter.destroy {
+                        "a destroy plan replaces nothing"
+                    } else {
+                        "no configured resource in scope that exists (in state) has this address or lies inside it; `landfall state list` shows the addresses"
+                    }
+                ),
+            });
+        }
+    }
+
     if !filter.destroy {
         for (i, inst) in resolved.instances.iter().enumerate() {
             if !scope.contains(&i) {
@@ -143,7 +167,8 @@ pub fn diff(
             let state = by_address.get(inst.address.as_str()).copied();
             let live = observed.live.get(&inst.address);
             let adopted = observed.adopted.get(&inst.address);
-            if let Some(c) = diff_instance(inst, state, live, adopted) {
+            let forced = state.is_some() && filter.replace.iter().any(|p| covers(p, &inst.address));
+            if let Some(c) = diff_instance(inst, state, live, adopted, forced) {
                 if matches!(c.action, Action::Replace) && inst.prevent_destroy {
                     refusals.push(Refusal {
                         address: inst.address.clone(),
@@ -239,23 +264,27 @@ pub fn diff(
                 }
             }
             deletes.push(Change {
-                address: r.address.clone(),
-                kind: r.kind.clone(),
-                stack: stack.clone(),
-                account: r.account.clone(),
-                region: r.region.clone(),
-                action: Action::Delete,
-                id: Some(r.id.clone()),
-                before: Some(Json::Object(r.attributes.clone())),
-                after: None,
-                changed: Vec::new(),
-                replace_because: Vec::new(),
                 reason: Some(if filter.destroy {
                     "destroy".into()
                 } else {
                     "no longer in the configuration".into()
                 }),
+                ..delete(r, stack)
             });
+        }
+    }
+    // Old objects of create-before-destroy replacements whose delete an interrupted run did not reach.
+    for (stack, state) in observed.states {
+        for r in &state.deposed {
+            if filter.orphan_in_scope(r, stack) {
+                deletes.push(Change {
+                    reason: Some(
+                        "the old object of an interrupted replacement (create before destroy)"
+                            .into(),
+                    ),
+                    ..delete(r, stack)
+                });
+            }
         }
     }
     changes.extend(deletes);
@@ -271,20 +300,28 @@ pub fn diff(
     }
 }
 
-fn forget(r: &ResourceState, stack: &str, reason: &str) -> Change {
+fn delete(r: &ResourceState, stack: &str) -> Change {
     Change {
         address: r.address.clone(),
         kind: r.kind.clone(),
         stack: stack.to_string(),
         account: r.account.clone(),
         region: r.region.clone(),
-        action: Action::Forget,
+        action: Action::Delete,
         id: Some(r.id.clone()),
         before: Some(Json::Object(r.attributes.clone())),
         after: None,
         changed: Vec::new(),
         replace_because: Vec::new(),
+        reason: None,
+    }
+}
+
+fn forget(r: &ResourceState, stack: &str, reason: &str) -> Change {
+    Change {
+        action: Action::Forget,
         reason: Some(reason.to_string()),
+        ..delete(r, stack)
     }
 }
 
@@ -324,6 +361,7 @@ fn diff_instance(
     state: Option<&ResourceState>,
     live: Option<&Option<Live>>,
     adopted: Option<&Live>,
+    forced: bool,
 ) -> Option<Change> {
     let desired = desired_json(inst);
     let mut change = Change {
@@ -395,14 +433,15 @@ fn diff_instance(
             after.insert(k.clone(), v.clone());
         }
     }
+    let replacing = forced || !change.replace_because.is_empty();
     // Computed attributes of a replaced resource are new.
-    if !change.replace_because.is_empty() {
+    if replacing {
         for attr in inst.kind.attrs.iter().filter(|a| a.computed) {
             after.insert(attr.name.into(), "(known after apply)".into());
         }
     }
     change.after = Some(Json::Object(after));
-    change.action = if !change.replace_because.is_empty() {
+    change.action = if replacing {
         Action::Replace
     } else if !change.changed.is_empty() {
         Action::Update
@@ -411,6 +450,9 @@ fn diff_instance(
     };
     if action_if_same.is_some() {
         change.reason = Some("found in AWS by its landfall:address tag; recorded in state".into());
+    }
+    if forced {
+        change.reason = Some("replacement requested with --replace".into());
     }
     Some(change)
 }

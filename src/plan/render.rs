@@ -58,14 +58,26 @@ fn describe_action(c: &Change) -> String {
             None => "create".into(),
         },
         Action::Update => "update in place".into(),
-        Action::Replace => format!(
-            "replace: {} cannot change in place; delete, then create",
-            c.replace_because
-                .iter()
-                .map(|a| format!("`{a}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        Action::Replace => {
+            let order = if crate::schema::kind(&c.kind).is_some_and(|k| k.create_before_destroy) {
+                "create the new one, then delete the old"
+            } else {
+                "delete, then create"
+            };
+            let why = if c.replace_because.is_empty() {
+                c.reason.clone().unwrap_or_default()
+            } else {
+                format!(
+                    "{} cannot change in place",
+                    c.replace_because
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            format!("replace: {why}; {order}")
+        }
         Action::Delete => format!("delete: {}", c.reason.as_deref().unwrap_or("destroy")),
         Action::Forget => format!(
             "forget: {}",

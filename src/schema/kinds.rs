@@ -92,6 +92,7 @@ pub static KINDS: &[Kind] = &[
         doc: "the AWS organization, created or adopted from the management account",
         scope: Scope::Global,
         taggable: false,
+        create_before_destroy: false,
         attrs: &[
             attr("feature_set", String, "ALL or CONSOLIDATED_BILLING")
                 .default(D::Str("ALL"))
@@ -124,6 +125,7 @@ pub static KINDS: &[Kind] = &[
         doc: "an organizational unit; nest by setting parent_id to another OU's id",
         scope: Scope::Global,
         taggable: true,
+        create_before_destroy: false,
         attrs: &[
             attr("name", String, "the OU's name; unique under its parent").required(),
             attr("parent_id", String, "the root id or the parent OU's id")
@@ -139,6 +141,7 @@ pub static KINDS: &[Kind] = &[
         doc: "a member account, created through Organizations and placed in an OU",
         scope: Scope::Global,
         taggable: true,
+        create_before_destroy: false,
         attrs: &[
             attr("name", String, "the account name (at most 50 characters)").required(),
             attr("email", String, "the root user's email; unique across AWS").required(),
@@ -171,6 +174,7 @@ pub static KINDS: &[Kind] = &[
         doc: "an organization policy: service control, tag, backup or resource control",
         scope: Scope::Global,
         taggable: true,
+        create_before_destroy: false,
         attrs: &[
             attr("name", String, "the policy's name").required(),
             attr("description", String, "what the policy is for").default(D::Str("")),
@@ -192,6 +196,7 @@ pub static KINDS: &[Kind] = &[
         doc: "attaches an organization policy to the root, an OU or an account",
         scope: Scope::Global,
         taggable: false,
+        create_before_destroy: false,
         attrs: &[
             attr("policy_id", String, "the policy to attach")
                 .required()
@@ -207,6 +212,7 @@ pub static KINDS: &[Kind] = &[
         doc: "registers a member account as delegated administrator of a service",
         scope: Scope::Global,
         taggable: false,
+        create_before_destroy: false,
         attrs: &[
             attr("account_id", String, "the member account")
                 .required()
@@ -223,6 +229,7 @@ pub static KINDS: &[Kind] = &[
         doc: "an IAM group with its managed and inline policies",
         scope: Scope::Global,
         taggable: false,
+        create_before_destroy: false,
         attrs: &[
             attr("name", String, "the group's name (at most 128 characters)")
                 .required()
@@ -249,6 +256,7 @@ pub static KINDS: &[Kind] = &[
         doc: "an IAM role with its trust policy and permissions",
         scope: Scope::Global,
         taggable: true,
+        create_before_destroy: false,
         attrs: &[
             attr("name", String, "the role's name (at most 64 characters)")
                 .required()
@@ -288,6 +296,7 @@ pub static KINDS: &[Kind] = &[
         doc: "a customer managed IAM policy",
         scope: Scope::Global,
         taggable: true,
+        create_before_destroy: false,
         attrs: &[
             attr("name", String, "the policy's name (at most 128 characters)")
                 .required()
@@ -309,6 +318,7 @@ pub static KINDS: &[Kind] = &[
         doc: "the account's IAM password policy (one per account)",
         scope: Scope::Global,
         taggable: false,
+        create_before_destroy: false,
         attrs: &[
             attr("minimum_password_length", Number, "6 to 128").default(D::Number(14.0)),
             attr("require_symbols", Bool, "").default(D::Bool(true)),
@@ -336,6 +346,7 @@ pub static KINDS: &[Kind] = &[
         doc: "the account's alias, used in its sign-in URL (one per account)",
         scope: Scope::Global,
         taggable: false,
+        create_before_destroy: false,
         attrs: &[
             attr(
                 "alias",
@@ -352,6 +363,7 @@ pub static KINDS: &[Kind] = &[
         doc: "a VPC",
         scope: Scope::Regional,
         taggable: true,
+        create_before_destroy: true,
         attrs: &[
             attr("cidr_block", Cidr, "the primary IPv4 range")
                 .required()
@@ -368,6 +380,7 @@ pub static KINDS: &[Kind] = &[
         doc: "a subnet of a VPC in one availability zone",
         scope: Scope::Regional,
         taggable: true,
+        create_before_destroy: false,
         attrs: &[
             attr("vpc_id", String, "the VPC").required().force_new(),
             attr(
@@ -391,6 +404,7 @@ pub static KINDS: &[Kind] = &[
         doc: "an internet gateway attached to a VPC",
         scope: Scope::Regional,
         taggable: true,
+        create_before_destroy: false,
         attrs: &[
             attr("vpc_id", String, "the VPC it is attached to").required(),
             tags(),
@@ -402,6 +416,7 @@ pub static KINDS: &[Kind] = &[
         doc: "a public NAT gateway with its own elastic IP",
         scope: Scope::Regional,
         taggable: true,
+        create_before_destroy: false,
         attrs: &[
             attr("subnet_id", String, "the public subnet it lives in")
                 .required()
@@ -417,6 +432,7 @@ pub static KINDS: &[Kind] = &[
         doc: "a route table with its routes and subnet associations (both exclusive)",
         scope: Scope::Regional,
         taggable: true,
+        create_before_destroy: false,
         attrs: &[
             attr("vpc_id", String, "the VPC").required().force_new(),
             attr(
@@ -440,6 +456,7 @@ pub static KINDS: &[Kind] = &[
         doc: "a security group with its ingress and egress rules (both exclusive)",
         scope: Scope::Regional,
         taggable: true,
+        create_before_destroy: false,
         attrs: &[
             attr("name", String, "unique in the VPC")
                 .required()
@@ -469,6 +486,7 @@ pub static KINDS: &[Kind] = &[
         doc: "the default VPC of an account and region; delete = true removes it",
         scope: Scope::Regional,
         taggable: false,
+        create_before_destroy: false,
         attrs: &[
             attr("delete", Bool, "remove the default VPC").default(D::Bool(true)),
             id(),

@@ -94,6 +94,10 @@ pub struct Kind {
     pub scope: Scope,
     /// Accepts a `tags` map (the project's default tags are merged into it).
     pub taggable: bool,
+    /// A replacement creates the new resource first, moves dependents updated in place over to it, and
+    /// deletes the old one last. For kinds whose AWS identity is not a unique name (a VPC), and whose old
+    /// resource cannot be deleted while dependents are attached to it (an internet gateway).
+    pub create_before_destroy: bool,
     pub attrs: &'static [Attr],
 }
 

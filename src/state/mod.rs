@@ -29,6 +29,10 @@ pub struct State {
     /// Long-running creates that were started but not confirmed yet.
     #[serde(default)]
     pub pending: Vec<Pending>,
+    /// Resources replaced create-before-destroy whose old copy is not deleted yet (the run was
+    /// interrupted between the create and the delete). The next plan deletes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deposed: Vec<ResourceState>,
 }
 
 /// One managed resource.
@@ -68,6 +72,7 @@ impl State {
             resources: Vec::new(),
             outputs: serde_json::Map::new(),
             pending: Vec::new(),
+            deposed: Vec::new(),
         }
     }
 
@@ -90,6 +95,37 @@ impl State {
     pub fn remove(&mut self, address: &str) -> Option<ResourceState> {
         let i = self.resources.iter().position(|r| r.address == address)?;
         Some(self.resources.remove(i))
+    }
+
+    /// The resource `address` with AWS id `id`: the current one, or a deposed copy of a replacement.
+    pub fn find_object(&self, address: &str, id: &str) -> Option<&ResourceState> {
+        self.resources
+            .iter()
+            .chain(&self.deposed)
+            .find(|r| r.address == address && r.id == id)
+    }
+
+    /// Forgets the resource `address` with AWS id `id` (current or deposed); a newer object under the
+    /// same address (the replacement) stays.
+    pub fn remove_object(&mut self, address: &str, id: &str) {
+        self.resources
+            .retain(|r| !(r.address == address && r.id == id));
+        self.deposed
+            .retain(|r| !(r.address == address && r.id == id));
+    }
+
+    /// Records the replacement of `address`: the current object, if it is `old_id`, becomes deposed
+    /// (to be deleted), and `new` takes its place.
+    pub fn replace_object(&mut self, old_id: &str, new: ResourceState) {
+        if let Some(i) = self
+            .resources
+            .iter()
+            .position(|r| r.address == new.address && r.id == old_id)
+        {
+            let old = self.resources.remove(i);
+            self.deposed.push(old);
+        }
+        self.put(new);
     }
 
     pub fn to_json(&self) -> String {
