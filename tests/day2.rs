@@ -463,3 +463,85 @@ async fn failed_change_whose_dependent_still_waits_on_others_is_reported_not_a_c
     census(&moto).await.assert_consistent("10.0.0.0/16");
     expect_no_changes(d, &moto);
 }
+
+/// The alpha account's id, read from the organization.
+async fn alpha_account(moto: &Moto) -> String {
+    let org = aws_sdk_organizations::Client::new(&moto.sdk_config().await);
+    let accounts = org.list_accounts().send().await.unwrap();
+    accounts
+        .accounts()
+        .iter()
+        .find(|a| a.name() == Some("alpha"))
+        .and_then(|a| a.id())
+        .expect("the alpha account exists")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lost_create_answers_in_a_member_account_leave_no_duplicate() {
+    let moto = Moto::start();
+    let mut faults = Vec::new();
+    for op in [
+        "CreateVpc",
+        "CreateRouteTable",
+        "AllocateAddress",
+        "CreateSubnet",
+    ] {
+        faults.extend(["--lose-response", op]);
+    }
+    let proxy = FaultProxy::start(&moto, &faults);
+    let dir = project();
+    let d = dir.path();
+    let out = landfall_via(
+        d,
+        &proxy.endpoint,
+        &moto,
+        &["apply", "--env", "member", "--auto-approve"],
+    );
+    expect_code(&out, 0);
+    assert_eq!(proxy.counts()["lost_responses"], 4, "{}", text(&out));
+
+    let alpha = alpha_account(&moto).await;
+    let ec2 = aws_sdk_ec2::Client::new(&moto.member_config(&alpha).await);
+    let vpcs = ec2.describe_vpcs().send().await.unwrap();
+    let vpcs: Vec<_> = vpcs
+        .vpcs()
+        .iter()
+        .filter(|v| v.cidr_block() == Some("10.42.0.0/16"))
+        .collect();
+    assert_eq!(vpcs.len(), 1, "one VPC in the member account: {vpcs:?}");
+    let vpc = vpcs[0].vpc_id().unwrap();
+    let subnets = ec2.describe_subnets().send().await.unwrap();
+    let subnets: Vec<_> = subnets
+        .subnets()
+        .iter()
+        .filter(|s| s.vpc_id() == Some(vpc))
+        .collect();
+    assert_eq!(subnets.len(), 1, "{subnets:?}");
+    let tables = ec2
+        .describe_route_tables()
+        .filters(Filter::builder().name("vpc-id").values(vpc).build())
+        .send()
+        .await
+        .unwrap();
+    // The VPC's main route table, and ours.
+    assert_eq!(tables.route_tables().len(), 2, "{tables:?}");
+    let addresses = ec2.describe_addresses().send().await.unwrap();
+    assert_eq!(addresses.addresses().len(), 1, "{addresses:?}");
+    // Nothing in the management account.
+    let management = aws_sdk_ec2::Client::new(&moto.sdk_config().await);
+    let vpcs = management.describe_vpcs().send().await.unwrap();
+    assert!(
+        vpcs.vpcs()
+            .iter()
+            .all(|v| v.cidr_block() != Some("10.42.0.0/16")),
+        "{vpcs:?}"
+    );
+
+    let out = landfall(
+        d,
+        &moto,
+        &["plan", "--env", "member", "--detailed-exitcode"],
+    );
+    expect_code(&out, 0);
+}
