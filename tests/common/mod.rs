@@ -46,3 +46,25 @@ fn copy(from: &Path, to: &Path) {
         std::fs::copy(from, to).unwrap();
     }
 }
+
+/// Deletes a NAT gateway as someone outside landfall would; as AWS does (the emulator does not), its
+/// elastic IP stays allocated but is no longer associated.
+pub async fn delete_nat_outside(ec2: &aws_sdk_ec2::Client, nat: &str) {
+    ec2.delete_nat_gateway()
+        .nat_gateway_id(nat)
+        .send()
+        .await
+        .unwrap();
+    let addresses = ec2.describe_addresses().send().await.unwrap();
+    for association in addresses
+        .addresses()
+        .iter()
+        .filter_map(|a| a.association_id())
+    {
+        ec2.disassociate_address()
+            .association_id(association)
+            .send()
+            .await
+            .unwrap();
+    }
+}

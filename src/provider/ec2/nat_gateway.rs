@@ -41,20 +41,29 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
     }
     let subnet_id = str_attr(desired, "subnet_id", op)?;
     let tags = cx.creation_tags(address, desired);
-    let outcome = call_create(
-        "AllocateAddress",
-        || {
-            ec2.allocate_address()
-                .domain(DomainType::Vpc)
-                .tag_specifications(tag_spec(ResourceType::ElasticIp, &tags))
-                .send()
+    // An address this resource allocated before and no gateway uses (its gateway was deleted outside
+    // landfall, or a run stopped between the two creates) is used again rather than leaked.
+    let spare = find_created(cx, address, |f| addresses(&ec2, f), Address::tags)
+        .await?
+        .filter(|a| a.association_id().is_none())
+        .and_then(|a| a.allocation_id().map(str::to_string));
+    let allocation_id = match spare {
+        Some(allocation_id) => Some(allocation_id),
+        None => match call_create(
+            "AllocateAddress",
+            || {
+                ec2.allocate_address()
+                    .domain(DomainType::Vpc)
+                    .tag_specifications(tag_spec(ResourceType::ElasticIp, &tags))
+                    .send()
+            },
+            || find_created(cx, address, |f| addresses(&ec2, f), Address::tags),
+        )
+        .await?
+        {
+            Created::Sent(out) => out.allocation_id().map(str::to_string),
+            Created::Found(eip) => eip.allocation_id().map(str::to_string),
         },
-        || find_created(cx, address, |f| addresses(&ec2, f), Address::tags),
-    )
-    .await?;
-    let allocation_id = match outcome {
-        Created::Sent(out) => out.allocation_id().map(str::to_string),
-        Created::Found(eip) => eip.allocation_id().map(str::to_string),
     };
     let allocation_id = &allocation_id
         .ok_or_else(|| AwsError::other("AllocateAddress", "the response holds no allocation id"))?;

@@ -117,6 +117,7 @@ pub async fn update(
 
 pub async fn delete(cx: &Cx<'_>, id: &str, _current: &Attrs) -> Result<(), AwsError> {
     let ec2 = cx.ec2().await?;
+    revoke_references(&ec2, id).await?;
     ignore_not_found(
         call("DeleteSecurityGroup", || {
             ec2.delete_security_group().group_id(id).send()
@@ -124,6 +125,95 @@ pub async fn delete(cx: &Cx<'_>, id: &str, _current: &Attrs) -> Result<(), AwsEr
         .await,
     )?;
     Ok(())
+}
+
+/// Revokes the rules of other groups that name group `id` as their source or destination: AWS refuses
+/// to delete a group still referenced. A group replaced delete-first (its name is unique in its VPC)
+/// is deleted before its dependents are updated to the new group, so this is their old rule going
+/// early; their update then only adds the new one.
+async fn revoke_references(ec2: &Client, id: &str) -> Result<(), AwsError> {
+    for direction in [Direction::Ingress, Direction::Egress] {
+        let name = match direction {
+            Direction::Ingress => "ip-permission.group-id",
+            Direction::Egress => "egress.ip-permission.group-id",
+        };
+        for group in describe(ec2, filter(name, [id])).await? {
+            let Some(other) = group.group_id().filter(|g| *g != id) else {
+                continue;
+            };
+            let rules = match direction {
+                Direction::Ingress => group.ip_permissions(),
+                Direction::Egress => group.ip_permissions_egress(),
+            };
+            let referencing: Vec<IpPermission> = rules
+                .iter()
+                .filter(|p| {
+                    p.user_id_group_pairs()
+                        .iter()
+                        .any(|pair| pair.group_id() == Some(id))
+                })
+                .map(|p| {
+                    IpPermission::builder()
+                        .set_ip_protocol(p.ip_protocol().map(str::to_string))
+                        .set_from_port(p.from_port())
+                        .set_to_port(p.to_port())
+                        .set_user_id_group_pairs(Some(
+                            p.user_id_group_pairs()
+                                .iter()
+                                .filter(|pair| pair.group_id() == Some(id))
+                                .cloned()
+                                .collect(),
+                        ))
+                        .build()
+                })
+                .collect();
+            revoke(ec2, other, direction, referencing).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Revokes `permissions` of one direction. Rules already gone (or naming a group already deleted)
+/// are fine: when the call as a whole is refused for that, each rule is revoked on its own.
+async fn revoke(
+    ec2: &Client,
+    id: &str,
+    direction: Direction,
+    permissions: Vec<IpPermission>,
+) -> Result<(), AwsError> {
+    let send = |permissions: Vec<IpPermission>| async move {
+        let permissions = Some(permissions);
+        match direction {
+            Direction::Ingress => call("RevokeSecurityGroupIngress", || {
+                ec2.revoke_security_group_ingress()
+                    .group_id(id)
+                    .set_ip_permissions(permissions.clone())
+                    .send()
+            })
+            .await
+            .map(drop),
+            Direction::Egress => call("RevokeSecurityGroupEgress", || {
+                ec2.revoke_security_group_egress()
+                    .group_id(id)
+                    .set_ip_permissions(permissions.clone())
+                    .send()
+            })
+            .await
+            .map(drop),
+        }
+    };
+    if permissions.is_empty() {
+        return Ok(());
+    }
+    match send(permissions.clone()).await {
+        Err(e) if e.is_not_found() && permissions.len() > 1 => {
+            for p in permissions {
+                ignore_not_found(send(vec![p]).await)?;
+            }
+            Ok(())
+        }
+        other => ignore_not_found(other).map(drop),
+    }
 }
 
 /// One paginated DescribeSecurityGroups pass.
@@ -332,30 +422,10 @@ async fn sync(
             .map(|(r, d)| r.permission(d.as_deref()))
             .collect::<Vec<_>>()
     };
-    let revoke = permissions(&|r, _| !want.contains_key(r), have);
+    let revoke_list = permissions(&|r, _| !want.contains_key(r), have);
     let authorize = permissions(&|r, _| !have.contains_key(r), want);
     let describe = permissions(&|r, d| have.get(r).is_some_and(|old| old != d), want);
-    if !revoke.is_empty() {
-        let revoke = Some(revoke);
-        match direction {
-            Direction::Ingress => call("RevokeSecurityGroupIngress", || {
-                ec2.revoke_security_group_ingress()
-                    .group_id(id)
-                    .set_ip_permissions(revoke.clone())
-                    .send()
-            })
-            .await
-            .map(drop),
-            Direction::Egress => call("RevokeSecurityGroupEgress", || {
-                ec2.revoke_security_group_egress()
-                    .group_id(id)
-                    .set_ip_permissions(revoke.clone())
-                    .send()
-            })
-            .await
-            .map(drop),
-        }?;
-    }
+    revoke(ec2, id, direction, revoke_list).await?;
     if !authorize.is_empty() {
         let authorize = Some(authorize);
         match direction {
