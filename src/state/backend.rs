@@ -195,13 +195,18 @@ pub enum StateError {
     #[error("state {what} is not valid: {message}")]
     Corrupt { what: String, message: String },
     #[error(
-        "state {what} is locked by {} on {} ({}, since {})\n  lock id: {}\n  if that run is dead, clear the lock with:\n    landfall force-unlock --env {env} --stack {stack} {}",
-        holder.who, holder.host, holder.operation, holder.created, holder.id, holder.id
+        "state {what} is locked by {} on {} ({}, since {})\n  lock id: {}\n  {}\n  if that run is dead, clear {} with:\n    landfall force-unlock --env {env} {}",
+        holder.who, holder.host, holder.operation, holder.created, holder.id,
+        held_by_run(env, held),
+        if held.len() > 1 { "its locks" } else { "the lock" },
+        holder.id
     )]
     Locked {
         what: String,
         env: String,
-        stack: String,
+        /// Every stack of the environment whose lock carries the holder's id (the stack asked for
+        /// among them): one `force-unlock` without `--stack` releases them all.
+        held: Vec<String>,
         holder: Box<LockInfo>,
     },
     #[error(
@@ -387,15 +392,38 @@ impl Backend {
         }
     }
 
-    /// Takes the lock of a stack, or reports who holds it.
-    pub async fn lock(&self, env: &str, stack: &str, info: &LockInfo) -> Result<(), StateError> {
+    /// Takes the lock of a stack, or reports who holds it, with every stack of `stacks` (the
+    /// environment's) whose lock that same holder has.
+    ///
+    /// A lock that carries `info`'s own id is ours: the answer to our create was lost and its retry
+    /// found what the first attempt wrote.
+    pub async fn lock(
+        &self,
+        env: &str,
+        stack: &str,
+        info: &LockInfo,
+        stacks: &[String],
+    ) -> Result<(), StateError> {
         let what = self.describe(env, stack);
         let text = serde_json::to_string_pretty(info).expect("lock info serializes");
-        let locked = |holder: LockInfo| StateError::Locked {
-            what: what.clone(),
-            env: env.to_string(),
-            stack: stack.to_string(),
-            holder: Box::new(holder),
+        let taken = async || -> Result<(), StateError> {
+            let holder = self
+                .read_lock(env, stack)
+                .await?
+                .unwrap_or_else(unknown_holder);
+            if holder.id == info.id {
+                return Ok(());
+            }
+            let mut held = self.held_by(env, stacks, &holder.id).await?;
+            if !held.iter().any(|s| s == stack) {
+                held.insert(0, stack.to_string());
+            }
+            Err(StateError::Locked {
+                what: what.clone(),
+                env: env.to_string(),
+                held,
+                holder: Box::new(holder),
+            })
         };
         match &self.config {
             BackendConfig::Local { .. } => {
@@ -415,11 +443,7 @@ impl Backend {
                         f.write_all(text.as_bytes()).map_err(io)?;
                         f.sync_all().map_err(io)
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(locked(
-                        self.read_lock(env, stack)
-                            .await?
-                            .unwrap_or_else(unknown_holder),
-                    )),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => taken().await,
                     Err(e) => Err(io(e)),
                 }
             }
@@ -438,11 +462,9 @@ impl Backend {
                 .await;
                 match result {
                     Ok(_) => Ok(()),
-                    Err(e) if e.status == Some(412) || e.is("PreconditionFailed") => Err(locked(
-                        self.read_lock(env, stack)
-                            .await?
-                            .unwrap_or_else(unknown_holder),
-                    )),
+                    Err(e) if e.status == Some(412) || e.is("PreconditionFailed") => {
+                        taken().await
+                    }
                     Err(source) => Err(StateError::Aws {
                         what,
                         source: Box::new(source),
@@ -497,6 +519,26 @@ impl Backend {
         Ok(Some(
             serde_json::from_str(&text).unwrap_or_else(|_| unknown_holder()),
         ))
+    }
+
+    /// The stacks among `stacks` whose lock carries `id`, in that order.
+    pub async fn held_by(
+        &self,
+        env: &str,
+        stacks: &[String],
+        id: &str,
+    ) -> Result<Vec<String>, StateError> {
+        let mut held = Vec::new();
+        for stack in stacks {
+            if self
+                .read_lock(env, stack)
+                .await?
+                .is_some_and(|holder| holder.id == id)
+            {
+                held.push(stack.clone());
+            }
+        }
+        Ok(held)
     }
 
     /// Releases a lock this run holds (`id`), or any lock when `force` (for `force-unlock`, which
@@ -673,6 +715,18 @@ fn write_local(
 
 fn lock_path(state_path: &Path) -> PathBuf {
     state_path.with_extension("json.lock")
+}
+
+/// The line of a lock error that says which stacks the holder's run has locked.
+fn held_by_run(env: &str, held: &[String]) -> String {
+    match held {
+        [one] => format!("that run holds the lock of stack `{one}` of environment `{env}`"),
+        _ => format!(
+            "that run holds the locks of {} stacks of environment `{env}`: {}",
+            held.len(),
+            held.join(", ")
+        ),
+    }
 }
 
 fn unknown_holder() -> LockInfo {
