@@ -5,6 +5,11 @@
 //! - `s3`: `s3://<bucket>/<prefix>/<env>/<stack>.json`, lock object `<key>.lock` written with
 //!   `If-None-Match: *` (exactly one writer wins), state written with `If-Match` on the ETag it was read
 //!   with, so a writer that lost its lock can never overwrite newer state.
+//!
+//! A lock names its holder's run by id. Finding a lock with this run's own id while taking it means
+//! an earlier attempt of the same write succeeded unheard: the lock is ours. A lock error lists every
+//! stack of the environment the holder's run has locked, so one `force-unlock --env E ID` clears a
+//! dead run's locks.
 
 use super::State;
 use crate::aws::{Aws, AwsError, call};
@@ -462,9 +467,7 @@ impl Backend {
                 .await;
                 match result {
                     Ok(_) => Ok(()),
-                    Err(e) if e.status == Some(412) || e.is("PreconditionFailed") => {
-                        taken().await
-                    }
+                    Err(e) if e.status == Some(412) || e.is("PreconditionFailed") => taken().await,
                     Err(source) => Err(StateError::Aws {
                         what,
                         source: Box::new(source),
