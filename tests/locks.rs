@@ -132,7 +132,7 @@ async fn lost_lock_answer_is_recognised_as_our_own_lock() {
     use_s3_backend(d, &moto);
     // Each lock object's first PutObject reaches the emulator; its answer never comes back, so the
     // retry meets the lock this very run wrote (412 to `If-None-Match: *`).
-    let proxy = FaultProxy::start(&moto, &["--lose-lock-response"]);
+    let proxy = FaultProxy::start(&moto, &["--lose-put-response", ".lock"]);
     let out = landfall_via(
         d,
         &proxy.endpoint,
@@ -141,6 +141,45 @@ async fn lost_lock_answer_is_recognised_as_our_own_lock() {
     );
     expect_code(&out, 0);
     assert_eq!(proxy.counts()["lost_responses"], 2, "{}", text(&out));
+    assert_eq!(
+        s3_locks(&moto).await,
+        Vec::<String>::new(),
+        "locks released"
+    );
+    assert_eq!(census(&moto).await, FULL);
+    expect_code(
+        &landfall(d, &moto, &["plan", "--env", "test", "--detailed-exitcode"]),
+        0,
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lost_state_write_answer_is_recognised_as_our_own_write() {
+    let moto = Moto::start();
+    let dir = project();
+    let d = dir.path();
+    use_s3_backend(d, &moto);
+    // The first write of each state document (`If-None-Match: *`) lands unheard; its retry is
+    // refused with 412 because of what it wrote itself.
+    let proxy = FaultProxy::start(&moto, &["--lose-put-response", ".json"]);
+    let out = landfall_via(
+        d,
+        &proxy.endpoint,
+        &moto,
+        &["apply", "--env", "test", "--auto-approve"],
+    );
+    expect_code(&out, 0);
+    assert_eq!(proxy.counts()["lost_responses"], 2, "{}", text(&out));
+    let state = s3(&moto.sdk_config().await)
+        .get_object()
+        .bucket(BUCKET)
+        .key("lz/test/network.json")
+        .send()
+        .await
+        .unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_slice(&state.body.collect().await.unwrap().into_bytes()).unwrap();
+    assert_eq!(doc["resources"].as_array().unwrap().len(), 5, "{doc}");
     assert_eq!(
         s3_locks(&moto).await,
         Vec::<String>::new(),

@@ -310,32 +310,48 @@ impl Backend {
             BackendConfig::S3 { .. } => {
                 let (s3, bucket, prefix) = self.s3()?;
                 let key = s3_key(&prefix, env, stack);
-                let out = match call("GetObject", || {
-                    s3.get_object().bucket(bucket).key(&key).send()
-                })
-                .await
-                {
-                    Ok(out) => out,
-                    Err(e) if e.is_not_found() => return Ok(None),
-                    Err(source) => {
-                        return Err(StateError::Aws {
-                            what,
-                            source: Box::new(source),
-                        });
-                    }
-                };
-                let etag = out.e_tag().unwrap_or_default().to_string();
-                let bytes = out.body.collect().await.map_err(|e| StateError::Io {
-                    what: what.clone(),
-                    message: e.to_string(),
-                })?;
-                let text = String::from_utf8_lossy(&bytes.into_bytes()).into_owned();
-                Ok(Some(Stored {
-                    state: State::from_json(&text, &what)?,
-                    etag,
-                }))
+                match self.read_text(&s3, bucket, &key, &what).await? {
+                    Some((text, etag)) => Ok(Some(Stored {
+                        state: State::from_json(&text, &what)?,
+                        etag,
+                    })),
+                    None => Ok(None),
+                }
             }
         }
+    }
+
+    /// An S3 object's text and ETag; `None` when it does not exist.
+    async fn read_text(
+        &self,
+        s3: &aws_sdk_s3::Client,
+        bucket: &str,
+        key: &str,
+        what: &str,
+    ) -> Result<Option<(String, String)>, StateError> {
+        let out = match call("GetObject", || {
+            s3.get_object().bucket(bucket).key(key).send()
+        })
+        .await
+        {
+            Ok(out) => out,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(source) => {
+                return Err(StateError::Aws {
+                    what: what.to_string(),
+                    source: Box::new(source),
+                });
+            }
+        };
+        let etag = out.e_tag().unwrap_or_default().to_string();
+        let bytes = out.body.collect().await.map_err(|e| StateError::Io {
+            what: what.to_string(),
+            message: e.to_string(),
+        })?;
+        Ok(Some((
+            String::from_utf8_lossy(&bytes.into_bytes()).into_owned(),
+            etag,
+        )))
     }
 
     /// Writes a stack's state if it is still at version `expected` (`None`: it must not exist yet).
@@ -386,7 +402,11 @@ impl Backend {
                 match result {
                     Ok(out) => Ok(out.e_tag().unwrap_or_default().to_string()),
                     Err(e) if e.status == Some(412) || e.is("PreconditionFailed") => {
-                        Err(StateError::Conflict { what })
+                        // A retry after a lost answer finds the document it wrote itself: written.
+                        match self.read_text(&s3, bucket, &key, &what).await? {
+                            Some((stored, etag)) if stored == text => Ok(etag),
+                            _ => Err(StateError::Conflict { what }),
+                        }
                     }
                     Err(source) => Err(StateError::Aws {
                         what,
@@ -496,25 +516,9 @@ impl Backend {
             BackendConfig::S3 { .. } => {
                 let (s3, bucket, prefix) = self.s3()?;
                 let key = format!("{}.lock", s3_key(&prefix, env, stack));
-                match call("GetObject", || {
-                    s3.get_object().bucket(bucket).key(&key).send()
-                })
-                .await
-                {
-                    Ok(out) => {
-                        let bytes = out.body.collect().await.map_err(|e| StateError::Io {
-                            what: what.clone(),
-                            message: e.to_string(),
-                        })?;
-                        String::from_utf8_lossy(&bytes.into_bytes()).into_owned()
-                    }
-                    Err(e) if e.is_not_found() => return Ok(None),
-                    Err(source) => {
-                        return Err(StateError::Aws {
-                            what,
-                            source: Box::new(source),
-                        });
-                    }
+                match self.read_text(&s3, bucket, &key, &what).await? {
+                    Some((text, _)) => text,
+                    None => return Ok(None),
                 }
             }
         };
