@@ -750,3 +750,39 @@ fn digest(text: &str) -> String {
     let hash = Sha256::digest(text.as_bytes());
     hash.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn locked(held: &[&str]) -> String {
+        StateError::Locked {
+            what: "s3://acme-state/landfall/prod/network.json".into(),
+            env: "prod".into(),
+            held: held.iter().map(|s| s.to_string()).collect(),
+            holder: Box::new(LockInfo {
+                id: "4f1c".into(),
+                who: "arn:aws:iam::111122223333:role/ci".into(),
+                host: "runner-7".into(),
+                operation: "apply".into(),
+                created: "2026-11-27T10:00:00Z".into(),
+            }),
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn lock_error_names_every_stack_of_the_run_and_one_command() {
+        assert_eq!(
+            locked(&["network", "organization", "baseline"]),
+            "state s3://acme-state/landfall/prod/network.json is locked by arn:aws:iam::111122223333:role/ci on runner-7 (apply, since 2026-11-27T10:00:00Z)
+  lock id: 4f1c
+  that run holds the locks of 3 stacks of environment `prod`: network, organization, baseline
+  if that run is dead, clear its locks with:
+    landfall force-unlock --env prod 4f1c"
+        );
+        assert!(locked(&["network"]).contains(
+            "that run holds the lock of stack `network` of environment `prod`\n  if that run is dead, clear the lock with:"
+        ));
+    }
+}
