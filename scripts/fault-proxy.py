@@ -4,7 +4,7 @@
     fault-proxy.py --port 0 --upstream http://127.0.0.1:5000 [--throttle 0.2] [--drop 0.05]
                    [--slow 0.1] [--create-account-in-progress 3] [--seed 1]
                    [--fail-create-account NAME=REASON] [--deny-assume-role 3]
-                   [--lose-response CreateGroup]
+                   [--lose-response CreateGroup] [--lose-put-response .lock]
 
 Prints `listening on PORT` once ready. Per request, independently:
   --throttle P  answer with the service's own throttling error (EC2 RequestLimitExceeded, IAM/STS
@@ -22,6 +22,10 @@ Prints `listening on PORT` once ready. Per request, independently:
                 forward the first request of OPERATION (e.g. CreateGroup) to the emulator, then close
                 the connection without passing the answer on: AWS did it, the client never heard.
                 Repeatable.
+  --lose-put-response SUFFIX
+                the same for the first S3 PutObject of each key ending in SUFFIX (`.lock`: the state
+                locks, `.json`: the state documents): the object is written, the client never hears so
+                and sends it again. Repeatable.
   --deny-assume-role N
                 answer the first N AssumeRole requests of each role ARN with AccessDenied, as AWS does
                 for a new account whose access role is not assumable yet.
@@ -175,11 +179,14 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             data = self.hold_in_progress(data)
         if failures and target.endswith("DescribeCreateAccountStatus"):
             data = self.fail_creation(data)
-        if args.lose_response:
+        if args.lose_response or args.lose_put_response:
             op = target.rsplit(".", 1)[-1] if target else \
                 urllib.parse.parse_qs(body.decode(errors="replace")).get("Action", [""])[0]
+            key = urllib.parse.urlparse(self.path).path
+            if self.command == "PUT" and any(key.endswith(s) for s in args.lose_put_response):
+                op = "PutObject " + key
             with lock:
-                lose = op in args.lose_response and op not in lost
+                lose = (op in args.lose_response or op.startswith("PutObject ")) and op not in lost
                 if lose:
                     lost.add(op)
                     counts["lost_responses"] += 1
@@ -281,6 +288,7 @@ if __name__ == "__main__":
     p.add_argument("--fail-create-account", action="append", default=[], metavar="NAME=REASON")
     p.add_argument("--deny-assume-role", type=int, default=0)
     p.add_argument("--lose-response", action="append", default=[], metavar="OPERATION")
+    p.add_argument("--lose-put-response", action="append", default=[], metavar="SUFFIX")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--strict", action="store_true")
     p.add_argument("--refuse", action="append", default=[], metavar="OPERATION:TEXT")

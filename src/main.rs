@@ -142,12 +142,14 @@ enum Command {
         #[arg(long)]
         stack: String,
     },
-    /// Release a lock left by a run that died. Use the id the lock error printed.
+    /// Release the locks left by a run that died. Use the id the lock error printed.
     ForceUnlock {
         #[arg(short, long)]
         env: String,
+        /// Only this stack's lock. Without it, every stack of the environment whose lock carries
+        /// LOCK_ID is released (locks with another id are never touched).
         #[arg(long)]
-        stack: String,
+        stack: Option<String>,
         lock_id: String,
     },
 }
@@ -286,7 +288,7 @@ fn run(cli: Cli, color: bool) -> ExitCode {
             env,
             stack,
             lock_id,
-        } => online::force_unlock(&ctx!(), &env, &stack, &lock_id),
+        } => online::force_unlock(&ctx!(), &env, stack.as_deref(), &lock_id),
         Command::Validate { env, format } => {
             let (sources, result) = match resolve_env(&cwd, &env, color) {
                 Ok(r) => r,

@@ -456,7 +456,7 @@ async fn edit_state(
         .map(|c| c.arn.clone())
         .unwrap_or_else(|_| "unknown".into());
     let lock = LockInfo::new(&who, operation);
-    backend.lock(&ws.env, stack, &lock).await?;
+    backend.lock(&ws.env, stack, &lock, &ws.stacks()).await?;
     let result: Result<(), Error> = async {
         let stored = backend.read(&ws.env, stack).await?;
         let (mut state, etag) = match stored {
@@ -583,22 +583,44 @@ fn describe(loc: &Location) -> String {
     }
 }
 
-pub fn force_unlock(ctx: &Ctx, env: &str, stack: &str, id: &str) -> ExitCode {
+/// `landfall force-unlock`: releases the lock `id` of one stack, or of every stack of the environment
+/// whose lock carries `id` (what a dead run left). A lock with another id is never released.
+pub fn force_unlock(ctx: &Ctx, env: &str, stack: Option<&str>, id: &str) -> ExitCode {
     runtime().block_on(async {
         let (ws, _aws, backend) = match open(ctx, env).await {
             Ok(x) => x,
             Err(e) => return error(ctx, e),
         };
-        match backend.unlock(&ws.env, stack, id).await {
-            Ok(()) => {
-                println!(
+        let stacks = match stack {
+            Some(stack) => vec![stack.to_string()],
+            None => match backend.held_by(&ws.env, &ws.stacks(), id).await {
+                Ok(held) if held.is_empty() => {
+                    return fail(
+                        ctx.color,
+                        Diagnostic::error(format!(
+                            "no stack of environment `{}` has a lock with id {id}",
+                            ws.env
+                        ))
+                        .help(format!(
+                            "the lock may have been released already; `landfall apply --env {}` says who holds a lock",
+                            ws.env
+                        )),
+                    );
+                }
+                Ok(held) => held,
+                Err(e) => return error(ctx, e.into()),
+            },
+        };
+        for stack in &stacks {
+            match backend.unlock(&ws.env, stack, id).await {
+                Ok(()) => println!(
                     "Released the lock {id} of {}.",
                     backend.describe(&ws.env, stack)
-                );
-                ExitCode::SUCCESS
+                ),
+                Err(e) => return error(ctx, e.into()),
             }
-            Err(e) => error(ctx, e.into()),
         }
+        ExitCode::SUCCESS
     })
 }
 

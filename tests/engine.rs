@@ -290,7 +290,7 @@ async fn concurrent_applies_one_gets_the_lock_error() {
     assert!(err.contains("is locked by"), "{err}");
     assert!(err.contains("(apply, since"), "{err}");
     assert!(
-        err.contains("landfall force-unlock --env test --stack"),
+        err.contains("that run holds the locks of 2 stacks of environment `test`"),
         "{err}"
     );
 
@@ -564,7 +564,7 @@ async fn s3_backend_init_apply_and_state_commands() {
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(err.contains("user/alice on ci-7"), "{err}");
     assert!(
-        err.contains("landfall force-unlock --env test --stack network abc123"),
+        err.contains("landfall force-unlock --env test abc123"),
         "{err}"
     );
     expect_code(

@@ -1,7 +1,8 @@
 //! The executor: performs a plan's changes in dependency order with bounded concurrency, checkpointing
 //! state as each change completes.
 //!
-//! - Every stack of the plan is locked first (and always unlocked at the end, on error and on Ctrl-C).
+//! - Every stack of the plan is locked first (and always unlocked at the end, on error, SIGINT and
+//!   SIGTERM).
 //! - The plan is refused as stale if any stack's state or the configuration moved since it was made.
 //! - A stack without state gets an empty one written before anything is created, so the lineage on the
 //!   resources' tags always matches a stored state (that is what lets refresh adopt them).
@@ -10,8 +11,10 @@
 //! - A failed change skips everything that depends on it; independent branches go on.
 //! - State writes are coalesced per stack, one in flight at a time; a change AWS confirmed is in memory
 //!   at once and on the backend with the next write.
-//! - First Ctrl-C: stop scheduling, let in-flight changes finish, save state. Second: abandon them.
+//! - First stop request (Ctrl-C/SIGINT or SIGTERM, from the first lock on): stop scheduling, let
+//!   in-flight changes finish, save state, unlock. Second: abandon them.
 
+use super::signal::Interrupts;
 use super::{Error, Workspace, read_states};
 use crate::aws::{Aws, AwsError};
 use crate::expr::Value;
@@ -448,10 +451,22 @@ pub async fn apply(
         .unwrap_or_else(|_| std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
     let lock = LockInfo::new(&who, &options.operation);
     let stacks: Vec<String> = plan.stacks.keys().cloned().collect();
+    // From before the first lock until the last is released, SIGINT and SIGTERM are stop requests,
+    // never the end of the process: whenever one comes, the locks are released below.
+    let interrupts = Interrupts::listen()
+        .map_err(|e| Error::Other(format!("could not listen for SIGINT/SIGTERM: {e}")))?;
     let mut locked = Vec::new();
     let mut result = Ok(ApplyReport::default());
     for stack in &stacks {
-        match backend.lock(&ws.env, stack, &lock).await {
+        if interrupts.pending() {
+            eprintln!("Interrupted while taking the locks: nothing was changed.");
+            result = Ok(ApplyReport {
+                interrupted: true,
+                ..ApplyReport::default()
+            });
+            break;
+        }
+        match backend.lock(&ws.env, stack, &lock, &ws.stacks()).await {
             Ok(()) => locked.push(stack.clone()),
             Err(e) => {
                 result = Err(e.into());
@@ -459,8 +474,8 @@ pub async fn apply(
             }
         }
     }
-    if result.is_ok() {
-        result = run(ws, aws, backend, plan, options).await;
+    if matches!(&result, Ok(r) if !r.interrupted) {
+        result = run(ws, aws, backend, plan, options, &interrupts).await;
     }
     for stack in &locked {
         if let Err(e) = backend.unlock(&ws.env, stack, &lock.id).await {
@@ -476,6 +491,7 @@ async fn run(
     backend: &Backend,
     plan: &Plan,
     options: &ApplyOptions,
+    interrupts: &Interrupts,
 ) -> Result<ApplyReport, Error> {
     let stored = read_states(ws, backend).await?;
     // Also for a plan made by this same command: someone may have applied between the plan and the lock.
@@ -569,7 +585,13 @@ async fn run(
     let mut stopping = false;
     let tty = std::io::stderr().is_terminal();
     let parallelism = options.parallelism.max(1);
-    let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
+    let mut ctrl_c = Box::pin(interrupts.next());
+    if interrupts.pending() {
+        // Stopped while the locks were taken or state read: not one change starts.
+        stopping = true;
+        report.interrupted = true;
+        eprintln!("Interrupted before any change started; releasing the locks.");
+    }
 
     loop {
         while !stopping && running.len() < parallelism {
@@ -654,8 +676,8 @@ async fn run(
                 }
                 stopping = true;
                 report.interrupted = true;
-                eprintln!("\nInterrupted: no new changes start; waiting for {} in flight (Ctrl-C again to abandon them).", running.len());
-                ctrl_c = Box::pin(tokio::signal::ctrl_c());
+                eprintln!("\nInterrupted: no new changes start; waiting for {} in flight (Ctrl-C or SIGTERM again to abandon them).", running.len());
+                ctrl_c = Box::pin(interrupts.next());
             }
         }
     }

@@ -1072,7 +1072,7 @@ async fn write_all(
         .map(|c| c.arn.clone())
         .unwrap_or_else(|_| "unknown".into());
     let lock = LockInfo::new(&who, "import-org");
-    backend.lock(env, stack, &lock).await?;
+    backend.lock(env, stack, &lock, &[]).await?;
     let written: Result<(), Error> = async {
         if backend.read(env, stack).await?.is_some() {
             return Err(state_exists(&backend.describe(env, stack), env, stack));

@@ -11,6 +11,7 @@
 mod apply;
 pub mod import_org;
 mod refresh;
+mod signal;
 
 pub use apply::{ApplyOptions, ApplyReport, apply};
 pub use refresh::{Refreshed, refresh};

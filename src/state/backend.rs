@@ -5,6 +5,11 @@
 //! - `s3`: `s3://<bucket>/<prefix>/<env>/<stack>.json`, lock object `<key>.lock` written with
 //!   `If-None-Match: *` (exactly one writer wins), state written with `If-Match` on the ETag it was read
 //!   with, so a writer that lost its lock can never overwrite newer state.
+//!
+//! A lock names its holder's run by id. Finding a lock with this run's own id while taking it means
+//! an earlier attempt of the same write succeeded unheard: the lock is ours. A lock error lists every
+//! stack of the environment the holder's run has locked, so one `force-unlock --env E ID` clears a
+//! dead run's locks.
 
 use super::State;
 use crate::aws::{Aws, AwsError, call};
@@ -195,13 +200,18 @@ pub enum StateError {
     #[error("state {what} is not valid: {message}")]
     Corrupt { what: String, message: String },
     #[error(
-        "state {what} is locked by {} on {} ({}, since {})\n  lock id: {}\n  if that run is dead, clear the lock with:\n    landfall force-unlock --env {env} --stack {stack} {}",
-        holder.who, holder.host, holder.operation, holder.created, holder.id, holder.id
+        "state {what} is locked by {} on {} ({}, since {})\n  lock id: {}\n  {}\n  if that run is dead, clear {} with:\n    landfall force-unlock --env {env} {}",
+        holder.who, holder.host, holder.operation, holder.created, holder.id,
+        held_by_run(env, held),
+        if held.len() > 1 { "its locks" } else { "the lock" },
+        holder.id
     )]
     Locked {
         what: String,
         env: String,
-        stack: String,
+        /// Every stack of the environment whose lock carries the holder's id (the stack asked for
+        /// among them): one `force-unlock` without `--stack` releases them all.
+        held: Vec<String>,
         holder: Box<LockInfo>,
     },
     #[error(
@@ -300,32 +310,48 @@ impl Backend {
             BackendConfig::S3 { .. } => {
                 let (s3, bucket, prefix) = self.s3()?;
                 let key = s3_key(&prefix, env, stack);
-                let out = match call("GetObject", || {
-                    s3.get_object().bucket(bucket).key(&key).send()
-                })
-                .await
-                {
-                    Ok(out) => out,
-                    Err(e) if e.is_not_found() => return Ok(None),
-                    Err(source) => {
-                        return Err(StateError::Aws {
-                            what,
-                            source: Box::new(source),
-                        });
-                    }
-                };
-                let etag = out.e_tag().unwrap_or_default().to_string();
-                let bytes = out.body.collect().await.map_err(|e| StateError::Io {
-                    what: what.clone(),
-                    message: e.to_string(),
-                })?;
-                let text = String::from_utf8_lossy(&bytes.into_bytes()).into_owned();
-                Ok(Some(Stored {
-                    state: State::from_json(&text, &what)?,
-                    etag,
-                }))
+                match self.read_text(&s3, bucket, &key, &what).await? {
+                    Some((text, etag)) => Ok(Some(Stored {
+                        state: State::from_json(&text, &what)?,
+                        etag,
+                    })),
+                    None => Ok(None),
+                }
             }
         }
+    }
+
+    /// An S3 object's text and ETag; `None` when it does not exist.
+    async fn read_text(
+        &self,
+        s3: &aws_sdk_s3::Client,
+        bucket: &str,
+        key: &str,
+        what: &str,
+    ) -> Result<Option<(String, String)>, StateError> {
+        let out = match call("GetObject", || {
+            s3.get_object().bucket(bucket).key(key).send()
+        })
+        .await
+        {
+            Ok(out) => out,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(source) => {
+                return Err(StateError::Aws {
+                    what: what.to_string(),
+                    source: Box::new(source),
+                });
+            }
+        };
+        let etag = out.e_tag().unwrap_or_default().to_string();
+        let bytes = out.body.collect().await.map_err(|e| StateError::Io {
+            what: what.to_string(),
+            message: e.to_string(),
+        })?;
+        Ok(Some((
+            String::from_utf8_lossy(&bytes.into_bytes()).into_owned(),
+            etag,
+        )))
     }
 
     /// Writes a stack's state if it is still at version `expected` (`None`: it must not exist yet).
@@ -376,7 +402,11 @@ impl Backend {
                 match result {
                     Ok(out) => Ok(out.e_tag().unwrap_or_default().to_string()),
                     Err(e) if e.status == Some(412) || e.is("PreconditionFailed") => {
-                        Err(StateError::Conflict { what })
+                        // A retry after a lost answer finds the document it wrote itself: written.
+                        match self.read_text(&s3, bucket, &key, &what).await? {
+                            Some((stored, etag)) if stored == text => Ok(etag),
+                            _ => Err(StateError::Conflict { what }),
+                        }
                     }
                     Err(source) => Err(StateError::Aws {
                         what,
@@ -387,15 +417,38 @@ impl Backend {
         }
     }
 
-    /// Takes the lock of a stack, or reports who holds it.
-    pub async fn lock(&self, env: &str, stack: &str, info: &LockInfo) -> Result<(), StateError> {
+    /// Takes the lock of a stack, or reports who holds it, with every stack of `stacks` (the
+    /// environment's) whose lock that same holder has.
+    ///
+    /// A lock that carries `info`'s own id is ours: the answer to our create was lost and its retry
+    /// found what the first attempt wrote.
+    pub async fn lock(
+        &self,
+        env: &str,
+        stack: &str,
+        info: &LockInfo,
+        stacks: &[String],
+    ) -> Result<(), StateError> {
         let what = self.describe(env, stack);
         let text = serde_json::to_string_pretty(info).expect("lock info serializes");
-        let locked = |holder: LockInfo| StateError::Locked {
-            what: what.clone(),
-            env: env.to_string(),
-            stack: stack.to_string(),
-            holder: Box::new(holder),
+        let taken = async || -> Result<(), StateError> {
+            let holder = self
+                .read_lock(env, stack)
+                .await?
+                .unwrap_or_else(unknown_holder);
+            if holder.id == info.id {
+                return Ok(());
+            }
+            let mut held = self.held_by(env, stacks, &holder.id).await?;
+            if !held.iter().any(|s| s == stack) {
+                held.insert(0, stack.to_string());
+            }
+            Err(StateError::Locked {
+                what: what.clone(),
+                env: env.to_string(),
+                held,
+                holder: Box::new(holder),
+            })
         };
         match &self.config {
             BackendConfig::Local { .. } => {
@@ -415,11 +468,7 @@ impl Backend {
                         f.write_all(text.as_bytes()).map_err(io)?;
                         f.sync_all().map_err(io)
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(locked(
-                        self.read_lock(env, stack)
-                            .await?
-                            .unwrap_or_else(unknown_holder),
-                    )),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => taken().await,
                     Err(e) => Err(io(e)),
                 }
             }
@@ -438,11 +487,7 @@ impl Backend {
                 .await;
                 match result {
                     Ok(_) => Ok(()),
-                    Err(e) if e.status == Some(412) || e.is("PreconditionFailed") => Err(locked(
-                        self.read_lock(env, stack)
-                            .await?
-                            .unwrap_or_else(unknown_holder),
-                    )),
+                    Err(e) if e.status == Some(412) || e.is("PreconditionFailed") => taken().await,
                     Err(source) => Err(StateError::Aws {
                         what,
                         source: Box::new(source),
@@ -471,25 +516,9 @@ impl Backend {
             BackendConfig::S3 { .. } => {
                 let (s3, bucket, prefix) = self.s3()?;
                 let key = format!("{}.lock", s3_key(&prefix, env, stack));
-                match call("GetObject", || {
-                    s3.get_object().bucket(bucket).key(&key).send()
-                })
-                .await
-                {
-                    Ok(out) => {
-                        let bytes = out.body.collect().await.map_err(|e| StateError::Io {
-                            what: what.clone(),
-                            message: e.to_string(),
-                        })?;
-                        String::from_utf8_lossy(&bytes.into_bytes()).into_owned()
-                    }
-                    Err(e) if e.is_not_found() => return Ok(None),
-                    Err(source) => {
-                        return Err(StateError::Aws {
-                            what,
-                            source: Box::new(source),
-                        });
-                    }
+                match self.read_text(&s3, bucket, &key, &what).await? {
+                    Some((text, _)) => text,
+                    None => return Ok(None),
                 }
             }
         };
@@ -497,6 +526,26 @@ impl Backend {
         Ok(Some(
             serde_json::from_str(&text).unwrap_or_else(|_| unknown_holder()),
         ))
+    }
+
+    /// The stacks among `stacks` whose lock carries `id`, in that order.
+    pub async fn held_by(
+        &self,
+        env: &str,
+        stacks: &[String],
+        id: &str,
+    ) -> Result<Vec<String>, StateError> {
+        let mut held = Vec::new();
+        for stack in stacks {
+            if self
+                .read_lock(env, stack)
+                .await?
+                .is_some_and(|holder| holder.id == id)
+            {
+                held.push(stack.clone());
+            }
+        }
+        Ok(held)
     }
 
     /// Releases a lock this run holds (`id`), or any lock when `force` (for `force-unlock`, which
@@ -675,6 +724,18 @@ fn lock_path(state_path: &Path) -> PathBuf {
     state_path.with_extension("json.lock")
 }
 
+/// The line of a lock error that says which stacks the holder's run has locked.
+fn held_by_run(env: &str, held: &[String]) -> String {
+    match held {
+        [one] => format!("that run holds the lock of stack `{one}` of environment `{env}`"),
+        _ => format!(
+            "that run holds the locks of {} stacks of environment `{env}`: {}",
+            held.len(),
+            held.join(", ")
+        ),
+    }
+}
+
 fn unknown_holder() -> LockInfo {
     LockInfo {
         id: "(unknown)".into(),
@@ -688,4 +749,40 @@ fn unknown_holder() -> LockInfo {
 fn digest(text: &str) -> String {
     let hash = Sha256::digest(text.as_bytes());
     hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn locked(held: &[&str]) -> String {
+        StateError::Locked {
+            what: "s3://acme-state/landfall/prod/network.json".into(),
+            env: "prod".into(),
+            held: held.iter().map(|s| s.to_string()).collect(),
+            holder: Box::new(LockInfo {
+                id: "4f1c".into(),
+                who: "arn:aws:iam::111122223333:role/ci".into(),
+                host: "runner-7".into(),
+                operation: "apply".into(),
+                created: "2026-11-27T10:00:00Z".into(),
+            }),
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn lock_error_names_every_stack_of_the_run_and_one_command() {
+        assert_eq!(
+            locked(&["network", "organization", "baseline"]),
+            "state s3://acme-state/landfall/prod/network.json is locked by arn:aws:iam::111122223333:role/ci on runner-7 (apply, since 2026-11-27T10:00:00Z)
+  lock id: 4f1c
+  that run holds the locks of 3 stacks of environment `prod`: network, organization, baseline
+  if that run is dead, clear its locks with:
+    landfall force-unlock --env prod 4f1c"
+        );
+        assert!(locked(&["network"]).contains(
+            "that run holds the lock of stack `network` of environment `prod`\n  if that run is dead, clear the lock with:"
+        ));
+    }
 }
