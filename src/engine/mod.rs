@@ -180,10 +180,17 @@ pub async fn known_values(
         if !backends.contains_key(&env) {
             backends.insert(env.clone(), ws.backend_of(&env, backend)?);
         }
-        if let Some(stored) = backends[&env].read(&env, &stack).await? {
-            known
-                .remote_outputs
-                .insert((env, stack), stored.state.outputs);
+        let other = &backends[&env];
+        match other.read(&env, &stack).await? {
+            Some(stored) => {
+                known
+                    .remote_outputs
+                    .insert((env, stack), stored.state.outputs);
+            }
+            None => {
+                let looked = other.describe(&env, &stack);
+                known.remote_missing.insert((env, stack), looked);
+            }
         }
     }
     Ok(known)

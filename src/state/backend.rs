@@ -152,6 +152,17 @@ const BACKEND_KEYS: &[&str] = &[
     "force_path_style",
 ];
 
+/// S3's error code for a bucket that does not exist (a missing object is `NoSuchKey`).
+const NO_SUCH_BUCKET: &str = "NoSuchBucket";
+
+fn no_bucket(what: String, bucket: &str, env: &str) -> StateError {
+    StateError::NoBucket {
+        what,
+        bucket: bucket.to_string(),
+        env: env.to_string(),
+    }
+}
+
 fn s3_key(prefix: &str, env: &str, stack: &str) -> String {
     if prefix.is_empty() {
         format!("{env}/{stack}.json")
@@ -194,6 +205,16 @@ pub struct Stored {
 pub enum StateError {
     #[error("state {what} is not valid: {message}")]
     Corrupt { what: String, message: String },
+    /// The s3 backend's bucket does not exist: never read as "no state", which would plan to create
+    /// every resource again.
+    #[error(
+        "state {what}: the bucket `{bucket}` does not exist. Check `[backend] bucket` (and the credentials' account), or run `landfall init --env {env}` to create it"
+    )]
+    NoBucket {
+        what: String,
+        bucket: String,
+        env: String,
+    },
     #[error(
         "state {what} is locked by {} on {} ({}, since {})\n  lock id: {}\n  if that run is dead, clear the lock with:\n    landfall force-unlock --env {env} --stack {stack} {}",
         holder.who, holder.host, holder.operation, holder.created, holder.id, holder.id
@@ -306,6 +327,8 @@ impl Backend {
                 .await
                 {
                     Ok(out) => out,
+                    Err(e) if e.is(NO_SUCH_BUCKET) => return Err(no_bucket(what, bucket, env)),
+                    // Only a missing document is "never written" (NoSuchKey, or a bare 404).
                     Err(e) if e.is_not_found() => return Ok(None),
                     Err(source) => {
                         return Err(StateError::Aws {
@@ -378,6 +401,7 @@ impl Backend {
                     Err(e) if e.status == Some(412) || e.is("PreconditionFailed") => {
                         Err(StateError::Conflict { what })
                     }
+                    Err(e) if e.is(NO_SUCH_BUCKET) => Err(no_bucket(what, bucket, env)),
                     Err(source) => Err(StateError::Aws {
                         what,
                         source: Box::new(source),
