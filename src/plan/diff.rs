@@ -1,6 +1,6 @@
 //! Desired (resolved configuration) against actual (state, refreshed from AWS): the changes and the drift.
 
-use super::{Action, AttrDrift, Change, Drift};
+use super::{Action, AttrDrift, Change, Drift, Duplicate};
 use crate::expr::Value;
 use crate::provider::{Attrs, Live, doc};
 use crate::resolve::{Instance, Resolved};
@@ -18,6 +18,8 @@ pub struct Observed<'a> {
     pub live: &'a HashMap<String, Option<Live>>,
     /// Resources missing from state but found in AWS by their `landfall:address` tag.
     pub adopted: &'a HashMap<String, Live>,
+    /// Resources missing from state whose `landfall:address` tag several live resources carry: ids.
+    pub duplicates: &'a HashMap<String, Vec<String>>,
 }
 
 /// Which resources a plan covers (`--target`, `--exclude`, `--stack`).
@@ -100,6 +102,9 @@ pub struct Diffed {
     pub drift: Vec<Drift>,
     /// Destroy only: resources kept because of `lifecycle.prevent_destroy`, and what they depend on.
     pub kept: Vec<String>,
+    /// Configured resources missing from state that exist more than once in AWS: neither imported
+    /// nor created.
+    pub duplicates: Vec<Duplicate>,
 }
 
 /// Computes the changes that bring AWS to the configuration, and the drift since the last apply.
@@ -111,6 +116,7 @@ pub fn diff(
     let mut changes = Vec::new();
     let mut drift = Vec::new();
     let mut refusals = Vec::new();
+    let mut duplicates = Vec::new();
     let scope = filter.instances_in_scope(resolved);
     let by_address: HashMap<&str, &ResourceState> = observed
         .states
@@ -143,6 +149,17 @@ pub fn diff(
             let state = by_address.get(inst.address.as_str()).copied();
             let live = observed.live.get(&inst.address);
             let adopted = observed.adopted.get(&inst.address);
+            if let (None, Some(ids)) = (state, observed.duplicates.get(&inst.address)) {
+                duplicates.push(Duplicate {
+                    address: inst.address.clone(),
+                    kind: inst.kind.name.to_string(),
+                    stack: inst.stack.clone(),
+                    account: account_of(inst),
+                    region: inst.region.clone(),
+                    ids: ids.clone(),
+                });
+                continue;
+            }
             if let Some(c) = diff_instance(inst, state, live, adopted) {
                 if matches!(c.action, Action::Replace) && inst.prevent_destroy {
                     refusals.push(Refusal {
@@ -265,6 +282,7 @@ pub fn diff(
             changes,
             drift,
             kept,
+            duplicates,
         })
     } else {
         Err(refusals)
@@ -617,6 +635,7 @@ prevent_destroy = true
                 states: &states,
                 live: &live,
                 adopted: &HashMap::new(),
+                duplicates: &HashMap::new(),
             },
             filter,
         )
@@ -638,6 +657,7 @@ prevent_destroy = true
                 states: &states,
                 live: &HashMap::new(),
                 adopted: &HashMap::new(),
+                duplicates: &HashMap::new(),
             },
             &Filter::default(),
         )

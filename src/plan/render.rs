@@ -179,6 +179,24 @@ pub fn text(plan: &Plan, color: bool) -> String {
             plan.kept.join("\n  ")
         );
     }
+    if !plan.duplicates.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}\n",
+            p.bold("Exist more than once in AWS (the same landfall:address tag), neither imported nor created:")
+        );
+        for d in &plan.duplicates {
+            let _ = writeln!(
+                out,
+                "  {} {} ({})\n      {}",
+                p.wrap("31", "!"),
+                p.bold(&d.address),
+                d.ids.join(", "),
+                d.advice()
+            );
+        }
+        out.push('\n');
+    }
     if plan.resource_changes.is_empty() {
         let _ = writeln!(
             out,
@@ -220,7 +238,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
 pub fn markdown(plan: &Plan) -> String {
     let mut head = String::new();
     let _ = writeln!(head, "### landfall plan: `{}`\n", plan.environment);
-    if plan.resource_changes.is_empty() && plan.drift.is_empty() {
+    if plan.resource_changes.is_empty() && plan.drift.is_empty() && plan.duplicates.is_empty() {
         let _ = writeln!(
             head,
             "**No changes.** The environment matches the configuration."
@@ -228,6 +246,22 @@ pub fn markdown(plan: &Plan) -> String {
         return head;
     }
     let _ = writeln!(head, "**{}**\n", summary_line(&plan.summary));
+    if !plan.duplicates.is_empty() {
+        let _ = writeln!(
+            head,
+            "#### :no_entry: Exist more than once in AWS (not imported, not created)\n"
+        );
+        for d in &plan.duplicates {
+            let _ = writeln!(
+                head,
+                "- `{}`: {} ({})",
+                d.address,
+                d.ids.join(", "),
+                d.advice()
+            );
+        }
+        let _ = writeln!(head);
+    }
     let _ = writeln!(head, "| stack | add | change | replace | destroy |");
     let _ = writeln!(head, "|---|---:|---:|---:|---:|");
     for (stack, changes) in by_stack(plan) {
@@ -383,6 +417,7 @@ mod tests {
             resource_changes: changes,
             drift: vec![],
             kept: vec![],
+            duplicates: vec![],
         }
     }
 
