@@ -303,13 +303,15 @@ async fn two_live_resources_with_one_address_are_reported_as_duplicates() {
     std::fs::remove_dir_all(d.join(".landfall/state/test")).unwrap();
 
     // Text: both ids and what to do; exit 1; no plan file.
-    let out = landfall(d, &moto, &["plan", "--env", "test", "--out", "p.json"]);
+    let saved = d.join("p.json");
+    let saved_arg = saved.to_str().unwrap();
+    let out = landfall(d, &moto, &["plan", "--env", "test", "--out", saved_arg]);
     expect_code(&out, 1);
     let all = text(&out);
     assert!(all.contains("network.vpc.main"), "{all}");
     assert!(all.contains(&first) && all.contains(&second), "{all}");
     assert!(all.contains("landfall import network.vpc.main"), "{all}");
-    assert!(!d.join("p.json").exists(), "a refused plan is not saved");
+    assert!(!saved.exists(), "a refused plan is not saved");
     // JSON: the duplicates with their ids, and no create for the address.
     let plan = json_plan(d, &moto, 1);
     let dups = plan["duplicates"].as_array().unwrap();

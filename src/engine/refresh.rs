@@ -2,8 +2,9 @@
 //!
 //! Each group asks the kind's provider for the ids state knows there; the provider also returns
 //! resources carrying a `landfall:address` tag. A configured resource that state does not have is
-//! looked for by that tag in the account and region it is configured for, whatever state (lineage)
-//! created it: a run that died before saving state, a state document deleted or rolled back, or a
+//! looked for in the account and region it is configured for, whatever state (lineage) created it,
+//! by that tag or, for kinds that take no tags, by the id AWS makes unique or as the one there is
+//! ([`provider::Identity`]): a run that died before saving state, a state document deleted or rolled back, or a
 //! state of another lineage must lead to an import, never to a second resource. Two live resources
 //! carrying one address are reported as duplicates instead.
 //!
@@ -14,12 +15,12 @@
 
 use crate::aws::{Aws, AwsError};
 use crate::expr::Value;
-use crate::provider::{self, Cx, KindHints, Live, Location, NoPending, ReadCache};
+use crate::provider::{self, Cx, Identity, KindHints, Live, Location, NoPending, ReadCache};
 use crate::resolve::Resolved;
 use crate::schema::{self, Scope};
 use crate::state::State;
 use indexmap::IndexMap;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 #[derive(Debug, Default)]
@@ -32,15 +33,16 @@ pub struct Refreshed {
     /// Configured resources missing from state whose address tag more than one live resource
     /// carries: their ids, sorted. The plan neither imports nor creates them.
     pub duplicates: HashMap<String, Vec<String>>,
-    /// The (kind, location) pairs already searched for missing resources, so a later pass
-    /// ([`refresh_missing`]) does not list them again.
-    searched: BTreeSet<(String, Location)>,
+    /// The addresses already looked for, so a later pass ([`refresh_missing`]) does not look again.
+    searched: HashSet<String>,
 }
 
 #[derive(Default)]
 struct Group {
     /// (address, id) of resources in state.
     known: Vec<(String, String)>,
+    /// Ids of missing resources recognised by id ([`Identity::Id`]), asked for like known ones.
+    recognise: Vec<String>,
 }
 
 fn location(account: Option<String>, region: Option<&str>, home: &str, kind: &str) -> Location {
@@ -123,14 +125,11 @@ async fn pass(
         }
     }
     // Where configured resources missing from state would be, if an earlier run (of any state)
-    // created them.
-    let mut expected: HashMap<&str, (String, Location)> = HashMap::new();
+    // created them, and how each is recognised there.
+    let mut expected: HashMap<&str, ((String, Location), Identity)> = HashMap::new();
     for inst in &resolved.instances {
         let address = inst.address.as_str();
-        if in_state.contains(address)
-            || out.adopted.contains_key(address)
-            || out.duplicates.contains_key(address)
-        {
+        if in_state.contains(address) || out.searched.contains(address) {
             continue;
         }
         let account = match &inst.account {
@@ -138,21 +137,24 @@ async fn pass(
             Value::String(s) => Some(s.clone()),
             _ => continue, // the account is not known (yet): neither is where to look
         };
-        let key = (
-            inst.kind.name.to_string(),
-            location(account, inst.region.as_deref(), home_region, inst.kind.name),
-        );
-        if out.searched.contains(&key) {
-            continue;
-        }
-        groups.entry(key.clone()).or_default();
-        expected.insert(address, key);
         let known: provider::Attrs = inst
             .attrs
             .iter()
             .filter(|(_, v)| !v.has_unknown() && v.first_resource().is_none())
             .map(|(k, v)| (k.clone(), v.to_json()))
             .collect();
+        let Some(identity) = provider::identity(inst.kind.name, &known) else {
+            continue; // not recognisable until what it refers to is found
+        };
+        let key = (
+            inst.kind.name.to_string(),
+            location(account, inst.region.as_deref(), home_region, inst.kind.name),
+        );
+        let group = groups.entry(key.clone()).or_default();
+        if let Identity::Id(id) = &identity {
+            group.recognise.push(id.clone());
+        }
+        expected.insert(address, (key, identity));
         hints
             .entry(inst.kind.name.to_string())
             .or_default()
@@ -170,7 +172,10 @@ async fn pass(
         let (aws, limit, cache) = (aws.clone(), limit.clone(), cache.clone());
         reads.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            let ids: Vec<String> = group.known.iter().map(|(_, id)| id.clone()).collect();
+            let mut ids: Vec<String> = group.known.iter().map(|(_, id)| id.clone()).collect();
+            ids.extend(group.recognise.iter().cloned());
+            ids.sort();
+            ids.dedup();
             let cx = Cx {
                 aws: &aws,
                 loc: &key.1,
@@ -183,7 +188,7 @@ async fn pass(
             (key, group, found)
         });
     }
-    // Live resources carrying the address of a missing resource, found where it is configured.
+    // Live resources recognised as a missing resource, found where it is configured.
     let mut candidates: BTreeMap<String, Vec<Live>> = BTreeMap::new();
     while let Some(joined) = reads.join_next().await {
         let (key, group, found) = joined.map_err(|e| AwsError::other("refresh", e.to_string()))?;
@@ -195,19 +200,28 @@ async fn pass(
                 by_id.get(id.as_str()).map(|l| (*l).clone()),
             );
         }
-        for live in &found {
-            let Some(address) = &live.address else {
+        let known_ids: HashSet<&str> = group.known.iter().map(|(_, id)| id.as_str()).collect();
+        for (address, (place, identity)) in &expected {
+            if *place != key {
                 continue;
-            };
-            if expected.get(address.as_str()) == Some(&key) {
-                let seen = candidates.entry(address.clone()).or_default();
+            }
+            let recognised = found.iter().filter(|live| match identity {
+                Identity::Tag => live.address.as_deref() == Some(*address),
+                Identity::Id(id) => live.id == *id && !known_ids.contains(id.as_str()),
+                Identity::Singleton => {
+                    live.address.is_none() && !known_ids.contains(live.id.as_str())
+                }
+            });
+            for live in recognised {
+                let seen = candidates.entry(address.to_string()).or_default();
                 if !seen.iter().any(|l| l.id == live.id) {
                     seen.push(live.clone());
                 }
             }
         }
     }
-    out.searched.extend(expected.into_values());
+    out.searched
+        .extend(expected.into_keys().map(str::to_string));
     let found_any = !candidates.is_empty();
     for (address, mut lives) in candidates {
         if lives.len() == 1 {

@@ -427,10 +427,21 @@ fn diff_instance(
     } else {
         action_if_same?
     };
-    if action_if_same.is_some() {
-        change.reason = Some("found in AWS by its landfall:address tag; recorded in state".into());
+    if let Some(l) = adopted.filter(|_| action_if_same.is_some()) {
+        change.reason = Some(import_reason(l));
     }
     Some(change)
+}
+
+/// How a resource missing from state was found (see [`crate::provider::Identity`]).
+fn import_reason(live: &Live) -> String {
+    match &live.address {
+        Some(_) => "found in AWS by its landfall:address tag".into(),
+        None => format!(
+            "found in AWS as `{}` (this kind takes no tags; AWS allows only one)",
+            live.id
+        ),
+    }
 }
 
 /// `base` with every attribute of `top` written over it.

@@ -36,7 +36,8 @@ pub enum Action {
     Delete,
     /// Removed from state without touching AWS (an account that is not to be closed).
     Forget,
-    /// Found in AWS by its `landfall:address` tag but missing from state: recorded in state.
+    /// Missing from state but found in AWS (by its `landfall:address` tag, or for kinds without tags
+    /// by the id AWS makes unique): recorded in state.
     Import,
 }
 

@@ -71,7 +71,12 @@ fn describe_action(c: &Change) -> String {
             "forget: {}",
             c.reason.as_deref().unwrap_or("removed from state only")
         ),
-        Action::Import => "import: found in AWS by its landfall:address tag".into(),
+        Action::Import => format!(
+            "import: {}",
+            c.reason
+                .as_deref()
+                .unwrap_or("found in AWS by its landfall:address tag")
+        ),
     }
 }
 
