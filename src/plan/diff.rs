@@ -160,7 +160,20 @@ pub fn diff(
                 });
                 continue;
             }
-            if let Some(c) = diff_instance(inst, state, live, adopted) {
+            if let Some(mut c) = diff_instance(inst, state, live, adopted) {
+                // Adopted from another state: say so, as two environments deploying the same stack
+                // to one account and region would share it.
+                let ours = observed.states.get(&inst.stack).map(|s| s.lineage.as_str());
+                if let Some(other) = adopted
+                    .filter(|l| l.address.is_some())
+                    .and_then(|l| l.lineage.as_deref())
+                    .filter(|l| Some(*l) != ours)
+                    && let Some(reason) = &mut c.reason
+                {
+                    reason.push_str(&format!(
+                        ", created by another state (lineage {other}): check that no other environment manages it"
+                    ));
+                }
                 if matches!(c.action, Action::Replace) && inst.prevent_destroy {
                     refusals.push(Refusal {
                         address: inst.address.clone(),
@@ -675,6 +688,31 @@ prevent_destroy = true
         .unwrap();
         assert_eq!(d.changes.len(), 3);
         assert!(d.changes.iter().all(|c| c.action == Action::Create));
+    }
+
+    #[test]
+    fn missing_resource_found_twice_is_a_duplicate_neither_created_nor_imported() {
+        let r = resolved(STACK, &Known::default());
+        let states = IndexMap::new();
+        let duplicates: HashMap<String, Vec<String>> =
+            [("s.vpc.main".to_string(), vec!["vpc-1".into(), "vpc-2".into()])]
+                .into_iter()
+                .collect();
+        let d = diff(
+            &r,
+            &Observed {
+                states: &states,
+                live: &HashMap::new(),
+                adopted: &HashMap::new(),
+                duplicates: &duplicates,
+            },
+            &Filter::default(),
+        )
+        .unwrap();
+        assert!(d.changes.iter().all(|c| c.address != "s.vpc.main"));
+        assert_eq!(d.duplicates.len(), 1);
+        assert_eq!(d.duplicates[0].ids, vec!["vpc-1", "vpc-2"]);
+        assert_eq!(d.duplicates[0].kind, "vpc");
     }
 
     #[test]

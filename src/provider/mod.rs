@@ -383,6 +383,35 @@ mod tests {
         (items, sent.into_inner().unwrap())
     }
 
+    #[test]
+    fn kinds_without_tags_are_recognised_by_the_id_aws_makes_unique() {
+        let attrs = |v: serde_json::Value| v.as_object().unwrap().clone();
+        assert_eq!(identity("vpc", &Attrs::new()), Some(Identity::Tag));
+        assert_eq!(
+            identity("iam_group", &attrs(serde_json::json!({"name": "admins"}))),
+            Some(Identity::Id("admins".into()))
+        );
+        assert_eq!(
+            identity(
+                "policy_attachment",
+                &attrs(serde_json::json!({"policy_id": "p-1", "target_id": "ou-2"}))
+            ),
+            Some(Identity::Id("p-1/ou-2".into()))
+        );
+        // The policy is not found yet: not recognisable in this pass.
+        assert_eq!(
+            identity(
+                "policy_attachment",
+                &attrs(serde_json::json!({"target_id": "ou-2"}))
+            ),
+            None
+        );
+        assert_eq!(
+            identity("organization", &Attrs::new()),
+            Some(Identity::Singleton)
+        );
+    }
+
     #[tokio::test]
     async fn paginate_follows_tokens_until_none_or_empty_or_repeated() {
         // Without a token: one request.
