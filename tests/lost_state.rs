@@ -221,7 +221,11 @@ async fn missing_bucket_is_an_error_not_empty_state() {
         let out = landfall(d, &moto, args);
         expect_code(&out, 1);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("`lf-sate` does not exist"), "{}", text(&out));
+        assert!(
+            stderr.contains("`lf-sate` does not exist"),
+            "{}",
+            text(&out)
+        );
         assert!(
             stderr.contains("[backend] bucket") && stderr.contains("landfall init"),
             "{}",

@@ -128,7 +128,11 @@ async fn sandbox_lands_workloads_inside_member_accounts_and_converges() {
         assert_eq!(tagged, 1, "still one baseline VPC in {name}");
     }
     expect_code(
-        &landfall(d, &moto, &["plan", "--env", "sandbox", "--detailed-exitcode"]),
+        &landfall(
+            d,
+            &moto,
+            &["plan", "--env", "sandbox", "--detailed-exitcode"],
+        ),
         0,
     );
 }

@@ -694,10 +694,12 @@ prevent_destroy = true
     fn missing_resource_found_twice_is_a_duplicate_neither_created_nor_imported() {
         let r = resolved(STACK, &Known::default());
         let states = IndexMap::new();
-        let duplicates: HashMap<String, Vec<String>> =
-            [("s.vpc.main".to_string(), vec!["vpc-1".into(), "vpc-2".into()])]
-                .into_iter()
-                .collect();
+        let duplicates: HashMap<String, Vec<String>> = [(
+            "s.vpc.main".to_string(),
+            vec!["vpc-1".into(), "vpc-2".into()],
+        )]
+        .into_iter()
+        .collect();
         let d = diff(
             &r,
             &Observed {
