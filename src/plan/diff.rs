@@ -171,7 +171,7 @@ pub fn diff(
                     && let Some(reason) = &mut c.reason
                 {
                     reason.push_str(&format!(
-                        ", created by another state (lineage {other}): check that no other environment manages it"
+                        " (lineage {other}, not this state's: make sure no other environment manages it)"
                     ));
                 }
                 if matches!(c.action, Action::Replace) && inst.prevent_destroy {
