@@ -166,6 +166,13 @@ pub fn plan(ctx: &Ctx, args: PlanArgs) -> ExitCode {
             PlanFormat::Json => print!("{}", plan.to_json()),
             PlanFormat::Markdown => print!("{}", render::markdown(&plan)),
         }
+        if let Some(refusal) = plan.refusal() {
+            print_stats(&aws, args.scoping.stats);
+            return fail(
+                ctx.color,
+                Diagnostic::error(refusal).help("this plan was not saved"),
+            );
+        }
         if let Some(out) = &args.out {
             if let Err(e) = std::fs::write(out, plan.to_json()) {
                 return fail(
@@ -288,6 +295,12 @@ pub fn apply(ctx: &Ctx, args: ApplyArgs) -> ExitCode {
                     Err(e) => return error(ctx, e),
                 };
                 print!("{}", render::text(&plan, ctx.color));
+                if let Some(refusal) = plan.refusal() {
+                    return fail(
+                        ctx.color,
+                        Diagnostic::error(refusal).help("nothing was changed"),
+                    );
+                }
                 if !plan.has_changes() {
                     print_stats(&aws, args.scoping.stats);
                     return ExitCode::SUCCESS;

@@ -607,11 +607,11 @@ path = \".landfall/test-state\"
         ),
     )
     .unwrap();
-    // Before `test` is applied its output is unknown, and says so.
+    // Before `test` is applied its state is missing: an error saying where it looked.
     let out = landfall(d, &moto, &["plan", "--env", "consumer"]);
-    expect_code(&out, 0);
+    expect_code(&out, 1);
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("(known after apply)"),
+        String::from_utf8_lossy(&out.stderr).contains(".landfall/test-state/test/network.json"),
         "{}",
         text(&out)
     );

@@ -1,6 +1,7 @@
 //! The shipped `sandbox` environment, applied for real to the emulator: the organization, its OUs,
 //! accounts and policies, the management account's IAM, and the baseline VPC and roles inside every
-//! workload account. Then a second plan must be empty.
+//! workload account. Then a second plan must be empty, and a plan after the state documents were
+//! deleted imports everything instead of creating it again.
 
 mod common;
 
@@ -90,4 +91,48 @@ async fn sandbox_lands_workloads_inside_member_accounts_and_converges() {
             "baseline roles in {name}: {arns:?}"
         );
     }
+
+    // The state documents deleted (issue 10: "state that is missing is treated as empty"): what
+    // exists is imported, by tag or (kinds without tags) by the id AWS makes unique, never created.
+    std::fs::remove_dir_all(d.join(".landfall/state/sandbox")).unwrap();
+    let out = landfall(d, &moto, &["plan", "--env", "sandbox", "--format", "json"]);
+    expect_code(&out, 0);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let creates: Vec<&str> = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] == "create")
+        .map(|c| c["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(creates, Vec::<&str>::new(), "{}", text(&out));
+    assert_eq!(plan["summary"]["import"].as_u64(), Some(resources));
+    expect_code(
+        &landfall(d, &moto, &["apply", "--env", "sandbox", "--auto-approve"]),
+        0,
+    );
+    let again = org.list_accounts().send().await.unwrap();
+    assert_eq!(again.accounts().len(), accounts.accounts().len());
+    for name in ["dev", "stg", "prod"] {
+        let member = moto.member_config(&id_of(name)).await;
+        let vpcs = aws_sdk_ec2::Client::new(&member)
+            .describe_vpcs()
+            .send()
+            .await
+            .unwrap();
+        let tagged = vpcs
+            .vpcs()
+            .iter()
+            .filter(|v| v.tags().iter().any(|t| t.key() == Some("landfall:address")))
+            .count();
+        assert_eq!(tagged, 1, "still one baseline VPC in {name}");
+    }
+    expect_code(
+        &landfall(
+            d,
+            &moto,
+            &["plan", "--env", "sandbox", "--detailed-exitcode"],
+        ),
+        0,
+    );
 }

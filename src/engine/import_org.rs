@@ -1038,6 +1038,7 @@ async fn write_all(
         states: &states,
         live: &live_by_address,
         adopted: &HashMap::new(),
+        duplicates: &HashMap::new(),
     };
     let filter = Filter {
         stacks: vec![stack.to_string()],

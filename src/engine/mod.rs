@@ -181,10 +181,17 @@ pub async fn known_values(
         if !backends.contains_key(&env) {
             backends.insert(env.clone(), ws.backend_of(&env, backend)?);
         }
-        if let Some(stored) = backends[&env].read(&env, &stack).await? {
-            known
-                .remote_outputs
-                .insert((env, stack), stored.state.outputs);
+        let other = &backends[&env];
+        match other.read(&env, &stack).await? {
+            Some(stored) => {
+                known
+                    .remote_outputs
+                    .insert((env, stack), stored.state.outputs);
+            }
+            None => {
+                let looked = other.describe(&env, &stack);
+                known.remote_missing.insert((env, stack), looked);
+            }
         }
     }
     Ok(known)
@@ -212,13 +219,26 @@ pub async fn make_plan(
         .map(|(k, v)| (k.clone(), v.state.clone()))
         .collect();
     let (_, first) = ws.resolve(&known)?;
-    let refreshed = if options.refresh {
+    let mut refreshed = if options.refresh {
         refresh(aws, ws.home_region(), &first, &states, options.parallelism).await?
     } else {
         Refreshed::default()
     };
-    for (address, live) in &refreshed.adopted {
-        known.attrs.insert(address.clone(), live.attrs.clone());
+    // What was adopted can make more accounts known (an account found by its tag, so the VPCs
+    // configured in it can be looked for): resolve again and look there, until nothing new is found.
+    let mut adopted = 0;
+    while refreshed.adopted.len() > adopted {
+        adopted = refreshed.adopted.len();
+        for (address, live) in &refreshed.adopted {
+            known.attrs.insert(address.clone(), live.attrs.clone());
+        }
+        let (_, again) = ws.resolve(&known)?;
+        let (home, parallelism) = (ws.home_region(), options.parallelism);
+        if !refresh::refresh_missing(aws, home, &again, &states, parallelism, &mut refreshed)
+            .await?
+        {
+            break;
+        }
     }
     for (address, live) in &refreshed.live {
         if let (Some(live), Some(attrs)) = (live, known.attrs.get_mut(address)) {
@@ -231,6 +251,7 @@ pub async fn make_plan(
         states: &states,
         live: &refreshed.live,
         adopted: &refreshed.adopted,
+        duplicates: &refreshed.duplicates,
     };
     // Resources that will be (re)created get new ids: forget the old ones and resolve again until
     // nothing more becomes unknown.
@@ -279,5 +300,6 @@ pub async fn make_plan(
         resource_changes: diffed.changes,
         drift: diffed.drift,
         kept: diffed.kept,
+        duplicates: diffed.duplicates,
     })
 }

@@ -1,31 +1,48 @@
 //! Refresh: read what exists, batched per kind × account × region (never one call per resource).
 //!
 //! Each group asks the kind's provider for the ids state knows there; the provider also returns
-//! resources carrying a `landfall:address` tag, which is how a resource created by a run that died before
-//! saving state is adopted instead of being created twice.
+//! resources carrying a `landfall:address` tag. A configured resource that state does not have is
+//! looked for in the account and region it is configured for, whatever state (lineage) created it,
+//! by that tag or, for kinds that take no tags, by the id AWS makes unique or as the one there is
+//! ([`provider::Identity`]): a run that died before saving state, a state document deleted or rolled back, or a
+//! state of another lineage must lead to an import, never to a second resource. Two live resources
+//! carrying one address are reported as duplicates instead.
+//!
+//! Only configured resources missing from state cost extra listings (a steady-state refresh makes
+//! none). A resource whose account is only known once its account is adopted (a member account's
+//! VPC when the organization's state was lost too) is looked for by [`refresh_missing`], after the
+//! caller resolved the configuration again with what was adopted.
 
 use crate::aws::{Aws, AwsError};
 use crate::expr::Value;
-use crate::provider::{self, Cx, KindHints, Live, Location, NoPending, ReadCache};
+use crate::provider::{self, Cx, Identity, KindHints, Live, Location, NoPending, ReadCache};
 use crate::resolve::Resolved;
 use crate::schema::{self, Scope};
 use crate::state::State;
 use indexmap::IndexMap;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 #[derive(Debug, Default)]
 pub struct Refreshed {
     /// By address, for every resource in state: what AWS has now (`None`: gone).
     pub live: HashMap<String, Option<Live>>,
-    /// Resources missing from state found by their address tag (and the state's lineage).
+    /// Configured resources missing from state, found by their address tag where they are
+    /// configured (in any lineage): the plan imports them.
     pub adopted: HashMap<String, Live>,
+    /// Configured resources missing from state whose address tag more than one live resource
+    /// carries: their ids, sorted. The plan neither imports nor creates them.
+    pub duplicates: HashMap<String, Vec<String>>,
+    /// The addresses already looked for, so a later pass ([`refresh_missing`]) does not look again.
+    searched: HashSet<String>,
 }
 
 #[derive(Default)]
 struct Group {
     /// (address, id) of resources in state.
     known: Vec<(String, String)>,
+    /// Ids of missing resources recognised by id ([`Identity::Id`]), asked for like known ones.
+    recognise: Vec<String>,
 }
 
 fn location(account: Option<String>, region: Option<&str>, home: &str, kind: &str) -> Location {
@@ -48,15 +65,52 @@ pub async fn refresh(
     states: &IndexMap<String, State>,
     parallelism: usize,
 ) -> Result<Refreshed, AwsError> {
+    let mut out = Refreshed::default();
+    pass(
+        aws,
+        home_region,
+        resolved,
+        states,
+        parallelism,
+        &mut out,
+        true,
+    )
+    .await?;
+    Ok(out)
+}
+
+/// Looks for configured resources missing from state that earlier passes could not look for (their
+/// account was unknown) or did not find, in places not searched yet. Returns whether it adopted or
+/// found duplicates of anything new, i.e. whether resolving again may make more accounts known.
+pub async fn refresh_missing(
+    aws: &Arc<Aws>,
+    home_region: &str,
+    resolved: &Resolved,
+    states: &IndexMap<String, State>,
+    parallelism: usize,
+    out: &mut Refreshed,
+) -> Result<bool, AwsError> {
+    pass(aws, home_region, resolved, states, parallelism, out, false).await
+}
+
+async fn pass(
+    aws: &Arc<Aws>,
+    home_region: &str,
+    resolved: &Resolved,
+    states: &IndexMap<String, State>,
+    parallelism: usize,
+    out: &mut Refreshed,
+    with_state: bool,
+) -> Result<bool, AwsError> {
     let mut groups: BTreeMap<(String, Location), Group> = BTreeMap::new();
-    let lineage_of: HashMap<&str, &str> = states
-        .iter()
-        .map(|(s, st)| (s.as_str(), st.lineage.as_str()))
-        .collect();
-    let mut in_state = std::collections::HashSet::new();
+    let mut in_state = HashSet::new();
     let mut hints: HashMap<String, KindHints> = HashMap::new();
     for state in states.values() {
         for r in &state.resources {
+            in_state.insert(r.address.as_str());
+            if !with_state {
+                continue;
+            }
             hints
                 .entry(r.kind.clone())
                 .or_default()
@@ -68,64 +122,76 @@ pub async fn refresh(
                 .or_default()
                 .known
                 .push((r.address.clone(), r.id.clone()));
-            in_state.insert(r.address.as_str());
         }
     }
-    // Where configured resources missing from state would be, if an earlier run created them. Only
-    // stacks with state can have such resources: state is written before anything is created.
+    // Where configured resources missing from state would be, if an earlier run (of any state)
+    // created them, and how each is recognised there.
+    let mut expected: HashMap<&str, ((String, Location), Identity)> = HashMap::new();
     for inst in &resolved.instances {
-        if in_state.contains(inst.address.as_str()) || !lineage_of.contains_key(inst.stack.as_str())
-        {
+        let address = inst.address.as_str();
+        if in_state.contains(address) || out.searched.contains(address) {
             continue;
         }
         let account = match &inst.account {
             Value::Null => None,
             Value::String(s) => Some(s.clone()),
-            _ => continue, // the account does not exist yet, so neither does the resource
+            _ => continue, // the account is not known (yet): neither is where to look
         };
-        let loc = location(account, inst.region.as_deref(), home_region, inst.kind.name);
-        groups.entry((inst.kind.name.to_string(), loc)).or_default();
         let known: provider::Attrs = inst
             .attrs
             .iter()
             .filter(|(_, v)| !v.has_unknown() && v.first_resource().is_none())
             .map(|(k, v)| (k.clone(), v.to_json()))
             .collect();
+        let Some(identity) = provider::identity(inst.kind.name, &known) else {
+            continue; // not recognisable until what it refers to is found
+        };
+        let key = (
+            inst.kind.name.to_string(),
+            location(account, inst.region.as_deref(), home_region, inst.kind.name),
+        );
+        let group = groups.entry(key.clone()).or_default();
+        if let Identity::Id(id) = &identity {
+            group.recognise.push(id.clone());
+        }
+        expected.insert(address, (key, identity));
         hints
             .entry(inst.kind.name.to_string())
             .or_default()
             .missing
             .push(known);
     }
+    if groups.is_empty() {
+        return Ok(false);
+    }
 
     let limit = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
     let cache = Arc::new(ReadCache::with_hints(hints));
     let mut reads = tokio::task::JoinSet::new();
-    for ((kind, loc), group) in groups {
+    for (key, group) in groups {
         let (aws, limit, cache) = (aws.clone(), limit.clone(), cache.clone());
         reads.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            let ids: Vec<String> = group.known.iter().map(|(_, id)| id.clone()).collect();
+            let mut ids: Vec<String> = group.known.iter().map(|(_, id)| id.clone()).collect();
+            ids.extend(group.recognise.iter().cloned());
+            ids.sort();
+            ids.dedup();
             let cx = Cx {
                 aws: &aws,
-                loc: &loc,
+                loc: &key.1,
                 lineage: "",
                 pending: None,
                 record_pending: &NoPending,
                 cache: Some(&*cache),
             };
-            let found = provider::read(&kind, &cx, &ids).await;
-            (group, found)
+            let found = provider::read(&key.0, &cx, &ids).await;
+            (key, group, found)
         });
     }
-    let addresses: HashMap<&str, &str> = resolved
-        .instances
-        .iter()
-        .map(|i| (i.address.as_str(), i.stack.as_str()))
-        .collect();
-    let mut out = Refreshed::default();
+    // Live resources recognised as a missing resource, found where it is configured.
+    let mut candidates: BTreeMap<String, Vec<Live>> = BTreeMap::new();
     while let Some(joined) = reads.join_next().await {
-        let (group, found) = joined.map_err(|e| AwsError::other("refresh", e.to_string()))?;
+        let (key, group, found) = joined.map_err(|e| AwsError::other("refresh", e.to_string()))?;
         let found = found?;
         let by_id: HashMap<&str, &Live> = found.iter().map(|l| (l.id.as_str(), l)).collect();
         for (address, id) in &group.known {
@@ -134,22 +200,37 @@ pub async fn refresh(
                 by_id.get(id.as_str()).map(|l| (*l).clone()),
             );
         }
-        for live in &found {
-            let Some(address) = &live.address else {
-                continue;
-            };
-            if in_state.contains(address.as_str()) {
+        let known_ids: HashSet<&str> = group.known.iter().map(|(_, id)| id.as_str()).collect();
+        for (address, (place, identity)) in &expected {
+            if *place != key {
                 continue;
             }
-            // Adopt only what this environment's state created: same lineage.
-            let ours = addresses
-                .get(address.as_str())
-                .and_then(|stack| lineage_of.get(stack))
-                .is_some_and(|lineage| live.lineage.as_deref() == Some(*lineage));
-            if ours {
-                out.adopted.insert(address.clone(), live.clone());
+            let recognised = found.iter().filter(|live| match identity {
+                Identity::Tag => live.address.as_deref() == Some(*address),
+                Identity::Id(id) => live.id == *id && !known_ids.contains(id.as_str()),
+                Identity::Singleton => {
+                    live.address.is_none() && !known_ids.contains(live.id.as_str())
+                }
+            });
+            for live in recognised {
+                let seen = candidates.entry(address.to_string()).or_default();
+                if !seen.iter().any(|l| l.id == live.id) {
+                    seen.push(live.clone());
+                }
             }
         }
     }
-    Ok(out)
+    out.searched
+        .extend(expected.into_keys().map(str::to_string));
+    let found_any = !candidates.is_empty();
+    for (address, mut lives) in candidates {
+        if lives.len() == 1 {
+            out.adopted.insert(address, lives.remove(0));
+        } else {
+            let mut ids: Vec<String> = lives.into_iter().map(|l| l.id).collect();
+            ids.sort();
+            out.duplicates.insert(address, ids);
+        }
+    }
+    Ok(found_any)
 }

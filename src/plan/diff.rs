@@ -1,6 +1,6 @@
 //! Desired (resolved configuration) against actual (state, refreshed from AWS): the changes and the drift.
 
-use super::{Action, AttrDrift, Change, Drift};
+use super::{Action, AttrDrift, Change, Drift, Duplicate};
 use crate::expr::Value;
 use crate::provider::{Attrs, Live, doc};
 use crate::resolve::{Instance, Resolved};
@@ -18,6 +18,8 @@ pub struct Observed<'a> {
     pub live: &'a HashMap<String, Option<Live>>,
     /// Resources missing from state but found in AWS by their `landfall:address` tag.
     pub adopted: &'a HashMap<String, Live>,
+    /// Resources missing from state whose `landfall:address` tag several live resources carry: ids.
+    pub duplicates: &'a HashMap<String, Vec<String>>,
 }
 
 /// Which resources a plan covers (`--target`, `--exclude`, `--stack`).
@@ -103,6 +105,9 @@ pub struct Diffed {
     pub drift: Vec<Drift>,
     /// Destroy only: resources kept because of `lifecycle.prevent_destroy`, and what they depend on.
     pub kept: Vec<String>,
+    /// Configured resources missing from state that exist more than once in AWS: neither imported
+    /// nor created.
+    pub duplicates: Vec<Duplicate>,
 }
 
 /// Computes the changes that bring AWS to the configuration, and the drift since the last apply.
@@ -114,6 +119,7 @@ pub fn diff(
     let mut changes = Vec::new();
     let mut drift = Vec::new();
     let mut refusals = Vec::new();
+    let mut duplicates = Vec::new();
     let scope = filter.instances_in_scope(resolved);
     let by_address: HashMap<&str, &ResourceState> = observed
         .states
@@ -167,8 +173,32 @@ pub fn diff(
             let state = by_address.get(inst.address.as_str()).copied();
             let live = observed.live.get(&inst.address);
             let adopted = observed.adopted.get(&inst.address);
+            if let (None, Some(ids)) = (state, observed.duplicates.get(&inst.address)) {
+                duplicates.push(Duplicate {
+                    address: inst.address.clone(),
+                    kind: inst.kind.name.to_string(),
+                    stack: inst.stack.clone(),
+                    account: account_of(inst),
+                    region: inst.region.clone(),
+                    ids: ids.clone(),
+                });
+                continue;
+            }
             let forced = state.is_some() && filter.replace.iter().any(|p| covers(p, &inst.address));
-            if let Some(c) = diff_instance(inst, state, live, adopted, forced) {
+            if let Some(mut c) = diff_instance(inst, state, live, adopted, forced) {
+                // Adopted from another state: say so, as two environments deploying the same stack
+                // to one account and region would share it.
+                let ours = observed.states.get(&inst.stack).map(|s| s.lineage.as_str());
+                if let Some(other) = adopted
+                    .filter(|l| l.address.is_some())
+                    .and_then(|l| l.lineage.as_deref())
+                    .filter(|l| Some(*l) != ours)
+                    && let Some(reason) = &mut c.reason
+                {
+                    reason.push_str(&format!(
+                        " (lineage {other}, not this state's: make sure no other environment manages it)"
+                    ));
+                }
                 if matches!(c.action, Action::Replace) && inst.prevent_destroy {
                     refusals.push(Refusal {
                         address: inst.address.clone(),
@@ -294,6 +324,7 @@ pub fn diff(
             changes,
             drift,
             kept,
+            duplicates,
         })
     } else {
         Err(refusals)
@@ -448,13 +479,24 @@ fn diff_instance(
     } else {
         action_if_same?
     };
-    if action_if_same.is_some() {
-        change.reason = Some("found in AWS by its landfall:address tag; recorded in state".into());
+    if let Some(l) = adopted.filter(|_| action_if_same.is_some()) {
+        change.reason = Some(import_reason(l));
     }
     if forced {
         change.reason = Some("replacement requested with --replace".into());
     }
     Some(change)
+}
+
+/// How a resource missing from state was found (see [`crate::provider::Identity`]).
+fn import_reason(live: &Live) -> String {
+    match &live.address {
+        Some(_) => "found in AWS by its landfall:address tag".into(),
+        None => format!(
+            "found in AWS as `{}` (this kind takes no tags; AWS allows only one)",
+            live.id
+        ),
+    }
 }
 
 /// `base` with every attribute of `top` written over it.
@@ -659,6 +701,7 @@ prevent_destroy = true
                 states: &states,
                 live: &live,
                 adopted: &HashMap::new(),
+                duplicates: &HashMap::new(),
             },
             filter,
         )
@@ -680,12 +723,40 @@ prevent_destroy = true
                 states: &states,
                 live: &HashMap::new(),
                 adopted: &HashMap::new(),
+                duplicates: &HashMap::new(),
             },
             &Filter::default(),
         )
         .unwrap();
         assert_eq!(d.changes.len(), 3);
         assert!(d.changes.iter().all(|c| c.action == Action::Create));
+    }
+
+    #[test]
+    fn missing_resource_found_twice_is_a_duplicate_neither_created_nor_imported() {
+        let r = resolved(STACK, &Known::default());
+        let states = IndexMap::new();
+        let duplicates: HashMap<String, Vec<String>> = [(
+            "s.vpc.main".to_string(),
+            vec!["vpc-1".into(), "vpc-2".into()],
+        )]
+        .into_iter()
+        .collect();
+        let d = diff(
+            &r,
+            &Observed {
+                states: &states,
+                live: &HashMap::new(),
+                adopted: &HashMap::new(),
+                duplicates: &duplicates,
+            },
+            &Filter::default(),
+        )
+        .unwrap();
+        assert!(d.changes.iter().all(|c| c.address != "s.vpc.main"));
+        assert_eq!(d.duplicates.len(), 1);
+        assert_eq!(d.duplicates[0].ids, vec!["vpc-1", "vpc-2"]);
+        assert_eq!(d.duplicates[0].kind, "vpc");
     }
 
     #[test]

@@ -10,6 +10,9 @@
 //!   (unknown values are the string `"(known after apply)"`), `changed` (attribute names),
 //!   `replace_because` (attribute names that force replacement), `reason`;
 //! - `drift[]`: `address`, `kind`, `stack`, `id`, `deleted`, `attributes[]` (`name`, `state`, `live`);
+//! - `duplicates[]` (only when there are some): configured resources missing from state that several
+//!   live resources carry the `landfall:address` tag of: `address`, `kind`, `stack`, `account`,
+//!   `region`, `ids`. Such a plan cannot be saved or applied;
 //! - `kept[]` (destroy plans only): addresses left alone because of `lifecycle.prevent_destroy`;
 //! - `summary`: `add`, `change`, `replace`, `destroy`, `forget`, `import`, `drifted`.
 
@@ -33,7 +36,8 @@ pub enum Action {
     Delete,
     /// Removed from state without touching AWS (an account that is not to be closed).
     Forget,
-    /// Found in AWS by its `landfall:address` tag but missing from state: recorded in state.
+    /// Missing from state but found in AWS (by its `landfall:address` tag, or for kinds without tags
+    /// by the id AWS makes unique): recorded in state.
     Import,
 }
 
@@ -99,6 +103,29 @@ pub struct Drift {
     pub attributes: Vec<AttrDrift>,
 }
 
+/// A configured resource missing from state whose `landfall:address` tag more than one live
+/// resource carries: importing either could be wrong and creating a third would add to the mess.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Duplicate {
+    pub address: String,
+    pub kind: String,
+    pub stack: String,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    /// The live resources' ids, sorted.
+    pub ids: Vec<String>,
+}
+
+impl Duplicate {
+    /// What to do about it.
+    pub fn advice(&self) -> String {
+        format!(
+            "delete all but one of them, or make landfall manage one with `landfall import {} {}`, then plan again",
+            self.address, self.ids[0]
+        )
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub add: usize,
@@ -125,6 +152,10 @@ pub struct Plan {
     /// Destroy plans: resources left alone because of `lifecycle.prevent_destroy` (and what they need).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kept: Vec<String>,
+    /// Configured resources that exist more than once in AWS (see [`Duplicate`]): such a plan is
+    /// shown but refused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duplicates: Vec<Duplicate>,
     pub summary: Summary,
 }
 
@@ -150,6 +181,26 @@ impl Plan {
     /// True when applying would change anything in AWS or in state.
     pub fn has_changes(&self) -> bool {
         !self.resource_changes.is_empty()
+    }
+
+    /// Why this plan must not be saved or applied, if it must not: what to do, per duplicate.
+    pub fn refusal(&self) -> Option<String> {
+        if self.duplicates.is_empty() {
+            return None;
+        }
+        let mut text = format!(
+            "{} configured resource(s) exist more than once in AWS (the same landfall:address tag); landfall will neither import nor create them:",
+            self.duplicates.len()
+        );
+        for d in &self.duplicates {
+            text.push_str(&format!(
+                "\n  {}: {}\n    {}",
+                d.address,
+                d.ids.join(", "),
+                d.advice()
+            ));
+        }
+        Some(text)
     }
 
     pub fn to_json(&self) -> String {

@@ -83,7 +83,12 @@ fn describe_action(c: &Change) -> String {
             "forget: {}",
             c.reason.as_deref().unwrap_or("removed from state only")
         ),
-        Action::Import => "import: found in AWS by its landfall:address tag".into(),
+        Action::Import => format!(
+            "import: {}",
+            c.reason
+                .as_deref()
+                .unwrap_or("found in AWS by its landfall:address tag")
+        ),
     }
 }
 
@@ -191,6 +196,24 @@ pub fn text(plan: &Plan, color: bool) -> String {
             plan.kept.join("\n  ")
         );
     }
+    if !plan.duplicates.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}\n",
+            p.bold("Exist more than once in AWS (the same landfall:address tag), neither imported nor created:")
+        );
+        for d in &plan.duplicates {
+            let _ = writeln!(
+                out,
+                "  {} {} ({})\n      {}",
+                p.wrap("31", "!"),
+                p.bold(&d.address),
+                d.ids.join(", "),
+                d.advice()
+            );
+        }
+        out.push('\n');
+    }
     if plan.resource_changes.is_empty() {
         let _ = writeln!(
             out,
@@ -232,7 +255,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
 pub fn markdown(plan: &Plan) -> String {
     let mut head = String::new();
     let _ = writeln!(head, "### landfall plan: `{}`\n", plan.environment);
-    if plan.resource_changes.is_empty() && plan.drift.is_empty() {
+    if plan.resource_changes.is_empty() && plan.drift.is_empty() && plan.duplicates.is_empty() {
         let _ = writeln!(
             head,
             "**No changes.** The environment matches the configuration."
@@ -240,6 +263,22 @@ pub fn markdown(plan: &Plan) -> String {
         return head;
     }
     let _ = writeln!(head, "**{}**\n", summary_line(&plan.summary));
+    if !plan.duplicates.is_empty() {
+        let _ = writeln!(
+            head,
+            "#### :no_entry: Exist more than once in AWS (not imported, not created)\n"
+        );
+        for d in &plan.duplicates {
+            let _ = writeln!(
+                head,
+                "- `{}`: {} ({})",
+                d.address,
+                d.ids.join(", "),
+                d.advice()
+            );
+        }
+        let _ = writeln!(head);
+    }
     let _ = writeln!(head, "| stack | add | change | replace | destroy |");
     let _ = writeln!(head, "|---|---:|---:|---:|---:|");
     for (stack, changes) in by_stack(plan) {
@@ -395,6 +434,7 @@ mod tests {
             resource_changes: changes,
             drift: vec![],
             kept: vec![],
+            duplicates: vec![],
         }
     }
 

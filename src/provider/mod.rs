@@ -269,6 +269,38 @@ where
     }
 }
 
+/// How a refresh recognises a configured resource that state does not have (a lost or rolled-back
+/// state, a state of another lineage), so that the plan imports it instead of creating it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// By its `landfall:address` tag, set at creation ([`Live::address`]).
+    Tag,
+    /// The kind takes no tags, but AWS makes this id unique and it follows from the configuration
+    /// (an IAM group's name, a policy attachment's `POLICY/TARGET`, an account's one password policy).
+    Id(String),
+    /// The kind takes no tags and there is at most one in its location (the organization): whatever
+    /// `read` reports there without being asked for an id.
+    Singleton,
+}
+
+/// The [`Identity`] of a configured resource of `kind` from its known attributes; `None` while an
+/// attribute it needs is not known yet (a policy attachment whose policy is not found yet), or for a
+/// kind that cannot be recognised.
+pub fn identity(kind: &str, known: &Attrs) -> Option<Identity> {
+    let attr = |name: &str| known.get(name).and_then(|v| v.as_str()).map(str::to_string);
+    let pair = |a: &str, b: &str| Some(Identity::Id(format!("{}/{}", attr(a)?, attr(b)?)));
+    match kind {
+        "organization" => Some(Identity::Singleton),
+        "iam_group" => attr("name").map(Identity::Id),
+        "iam_password_policy" => Some(Identity::Id(iam::password_policy::ID.into())),
+        "iam_account_alias" => Some(Identity::Id(iam::account_alias::ID.into())),
+        "default_vpc" => Some(Identity::Id(ec2::default_vpc::ID.into())),
+        "policy_attachment" => pair("policy_id", "target_id"),
+        "delegated_administrator" => pair("account_id", "service_principal"),
+        _ => Some(Identity::Tag),
+    }
+}
+
 /// Calls a kind's function by the kind's name. Every kind in the schema has an arm.
 macro_rules! dispatch {
     ($kind:expr, $f:ident ( $($arg:expr),* )) => {
@@ -349,6 +381,35 @@ mod tests {
         .await
         .unwrap();
         (items, sent.into_inner().unwrap())
+    }
+
+    #[test]
+    fn kinds_without_tags_are_recognised_by_the_id_aws_makes_unique() {
+        let attrs = |v: serde_json::Value| v.as_object().unwrap().clone();
+        assert_eq!(identity("vpc", &Attrs::new()), Some(Identity::Tag));
+        assert_eq!(
+            identity("iam_group", &attrs(serde_json::json!({"name": "admins"}))),
+            Some(Identity::Id("admins".into()))
+        );
+        assert_eq!(
+            identity(
+                "policy_attachment",
+                &attrs(serde_json::json!({"policy_id": "p-1", "target_id": "ou-2"}))
+            ),
+            Some(Identity::Id("p-1/ou-2".into()))
+        );
+        // The policy is not found yet: not recognisable in this pass.
+        assert_eq!(
+            identity(
+                "policy_attachment",
+                &attrs(serde_json::json!({"target_id": "ou-2"}))
+            ),
+            None
+        );
+        assert_eq!(
+            identity("organization", &Attrs::new()),
+            Some(Identity::Singleton)
+        );
     }
 
     #[tokio::test]

@@ -615,6 +615,22 @@ impl Scope for Ctx<'_, '_> {
                 let (out, ospan) = attr_step(steps, 2, "remote.ENV.STACK.OUTPUT", root_span)?;
                 match self.r.remotes.get(env) {
                     Some(Some(stacks)) => match stacks.get(stack) {
+                        Some(outputs)
+                            if outputs.iter().any(|o| o == out)
+                                && let Some(looked) = self
+                                    .r
+                                    .known
+                                    .remote_missing
+                                    .get(&(env.to_string(), stack.to_string())) =>
+                        {
+                            Err(Diagnostic::error(format!(
+                                "environment `{env}` has no state for stack `{stack}`: looked for {looked}"
+                            ))
+                            .at(sspan, "no state")
+                            .help(format!(
+                                "apply stack `{stack}` of environment `{env}` first (`landfall apply --env {env}`), or check that environment's `[backend]` settings"
+                            )))
+                        }
                         Some(outputs) if outputs.iter().any(|o| o == out) => Ok((
                             self.r
                                 .known

@@ -70,6 +70,10 @@ pub struct Known {
     pub attrs: HashMap<String, serde_json::Map<String, serde_json::Value>>,
     /// Outputs by (environment, stack).
     pub remote_outputs: HashMap<(String, String), serde_json::Map<String, serde_json::Value>>,
+    /// (environment, stack) pairs whose state was looked for and does not exist, with where it was
+    /// looked for: a `remote.` reference to them is an error, not a value unknown until apply (the
+    /// other environment may be misspelled, never applied, or its state lost).
+    pub remote_missing: HashMap<(String, String), String>,
 }
 
 /// Resolves a loaded environment. Returns every problem found, not just the first.

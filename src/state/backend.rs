@@ -157,6 +157,17 @@ const BACKEND_KEYS: &[&str] = &[
     "force_path_style",
 ];
 
+/// S3's error code for a bucket that does not exist (a missing object is `NoSuchKey`).
+const NO_SUCH_BUCKET: &str = "NoSuchBucket";
+
+fn no_bucket(what: String, bucket: &str, env: &str) -> StateError {
+    StateError::NoBucket {
+        what,
+        bucket: bucket.to_string(),
+        env: env.to_string(),
+    }
+}
+
 fn s3_key(prefix: &str, env: &str, stack: &str) -> String {
     if prefix.is_empty() {
         format!("{env}/{stack}.json")
@@ -199,6 +210,16 @@ pub struct Stored {
 pub enum StateError {
     #[error("state {what} is not valid: {message}")]
     Corrupt { what: String, message: String },
+    /// The s3 backend's bucket does not exist: never read as "no state", which would plan to create
+    /// every resource again.
+    #[error(
+        "state {what}: the bucket `{bucket}` does not exist. Check `[backend] bucket` (and the credentials' account), or run `landfall init --env {env}` to create it"
+    )]
+    NoBucket {
+        what: String,
+        bucket: String,
+        env: String,
+    },
     #[error(
         "state {what} is locked by {} on {} ({}, since {})\n  lock id: {}\n  {}\n  if that run is dead, clear {} with:\n    landfall force-unlock --env {env} {}",
         holder.who, holder.host, holder.operation, holder.created, holder.id,
@@ -310,7 +331,7 @@ impl Backend {
             BackendConfig::S3 { .. } => {
                 let (s3, bucket, prefix) = self.s3()?;
                 let key = s3_key(&prefix, env, stack);
-                match self.read_text(&s3, bucket, &key, &what).await? {
+                match self.read_text(&s3, bucket, &key, &what, env).await? {
                     Some((text, etag)) => Ok(Some(Stored {
                         state: State::from_json(&text, &what)?,
                         etag,
@@ -328,6 +349,7 @@ impl Backend {
         bucket: &str,
         key: &str,
         what: &str,
+        env: &str,
     ) -> Result<Option<(String, String)>, StateError> {
         let out = match call("GetObject", || {
             s3.get_object().bucket(bucket).key(key).send()
@@ -335,6 +357,8 @@ impl Backend {
         .await
         {
             Ok(out) => out,
+            Err(e) if e.is(NO_SUCH_BUCKET) => return Err(no_bucket(what.to_string(), bucket, env)),
+            // Only a missing document is "never written" (NoSuchKey, or a bare 404).
             Err(e) if e.is_not_found() => return Ok(None),
             Err(source) => {
                 return Err(StateError::Aws {
@@ -403,11 +427,12 @@ impl Backend {
                     Ok(out) => Ok(out.e_tag().unwrap_or_default().to_string()),
                     Err(e) if e.status == Some(412) || e.is("PreconditionFailed") => {
                         // A retry after a lost answer finds the document it wrote itself: written.
-                        match self.read_text(&s3, bucket, &key, &what).await? {
+                        match self.read_text(&s3, bucket, &key, &what, env).await? {
                             Some((stored, etag)) if stored == text => Ok(etag),
                             _ => Err(StateError::Conflict { what }),
                         }
                     }
+                    Err(e) if e.is(NO_SUCH_BUCKET) => Err(no_bucket(what, bucket, env)),
                     Err(source) => Err(StateError::Aws {
                         what,
                         source: Box::new(source),
@@ -516,7 +541,7 @@ impl Backend {
             BackendConfig::S3 { .. } => {
                 let (s3, bucket, prefix) = self.s3()?;
                 let key = format!("{}.lock", s3_key(&prefix, env, stack));
-                match self.read_text(&s3, bucket, &key, &what).await? {
+                match self.read_text(&s3, bucket, &key, &what, env).await? {
                     Some((text, _)) => text,
                     None => return Ok(None),
                 }

@@ -6,7 +6,9 @@
 //! `read` is one `GetAccountAuthorizationDetails` filtered to groups (all pages) per account, or during
 //! a refresh the listing shared with `iam_role` and `iam_policy` (see [`super::account_details`]). IAM
 //! groups take no tags, so a group carries no `landfall:address` tag and cannot be adopted by tag:
-//! only groups whose id is asked for are reported.
+//! only groups whose id is asked for are reported. A refresh whose state lacks a configured group
+//! asks for its configured name (IAM makes it unique in the account; see
+//! [`crate::provider::Identity`]), so a lost state leads to an import, not to EntityAlreadyExists.
 //!
 //! **Crash safety without tags.** `create` records its intent in state (a pending
 //! `CreateGroup:NAME@TIME`, through [`Cx::record_pending`]) before sending `CreateGroup`. When AWS

@@ -1,7 +1,8 @@
 //! The organization itself, managed from the management account.
 //!
-//! Id: the organization id (`o-...`). The organization takes no tags, so `read` returns it only when its
-//! id is in `ids`; adoption happens in `create` instead: when the caller's account already runs an
+//! Id: the organization id (`o-...`). The organization takes no tags, so `read` returns it when its id
+//! is in `ids`, and during a refresh whose state lacks the configured organization (there is at most
+//! one: the plan imports it). `create` adopts too: when the caller's account already runs an
 //! organization with the desired feature set, `create` takes it over (and reports an error when the
 //! feature set differs, as changing it is a replacement).
 //!
@@ -15,7 +16,9 @@
 //! enable what is missing and disable what is not listed, waiting until the root reports each policy type
 //! change as done. `delete` is `DeleteOrganization` (AWS refuses while member accounts remain).
 
-use super::{NOT_IN_USE, Root, cached_root, json_list, root, str_attr, str_set};
+use super::{
+    NOT_IN_USE, Root, adopting, cached_root, json_list, refreshing, root, str_attr, str_set,
+};
 use crate::aws::{AwsError, call};
 use crate::provider::{Attrs, Cx, Live};
 use aws_sdk_organizations::Client;
@@ -28,12 +31,15 @@ use std::time::{Duration, Instant};
 const POLICY_TYPE_TIMEOUT: Duration = Duration::from_secs(300);
 
 pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
-    if ids.is_empty() {
+    // A refresh whose state lacks the configured organization is told so (hints), and gets the
+    // caller's organization, if any: there is at most one, and it cannot carry a tag.
+    let recognising = ids.is_empty() && refreshing(cx) && adopting(cx, "organization");
+    if ids.is_empty() && !recognising {
         return Ok(Vec::new());
     }
     Ok(describe(cx)
         .await?
-        .filter(|live| ids.contains(&live.id))
+        .filter(|live| recognising || ids.contains(&live.id))
         .into_iter()
         .collect())
 }
