@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::cli::{expect_code, landfall, text};
+use common::cli::{expect_code, landfall, requests, text};
 use common::moto::Moto;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -233,6 +233,75 @@ async fn an_ou_is_deleted_only_after_its_accounts_moved_out() {
     assert!(
         names.contains(&"alpha") && names.contains(&"beta"),
         "{names:?}"
+    );
+    expect_code(
+        &landfall(d, &moto, &["plan", "--env", "test", "--detailed-exitcode"]),
+        0,
+    );
+}
+
+/// Regression (issue 10, item 3): a policy, its attachment and an OU declared before the organization,
+/// without `depends_on`, were sent before the organization existed (AWSOrganizationsNotInUseException).
+#[tokio::test(flavor = "multi_thread")]
+async fn policy_declared_before_the_organization_waits_for_it() {
+    let moto = Moto::start();
+    let dir = common::fixture_copy("tests/fixtures/org-implicit-order");
+    let d = dir.path();
+    let graph = landfall(d, &moto, &["graph", "--env", "test", "--format", "json"]);
+    expect_code(&graph, 0);
+    let graph: serde_json::Value = serde_json::from_slice(&graph.stdout).unwrap();
+    for from in [
+        "guardrails.policy.deny_leaving",
+        "guardrails.policy_attachment.deny_leaving",
+    ] {
+        let edge = serde_json::json!({"from": from, "to": "org.organization.main"});
+        assert!(
+            graph["edges"].as_array().unwrap().contains(&edge),
+            "{from} waits for the organization: {graph}"
+        );
+    }
+    let out = landfall(
+        d,
+        &moto,
+        &["apply", "--env", "test", "--auto-approve", "--stats"],
+    );
+    expect_code(&out, 0);
+    // Sent once, after the organization exists: not refused and retried until it happens to exist
+    // (the emulator answers a 5xx there, which landfall retries as transient).
+    assert_eq!(requests(&out, "CreatePolicy"), 1, "{}", text(&out));
+
+    let org = aws_sdk_organizations::Client::new(&moto.sdk_config().await);
+    let root = org.list_roots().send().await.unwrap().roots()[0].clone();
+    assert!(
+        root.policy_types()
+            .iter()
+            .any(|t| t.r#type().map(|t| t.as_str()) == Some("SERVICE_CONTROL_POLICY")),
+        "{root:?}"
+    );
+    let ous = org
+        .list_organizational_units_for_parent()
+        .parent_id(root.id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let ou = ous
+        .organizational_units()
+        .iter()
+        .find(|o| o.name() == Some("Workloads"))
+        .expect("the OU exists under the root");
+    let attached = org
+        .list_policies_for_target()
+        .target_id(ou.id().unwrap())
+        .filter(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        attached
+            .policies()
+            .iter()
+            .any(|p| p.name() == Some("deny-leaving")),
+        "{attached:?}"
     );
     expect_code(
         &landfall(d, &moto, &["plan", "--env", "test", "--detailed-exitcode"]),
