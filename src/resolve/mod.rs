@@ -23,7 +23,7 @@ use std::collections::HashMap;
 
 /// Root names of references that are not resource kinds.
 pub const RESERVED_ROOTS: &[&str] = &[
-    "var", "local", "input", "module", "stack", "remote", "each", "count", "output",
+    "var", "local", "input", "module", "stack", "remote", "each", "count", "output", "here",
 ];
 
 /// Kinds AWS accepts only inside an organization (OUs, accounts, policies and their attachments,

@@ -384,3 +384,26 @@ parent_id = "r-abcd"
     assert!(deps(&r, "s.policy.tags").is_empty());
     assert_eq!(deps(&r, "s.organizational_unit.a"), ["s.organization.main"]);
 }
+
+#[test]
+fn here_region_is_where_the_module_instance_runs() {
+    let r = resolve_files(&[
+        ("environments/test/env.toml", "stacks = [\"s\"]\n"),
+        (
+            "stacks/s.toml",
+            "[module.far]\nsource = \"m\"\nregion = \"eu-central-1\"\n[module.near]\nsource = \"m\"\n[vpc.top]\ncidr_block = \"10.0.0.0/16\"\ntags = { at = \"${here.region}\" }\n",
+        ),
+        (
+            "modules/m/main.toml",
+            "[vpc.this]\ncidr_block = \"10.0.0.0/16\"\ntags = { at = \"${here.region}\" }\n",
+        ),
+    ])
+    .unwrap();
+    let at = |a: &str| match &get(&r, a).attrs["tags"] {
+        Value::Map(m) => m["at"].clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(at("s.module.far.vpc.this"), Value::String("eu-central-1".into()));
+    assert_eq!(at("s.module.near.vpc.this"), Value::String("eu-west-1".into()));
+    assert_eq!(at("s.vpc.top"), Value::String("eu-west-1".into()));
+}
