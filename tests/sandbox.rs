@@ -113,7 +113,13 @@ async fn sandbox_destroy_exits_zero_and_leaves_nothing_to_destroy() {
         &landfall(
             d,
             &moto,
-            &["plan", "--env", "sandbox", "--destroy", "--detailed-exitcode"],
+            &[
+                "plan",
+                "--env",
+                "sandbox",
+                "--destroy",
+                "--detailed-exitcode",
+            ],
         ),
         0,
     );

@@ -343,9 +343,8 @@ fn hold_back(deletes: &mut [Change], changes: &[Change], observed: &Observed, de
             .map(|c| c.address.clone())
             .collect();
         // What is in AWS after the plan (closed accounts included).
-        let stays = |r: &ResourceState| {
-            !gone(r) && (r.kind == "account" || !deleting.contains(&r.address))
-        };
+        let stays =
+            |r: &ResourceState| !gone(r) && (r.kind == "account" || !deleting.contains(&r.address));
         let names = |list: Vec<&str>| {
             let n = list.len();
             let mut list: Vec<String> = list.iter().take(3).map(|a| format!("`{a}`")).collect();
@@ -375,7 +374,7 @@ fn hold_back(deletes: &mut [Change], changes: &[Change], observed: &Observed, de
                     });
                     (!inside.is_empty()).then(|| {
                         format!(
-                            "left in AWS: it still holds {} (AWS deletes only empty OUs; closed accounts stay up to 90 days)",
+                            "left in AWS: it still holds {} (AWS deletes only empty OUs)",
                             names(inside)
                         )
                     })
@@ -393,9 +392,8 @@ fn hold_back(deletes: &mut [Change], changes: &[Change], observed: &Observed, de
                     let by = staying(&["policy_attachment"], &|x| {
                         attr(x, "policy_id").as_deref() == Some(r.id.as_str())
                     });
-                    (!by.is_empty()).then(|| {
-                        format!("left in AWS: still attached by {}", names(by))
-                    })
+                    (!by.is_empty())
+                        .then(|| format!("left in AWS: still attached by {}", names(by)))
                 }
                 "policy_attachment" => attr(r, "target_id")
                     .and_then(|t| governed.get(&t))

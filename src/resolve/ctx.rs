@@ -556,11 +556,11 @@ impl Scope for Ctx<'_, '_> {
                         ),
                         1,
                     )),
-                    other => Err(Diagnostic::error(format!(
-                        "`here` has `region`, not `{other}`"
-                    ))
-                    .at(span, "unknown")
-                    .suggest(other, ["region"])),
+                    other => Err(
+                        Diagnostic::error(format!("`here` has `region`, not `{other}`"))
+                            .at(span, "unknown")
+                            .suggest(other, ["region"]),
+                    ),
                 }
             }
             "module" => self.module_ref(None, steps, 0, root_span),

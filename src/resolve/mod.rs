@@ -819,7 +819,11 @@ impl<'a> Resolver<'a> {
 }
 
 /// Whether a module (or a module it instantiates) declares a kind that needs the organization.
-fn module_needs_org(modules: &IndexMap<String, Option<ScopeDef>>, name: &str, depth: usize) -> bool {
+fn module_needs_org(
+    modules: &IndexMap<String, Option<ScopeDef>>,
+    name: &str,
+    depth: usize,
+) -> bool {
     // Deeper than any sane nesting means a module that instantiates itself (reported elsewhere).
     let Some(Some(def)) = modules.get(name).filter(|_| depth < 16) else {
         return false;

@@ -358,7 +358,11 @@ cidr_block = "10.0.0.0/16"
     assert!(deps(&r, "guard.vpc.unrelated").is_empty());
     // Instances stay in dependency order: every dependency comes first.
     for (i, inst) in r.instances.iter().enumerate() {
-        assert!(inst.deps.iter().all(|d| (d.0 as usize) < i), "{}", inst.address);
+        assert!(
+            inst.deps.iter().all(|d| (d.0 as usize) < i),
+            "{}",
+            inst.address
+        );
     }
 }
 
@@ -403,7 +407,13 @@ fn here_region_is_where_the_module_instance_runs() {
         Value::Map(m) => m["at"].clone(),
         other => panic!("{other:?}"),
     };
-    assert_eq!(at("s.module.far.vpc.this"), Value::String("eu-central-1".into()));
-    assert_eq!(at("s.module.near.vpc.this"), Value::String("eu-west-1".into()));
+    assert_eq!(
+        at("s.module.far.vpc.this"),
+        Value::String("eu-central-1".into())
+    );
+    assert_eq!(
+        at("s.module.near.vpc.this"),
+        Value::String("eu-west-1".into())
+    );
     assert_eq!(at("s.vpc.top"), Value::String("eu-west-1".into()));
 }
