@@ -299,9 +299,10 @@ fn hold_back(deletes: &mut [Change], changes: &[Change], observed: &Observed, de
             .and_then(Json::as_str)
             .map(str::to_string)
     };
+    let planned: HashMap<&str, &Change> = changes.iter().map(|c| (c.address.as_str(), c)).collect();
     // Where a resource this plan moves will be: its planned parent, not the one state records.
     let parent = |r: &ResourceState| -> Option<String> {
-        match changes.iter().find(|c| c.address == r.address) {
+        match planned.get(r.address.as_str()) {
             Some(c) => c
                 .after
                 .as_ref()
@@ -314,6 +315,11 @@ fn hold_back(deletes: &mut [Change], changes: &[Change], observed: &Observed, de
     // Destroy: the targets whose guardrails stay, by id, with the account they stay for.
     let mut governed: HashMap<String, String> = HashMap::new();
     if destroy {
+        let ous: HashMap<&str, &ResourceState> = resources
+            .values()
+            .filter(|(_, r)| r.kind == "organizational_unit")
+            .map(|(_, r)| (r.id.as_str(), *r))
+            .collect();
         for c in deletes.iter() {
             let Some((_, r)) = resources.get(c.address.as_str()) else {
                 continue;
@@ -329,10 +335,7 @@ fn hold_back(deletes: &mut [Change], changes: &[Change], observed: &Observed, de
                 governed
                     .entry(id.clone())
                     .or_insert_with(|| r.address.clone());
-                up = resources
-                    .values()
-                    .find(|(_, o)| o.kind == "organizational_unit" && o.id == id)
-                    .and_then(|(_, o)| attr(o, "parent_id"));
+                up = ous.get(id.as_str()).and_then(|o| attr(o, "parent_id"));
             }
         }
     }
