@@ -78,6 +78,12 @@ enum Command {
         /// Exit 0 when there are no changes, 2 when there are, 1 on errors.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Plan a destroy (what `landfall destroy` would do); save it with --out and apply the file.
+        #[arg(long)]
+        destroy: bool,
+        /// With --destroy: close accounts that have `close_on_destroy = true`.
+        #[arg(long, requires = "destroy")]
+        allow_account_closure: bool,
         #[command(flatten)]
         scoping: online::Scoping,
     },
@@ -224,6 +230,8 @@ fn run(cli: Cli, color: bool) -> ExitCode {
             out,
             format,
             detailed_exitcode,
+            destroy,
+            allow_account_closure,
             scoping,
         } => online::plan(
             &ctx!(),
@@ -232,6 +240,8 @@ fn run(cli: Cli, color: bool) -> ExitCode {
                 out,
                 format,
                 detailed_exitcode,
+                destroy,
+                allow_account_closure,
                 scoping,
             },
         ),

@@ -140,6 +140,9 @@ pub struct PlanArgs {
     pub out: Option<std::path::PathBuf>,
     pub format: PlanFormat,
     pub detailed_exitcode: bool,
+    /// A destroy plan, as `landfall destroy` would make it.
+    pub destroy: bool,
+    pub allow_account_closure: bool,
     pub scoping: Scoping,
 }
 
@@ -150,7 +153,7 @@ pub fn plan(ctx: &Ctx, args: PlanArgs) -> ExitCode {
             Err(e) => return error(ctx, e),
         };
         let options = PlanOptions {
-            filter: filter(&args.scoping, false, false),
+            filter: filter(&args.scoping, args.destroy, args.allow_account_closure),
             refresh: args.scoping.refresh,
             parallelism: args.scoping.parallelism.unwrap_or(ws.parallelism()),
         };

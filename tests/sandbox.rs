@@ -136,3 +136,71 @@ async fn sandbox_lands_workloads_inside_member_accounts_and_converges() {
         0,
     );
 }
+
+/// Regression (issue 10, item 4): destroying the sandbox failed on every run because its accounts are
+/// kept (not closed) and the OUs holding them cannot be deleted. Now it ends with exit 0: the baselines
+/// inside the accounts are gone, the accounts stay in their OUs, and nothing is left to destroy.
+#[tokio::test(flavor = "multi_thread")]
+async fn sandbox_destroy_exits_zero_and_leaves_nothing_to_destroy() {
+    let moto = Moto::start_with(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]);
+    let dir = common::example_copy();
+    let d = dir.path();
+    expect_code(
+        &landfall(d, &moto, &["apply", "--env", "sandbox", "--auto-approve"]),
+        0,
+    );
+    let out = landfall(d, &moto, &["destroy", "--env", "sandbox", "--auto-approve"]);
+    expect_code(&out, 0);
+    let again = landfall(d, &moto, &["destroy", "--env", "sandbox", "--auto-approve"]);
+    expect_code(&again, 0);
+    assert!(text(&again).contains("No changes"), "{}", text(&again));
+    expect_code(
+        &landfall(
+            d,
+            &moto,
+            &[
+                "plan",
+                "--env",
+                "sandbox",
+                "--destroy",
+                "--detailed-exitcode",
+            ],
+        ),
+        0,
+    );
+
+    let org = aws_sdk_organizations::Client::new(&moto.sdk_config().await);
+    let accounts = org.list_accounts().send().await.unwrap();
+    let dev = accounts
+        .accounts()
+        .iter()
+        .find(|a| a.name() == Some("dev"))
+        .expect("the dev account stays open")
+        .id()
+        .unwrap()
+        .to_string();
+    let parent = org.list_parents().child_id(&dev).send().await.unwrap();
+    let ou = org
+        .describe_organizational_unit()
+        .organizational_unit_id(parent.parents()[0].id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ou.organizational_unit().and_then(|o| o.name()),
+        Some("NonProd"),
+        "dev stays where it was"
+    );
+    let vpcs = aws_sdk_ec2::Client::new(&moto.member_config(&dev).await)
+        .describe_vpcs()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("tag-key")
+                .values("landfall:address")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(vpcs.vpcs().is_empty(), "the baseline VPC is destroyed");
+}

@@ -250,7 +250,11 @@ fn read_top_level(
         }
         "input" if scope.kind == ScopeKind::Module => {
             for e in table(&entry.value, "input", diags) {
-                if valid_name(&e.key, e.key_span, diags) && seen.check("input", format!("input.{}", e.key), e.key_span, diags) {
+                // Kept even when named like a meta-argument, so that its uses are not reported too.
+                if valid_name(&e.key, e.key_span, diags)
+                    && seen.check("input", format!("input.{}", e.key), e.key_span, diags)
+                {
+                    check_not_meta(&e.key, e.key_span, diags);
                     scope.inputs.push(read_input(e, diags));
                 }
             }
@@ -633,6 +637,27 @@ pub fn list_of_strings(expr: &Expr, what: &str, diags: &mut Diagnostics) -> Vec<
 }
 
 /// Names of resources, modules, locals and outputs: usable in references.
+/// An input named like a meta-argument could never be set: in a module instance, `region = ...`
+/// (or `count`, `source`...) is the meta-argument and the input would silently keep its default.
+fn check_not_meta(name: &str, span: Span, diags: &mut Diagnostics) {
+    if name != "source" && !META_KEYS.contains(&name) {
+        return;
+    }
+    let mut d = Diagnostic::error(format!(
+        "module input `{name}` is named like the meta-argument `{name}`"
+    ))
+    .at(span, "a module instance cannot set this input")
+    .note(
+        None,
+        format!("in `[module.X]`, `{name} = ...` is the meta-argument, so the input would always keep its default"),
+    );
+    d = match name {
+        "region" => d.help("rename the input (e.g. `az_region`), or drop it and read `${here.region}`: the region the module instance runs in"),
+        _ => d.help(format!("rename the input, e.g. `{name}_value`, here and where instances set it")),
+    };
+    diags.push(d);
+}
+
 pub fn valid_name(name: &str, span: Span, diags: &mut Diagnostics) -> bool {
     let mut chars = name.chars();
     let ok = chars

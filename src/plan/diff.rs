@@ -317,6 +317,7 @@ pub fn diff(
             }
         }
     }
+    hold_back(&mut deletes, &changes, observed, filter.destroy);
     changes.extend(deletes);
 
     if refusals.is_empty() {
@@ -328,6 +329,151 @@ pub fn diff(
         })
     } else {
         Err(refusals)
+    }
+}
+
+/// Turns into forgets the deletes of what stays needed in AWS after the plan:
+/// - an OU that will still hold accounts or OUs (kept, forgotten, or closed: AWS keeps a closed account
+///   in its OU for up to 90 days) — AWS refuses to delete an OU that is not empty — and so each OU above it;
+/// - the organization, while member accounts stay in it (AWS refuses to delete it);
+/// - a policy still attached by an attachment that stays (AWS refuses to delete it);
+/// - destroy only: the guardrails of accounts this plan lets go of (forgets, so they stay open): the
+///   attachments on the account, on each OU above it and on the root, and its delegated administrator
+///   registrations. An account that outlives its configuration keeps what governed it.
+///
+/// Repeated until nothing more changes: what is held back may in turn hold its parent or its policy.
+fn hold_back(deletes: &mut [Change], changes: &[Change], observed: &Observed, destroy: bool) {
+    let resources: HashMap<&str, (&str, &ResourceState)> = observed
+        .states
+        .iter()
+        .flat_map(|(stack, s)| {
+            s.resources
+                .iter()
+                .map(move |r| (r.address.as_str(), (stack.as_str(), r)))
+        })
+        .collect();
+    let gone = |r: &ResourceState| matches!(observed.live.get(&r.address), Some(None));
+    let attr = |r: &ResourceState, k: &str| -> Option<String> {
+        r.attributes
+            .get(k)
+            .and_then(Json::as_str)
+            .map(str::to_string)
+    };
+    let planned: HashMap<&str, &Change> = changes.iter().map(|c| (c.address.as_str(), c)).collect();
+    // Where a resource this plan moves will be: its planned parent, not the one state records.
+    let parent = |r: &ResourceState| -> Option<String> {
+        match planned.get(r.address.as_str()) {
+            Some(c) => c
+                .after
+                .as_ref()
+                .and_then(|a| a.get("parent_id"))
+                .and_then(Json::as_str)
+                .map(str::to_string),
+            None => attr(r, "parent_id"),
+        }
+    };
+    // Destroy: the targets whose guardrails stay, by id, with the account they stay for.
+    let mut governed: HashMap<String, String> = HashMap::new();
+    if destroy {
+        let ous: HashMap<&str, &ResourceState> = resources
+            .values()
+            .filter(|(_, r)| r.kind == "organizational_unit")
+            .map(|(_, r)| (r.id.as_str(), *r))
+            .collect();
+        for c in deletes.iter() {
+            let Some((_, r)) = resources.get(c.address.as_str()) else {
+                continue;
+            };
+            if c.kind != "account" || c.action != Action::Forget || gone(r) {
+                continue;
+            }
+            governed.insert(r.id.clone(), r.address.clone());
+            let mut up = attr(r, "parent_id");
+            // Up the OU tree to the root (a bound, in case state holds a loop).
+            for _ in 0..16 {
+                let Some(id) = up.take() else { break };
+                governed
+                    .entry(id.clone())
+                    .or_insert_with(|| r.address.clone());
+                up = ous.get(id.as_str()).and_then(|o| attr(o, "parent_id"));
+            }
+        }
+    }
+    loop {
+        let deleting: HashSet<String> = deletes
+            .iter()
+            .filter(|c| c.action == Action::Delete)
+            .map(|c| c.address.clone())
+            .collect();
+        // What is in AWS after the plan (closed accounts included).
+        let stays =
+            |r: &ResourceState| !gone(r) && (r.kind == "account" || !deleting.contains(&r.address));
+        let names = |list: Vec<&str>| {
+            let n = list.len();
+            let mut list: Vec<String> = list.iter().take(3).map(|a| format!("`{a}`")).collect();
+            if n > 3 {
+                list.push(format!("{} more", n - 3));
+            }
+            list.join(", ")
+        };
+        let mut held = false;
+        for c in deletes.iter_mut().filter(|c| c.action == Action::Delete) {
+            let Some((stack, r)) = resources.get(c.address.as_str()).copied() else {
+                continue;
+            };
+            let staying = |kinds: &[&str], pred: &dyn Fn(&ResourceState) -> bool| -> Vec<&str> {
+                let mut v: Vec<&str> = resources
+                    .values()
+                    .filter(|(_, x)| kinds.contains(&x.kind.as_str()) && stays(x) && pred(x))
+                    .map(|(_, x)| x.address.as_str())
+                    .collect();
+                v.sort();
+                v
+            };
+            let why = match r.kind.as_str() {
+                "organizational_unit" => {
+                    let inside = staying(&["account", "organizational_unit"], &|x| {
+                        parent(x).as_deref() == Some(r.id.as_str())
+                    });
+                    (!inside.is_empty()).then(|| {
+                        format!(
+                            "left in AWS: it still holds {} (AWS deletes only empty OUs)",
+                            names(inside)
+                        )
+                    })
+                }
+                "organization" => {
+                    let members = staying(&["account"], &|_| true);
+                    (!members.is_empty()).then(|| {
+                        format!(
+                            "left in AWS: member accounts stay in it ({})",
+                            names(members)
+                        )
+                    })
+                }
+                "policy" => {
+                    let by = staying(&["policy_attachment"], &|x| {
+                        attr(x, "policy_id").as_deref() == Some(r.id.as_str())
+                    });
+                    (!by.is_empty())
+                        .then(|| format!("left in AWS: still attached by {}", names(by)))
+                }
+                "policy_attachment" => attr(r, "target_id")
+                    .and_then(|t| governed.get(&t))
+                    .map(|a| format!("left in AWS: a guardrail of `{a}`, which stays open")),
+                "delegated_administrator" => attr(r, "account_id")
+                    .and_then(|t| governed.get(&t))
+                    .map(|a| format!("left in AWS: `{a}` stays open and keeps this role")),
+                _ => None,
+            };
+            if let Some(why) = why {
+                *c = forget(r, stack, &why);
+                held = true;
+            }
+        }
+        if !held {
+            break;
+        }
     }
 }
 
@@ -834,6 +980,109 @@ prevent_destroy = true
         assert_eq!(action("s.vpc.main"), Some(Action::Delete));
         assert_eq!(action("s.subnet.a"), Some(Action::Forget));
         assert_eq!(action("s.iam_role.keep"), None);
+    }
+
+    const ORG: &str = r#"
+[organization.main]
+
+[organizational_unit.workloads]
+name = "Workloads"
+parent_id = "r-root"
+
+[organizational_unit.team]
+name = "Team"
+parent_id = "${organizational_unit.workloads.id}"
+
+[organizational_unit.empty]
+name = "Empty"
+parent_id = "r-root"
+
+[account.alpha]
+name = "alpha"
+email = "alpha@example.com"
+parent_id = "${organizational_unit.team.id}"
+close_on_destroy = CLOSE
+
+[policy.root_guard]
+name = "root-guard"
+content = { Version = "2012-10-17", Statement = [{ Effect = "Deny", Action = "s3:*", Resource = "*" }] }
+
+[policy_attachment.root_guard]
+policy_id = "${policy.root_guard.id}"
+target_id = "r-root"
+
+[policy.unused]
+name = "unused"
+content = { Version = "2012-10-17", Statement = [{ Effect = "Deny", Action = "ec2:*", Resource = "*" }] }
+
+[delegated_administrator.guardduty]
+account_id = "${account.alpha.id}"
+service_principal = "guardduty.amazonaws.com"
+
+[vpc.main]
+cidr_block = "10.0.0.0/16"
+"#;
+
+    fn destroy_org(close: bool, allow_account_closure: bool) -> HashMap<String, (Action, String)> {
+        let stack = ORG.replace("CLOSE", &close.to_string());
+        let first = applied(&resolved(&stack, &Known::default()));
+        let state = applied(&resolved(&stack, &known_from(&first)));
+        let filter = Filter {
+            destroy: true,
+            allow_account_closure,
+            ..Filter::default()
+        };
+        run(&stack, &state, HashMap::new(), &filter)
+            .unwrap()
+            .changes
+            .into_iter()
+            .map(|c| (c.address, (c.action, c.reason.unwrap_or_default())))
+            .collect()
+    }
+
+    #[test]
+    fn destroy_leaves_what_kept_accounts_sit_in_and_are_governed_by() {
+        let d = destroy_org(false, false);
+        let action = |a: &str| d[&format!("s.{a}")].0;
+        for a in [
+            "account.alpha",
+            "organizational_unit.team",
+            "organizational_unit.workloads",
+            "organization.main",
+            "policy_attachment.root_guard",
+            "policy.root_guard",
+            "delegated_administrator.guardduty",
+        ] {
+            assert_eq!(action(a), Action::Forget, "{a}: {:?}", d[&format!("s.{a}")]);
+        }
+        for a in ["organizational_unit.empty", "policy.unused", "vpc.main"] {
+            assert_eq!(action(a), Action::Delete, "{a}");
+        }
+        let why = |a: &str| d[&format!("s.{a}")].1.clone();
+        assert!(
+            why("organizational_unit.workloads").contains("`s.organizational_unit.team`"),
+            "{}",
+            why("organizational_unit.workloads")
+        );
+        assert!(
+            why("policy_attachment.root_guard").contains("`s.account.alpha`, which stays open"),
+            "{}",
+            why("policy_attachment.root_guard")
+        );
+    }
+
+    #[test]
+    fn destroy_that_closes_the_account_still_leaves_its_ous_but_not_its_guardrails() {
+        let d = destroy_org(true, true);
+        let action = |a: &str| d[&format!("s.{a}")].0;
+        assert_eq!(action("account.alpha"), Action::Delete);
+        // AWS keeps a closed account in its OU for up to 90 days, and in the organization.
+        assert_eq!(action("organizational_unit.team"), Action::Forget);
+        assert_eq!(action("organizational_unit.workloads"), Action::Forget);
+        assert_eq!(action("organization.main"), Action::Forget);
+        assert_eq!(action("policy_attachment.root_guard"), Action::Delete);
+        assert_eq!(action("policy.root_guard"), Action::Delete);
+        assert_eq!(action("delegated_administrator.guardduty"), Action::Delete);
     }
 
     #[test]

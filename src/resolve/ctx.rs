@@ -543,6 +543,26 @@ impl Scope for Ctx<'_, '_> {
                     .at(root_span, "no count here")),
                 }
             }
+            // Where this stack or module instance runs: what its resources get unless they set their own.
+            "here" => {
+                let (name, span) = attr_step(steps, 0, "here.region", root_span)?;
+                match name {
+                    "region" => Ok((
+                        Value::String(
+                            self.frame
+                                .region
+                                .clone()
+                                .unwrap_or_else(|| self.r.env_region.clone()),
+                        ),
+                        1,
+                    )),
+                    other => Err(
+                        Diagnostic::error(format!("`here` has `region`, not `{other}`"))
+                            .at(span, "unknown")
+                            .suggest(other, ["region"]),
+                    ),
+                }
+            }
             "module" => self.module_ref(None, steps, 0, root_span),
             "stack" => {
                 if self.def.kind == ScopeKind::Module {

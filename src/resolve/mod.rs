@@ -23,7 +23,18 @@ use std::collections::HashMap;
 
 /// Root names of references that are not resource kinds.
 pub const RESERVED_ROOTS: &[&str] = &[
-    "var", "local", "input", "module", "stack", "remote", "each", "count", "output",
+    "var", "local", "input", "module", "stack", "remote", "each", "count", "output", "here",
+];
+
+/// Kinds AWS accepts only inside an organization (OUs, accounts, policies and their attachments,
+/// delegated administrators, the last also needing trusted access): each waits for the environment's
+/// `organization` without a written `depends_on`, unless the organization itself depends on it.
+pub const NEEDS_ORGANIZATION: &[&str] = &[
+    "organizational_unit",
+    "account",
+    "policy",
+    "policy_attachment",
+    "delegated_administrator",
 ];
 
 /// One resource instance of the environment.
@@ -106,6 +117,7 @@ pub fn resolve_with(loaded: Loaded, known: &Known) -> (Sources, Result<Resolved,
         frames: Vec::new(),
         module_orders: HashMap::new(),
         module_stack: Vec::new(),
+        organizations: Vec::new(),
         diags,
     };
     for (name, expr) in &env.vars {
@@ -228,6 +240,8 @@ struct Resolver<'a> {
     module_orders: HashMap<String, order::Order>,
     /// Modules being evaluated, to catch a module that instantiates itself.
     module_stack: Vec<String>,
+    /// The `organization` instances evaluated so far: what [`NEEDS_ORGANIZATION`] kinds wait for.
+    organizations: Vec<InstanceId>,
     diags: Diagnostics,
 }
 
@@ -295,8 +309,45 @@ impl<'a> Resolver<'a> {
             }
             out
         };
+        // Implicit ordering: what needs the organization waits for it. Declarations the organizations
+        // reach through references cannot wait (a cycle); no implicit edge leaves them, so none can form.
+        let modules = self.modules;
+        let needs_org = |(si, d): Node| match d {
+            Decl::Resource(r) => NEEDS_ORGANIZATION.contains(&stacks[si].resources[r].kind.name),
+            Decl::Module(m) => module_needs_org(modules, &stacks[si].modules[m].source, 0),
+            _ => false,
+        };
+        let orgs: Vec<Node> = nodes
+            .iter()
+            .copied()
+            .filter(|(si, d)| {
+                matches!(d, Decl::Resource(r) if stacks[*si].resources[*r].kind.name == "organization")
+            })
+            .collect();
+        let mut reached: std::collections::HashSet<Node> = orgs.iter().copied().collect();
+        let mut todo = orgs.clone();
+        while let Some(n) = todo.pop() {
+            for (t, _) in refs(n) {
+                if reached.insert(t) {
+                    todo.push(t);
+                }
+            }
+        }
+        let all_refs = |n: Node| -> Vec<(Node, Span)> {
+            let mut out = refs(n);
+            if !reached.contains(&n) && needs_org(n) {
+                let (si, d) = n;
+                let span = match d {
+                    Decl::Resource(r) => stacks[si].resources[r].span,
+                    Decl::Module(m) => stacks[si].modules[m].span,
+                    _ => unreachable!("only resources and modules need the organization"),
+                };
+                out.extend(orgs.iter().map(|o| (*o, span)));
+            }
+            out
+        };
         let label = |(si, d): Node| format!("{}.{}", stacks[si].name, d.label(&stacks[si]));
-        let ord = order::order(nodes, &refs, &label, &mut self.diags);
+        let ord = order::order(nodes, &all_refs, &label, &mut self.diags);
         for (si, d) in &ord.nodes {
             if ord.in_cycle.contains(&(*si, *d)) {
                 self.frames[*si].in_cycle.insert(*d);
@@ -546,9 +597,16 @@ impl<'a> Resolver<'a> {
             for v in attrs.values().chain([&account]) {
                 unknown_origins(v, &mut deps);
             }
+            // Organizations evaluated before this instance cannot depend on it: waiting for them is safe.
+            if NEEDS_ORGANIZATION.contains(&decl.kind.name) {
+                deps.extend(r.organizations.iter().copied());
+            }
             deps.sort();
             deps.dedup();
             let id = InstanceId(r.instances.len() as u32);
+            if decl.kind.name == "organization" {
+                r.organizations.push(id);
+            }
             r.instances.push(Instance {
                 address,
                 stack: r.stacks[frame.stack].name.clone(),
@@ -762,6 +820,25 @@ impl<'a> Resolver<'a> {
             }
         })
     }
+}
+
+/// Whether a module (or a module it instantiates) declares a kind that needs the organization.
+fn module_needs_org(
+    modules: &IndexMap<String, Option<ScopeDef>>,
+    name: &str,
+    depth: usize,
+) -> bool {
+    // Deeper than any sane nesting means a module that instantiates itself (reported elsewhere).
+    let Some(Some(def)) = modules.get(name).filter(|_| depth < 16) else {
+        return false;
+    };
+    def.resources
+        .iter()
+        .any(|r| NEEDS_ORGANIZATION.contains(&r.kind.name))
+        || def
+            .modules
+            .iter()
+            .any(|m| module_needs_org(modules, &m.source, depth + 1))
 }
 
 fn unknown_origins(v: &Value, out: &mut Vec<InstanceId>) {

@@ -315,3 +315,105 @@ fn modules_may_use_modules() {
     let vpc = get(&r, "s.module.outer.module.inner.vpc.this");
     assert_eq!(vpc.attrs["cidr_block"], Value::String("10.0.0.0/16".into()));
 }
+
+#[test]
+fn organization_kinds_wait_for_the_organization_without_depends_on() {
+    // Declared before the organization, in another stack than it, and without referencing it.
+    let r = resolve_files(&[
+        ("environments/test/env.toml", "stacks = [\"guard\", \"org\"]\n"),
+        (
+            "stacks/guard.toml",
+            r#"
+[policy.deny]
+name = "deny"
+content = { Version = "2012-10-17", Statement = [{ Effect = "Deny", Action = "s3:*", Resource = "*" }] }
+
+[policy_attachment.deny]
+policy_id = "${policy.deny.id}"
+target_id = "r-abcd"
+
+[delegated_administrator.audit]
+account_id = "123456789012"
+service_principal = "guardduty.amazonaws.com"
+
+[vpc.unrelated]
+cidr_block = "10.0.0.0/16"
+"#,
+        ),
+        (
+            "stacks/org.toml",
+            "[organization.main]\nenabled_policy_types = [\"SERVICE_CONTROL_POLICY\"]\n",
+        ),
+    ])
+    .unwrap();
+    assert_eq!(deps(&r, "guard.policy.deny"), ["org.organization.main"]);
+    assert_eq!(
+        deps(&r, "guard.policy_attachment.deny"),
+        ["org.organization.main", "guard.policy.deny"]
+    );
+    assert_eq!(
+        deps(&r, "guard.delegated_administrator.audit"),
+        ["org.organization.main"]
+    );
+    assert!(deps(&r, "guard.vpc.unrelated").is_empty());
+    // Instances stay in dependency order: every dependency comes first.
+    for (i, inst) in r.instances.iter().enumerate() {
+        assert!(
+            inst.deps.iter().all(|d| (d.0 as usize) < i),
+            "{}",
+            inst.address
+        );
+    }
+}
+
+#[test]
+fn an_organization_that_depends_on_a_policy_is_not_made_to_wait_for_it() {
+    let r = one_stack(
+        r#"
+[policy.tags]
+name = "tags"
+type = "TAG_POLICY"
+content = { tags = {} }
+
+[organization.main]
+depends_on = ["policy.tags"]
+
+[organizational_unit.a]
+name = "A"
+parent_id = "r-abcd"
+"#,
+    )
+    .unwrap();
+    assert_eq!(deps(&r, "s.organization.main"), ["s.policy.tags"]);
+    assert!(deps(&r, "s.policy.tags").is_empty());
+    assert_eq!(deps(&r, "s.organizational_unit.a"), ["s.organization.main"]);
+}
+
+#[test]
+fn here_region_is_where_the_module_instance_runs() {
+    let r = resolve_files(&[
+        ("environments/test/env.toml", "stacks = [\"s\"]\n"),
+        (
+            "stacks/s.toml",
+            "[module.far]\nsource = \"m\"\nregion = \"eu-central-1\"\n[module.near]\nsource = \"m\"\n[vpc.top]\ncidr_block = \"10.0.0.0/16\"\ntags = { at = \"${here.region}\" }\n",
+        ),
+        (
+            "modules/m/main.toml",
+            "[vpc.this]\ncidr_block = \"10.0.0.0/16\"\ntags = { at = \"${here.region}\" }\n",
+        ),
+    ])
+    .unwrap();
+    let at = |a: &str| match &get(&r, a).attrs["tags"] {
+        Value::Map(m) => m["at"].clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        at("s.module.far.vpc.this"),
+        Value::String("eu-central-1".into())
+    );
+    assert_eq!(
+        at("s.module.near.vpc.this"),
+        Value::String("eu-west-1".into())
+    );
+    assert_eq!(at("s.vpc.top"), Value::String("eu-west-1".into()));
+}
