@@ -9,7 +9,9 @@ use landfall::load::LoadError;
 use landfall::plan::{self, Filter, Plan, render};
 use landfall::provider::{self, Cx, Location};
 use landfall::schema::{self, Scope};
-use landfall::state::{Backend, LockInfo, ResourceState};
+use indexmap::IndexMap;
+use landfall::state::{Backend, LockInfo, ResourceState, State};
+use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -360,11 +362,6 @@ pub enum StateCommand {
     Mv(String, String),
 }
 
-/// The stack an address belongs to: its first segment.
-fn stack_of(address: &str) -> &str {
-    address.split('.').next().unwrap_or(address)
-}
-
 pub fn state(ctx: &Ctx, env: &str, command: StateCommand) -> ExitCode {
     runtime().block_on(async {
         let (ws, aws, backend) = match open(ctx, env).await {
@@ -392,7 +389,7 @@ pub fn state(ctx: &Ctx, env: &str, command: StateCommand) -> ExitCode {
                 }
                 StateCommand::Rm(addresses) => {
                     for address in addresses {
-                        let stack = stack_of(&address).to_string();
+                        let stack = landfall::address::stack_of(&address).to_string();
                         edit_state(&ws, &aws, &backend, &stack, "state rm", |s| {
                             s.remove(&address)
                                 .map(|_| format!("Removed {address} from state (AWS was not touched)."))
@@ -403,20 +400,16 @@ pub fn state(ctx: &Ctx, env: &str, command: StateCommand) -> ExitCode {
                     Ok(())
                 }
                 StateCommand::Mv(from, to) => {
-                    let (from_stack, to_stack) = (stack_of(&from).to_string(), stack_of(&to).to_string());
-                    if from_stack != to_stack {
-                        return Err(Error::Other(format!(
-                            "{from} and {to} are in different stacks; move within one stack, or `state rm` then `import`"
-                        )));
-                    }
-                    edit_state(&ws, &aws, &backend, &from_stack, "state mv", |s| {
-                        if s.resource(&to).is_some() {
-                            return Err(format!("{to} is already in state"));
-                        }
-                        let mut r = s.remove(&from).ok_or_else(|| format!("{from} is not in state"))?;
-                        r.address = to.clone();
-                        s.put(r);
-                        Ok(format!("Moved {from} to {to}."))
+                    landfall::state::check_shapes(&from, &to).map_err(|e| Error::Other(e.to_string()))?;
+                    let stacks = ws.stacks();
+                    edit_states(&ws, &aws, &backend, &stacks, "state mv", |states| {
+                        let moved = landfall::state::move_addresses(states, &from, &to)
+                            .map_err(|e| e.to_string())?;
+                        Ok(moved
+                            .iter()
+                            .map(|m| format!("Moved {} to {}.", m.from, m.to))
+                            .collect::<Vec<_>>()
+                            .join("\n"))
                     })
                     .await
                 }
@@ -428,6 +421,71 @@ pub fn state(ctx: &Ctx, env: &str, command: StateCommand) -> ExitCode {
             Err(e) => error(ctx, e),
         }
     })
+}
+
+/// Changes several stacks' state under their locks (all taken first, all released at the end); only the
+/// documents that changed are written.
+async fn edit_states(
+    ws: &Workspace,
+    aws: &Aws,
+    backend: &Backend,
+    stacks: &[String],
+    operation: &str,
+    edit: impl FnOnce(&mut IndexMap<String, State>) -> Result<String, String>,
+) -> Result<(), Error> {
+    let who = aws
+        .caller()
+        .await
+        .map(|c| c.arn.clone())
+        .unwrap_or_else(|_| "unknown".into());
+    let lock = LockInfo::new(&who, operation);
+    let mut locked = Vec::new();
+    let mut result: Result<(), Error> = Ok(());
+    for stack in stacks {
+        match backend.lock(&ws.env, stack, &lock).await {
+            Ok(()) => locked.push(stack.clone()),
+            Err(e) => {
+                result = Err(e.into());
+                break;
+            }
+        }
+    }
+    if result.is_ok() {
+        result = async {
+            let mut states = IndexMap::new();
+            let mut etags = HashMap::new();
+            for stack in stacks {
+                match backend.read(&ws.env, stack).await? {
+                    Some(s) => {
+                        etags.insert(stack.clone(), s.etag);
+                        states.insert(stack.clone(), s.state);
+                    }
+                    None => {
+                        states.insert(stack.clone(), State::new(&ws.env, stack));
+                    }
+                }
+            }
+            let before = states.clone();
+            let message = edit(&mut states).map_err(Error::Other)?;
+            for (stack, mut state) in states {
+                if before.get(&stack) != Some(&state) {
+                    state.serial += 1;
+                    backend
+                        .write(&state, etags.get(&stack).map(String::as_str))
+                        .await?;
+                }
+            }
+            println!("{message}");
+            Ok(())
+        }
+        .await;
+    }
+    for stack in &locked {
+        if let Err(e) = backend.unlock(&ws.env, stack, &lock.id).await {
+            eprintln!("warning: could not release the lock of {stack}: {e}");
+        }
+    }
+    result
 }
 
 /// Changes one stack's state under its lock.

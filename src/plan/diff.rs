@@ -32,13 +32,7 @@ pub struct Filter {
     pub allow_account_closure: bool,
 }
 
-/// True when `address` is `pattern` or inside it (`stack.module.m` covers `stack.module.m["k"].vpc.x`).
-pub fn covers(pattern: &str, address: &str) -> bool {
-    address == pattern
-        || address
-            .strip_prefix(pattern)
-            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
-}
+pub use crate::address::covers;
 
 impl Filter {
     fn is_empty(&self) -> bool {
