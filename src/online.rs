@@ -324,8 +324,13 @@ pub fn apply(ctx: &Ctx, args: ApplyArgs) -> ExitCode {
 
 fn finish(ctx: &Ctx, r: &ApplyReport, plan: &Plan) -> ExitCode {
     if r.failed.is_empty() && r.skipped.is_empty() && !r.interrupted {
+        let moved = match plan.moved.len() {
+            0 => String::new(),
+            1 => " (and 1 move recorded in state)".into(),
+            n => format!(" (and {n} moves recorded in state)"),
+        };
         println!(
-            "\nApply complete: {} change{} made to environment `{}`.",
+            "\nApply complete: {} change{} made to environment `{}`{moved}.",
             r.done,
             if r.done == 1 { "" } else { "s" },
             plan.environment

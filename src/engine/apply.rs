@@ -386,6 +386,31 @@ fn verb(step: Step, action: Action) -> &'static str {
     }
 }
 
+/// Records the configuration's `[[moved]]` entries in state (every stack they change, dependencies
+/// rewritten) before any other step, derived again from the configuration and the state just verified
+/// (a plan file's `moved` list is not trusted). Returns whether anything moved.
+async fn record_moves(
+    backend: &Backend,
+    resolved: &Resolved,
+    stored: &mut IndexMap<String, crate::state::Stored>,
+) -> Result<bool, Error> {
+    let before: HashMap<String, State> = stored
+        .iter()
+        .map(|(k, v)| (k.clone(), v.state.clone()))
+        .collect();
+    let moved = super::apply_moves(resolved, stored)?;
+    for (stack, s) in stored.iter_mut() {
+        if before.get(stack) != Some(&s.state) {
+            s.state.serial += 1;
+            s.etag = backend.write(&s.state, Some(&s.etag)).await?;
+        }
+    }
+    for m in &moved {
+        eprintln!("{}: moved from {} (state only)", m.to, m.from);
+    }
+    Ok(!moved.is_empty())
+}
+
 /// Applies a plan. Takes the locks, checks staleness, runs, saves, unlocks.
 pub async fn apply(
     ws: &Workspace,
@@ -436,7 +461,7 @@ async fn run(
     plan: &Plan,
     options: &ApplyOptions,
 ) -> Result<ApplyReport, Error> {
-    let stored = read_states(ws, backend).await?;
+    let mut stored = read_states(ws, backend).await?;
     // Also for a plan made by this same command: someone may have applied between the plan and the lock.
     for (stack, basis) in &plan.stacks {
         let now = stored
@@ -463,6 +488,10 @@ async fn run(
         return Err(Error::Stale(
             "the configuration changed since the plan was made".into(),
         ));
+    }
+    if record_moves(backend, &resolved, &mut stored).await? {
+        known = super::known_values(ws, backend, &stored).await?;
+        resolved = ws.resolve(&known)?.1;
     }
     // Every resource a change replaces or creates gets new values: unknown until it is done.
     for c in &plan.resource_changes {

@@ -189,6 +189,41 @@ pub async fn known_values(
     Ok(known)
 }
 
+/// Applies the configuration's `[[moved]]` entries to the states read (in memory; the caller writes them
+/// if it is an apply). An entry whose `from` is not in state was recorded before, or never applied: it
+/// does nothing, so entries can stay in the configuration. Returns the resources moved.
+pub fn apply_moves(
+    resolved: &Resolved,
+    stored: &mut IndexMap<String, Stored>,
+) -> Result<Vec<plan::Move>, Error> {
+    let mut states: IndexMap<String, State> = stored
+        .iter()
+        .map(|(k, v)| (k.clone(), v.state.clone()))
+        .collect();
+    let mut out = Vec::new();
+    for m in &resolved.moves {
+        match crate::state::move_addresses(&mut states, &m.from, &m.to) {
+            Ok(moved) => out.extend(moved.into_iter().map(|m| plan::Move {
+                from: m.from,
+                to: m.to,
+            })),
+            Err(crate::state::MoveError::NotInState { .. }) => {}
+            Err(e) => {
+                return Err(Error::Other(format!(
+                    "cannot record the [[moved]] entry from {} to {}: {e}",
+                    m.from, m.to
+                )));
+            }
+        }
+    }
+    for (stack, state) in states {
+        if let Some(s) = stored.get_mut(&stack) {
+            s.state = state;
+        }
+    }
+    Ok(out)
+}
+
 /// How to plan.
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
@@ -204,13 +239,19 @@ pub async fn make_plan(
     backend: &Backend,
     options: &PlanOptions,
 ) -> Result<Plan, Error> {
-    let stored = read_states(ws, backend).await?;
+    let mut stored = read_states(ws, backend).await?;
     let mut known = known_values(ws, backend, &stored).await?;
+    let (_, mut first) = ws.resolve(&known)?;
+    // `[[moved]]` entries: plan against state as it will be once they are recorded.
+    let moved = apply_moves(&first, &mut stored)?;
+    if !moved.is_empty() {
+        known = known_values(ws, backend, &stored).await?;
+        first = ws.resolve(&known)?.1;
+    }
     let states: IndexMap<String, State> = stored
         .iter()
         .map(|(k, v)| (k.clone(), v.state.clone()))
         .collect();
-    let (_, first) = ws.resolve(&known)?;
     let refreshed = if options.refresh {
         refresh(aws, ws.home_region(), &first, &states, options.parallelism).await?
     } else {
@@ -274,7 +315,8 @@ pub async fn make_plan(
         config_digest: sources.digest(),
         destroy: options.filter.destroy,
         stacks,
-        summary: Plan::summarize(&diffed.changes, &diffed.drift),
+        summary: Plan::summarize(&diffed.changes, &diffed.drift, &moved),
+        moved,
         resource_changes: diffed.changes,
         drift: diffed.drift,
         kept: diffed.kept,

@@ -6,7 +6,7 @@ mod scope;
 mod toml;
 
 pub use scope::{
-    InputDecl, InputType, Meta, ModuleCall, Named, ResourceDecl, ScopeDef, ScopeKind, Validation,
+    InputDecl, InputType, Meta, ModuleCall, MovedDecl, Named, ResourceDecl, ScopeDef, ScopeKind, Validation,
     list_of_strings, table,
 };
 

@@ -253,6 +253,7 @@ pub fn diff(
         }
     }
     changes.extend(deletes);
+    refusals.extend(renames_without_moved(&changes));
 
     if refusals.is_empty() {
         Ok(Diffed {
@@ -263,6 +264,86 @@ pub fn diff(
     } else {
         Err(refusals)
     }
+}
+
+/// Kinds whose AWS name is unique within a scope, and the attributes (besides the account) that make
+/// that scope: deleting one and creating another with the same name in one apply fails half-way
+/// (EntityAlreadyExists, DuplicatePolicyException, DuplicateOrganizationalUnitException...), because
+/// the create may run before the delete.
+/// How desired JSON shows a value that is not known yet.
+const UNKNOWN: &str = "(known after apply)";
+
+const UNIQUE_NAMES: &[(&str, &[&str])] = &[
+    ("iam_role", &[]),
+    ("iam_policy", &[]),
+    ("iam_group", &[]),
+    ("policy", &[]),
+    ("organizational_unit", &["parent_id"]),
+    ("security_group", &["vpc_id"]),
+];
+
+/// A delete and a create of the same uniquely named resource under two addresses: a rename made
+/// without a `[[moved]]` entry. Refused, with the entry to add (or the `state mv` to run when the two
+/// addresses are in different stacks).
+fn renames_without_moved(changes: &[Change]) -> Vec<Refusal> {
+    let identity = |c: &Change, attrs: &Option<Json>| -> Option<Vec<Json>> {
+        let (_, scope) = UNIQUE_NAMES.iter().find(|(k, _)| *k == c.kind)?;
+        let attrs = attrs.as_ref()?.as_object()?;
+        let name = attrs.get("name")?;
+        if !name.is_string() || name.as_str() == Some(UNKNOWN) {
+            return None;
+        }
+        let mut key = vec![Json::from(c.kind.clone()), json_of(&c.account), json_of(&c.region), name.clone()];
+        for a in *scope {
+            let v = attrs.get(*a).cloned().unwrap_or(Json::Null);
+            if v.as_str() == Some(UNKNOWN) {
+                return None;
+            }
+            key.push(v);
+        }
+        Some(key)
+    };
+    let deleted: Vec<(&Change, Vec<Json>)> = changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .filter_map(|c| Some((c, identity(c, &c.before)?)))
+        .collect();
+    let mut out = Vec::new();
+    for created in changes.iter().filter(|c| c.action == Action::Create) {
+        let Some(key) = identity(created, &created.after) else {
+            continue;
+        };
+        let Some((old, _)) = deleted.iter().find(|(_, k)| *k == key) else {
+            continue;
+        };
+        let name = key[3].as_str().unwrap_or_default();
+        let fix = if old.stack == created.stack {
+            let rel = |a: &str| a[old.stack.len() + 1..].to_string();
+            format!(
+                "add to stack `{}`:\n\n[[moved]]\nfrom = {:?}\nto = {:?}\n",
+                old.stack,
+                rel(&old.address),
+                rel(&created.address)
+            )
+        } else {
+            format!(
+                "run:\n\n    landfall state mv {} {}\n",
+                old.address, created.address
+            )
+        };
+        out.push(Refusal {
+            address: created.address.clone(),
+            message: format!(
+                "{} would be deleted and {} created with the same name `{name}`, which AWS allows only once ({} names are unique), so the apply would fail half-way. If this is a rename, {fix}If it is not, give the new one another name.",
+                old.address, created.address, created.kind
+            ),
+        });
+    }
+    out
+}
+
+fn json_of(v: &Option<String>) -> Json {
+    v.clone().map_or(Json::Null, Json::String)
 }
 
 fn forget(r: &ResourceState, stack: &str, reason: &str) -> Change {

@@ -11,7 +11,9 @@
 //!   `replace_because` (attribute names that force replacement), `reason`;
 //! - `drift[]`: `address`, `kind`, `stack`, `id`, `deleted`, `attributes[]` (`name`, `state`, `live`);
 //! - `kept[]` (destroy plans only): addresses left alone because of `lifecycle.prevent_destroy`;
-//! - `summary`: `add`, `change`, `replace`, `destroy`, `forget`, `import`, `drifted`.
+//! - `moved[]`: resources whose address changed through a `[[moved]]` entry: `from`, `to` (full
+//!   addresses). State follows; AWS is not touched. `resource_changes` use the new addresses;
+//! - `summary`: `add`, `change`, `replace`, `destroy`, `forget`, `import`, `moved`, `drifted`.
 
 mod diff;
 pub mod render;
@@ -80,6 +82,13 @@ pub struct Change {
     pub reason: Option<String>,
 }
 
+/// A resource whose address changes (a `[[moved]]` entry): recorded in state before any other change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Move {
+    pub from: String,
+    pub to: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttrDrift {
     pub name: String,
@@ -107,6 +116,8 @@ pub struct Summary {
     pub destroy: usize,
     pub forget: usize,
     pub import: usize,
+    #[serde(default)]
+    pub moved: usize,
     pub drifted: usize,
 }
 
@@ -120,6 +131,10 @@ pub struct Plan {
     #[serde(default)]
     pub destroy: bool,
     pub stacks: IndexMap<String, Basis>,
+    /// Address changes from `[[moved]]` entries. Informational: apply derives them again from the
+    /// configuration and state it verified, never from this list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<Move>,
     pub resource_changes: Vec<Change>,
     pub drift: Vec<Drift>,
     /// Destroy plans: resources left alone because of `lifecycle.prevent_destroy` (and what they need).
@@ -129,9 +144,10 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn summarize(changes: &[Change], drift: &[Drift]) -> Summary {
+    pub fn summarize(changes: &[Change], drift: &[Drift], moved: &[Move]) -> Summary {
         let mut s = Summary {
             drifted: drift.len(),
+            moved: moved.len(),
             ..Summary::default()
         };
         for c in changes {
@@ -149,7 +165,7 @@ impl Plan {
 
     /// True when applying would change anything in AWS or in state.
     pub fn has_changes(&self) -> bool {
-        !self.resource_changes.is_empty()
+        !self.resource_changes.is_empty() || !self.moved.is_empty()
     }
 
     pub fn to_json(&self) -> String {

@@ -47,6 +47,9 @@ pub fn summary_line(s: &Summary) -> String {
     if s.import > 0 {
         let _ = write!(line, ", {} to import", s.import);
     }
+    if s.moved > 0 {
+        let _ = write!(line, ", {} moved", s.moved);
+    }
     line.push('.');
     line
 }
@@ -179,7 +182,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
             plan.kept.join("\n  ")
         );
     }
-    if plan.resource_changes.is_empty() {
+    if plan.resource_changes.is_empty() && plan.moved.is_empty() {
         let _ = writeln!(
             out,
             "{}",
@@ -196,6 +199,16 @@ pub fn text(plan: &Plan, color: bool) -> String {
         "landfall would {verb} these changes to environment `{}`:",
         plan.environment
     );
+    if !plan.moved.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.bold("moved ([[moved]] entries; state only, AWS is not touched)")
+        );
+        for m in &plan.moved {
+            let _ = writeln!(out, "  {} has moved to {}", m.from, p.bold(&m.to));
+        }
+    }
     for (stack, changes) in by_stack(plan) {
         let _ = writeln!(out, "\n{}", p.bold(&format!("stack {stack}")));
         for c in changes {
@@ -220,7 +233,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
 pub fn markdown(plan: &Plan) -> String {
     let mut head = String::new();
     let _ = writeln!(head, "### landfall plan: `{}`\n", plan.environment);
-    if plan.resource_changes.is_empty() && plan.drift.is_empty() {
+    if plan.resource_changes.is_empty() && plan.drift.is_empty() && plan.moved.is_empty() {
         let _ = writeln!(
             head,
             "**No changes.** The environment matches the configuration."
@@ -250,6 +263,12 @@ pub fn markdown(plan: &Plan) -> String {
         let _ = writeln!(head, "\n#### :warning: Destructive changes\n");
         for c in &destructive {
             let _ = writeln!(head, "- `{}`: {}", c.address, describe_action(c));
+        }
+    }
+    if !plan.moved.is_empty() {
+        let _ = writeln!(head, "\n#### Moved (state only, AWS is not touched)\n");
+        for m in &plan.moved {
+            let _ = writeln!(head, "- `{}` has moved to `{}`", m.from, m.to);
         }
     }
     if !plan.drift.is_empty() {
@@ -379,7 +398,8 @@ mod tests {
             config_digest: "d".into(),
             destroy: false,
             stacks,
-            summary: Plan::summarize(&changes, &[]),
+            summary: Plan::summarize(&changes, &[], &[]),
+            moved: vec![],
             resource_changes: changes,
             drift: vec![],
             kept: vec![],

@@ -59,6 +59,15 @@ pub struct Resolved {
     pub stack_deps: Vec<(String, String)>,
     /// Outputs per stack, evaluated as far as known before apply.
     pub outputs: IndexMap<String, IndexMap<String, Value>>,
+    /// `[[moved]]` entries of every stack, with full addresses, in the order written.
+    pub moves: Vec<Move>,
+}
+
+/// A `[[moved]]` entry: state at `from` (and under it) now belongs to `to`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Move {
+    pub from: String,
+    pub to: String,
 }
 
 /// Values that exist outside the configuration: what AWS assigned to resources already created (from
@@ -140,6 +149,7 @@ pub fn resolve_with(loaded: Loaded, known: &Known) -> (Sources, Result<Resolved,
         ..
     } = r;
     checks::check(&instances, &mut diags);
+    let moves = checks::moved(&stacks, &instances, &mut diags);
     if diags.has_errors() {
         diags.sort();
         return (sources, Err(diags));
@@ -150,6 +160,7 @@ pub fn resolve_with(loaded: Loaded, known: &Known) -> (Sources, Result<Resolved,
         instances,
         stack_deps,
         outputs,
+        moves,
     };
     (sources, Ok(resolved))
 }

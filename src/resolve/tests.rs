@@ -315,3 +315,74 @@ fn modules_may_use_modules() {
     let vpc = get(&r, "s.module.outer.module.inner.vpc.this");
     assert_eq!(vpc.attrs["cidr_block"], Value::String("10.0.0.0/16".into()));
 }
+
+#[test]
+fn moved_entries_resolve_to_full_addresses_modules_and_keys_included() {
+    let r = resolve_files(&[
+        ("environments/test/env.toml", "stacks = [\"s\"]\n"),
+        (
+            "stacks/s.toml",
+            "[vpc.main]\ncidr_block = \"10.0.0.0/16\"\n\
+             [module.net]\nsource = \"m\"\nfor_each = { b = 1 }\n\
+             [[moved]]\nfrom = \"vpc.old\"\nto = \"vpc.main\"\n\
+             [[moved]]\nfrom = \"module.net[\\\"a\\\"]\"\nto = \"module.net[\\\"b\\\"]\"\n",
+        ),
+        (
+            "modules/m/main.toml",
+            "[vpc.v]\ncidr_block = \"10.1.0.0/16\"\n",
+        ),
+    ])
+    .unwrap();
+    let moves: Vec<(&str, &str)> = r
+        .moves
+        .iter()
+        .map(|m| (m.from.as_str(), m.to.as_str()))
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            ("s.vpc.old", "s.vpc.main"),
+            ("s.module.net[\"a\"]", "s.module.net[\"b\"]")
+        ]
+    );
+}
+
+#[test]
+fn moved_entries_that_do_not_describe_a_rename_are_errors() {
+    let cases = [
+        // `to` must be declared.
+        ("[[moved]]\nfrom = \"vpc.old\"\nto = \"vpc.new\"\n", "which is not configured"),
+        // `from` must not be.
+        (
+            "[vpc.old]\ncidr_block = \"10.1.0.0/16\"\n[[moved]]\nfrom = \"vpc.old\"\nto = \"vpc.main\"\n",
+            "which is still configured",
+        ),
+        // Same kind on both sides.
+        (
+            "[[moved]]\nfrom = \"subnet.old\"\nto = \"vpc.main\"\n",
+            "from a resource of kind `subnet` to a resource of kind `vpc`",
+        ),
+        // No chains.
+        (
+            "[[moved]]\nfrom = \"vpc.a\"\nto = \"vpc.b\"\n[[moved]]\nfrom = \"vpc.b\"\nto = \"vpc.main\"\n",
+            "form a chain",
+        ),
+        // Nothing moved twice.
+        (
+            "[[moved]]\nfrom = \"vpc.a\"\nto = \"vpc.main\"\n[[moved]]\nfrom = \"vpc.a\"\nto = \"vpc.main\"\n",
+            "is moved twice",
+        ),
+    ];
+    for (moved, expected) in cases {
+        let stack = format!("[vpc.main]\ncidr_block = \"10.0.0.0/16\"\n{moved}");
+        let e = one_stack(&stack).expect_err(moved);
+        assert!(e.contains(expected), "{moved}\n=> {e}");
+        assert!(e.contains("stacks/s.toml:"), "{e}");
+    }
+    // Gaining an index is a move under the old address, not a conflict.
+    let r = one_stack(
+        "[vpc.main]\ncount = 1\ncidr_block = \"10.0.0.0/16\"\n[[moved]]\nfrom = \"vpc.main\"\nto = \"vpc.main[0]\"\n",
+    )
+    .unwrap();
+    assert_eq!(r.moves.len(), 1);
+}
