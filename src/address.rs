@@ -178,7 +178,10 @@ mod tests {
             Ok(Shape::Resource("vpc".into()))
         );
         assert_eq!(shape("net"), Ok(Shape::Stack));
-        assert_eq!(shape_relative("vpc.main"), Ok(Shape::Resource("vpc".into())));
+        assert_eq!(
+            shape_relative("vpc.main"),
+            Ok(Shape::Resource("vpc".into()))
+        );
     }
 
     #[test]

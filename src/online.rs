@@ -2,6 +2,7 @@
 //! force-unlock.
 
 use crate::{fail, report};
+use indexmap::IndexMap;
 use landfall::aws::{self, Aws};
 use landfall::diag::Diagnostic;
 use landfall::engine::{self, ApplyOptions, ApplyReport, Error, PlanOptions, Workspace};
@@ -9,7 +10,6 @@ use landfall::load::LoadError;
 use landfall::plan::{self, Filter, Plan, render};
 use landfall::provider::{self, Cx, Location};
 use landfall::schema::{self, Scope};
-use indexmap::IndexMap;
 use landfall::state::{Backend, LockInfo, ResourceState, State};
 use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
@@ -389,7 +389,10 @@ pub fn state(ctx: &Ctx, env: &str, command: StateCommand) -> ExitCode {
                         .values()
                         .find_map(|s| s.state.resource(&address).cloned())
                         .ok_or_else(|| Error::Other(format!("{address} is not in state")))?;
-                    println!("{}", serde_json::to_string_pretty(&found).unwrap_or_default());
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&found).unwrap_or_default()
+                    );
                     Ok(())
                 }
                 StateCommand::Rm(addresses) => {
@@ -397,7 +400,9 @@ pub fn state(ctx: &Ctx, env: &str, command: StateCommand) -> ExitCode {
                         let stack = landfall::address::stack_of(&address).to_string();
                         edit_state(&ws, &aws, &backend, &stack, "state rm", |s| {
                             s.remove(&address)
-                                .map(|_| format!("Removed {address} from state (AWS was not touched)."))
+                                .map(|_| {
+                                    format!("Removed {address} from state (AWS was not touched).")
+                                })
                                 .ok_or_else(|| format!("{address} is not in state"))
                         })
                         .await?;
@@ -405,7 +410,8 @@ pub fn state(ctx: &Ctx, env: &str, command: StateCommand) -> ExitCode {
                     Ok(())
                 }
                 StateCommand::Mv(from, to) => {
-                    landfall::state::check_shapes(&from, &to).map_err(|e| Error::Other(e.to_string()))?;
+                    landfall::state::check_shapes(&from, &to)
+                        .map_err(|e| Error::Other(e.to_string()))?;
                     let stacks = ws.stacks();
                     edit_states(&ws, &aws, &backend, &stacks, "state mv", |states| {
                         let moved = landfall::state::move_addresses(states, &from, &to)

@@ -28,10 +28,8 @@ async fn ids(moto: &Moto) -> Vec<String> {
     let config = moto.sdk_config().await;
     let ec2 = aws_sdk_ec2::Client::new(&config);
     let iam = aws_sdk_iam::Client::new(&config);
-    let ours = |tags: &[aws_sdk_ec2::types::Tag]| {
-        tags.iter()
-            .any(|t| t.key() == Some("landfall:address"))
-    };
+    let ours =
+        |tags: &[aws_sdk_ec2::types::Tag]| tags.iter().any(|t| t.key() == Some("landfall:address"));
     let mut out = Vec::new();
     let vpcs = ec2.describe_vpcs().send().await.unwrap();
     out.extend(
@@ -123,7 +121,14 @@ async fn state_mv_rewrites_dependencies_so_destroy_still_orders() {
     let out = landfall(
         d,
         &moto,
-        &["state", "mv", "--env", "test", "network.vpc.main", "network.vpc.core"],
+        &[
+            "state",
+            "mv",
+            "--env",
+            "test",
+            "network.vpc.main",
+            "network.vpc.core",
+        ],
     );
     expect_code(&out, 0);
     assert!(stdout(&out).contains("Moved network.vpc.main to network.vpc.core."));
@@ -164,7 +169,14 @@ async fn state_mv_refuses_another_kind() {
     let out = landfall(
         d,
         &moto,
-        &["state", "mv", "--env", "test", "network.subnet.a", "network.subnet.b"],
+        &[
+            "state",
+            "mv",
+            "--env",
+            "test",
+            "network.subnet.a",
+            "network.subnet.b",
+        ],
     );
     expect_code(&out, 1);
     assert!(
@@ -206,7 +218,9 @@ async fn state_mv_moves_a_module_instance() {
     expect_code(&out, 0);
     let moved = stdout(&out);
     assert!(
-        moved.contains("Moved network.module.net[\"a\"].vpc.this to network.module.net[\"b\"].vpc.this."),
+        moved.contains(
+            "Moved network.module.net[\"a\"].vpc.this to network.module.net[\"b\"].vpc.this."
+        ),
         "{moved}"
     );
     assert!(moved.contains("subnet.one"), "{moved}");
@@ -231,17 +245,30 @@ async fn moved_entry_renames_without_touching_aws() {
     // change the role's tags too: that is an update on top of the move.
     let network = d.join("stacks/network.toml");
     edit(&network, "vpc.main", "vpc.core");
-    append(&network, "[[moved]]\nfrom = \"vpc.main\"\nto = \"vpc.core\"\n");
+    append(
+        &network,
+        "[[moved]]\nfrom = \"vpc.main\"\nto = \"vpc.core\"\n",
+    );
     let identity = d.join("stacks/identity.toml");
     edit(&identity, "[iam_role.ops]", "[iam_role.operators]");
-    append(&identity, "[[moved]]\nfrom = \"iam_role.ops\"\nto = \"iam_role.operators\"\n");
+    append(
+        &identity,
+        "[[moved]]\nfrom = \"iam_role.ops\"\nto = \"iam_role.operators\"\n",
+    );
 
     let plan_file = d.join("plan.json");
     let plan_file = plan_file.to_str().unwrap();
     let out = landfall(
         d,
         &moto,
-        &["plan", "--env", "test", "--out", plan_file, "--detailed-exitcode"],
+        &[
+            "plan",
+            "--env",
+            "test",
+            "--out",
+            plan_file,
+            "--detailed-exitcode",
+        ],
     );
     expect_code(&out, 2);
     let plan = stdout(&out);
@@ -270,7 +297,11 @@ async fn moved_entry_renames_without_touching_aws() {
     plan_is_empty(d, &moto);
 
     // A move on top of an in-place change: the plan shows both, apply updates the moved resource.
-    edit(&identity, "tags = { team = \"platform\" }", "tags = { team = \"ops\" }");
+    edit(
+        &identity,
+        "tags = { team = \"platform\" }",
+        "tags = { team = \"ops\" }",
+    );
     edit(&identity, "[iam_role.operators]", "[iam_role.admins]");
     edit(
         &identity,
@@ -285,13 +316,18 @@ async fn moved_entry_renames_without_touching_aws() {
         "{plan}"
     );
     assert!(plan.contains("~ identity.iam_role.admins"), "{plan}");
-    assert!(plan.contains("0 to add, 1 to change, 0 to replace, 0 to destroy, 1 moved."), "{plan}");
+    assert!(
+        plan.contains("0 to add, 1 to change, 0 to replace, 0 to destroy, 1 moved."),
+        "{plan}"
+    );
     apply(d, &moto);
     let config = moto.sdk_config().await;
     let iam = aws_sdk_iam::Client::new(&config);
     let tags = iam.list_role_tags().role_name("ops").send().await.unwrap();
     assert!(
-        tags.tags().iter().any(|t| t.key() == "team" && t.value() == "ops"),
+        tags.tags()
+            .iter()
+            .any(|t| t.key() == "team" && t.value() == "ops"),
         "{tags:?}"
     );
     assert_eq!(ids(&moto).await, before);

@@ -251,7 +251,9 @@ fn read_moved(value: &Expr, into: &mut Vec<MovedDecl>, diags: &mut Diagnostics) 
                 diags.push(
                     Diagnostic::error(format!("a [[moved]] entry has no `{missing}`"))
                         .at(item.span, format!("missing `{missing}`"))
-                        .help(format!("each entry names the old and the new address: {example}")),
+                        .help(format!(
+                            "each entry names the old and the new address: {example}"
+                        )),
                 );
             }
         }
@@ -303,16 +305,25 @@ fn check_moved(moved: &[MovedDecl], diags: &mut Diagnostics) {
                 }
                 diags.push(
                     Diagnostic::error(if cycle {
-                        format!("[[moved]] entries form a cycle: `{}` -> `{}` -> `{}`", m.from, m.to, other.to)
+                        format!(
+                            "[[moved]] entries form a cycle: `{}` -> `{}` -> `{}`",
+                            m.from, m.to, other.to
+                        )
                     } else {
-                        format!("[[moved]] entries form a chain: `{}` -> `{}` -> `{}`", m.from, m.to, other.to)
+                        format!(
+                            "[[moved]] entries form a chain: `{}` -> `{}` -> `{}`",
+                            m.from, m.to, other.to
+                        )
                     })
                     .at(m.to_span, "moved on again")
                     .note(Some(other.from_span), "by this entry")
                     .help(if cycle {
                         "remove the entries that lead back".to_string()
                     } else {
-                        format!("move straight to the final address: from = \"{}\", to = \"{}\"", m.from, other.to)
+                        format!(
+                            "move straight to the final address: from = \"{}\", to = \"{}\"",
+                            m.from, other.to
+                        )
                     }),
                 );
                 break;

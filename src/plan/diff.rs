@@ -293,7 +293,12 @@ fn renames_without_moved(changes: &[Change]) -> Vec<Refusal> {
         if !name.is_string() || name.as_str() == Some(UNKNOWN) {
             return None;
         }
-        let mut key = vec![Json::from(c.kind.clone()), json_of(&c.account), json_of(&c.region), name.clone()];
+        let mut key = vec![
+            Json::from(c.kind.clone()),
+            json_of(&c.account),
+            json_of(&c.region),
+            name.clone(),
+        ];
         for a in *scope {
             let v = attrs.get(*a).cloned().unwrap_or(Json::Null);
             if v.as_str() == Some(UNKNOWN) {

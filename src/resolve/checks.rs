@@ -46,9 +46,10 @@ pub fn moved(
             let to = format!("{}.{}", stack.name, m.to);
             let mut ok = true;
             // A `to` that another entry moves on is a chain, reported when the stack was loaded.
-            let chained = stack.moved.iter().any(|o| {
-                !std::ptr::eq(o, m) && (covers(&o.from, &m.to) || covers(&m.to, &o.from))
-            });
+            let chained = stack
+                .moved
+                .iter()
+                .any(|o| !std::ptr::eq(o, m) && (covers(&o.from, &m.to) || covers(&m.to, &o.from)));
             if !chained && !instances.iter().any(|i| covers(&to, &i.address)) {
                 ok = false;
                 diags.push(

@@ -351,7 +351,10 @@ fn moved_entries_resolve_to_full_addresses_modules_and_keys_included() {
 fn moved_entries_that_do_not_describe_a_rename_are_errors() {
     let cases = [
         // `to` must be declared.
-        ("[[moved]]\nfrom = \"vpc.old\"\nto = \"vpc.new\"\n", "which is not configured"),
+        (
+            "[[moved]]\nfrom = \"vpc.old\"\nto = \"vpc.new\"\n",
+            "which is not configured",
+        ),
         // `from` must not be.
         (
             "[vpc.old]\ncidr_block = \"10.1.0.0/16\"\n[[moved]]\nfrom = \"vpc.old\"\nto = \"vpc.main\"\n",

@@ -20,7 +20,9 @@ pub enum MoveError {
     },
     #[error("{from} is not in state (`landfall state list` shows what is)")]
     NotInState { from: String },
-    #[error("{to} is already in state ({existing}); remove it first (`landfall state rm`) or choose another address")]
+    #[error(
+        "{to} is already in state ({existing}); remove it first (`landfall state rm`) or choose another address"
+    )]
     Exists { to: String, existing: String },
     #[error("environment has no stack `{stack}` (addresses start with their stack)")]
     NoStack { stack: String },
@@ -269,7 +271,8 @@ mod tests {
         assert!(e.to_string().contains("kind `vpc`"), "{e}");
         let e = move_addresses(&mut states, "net.module.m[\"a\"]", "net.vpc.x").unwrap_err();
         assert!(matches!(e, MoveError::OtherKind { .. }), "{e}");
-        let e = move_addresses(&mut states, "net.vpc.main", "net.module.m[\"a\"].vpc.v").unwrap_err();
+        let e =
+            move_addresses(&mut states, "net.vpc.main", "net.module.m[\"a\"].vpc.v").unwrap_err();
         assert!(matches!(e, MoveError::Exists { .. }), "{e}");
         let e = move_addresses(&mut states, "net.vpc.main", "net.vpc.main").unwrap_err();
         assert!(matches!(e, MoveError::Same { .. }), "{e}");
