@@ -390,15 +390,15 @@ fn verb(step: Step, action: Action) -> &'static str {
 /// rewritten) before any other step, derived again from the configuration and the state just verified
 /// (a plan file's `moved` list is not trusted). Returns whether anything moved.
 async fn record_moves(
+    ws: &Workspace,
     backend: &Backend,
-    resolved: &Resolved,
     stored: &mut IndexMap<String, crate::state::Stored>,
 ) -> Result<bool, Error> {
     let before: HashMap<String, State> = stored
         .iter()
         .map(|(k, v)| (k.clone(), v.state.clone()))
         .collect();
-    let moved = super::apply_moves(resolved, stored)?;
+    let moved = super::apply_moves(&ws.moves(), stored)?;
     for (stack, s) in stored.iter_mut() {
         if before.get(stack) != Some(&s.state) {
             s.state.serial += 1;
@@ -489,7 +489,7 @@ async fn run(
             "the configuration changed since the plan was made".into(),
         ));
     }
-    if record_moves(backend, &resolved, &mut stored).await? {
+    if record_moves(ws, backend, &mut stored).await? {
         known = super::known_values(ws, backend, &stored).await?;
         resolved = ws.resolve(&known)?.1;
     }

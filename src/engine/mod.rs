@@ -105,6 +105,11 @@ impl Workspace {
             .collect()
     }
 
+    /// The `[[moved]]` entries of every stack, with full addresses.
+    pub fn moves(&self) -> Vec<resolve::Move> {
+        resolve::moves(&self.loaded.stacks)
+    }
+
     /// Resolves the configuration with the given known values.
     pub fn resolve(&self, known: &Known) -> Result<(Sources, Resolved), Error> {
         match resolve::resolve_with(self.loaded.clone(), known) {
@@ -193,7 +198,7 @@ pub async fn known_values(
 /// if it is an apply). An entry whose `from` is not in state was recorded before, or never applied: it
 /// does nothing, so entries can stay in the configuration. Returns the resources moved.
 pub fn apply_moves(
-    resolved: &Resolved,
+    moves: &[resolve::Move],
     stored: &mut IndexMap<String, Stored>,
 ) -> Result<Vec<plan::Move>, Error> {
     let mut states: IndexMap<String, State> = stored
@@ -201,7 +206,7 @@ pub fn apply_moves(
         .map(|(k, v)| (k.clone(), v.state.clone()))
         .collect();
     let mut out = Vec::new();
-    for m in &resolved.moves {
+    for m in moves {
         match crate::state::move_addresses(&mut states, &m.from, &m.to) {
             Ok(moved) => out.extend(moved.into_iter().map(|m| plan::Move {
                 from: m.from,
@@ -240,14 +245,10 @@ pub async fn make_plan(
     options: &PlanOptions,
 ) -> Result<Plan, Error> {
     let mut stored = read_states(ws, backend).await?;
-    let mut known = known_values(ws, backend, &stored).await?;
-    let (_, mut first) = ws.resolve(&known)?;
     // `[[moved]]` entries: plan against state as it will be once they are recorded.
-    let moved = apply_moves(&first, &mut stored)?;
-    if !moved.is_empty() {
-        known = known_values(ws, backend, &stored).await?;
-        first = ws.resolve(&known)?.1;
-    }
+    let moved = apply_moves(&ws.moves(), &mut stored)?;
+    let mut known = known_values(ws, backend, &stored).await?;
+    let (_, first) = ws.resolve(&known)?;
     let states: IndexMap<String, State> = stored
         .iter()
         .map(|(k, v)| (k.clone(), v.state.clone()))

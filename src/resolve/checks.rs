@@ -31,27 +31,19 @@ pub fn check(instances: &[Instance], diags: &mut Diagnostics) {
     c.security_groups();
 }
 
-/// Checks `[[moved]]` entries against the configuration: `to` is declared, `from` no longer is. Returns
-/// the entries with full addresses.
-pub fn moved(
-    stacks: &[crate::load::ScopeDef],
-    instances: &[Instance],
-    diags: &mut Diagnostics,
-) -> Vec<super::Move> {
+/// Checks `[[moved]]` entries against the configuration: `to` is declared, `from` no longer is.
+pub fn moved(stacks: &[crate::load::ScopeDef], instances: &[Instance], diags: &mut Diagnostics) {
     use crate::address::covers;
-    let mut out = Vec::new();
     for stack in stacks {
         for m in &stack.moved {
             let from = format!("{}.{}", stack.name, m.from);
             let to = format!("{}.{}", stack.name, m.to);
-            let mut ok = true;
             // A `to` that another entry moves on is a chain, reported when the stack was loaded.
             let chained = stack
                 .moved
                 .iter()
                 .any(|o| !std::ptr::eq(o, m) && (covers(&o.from, &m.to) || covers(&m.to, &o.from)));
             if !chained && !instances.iter().any(|i| covers(&to, &i.address)) {
-                ok = false;
                 diags.push(
                     Diagnostic::error(format!("[[moved]] to `{}`, which is not configured", m.to))
                         .at(m.to_span, "nothing is declared at this address")
@@ -63,7 +55,6 @@ pub fn moved(
                 .iter()
                 .find(|i| covers(&from, &i.address) && !covers(&to, &i.address))
             {
-                ok = false;
                 diags.push(
                     Diagnostic::error(format!("[[moved]] from `{}`, which is still configured", m.from))
                         .at(m.from_span, format!("{} is declared", i.address))
@@ -71,12 +62,8 @@ pub fn moved(
                         .help("`from` is the old address: rename the declaration to the `to` address, or remove this entry"),
                 );
             }
-            if ok {
-                out.push(super::Move { from, to });
-            }
         }
     }
-    out
 }
 
 struct Checker<'a> {

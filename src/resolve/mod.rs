@@ -59,8 +59,6 @@ pub struct Resolved {
     pub stack_deps: Vec<(String, String)>,
     /// Outputs per stack, evaluated as far as known before apply.
     pub outputs: IndexMap<String, IndexMap<String, Value>>,
-    /// `[[moved]]` entries of every stack, with full addresses, in the order written.
-    pub moves: Vec<Move>,
 }
 
 /// A `[[moved]]` entry: state at `from` (and under it) now belongs to `to`.
@@ -68,6 +66,21 @@ pub struct Resolved {
 pub struct Move {
     pub from: String,
     pub to: String,
+}
+
+/// The `[[moved]]` entries of every stack, with full addresses, in the order written. They need no
+/// evaluation, so they can be applied to state before anything is resolved from it; resolution checks
+/// them against the configuration.
+pub fn moves(stacks: &[ScopeDef]) -> Vec<Move> {
+    stacks
+        .iter()
+        .flat_map(|s| {
+            s.moved.iter().map(|m| Move {
+                from: format!("{}.{}", s.name, m.from),
+                to: format!("{}.{}", s.name, m.to),
+            })
+        })
+        .collect()
 }
 
 /// Values that exist outside the configuration: what AWS assigned to resources already created (from
@@ -149,7 +162,7 @@ pub fn resolve_with(loaded: Loaded, known: &Known) -> (Sources, Result<Resolved,
         ..
     } = r;
     checks::check(&instances, &mut diags);
-    let moves = checks::moved(&stacks, &instances, &mut diags);
+    checks::moved(&stacks, &instances, &mut diags);
     if diags.has_errors() {
         diags.sort();
         return (sources, Err(diags));
@@ -160,7 +173,6 @@ pub fn resolve_with(loaded: Loaded, known: &Known) -> (Sources, Result<Resolved,
         instances,
         stack_deps,
         outputs,
-        moves,
     };
     (sources, Ok(resolved))
 }

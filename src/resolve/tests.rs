@@ -318,7 +318,9 @@ fn modules_may_use_modules() {
 
 #[test]
 fn moved_entries_resolve_to_full_addresses_modules_and_keys_included() {
-    let r = resolve_files(&[
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in [
+        ("landfall.toml", PROJECT),
         ("environments/test/env.toml", "stacks = [\"s\"]\n"),
         (
             "stacks/s.toml",
@@ -331,18 +333,28 @@ fn moved_entries_resolve_to_full_addresses_modules_and_keys_included() {
             "modules/m/main.toml",
             "[vpc.v]\ncidr_block = \"10.1.0.0/16\"\n",
         ),
-    ])
-    .unwrap();
-    let moves: Vec<(&str, &str)> = r
-        .moves
-        .iter()
-        .map(|m| (m.from.as_str(), m.to.as_str()))
+    ] {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let loaded = load::load(dir.path(), "test").unwrap();
+    let moves: Vec<(String, String)> = super::moves(&loaded.stacks)
+        .into_iter()
+        .map(|m| (m.from, m.to))
         .collect();
+    let (sources, resolved) = resolve(loaded);
+    if let Err(d) = resolved {
+        panic!("{}", crate::diag::render(&sources, &d, false));
+    }
     assert_eq!(
         moves,
         [
-            ("s.vpc.old", "s.vpc.main"),
-            ("s.module.net[\"a\"]", "s.module.net[\"b\"]")
+            ("s.vpc.old".to_string(), "s.vpc.main".to_string()),
+            (
+                "s.module.net[\"a\"]".to_string(),
+                "s.module.net[\"b\"]".to_string()
+            )
         ]
     );
 }
@@ -387,5 +399,5 @@ fn moved_entries_that_do_not_describe_a_rename_are_errors() {
         "[vpc.main]\ncount = 1\ncidr_block = \"10.0.0.0/16\"\n[[moved]]\nfrom = \"vpc.main\"\nto = \"vpc.main[0]\"\n",
     )
     .unwrap();
-    assert_eq!(r.moves.len(), 1);
+    assert_eq!(r.instances[0].address, "s.vpc.main[0]");
 }
