@@ -609,6 +609,115 @@ mod tests {
             &json!("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":[\"s3:*\"]}}")
         ));
     }
+
+    fn change(address: &str, kind: &str, action: Action, attrs: Json) -> Change {
+        let (before, after) = match action {
+            Action::Delete => (Some(attrs), None),
+            _ => (None, Some(attrs)),
+        };
+        Change {
+            address: address.into(),
+            kind: kind.into(),
+            stack: address.split('.').next().unwrap().into(),
+            account: None,
+            region: None,
+            action,
+            id: None,
+            before,
+            after,
+            changed: vec![],
+            replace_because: vec![],
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn a_rename_of_a_uniquely_named_resource_needs_a_moved_entry() {
+        let refused = renames_without_moved(&[
+            change(
+                "id.iam_role.ops",
+                "iam_role",
+                Action::Delete,
+                json!({"name": "ops"}),
+            ),
+            change(
+                "id.iam_role.operators",
+                "iam_role",
+                Action::Create,
+                json!({"name": "ops"}),
+            ),
+        ]);
+        assert_eq!(refused.len(), 1);
+        let m = &refused[0].message;
+        assert!(m.starts_with("id.iam_role.ops would be deleted and id.iam_role.operators created with the same name `ops`"), "{m}");
+        assert!(
+            m.contains("[[moved]]\nfrom = \"iam_role.ops\"\nto = \"iam_role.operators\"\n"),
+            "{m}"
+        );
+        // Across stacks the entry cannot say it: state mv does.
+        let refused = renames_without_moved(&[
+            change(
+                "a.iam_group.g",
+                "iam_group",
+                Action::Delete,
+                json!({"name": "g"}),
+            ),
+            change(
+                "b.iam_group.g",
+                "iam_group",
+                Action::Create,
+                json!({"name": "g"}),
+            ),
+        ]);
+        assert!(
+            refused[0]
+                .message
+                .contains("landfall state mv a.iam_group.g b.iam_group.g")
+        );
+    }
+
+    #[test]
+    fn names_are_compared_in_their_scope_only() {
+        let ou = |a: &str, action, parent: &str| {
+            change(
+                a,
+                "organizational_unit",
+                action,
+                json!({"name": "Apps", "parent_id": parent}),
+            )
+        };
+        // Same name under another parent, or a parent not known yet: no collision.
+        assert!(
+            renames_without_moved(&[
+                ou("o.organizational_unit.a", Action::Delete, "r-1"),
+                ou("o.organizational_unit.b", Action::Create, "ou-2")
+            ])
+            .is_empty()
+        );
+        assert!(
+            renames_without_moved(&[
+                ou("o.organizational_unit.a", Action::Delete, "r-1"),
+                ou("o.organizational_unit.b", Action::Create, UNKNOWN)
+            ])
+            .is_empty()
+        );
+        assert_eq!(
+            renames_without_moved(&[
+                ou("o.organizational_unit.a", Action::Delete, "r-1"),
+                ou("o.organizational_unit.b", Action::Create, "r-1")
+            ])
+            .len(),
+            1
+        );
+        // Kinds whose names may repeat are left alone.
+        assert!(
+            renames_without_moved(&[
+                change("n.vpc.a", "vpc", Action::Delete, json!({"name": "x"})),
+                change("n.vpc.b", "vpc", Action::Create, json!({"name": "x"})),
+            ])
+            .is_empty()
+        );
+    }
 }
 
 #[cfg(test)]

@@ -417,6 +417,34 @@ mod tests {
     }
 
     #[test]
+    fn moves_are_listed_counted_and_alone_are_a_change() {
+        let mut p = plan(vec![change("network.vpc.main", "network", Action::Update)]);
+        p.moved = vec![super::super::Move {
+            from: "network.vpc.old".into(),
+            to: "network.vpc.main".into(),
+        }];
+        p.summary = Plan::summarize(&p.resource_changes, &[], &p.moved);
+        let out = text(&p, false);
+        assert!(
+            out.contains("  network.vpc.old has moved to network.vpc.main\n"),
+            "{out}"
+        );
+        assert!(out.contains("~ network.vpc.main"), "{out}");
+        assert!(
+            out.contains("0 to add, 1 to change, 0 to replace, 0 to destroy, 1 moved."),
+            "{out}"
+        );
+        let md = markdown(&p);
+        assert!(
+            md.contains("- `network.vpc.old` has moved to `network.vpc.main`"),
+            "{md}"
+        );
+        p.resource_changes.clear();
+        assert!(p.has_changes());
+        assert!(!text(&p, false).contains("No changes."));
+    }
+
+    #[test]
     fn markdown_puts_destructive_changes_first_and_stays_under_the_limit() {
         let small = markdown(&plan(vec![
             change("network.vpc.a", "network", Action::Create),
