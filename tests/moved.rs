@@ -238,7 +238,20 @@ async fn moved_entry_renames_without_touching_aws() {
     let moto = Moto::start();
     let dir = common::fixture_copy("tests/fixtures/engine");
     let d = dir.path();
-    apply(d, &moto);
+    let out = landfall(
+        d,
+        &moto,
+        &["apply", "--env", "test", "--auto-approve", "--stats"],
+    );
+    expect_code(&out, 0);
+    // The count below sees writes when there are some.
+    let writes = ec2_iam_writes(&out);
+    assert!(
+        writes.iter().any(|w| w.contains("CreateVpc"))
+            && writes.iter().any(|w| w.contains("CreateRole")),
+        "{}",
+        text(&out)
+    );
     let before = ids(&moto).await;
 
     // Rename the VPC (everything in the stack refers to it) and the IAM role, with one entry each;
@@ -373,4 +386,45 @@ async fn rename_without_moved_is_refused_with_the_entry_to_add() {
     apply(d, &moto);
     assert_eq!(ids(&moto).await, before);
     plan_is_empty(d, &moto);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn moved_entry_moves_a_module_instance_and_its_dependents_follow() {
+    let moto = Moto::start();
+    let dir = common::fixture_copy("tests/fixtures/moved");
+    let d = dir.path();
+    apply(d, &moto);
+    let before = ids(&moto).await;
+
+    let stack = d.join("stacks/network.toml");
+    edit(&stack, "{ a = ", "{ b = ");
+    edit(&stack, "module.net[\\\"a\\\"]", "module.net[\\\"b\\\"]");
+    append(
+        &stack,
+        "[[moved]]\nfrom = 'module.net[\"a\"]'\nto = 'module.net[\"b\"]'\n",
+    );
+    let out = landfall(d, &moto, &["plan", "--env", "test", "--detailed-exitcode"]);
+    expect_code(&out, 2);
+    let plan = stdout(&out);
+    for line in [
+        "network.module.net[\"a\"].vpc.this has moved to network.module.net[\"b\"].vpc.this",
+        "network.module.net[\"a\"].subnet.one has moved to network.module.net[\"b\"].subnet.one",
+        "0 to add, 0 to change, 0 to replace, 0 to destroy, 2 moved.",
+    ] {
+        assert!(plan.contains(line), "missing {line:?} in\n{plan}");
+    }
+    let out = landfall(
+        d,
+        &moto,
+        &["apply", "--env", "test", "--auto-approve", "--stats"],
+    );
+    expect_code(&out, 0);
+    assert_eq!(ec2_iam_writes(&out), Vec::<String>::new(), "{}", text(&out));
+    assert_eq!(ids(&moto).await, before);
+    plan_is_empty(d, &moto);
+
+    // The security group's recorded dependency moved with the VPC: destroy deletes it first.
+    let out = landfall(d, &moto, &["destroy", "--env", "test", "--auto-approve"]);
+    expect_code(&out, 0);
+    assert_eq!(ids(&moto).await, Vec::<String>::new(), "{}", text(&out));
 }
