@@ -416,6 +416,9 @@ pub fn state(ctx: &Ctx, env: &str, command: StateCommand) -> ExitCode {
                     edit_states(&ws, &aws, &backend, &stacks, "state mv", |states| {
                         let moved = landfall::state::move_addresses(states, &from, &to)
                             .map_err(|e| e.to_string())?;
+                        if moved.is_empty() {
+                            return Ok(format!("Moved the create in progress at {from} to {to}."));
+                        }
                         Ok(moved
                             .iter()
                             .map(|m| format!("Moved {} to {}.", m.from, m.to))

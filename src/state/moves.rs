@@ -84,7 +84,12 @@ pub fn move_addresses(
             })
         })
         .collect();
-    if moving.is_empty() {
+    // A create still in progress (an account) has a pending entry and no resource yet: it moves too.
+    let pending_only = states
+        .values()
+        .flat_map(|s| &s.pending)
+        .any(|p| address::covers(from, &p.address));
+    if moving.is_empty() && !pending_only {
         return Err(MoveError::NotInState { from: from.into() });
     }
     let staying = states
@@ -281,6 +286,17 @@ mod tests {
         let e = move_addresses(&mut states, "net.vpc.main", "nope.vpc.x").unwrap_err();
         assert!(matches!(e, MoveError::NoStack { .. }), "{e}");
         assert_eq!(states, before);
+    }
+
+    #[test]
+    fn a_create_in_progress_moves_with_its_pending_entry() {
+        let mut states = env();
+        states["net"]
+            .resources
+            .retain(|r| r.address != "net.vpc.main");
+        let moved = move_addresses(&mut states, "net.vpc.main", "net.vpc.core").unwrap();
+        assert!(moved.is_empty());
+        assert_eq!(states["net"].pending[0].address, "net.vpc.core");
     }
 
     #[test]
