@@ -9,9 +9,10 @@
 //! ```
 //!
 //! Refresh, diff, plan files and apply build on these and are the only stages that talk to AWS. Everything
-//! here runs offline, without credentials. Supporting modules: [`source`] (files and spans), [`diag`]
+//! here runs offline, without credentials. Supporting modules: [`source`] (files and spans), [`address`] (resource addresses), [`diag`]
 //! (diagnostics), [`expr`] (the expression language), [`schema`] (the resource kinds).
 
+pub mod address;
 pub mod aws;
 pub mod diag;
 pub mod engine;

@@ -171,7 +171,9 @@ enum StateCmd {
         #[arg(required = true)]
         addresses: Vec<String>,
     },
-    /// Rename a resource in state (after renaming it in the configuration).
+    /// Give a resource, a module instance (`stack.module.net["a"]`) or everything under a prefix another
+    /// address in state, in any stack of the environment; other resources' dependencies follow. AWS is
+    /// not touched. A `[[moved]]` entry in the configuration does the same, reviewed with the plan.
     Mv { from: String, to: String },
 }
 

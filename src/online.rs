@@ -2,6 +2,7 @@
 //! force-unlock.
 
 use crate::{fail, report};
+use indexmap::IndexMap;
 use landfall::aws::{self, Aws};
 use landfall::diag::Diagnostic;
 use landfall::engine::{self, ApplyOptions, ApplyReport, Error, PlanOptions, Workspace};
@@ -9,7 +10,8 @@ use landfall::load::LoadError;
 use landfall::plan::{self, Filter, Plan, render};
 use landfall::provider::{self, Cx, Location};
 use landfall::schema::{self, Scope};
-use landfall::state::{Backend, LockInfo, ResourceState};
+use landfall::state::{Backend, LockInfo, ResourceState, State};
+use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -343,8 +345,13 @@ pub fn apply(ctx: &Ctx, args: ApplyArgs) -> ExitCode {
 
 fn finish(ctx: &Ctx, r: &ApplyReport, plan: &Plan) -> ExitCode {
     if r.failed.is_empty() && r.skipped.is_empty() && !r.interrupted {
+        let moved = match plan.moved.len() {
+            0 => String::new(),
+            1 => " (and 1 move recorded in state)".into(),
+            n => format!(" (and {n} moves recorded in state)"),
+        };
         println!(
-            "\nApply complete: {} change{} made to environment `{}`.",
+            "\nApply complete: {} change{} made to environment `{}`{moved}.",
             r.done,
             if r.done == 1 { "" } else { "s" },
             plan.environment
@@ -381,11 +388,6 @@ pub enum StateCommand {
     Mv(String, String),
 }
 
-/// The stack an address belongs to: its first segment.
-fn stack_of(address: &str) -> &str {
-    address.split('.').next().unwrap_or(address)
-}
-
 pub fn state(ctx: &Ctx, env: &str, command: StateCommand) -> ExitCode {
     runtime().block_on(async {
         let (ws, aws, backend) = match open(ctx, env).await {
@@ -408,15 +410,20 @@ pub fn state(ctx: &Ctx, env: &str, command: StateCommand) -> ExitCode {
                         .values()
                         .find_map(|s| s.state.resource(&address).cloned())
                         .ok_or_else(|| Error::Other(format!("{address} is not in state")))?;
-                    println!("{}", serde_json::to_string_pretty(&found).unwrap_or_default());
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&found).unwrap_or_default()
+                    );
                     Ok(())
                 }
                 StateCommand::Rm(addresses) => {
                     for address in addresses {
-                        let stack = stack_of(&address).to_string();
+                        let stack = landfall::address::stack_of(&address).to_string();
                         edit_state(&ws, &aws, &backend, &stack, "state rm", |s| {
                             s.remove(&address)
-                                .map(|_| format!("Removed {address} from state (AWS was not touched)."))
+                                .map(|_| {
+                                    format!("Removed {address} from state (AWS was not touched).")
+                                })
                                 .ok_or_else(|| format!("{address} is not in state"))
                         })
                         .await?;
@@ -424,20 +431,20 @@ pub fn state(ctx: &Ctx, env: &str, command: StateCommand) -> ExitCode {
                     Ok(())
                 }
                 StateCommand::Mv(from, to) => {
-                    let (from_stack, to_stack) = (stack_of(&from).to_string(), stack_of(&to).to_string());
-                    if from_stack != to_stack {
-                        return Err(Error::Other(format!(
-                            "{from} and {to} are in different stacks; move within one stack, or `state rm` then `import`"
-                        )));
-                    }
-                    edit_state(&ws, &aws, &backend, &from_stack, "state mv", |s| {
-                        if s.resource(&to).is_some() {
-                            return Err(format!("{to} is already in state"));
+                    landfall::state::check_shapes(&from, &to)
+                        .map_err(|e| Error::Other(e.to_string()))?;
+                    let stacks = ws.stacks();
+                    edit_states(&ws, &aws, &backend, &stacks, "state mv", |states| {
+                        let moved = landfall::state::move_addresses(states, &from, &to)
+                            .map_err(|e| e.to_string())?;
+                        if moved.is_empty() {
+                            return Ok(format!("Moved the create in progress at {from} to {to}."));
                         }
-                        let mut r = s.remove(&from).ok_or_else(|| format!("{from} is not in state"))?;
-                        r.address = to.clone();
-                        s.put(r);
-                        Ok(format!("Moved {from} to {to}."))
+                        Ok(moved
+                            .iter()
+                            .map(|m| format!("Moved {} to {}.", m.from, m.to))
+                            .collect::<Vec<_>>()
+                            .join("\n"))
                     })
                     .await
                 }
@@ -449,6 +456,71 @@ pub fn state(ctx: &Ctx, env: &str, command: StateCommand) -> ExitCode {
             Err(e) => error(ctx, e),
         }
     })
+}
+
+/// Changes several stacks' state under their locks (all taken first, all released at the end); only the
+/// documents that changed are written.
+async fn edit_states(
+    ws: &Workspace,
+    aws: &Aws,
+    backend: &Backend,
+    stacks: &[String],
+    operation: &str,
+    edit: impl FnOnce(&mut IndexMap<String, State>) -> Result<String, String>,
+) -> Result<(), Error> {
+    let who = aws
+        .caller()
+        .await
+        .map(|c| c.arn.clone())
+        .unwrap_or_else(|_| "unknown".into());
+    let lock = LockInfo::new(&who, operation);
+    let mut locked = Vec::new();
+    let mut result: Result<(), Error> = Ok(());
+    for stack in stacks {
+        match backend.lock(&ws.env, stack, &lock, &ws.stacks()).await {
+            Ok(()) => locked.push(stack.clone()),
+            Err(e) => {
+                result = Err(e.into());
+                break;
+            }
+        }
+    }
+    if result.is_ok() {
+        result = async {
+            let mut states = IndexMap::new();
+            let mut etags = HashMap::new();
+            for stack in stacks {
+                match backend.read(&ws.env, stack).await? {
+                    Some(s) => {
+                        etags.insert(stack.clone(), s.etag);
+                        states.insert(stack.clone(), s.state);
+                    }
+                    None => {
+                        states.insert(stack.clone(), State::new(&ws.env, stack));
+                    }
+                }
+            }
+            let before = states.clone();
+            let message = edit(&mut states).map_err(Error::Other)?;
+            for (stack, mut state) in states {
+                if before.get(&stack) != Some(&state) {
+                    state.serial += 1;
+                    backend
+                        .write(&state, etags.get(&stack).map(String::as_str))
+                        .await?;
+                }
+            }
+            println!("{message}");
+            Ok(())
+        }
+        .await;
+    }
+    for stack in &locked {
+        if let Err(e) = backend.unlock(&ws.env, stack, &lock.id).await {
+            eprintln!("warning: could not release the lock of {stack}: {e}");
+        }
+    }
+    result
 }
 
 /// Changes one stack's state under its lock.

@@ -430,6 +430,41 @@ fn verb(step: Step, action: Action) -> &'static str {
     }
 }
 
+/// Records the configuration's `[[moved]]` entries in state (every stack they change, dependencies
+/// rewritten) before any other step, derived again from the configuration and the state just verified
+/// (a plan file's `moved` list is not trusted). Returns whether anything moved.
+async fn record_moves(
+    ws: &Workspace,
+    backend: &Backend,
+    stored: &mut IndexMap<String, crate::state::Stored>,
+) -> Result<bool, Error> {
+    let before: HashMap<String, State> = stored
+        .iter()
+        .map(|(k, v)| (k.clone(), v.state.clone()))
+        .collect();
+    let moved = super::apply_moves(&ws.moves(), stored)?;
+    for (stack, s) in stored.iter_mut() {
+        if before.get(stack) != Some(&s.state) {
+            s.state.serial += 1;
+            s.etag = backend.write(&s.state, Some(&s.etag)).await?;
+        }
+    }
+    for m in &moved {
+        eprintln!("{}: moved from {} (state only)", m.to, m.from);
+    }
+    Ok(!moved.is_empty())
+}
+
+/// Every resource a change replaces or creates gets new values: unknown to its dependents until its
+/// step is done. They must be forgotten before resolving, or dependents would be handed the old ids.
+fn forget_renewed(known: &mut Known, plan: &Plan) {
+    for c in &plan.resource_changes {
+        if matches!(c.action, Action::Create | Action::Replace | Action::Delete) {
+            known.attrs.remove(&c.address);
+        }
+    }
+}
+
 /// Applies a plan. Takes the locks, checks staleness, runs, saves, unlocks.
 pub async fn apply(
     ws: &Workspace,
@@ -493,7 +528,7 @@ async fn run(
     options: &ApplyOptions,
     interrupts: &Interrupts,
 ) -> Result<ApplyReport, Error> {
-    let stored = read_states(ws, backend).await?;
+    let mut stored = read_states(ws, backend).await?;
     // Also for a plan made by this same command: someone may have applied between the plan and the lock.
     for (stack, basis) in &plan.stacks {
         let now = stored
@@ -513,13 +548,7 @@ async fn run(
         }
     }
     let mut known = super::known_values(ws, backend, &stored).await?;
-    // Every resource a change replaces or creates gets new values: unknown to its dependents until its
-    // step is done. They must be forgotten before resolving, or dependents would be handed the old ids.
-    for c in &plan.resource_changes {
-        if matches!(c.action, Action::Create | Action::Replace | Action::Delete) {
-            known.attrs.remove(&c.address);
-        }
-    }
+    forget_renewed(&mut known, plan);
     let (sources, mut resolved) = ws.resolve(&known)?;
     if sources.digest() != plan.config_digest {
         // Changes made by the plan itself (new ids) do not alter the files read, so the digest of a
@@ -527,6 +556,11 @@ async fn run(
         return Err(Error::Stale(
             "the configuration changed since the plan was made".into(),
         ));
+    }
+    if record_moves(ws, backend, &mut stored).await? {
+        known = super::known_values(ws, backend, &stored).await?;
+        forget_renewed(&mut known, plan);
+        resolved = ws.resolve(&known)?.1;
     }
 
     // The state of every stack, with a writer each. Stacks without state get one first.

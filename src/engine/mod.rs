@@ -106,6 +106,11 @@ impl Workspace {
             .collect()
     }
 
+    /// The `[[moved]]` entries of every stack, with full addresses.
+    pub fn moves(&self) -> Vec<resolve::Move> {
+        resolve::moves(&self.loaded.stacks)
+    }
+
     /// Resolves the configuration with the given known values.
     pub fn resolve(&self, known: &Known) -> Result<(Sources, Resolved), Error> {
         match resolve::resolve_with(self.loaded.clone(), known) {
@@ -197,6 +202,41 @@ pub async fn known_values(
     Ok(known)
 }
 
+/// Applies the configuration's `[[moved]]` entries to the states read (in memory; the caller writes them
+/// if it is an apply). An entry whose `from` is not in state was recorded before, or never applied: it
+/// does nothing, so entries can stay in the configuration. Returns the resources moved.
+pub fn apply_moves(
+    moves: &[resolve::Move],
+    stored: &mut IndexMap<String, Stored>,
+) -> Result<Vec<plan::Move>, Error> {
+    let mut states: IndexMap<String, State> = stored
+        .iter()
+        .map(|(k, v)| (k.clone(), v.state.clone()))
+        .collect();
+    let mut out = Vec::new();
+    for m in moves {
+        match crate::state::move_addresses(&mut states, &m.from, &m.to) {
+            Ok(moved) => out.extend(moved.into_iter().map(|m| plan::Move {
+                from: m.from,
+                to: m.to,
+            })),
+            Err(crate::state::MoveError::NotInState { .. }) => {}
+            Err(e) => {
+                return Err(Error::Other(format!(
+                    "cannot record the [[moved]] entry from {} to {}: {e}",
+                    m.from, m.to
+                )));
+            }
+        }
+    }
+    for (stack, state) in states {
+        if let Some(s) = stored.get_mut(&stack) {
+            s.state = state;
+        }
+    }
+    Ok(out)
+}
+
 /// How to plan.
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
@@ -212,13 +252,15 @@ pub async fn make_plan(
     backend: &Backend,
     options: &PlanOptions,
 ) -> Result<Plan, Error> {
-    let stored = read_states(ws, backend).await?;
+    let mut stored = read_states(ws, backend).await?;
+    // `[[moved]]` entries: plan against state as it will be once they are recorded.
+    let moved = apply_moves(&ws.moves(), &mut stored)?;
     let mut known = known_values(ws, backend, &stored).await?;
+    let (_, first) = ws.resolve(&known)?;
     let states: IndexMap<String, State> = stored
         .iter()
         .map(|(k, v)| (k.clone(), v.state.clone()))
         .collect();
-    let (_, first) = ws.resolve(&known)?;
     let mut refreshed = if options.refresh {
         refresh(aws, ws.home_region(), &first, &states, options.parallelism).await?
     } else {
@@ -296,7 +338,8 @@ pub async fn make_plan(
         config_digest: sources.digest(),
         destroy: options.filter.destroy,
         stacks,
-        summary: Plan::summarize(&diffed.changes, &diffed.drift),
+        summary: Plan::summarize(&diffed.changes, &diffed.drift, &moved),
+        moved,
         resource_changes: diffed.changes,
         drift: diffed.drift,
         kept: diffed.kept,

@@ -6,8 +6,8 @@ mod scope;
 mod toml;
 
 pub use scope::{
-    InputDecl, InputType, Meta, ModuleCall, Named, ResourceDecl, ScopeDef, ScopeKind, Validation,
-    list_of_strings, table,
+    InputDecl, InputType, Meta, ModuleCall, MovedDecl, Named, ResourceDecl, ScopeDef, ScopeKind,
+    Validation, list_of_strings, table,
 };
 
 use crate::diag::{Diagnostic, Diagnostics};

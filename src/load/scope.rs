@@ -28,6 +28,22 @@ pub struct ScopeDef {
     pub inputs: Vec<InputDecl>,
     /// Stacks only: stacks applied before this one.
     pub depends_on: Vec<(String, Span)>,
+    /// Stacks only: `[[moved]]` entries, addresses relative to the stack.
+    pub moved: Vec<MovedDecl>,
+}
+
+/// `[[moved]]`: a resource or module instance that now has another address. State follows; AWS is not
+/// touched.
+#[derive(Debug, Clone)]
+pub struct MovedDecl {
+    /// The old address, as written (`vpc.old`, `module.net["a"]`).
+    pub from: String,
+    pub from_span: Span,
+    /// The new address, as written.
+    pub to: String,
+    pub to_span: Span,
+    /// The `[[moved]]` table, where errors about the entry as a whole point.
+    pub span: Span,
 }
 
 impl ScopeDef {
@@ -131,7 +147,7 @@ impl InputType {
 }
 
 /// Top-level tables that are not resource kinds.
-const STACK_KEYS: &[&str] = &["locals", "output", "module", "depends_on"];
+const STACK_KEYS: &[&str] = &["locals", "output", "module", "depends_on", "moved"];
 const MODULE_KEYS: &[&str] = &["locals", "output", "module", "input"];
 const META_KEYS: &[&str] = &[
     "count",
@@ -161,6 +177,7 @@ pub fn build_scope(
         outputs: vec![],
         inputs: vec![],
         depends_on: vec![],
+        moved: vec![],
     };
     let mut seen = Seen::default();
     for file in files {
@@ -171,7 +188,148 @@ pub fn build_scope(
             read_top_level(&mut scope, entry, sources, &mut seen, diags);
         }
     }
+    check_moved(&scope.moved, diags);
     scope
+}
+
+/// Reads the `[[moved]]` array of tables of a stack.
+fn read_moved(value: &Expr, into: &mut Vec<MovedDecl>, diags: &mut Diagnostics) {
+    let example = "[[moved]] with from = \"vpc.old\" and to = \"vpc.main\"";
+    let ExprKind::List(items) = &value.kind else {
+        diags.push(
+            Diagnostic::error("`moved` must be an array of tables")
+                .at(value.span, format!("this is a {}", value.describe()))
+                .help(format!("write each entry as {example}")),
+        );
+        return;
+    };
+    for item in items {
+        let before = diags.0.len();
+        let mut from = None;
+        let mut to = None;
+        for field in table(item, "moved", diags) {
+            let slot = match field.key.as_str() {
+                "from" => &mut from,
+                "to" => &mut to,
+                other => {
+                    diags.push(
+                        Diagnostic::error(format!("unknown key `{other}` in a [[moved]] entry"))
+                            .at(field.key_span, "not recognised")
+                            .suggest(other, ["from", "to"])
+                            .note(None, "[[moved]] takes: from, to"),
+                    );
+                    continue;
+                }
+            };
+            match field.value.as_str() {
+                Some(text) => match crate::address::shape_relative(text) {
+                    Ok(_) => *slot = Some((text.to_string(), field.value.span)),
+                    Err(why) => diags.push(
+                        Diagnostic::error(format!("invalid `{}` address in [[moved]]", field.key))
+                            .at(field.value.span, why)
+                            .help("addresses are relative to the stack: `vpc.main`, `module.net[\"a\"]`, `module.net[\"a\"].subnet.x`"),
+                    ),
+                },
+                None => diags.push(
+                    Diagnostic::error(format!("`{}` of a [[moved]] entry must be a plain string", field.key))
+                        .at(field.value.span, format!("this is a {}", field.value.describe()))
+                        .help("write the address as text, without ${...}"),
+                ),
+            }
+        }
+        match (from, to) {
+            (Some((from, from_span)), Some((to, to_span))) => into.push(MovedDecl {
+                from,
+                from_span,
+                to,
+                to_span,
+                span: item.span,
+            }),
+            _ if diags.0.len() > before => {} // an invalid `from` or `to`, reported above
+            (f, _) => {
+                let missing = if f.is_none() { "from" } else { "to" };
+                diags.push(
+                    Diagnostic::error(format!("a [[moved]] entry has no `{missing}`"))
+                        .at(item.span, format!("missing `{missing}`"))
+                        .help(format!(
+                            "each entry names the old and the new address: {example}"
+                        )),
+                );
+            }
+        }
+    }
+}
+
+/// Checks `[[moved]]` entries among themselves: same kind on both sides, no entry twice, no chains.
+fn check_moved(moved: &[MovedDecl], diags: &mut Diagnostics) {
+    use crate::address::{covers, shape_relative};
+    for (i, m) in moved.iter().enumerate() {
+        let (Ok(from), Ok(to)) = (shape_relative(&m.from), shape_relative(&m.to)) else {
+            continue;
+        };
+        if m.from == m.to {
+            diags.push(
+                Diagnostic::error(format!("[[moved]] from `{}` to itself", m.from))
+                    .at(m.to_span, "the same address")
+                    .help("remove the entry"),
+            );
+            continue;
+        }
+        if from != to {
+            diags.push(
+                Diagnostic::error(format!(
+                    "[[moved]] from {} to {}",
+                    from.describe(),
+                    to.describe()
+                ))
+                .at(m.to_span, format!("`{}` is {}", m.to, to.describe()))
+                .note(Some(m.from_span), format!("`{}` is {}", m.from, from.describe()))
+                .help("a move keeps what a resource is; to change its kind, remove the old one and declare the new one"),
+            );
+        }
+        for other in &moved[..i] {
+            if covers(&other.from, &m.from) || covers(&m.from, &other.from) {
+                diags.push(
+                    Diagnostic::error(format!("`{}` is moved twice", m.from))
+                        .at(m.from_span, "moved again here")
+                        .note(Some(other.from_span), "moved first here")
+                        .help("keep one [[moved]] entry per old address"),
+                );
+            }
+        }
+        for (j, other) in moved.iter().enumerate() {
+            if j != i && (covers(&other.from, &m.to) || covers(&m.to, &other.from)) {
+                let cycle = covers(&other.to, &m.from) || covers(&m.from, &other.to);
+                if cycle && j < i {
+                    break; // reported with the earlier entry
+                }
+                diags.push(
+                    Diagnostic::error(if cycle {
+                        format!(
+                            "[[moved]] entries form a cycle: `{}` -> `{}` -> `{}`",
+                            m.from, m.to, other.to
+                        )
+                    } else {
+                        format!(
+                            "[[moved]] entries form a chain: `{}` -> `{}` -> `{}`",
+                            m.from, m.to, other.to
+                        )
+                    })
+                    .at(m.to_span, "moved on again")
+                    .note(Some(other.from_span), "by this entry")
+                    .help(if cycle {
+                        "remove the entries that lead back".to_string()
+                    } else {
+                        format!(
+                            "move straight to the final address: from = \"{}\", to = \"{}\"",
+                            m.from, other.to
+                        )
+                    }),
+                );
+                break;
+            }
+        }
+    }
 }
 
 /// First place each name was declared, to report duplicates across the files of one scope.
@@ -209,6 +367,12 @@ fn read_top_level(
         MODULE_KEYS
     };
     match key {
+        "moved" if scope.kind == ScopeKind::Stack => read_moved(&entry.value, &mut scope.moved, diags),
+        "moved" => diags.push(
+            Diagnostic::error("[[moved]] entries belong in stacks")
+                .at(entry.key_span, "not allowed in a module")
+                .help("write the entry in the stack that calls the module, with the module's address: from = \"module.net.vpc.old\""),
+        ),
         "depends_on" if scope.kind == ScopeKind::Stack => {
             for item in list_of_strings(&entry.value, "depends_on", diags) {
                 scope.depends_on.push(item);

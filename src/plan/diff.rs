@@ -37,13 +37,7 @@ pub struct Filter {
     pub replace: Vec<String>,
 }
 
-/// True when `address` is `pattern` or inside it (`stack.module.m` covers `stack.module.m["k"].vpc.x`).
-pub fn covers(pattern: &str, address: &str) -> bool {
-    address == pattern
-        || address
-            .strip_prefix(pattern)
-            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
-}
+pub use crate::address::covers;
 
 impl Filter {
     fn is_empty(&self) -> bool {
@@ -319,6 +313,7 @@ pub fn diff(
     }
     hold_back(&mut deletes, &changes, observed, filter.destroy);
     changes.extend(deletes);
+    refusals.extend(renames_without_moved(&changes));
 
     if refusals.is_empty() {
         Ok(Diffed {
@@ -475,6 +470,91 @@ fn hold_back(deletes: &mut [Change], changes: &[Change], observed: &Observed, de
             break;
         }
     }
+}
+
+/// Kinds whose AWS name is unique within a scope, and the attributes (besides the account) that make
+/// that scope: deleting one and creating another with the same name in one apply fails half-way
+/// (EntityAlreadyExists, DuplicatePolicyException, DuplicateOrganizationalUnitException...), because
+/// the create may run before the delete.
+/// How desired JSON shows a value that is not known yet.
+const UNKNOWN: &str = "(known after apply)";
+
+const UNIQUE_NAMES: &[(&str, &[&str])] = &[
+    ("iam_role", &[]),
+    ("iam_policy", &[]),
+    ("iam_group", &[]),
+    ("policy", &[]),
+    ("organizational_unit", &["parent_id"]),
+    ("security_group", &["vpc_id"]),
+];
+
+/// A delete and a create of the same uniquely named resource under two addresses: a rename made
+/// without a `[[moved]]` entry. Refused, with the entry to add (or the `state mv` to run when the two
+/// addresses are in different stacks).
+fn renames_without_moved(changes: &[Change]) -> Vec<Refusal> {
+    let identity = |c: &Change, attrs: &Option<Json>| -> Option<Vec<Json>> {
+        let (_, scope) = UNIQUE_NAMES.iter().find(|(k, _)| *k == c.kind)?;
+        let attrs = attrs.as_ref()?.as_object()?;
+        let name = attrs.get("name")?;
+        if !name.is_string() || name.as_str() == Some(UNKNOWN) {
+            return None;
+        }
+        let mut key = vec![
+            Json::from(c.kind.clone()),
+            json_of(&c.account),
+            json_of(&c.region),
+            name.clone(),
+        ];
+        for a in *scope {
+            let v = attrs.get(*a).cloned().unwrap_or(Json::Null);
+            if v.as_str() == Some(UNKNOWN) {
+                return None;
+            }
+            key.push(v);
+        }
+        Some(key)
+    };
+    let deleted: Vec<(&Change, Vec<Json>)> = changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .filter_map(|c| Some((c, identity(c, &c.before)?)))
+        .collect();
+    let mut out = Vec::new();
+    for created in changes.iter().filter(|c| c.action == Action::Create) {
+        let Some(key) = identity(created, &created.after) else {
+            continue;
+        };
+        let Some((old, _)) = deleted.iter().find(|(_, k)| *k == key) else {
+            continue;
+        };
+        let name = key[3].as_str().unwrap_or_default();
+        let fix = if old.stack == created.stack {
+            let rel = |a: &str| a[old.stack.len() + 1..].to_string();
+            format!(
+                "add to stack `{}`:\n\n[[moved]]\nfrom = {:?}\nto = {:?}\n",
+                old.stack,
+                rel(&old.address),
+                rel(&created.address)
+            )
+        } else {
+            format!(
+                "run:\n\n    landfall state mv {} {}\n",
+                old.address, created.address
+            )
+        };
+        out.push(Refusal {
+            address: created.address.clone(),
+            message: format!(
+                "{} would be deleted and {} created with the same name `{name}`, which AWS allows only once ({} names are unique), so the apply would fail half-way. If this is a rename, {fix}If it is not, give the new one another name.",
+                old.address, created.address, created.kind
+            ),
+        });
+    }
+    out
+}
+
+fn json_of(v: &Option<String>) -> Json {
+    v.clone().map_or(Json::Null, Json::String)
 }
 
 fn delete(r: &ResourceState, stack: &str) -> Change {
@@ -758,6 +838,115 @@ mod tests {
             &json!({"Statement": [{"Action": "s3:*", "Effect": "Allow"}]}),
             &json!("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":[\"s3:*\"]}}")
         ));
+    }
+
+    fn change(address: &str, kind: &str, action: Action, attrs: Json) -> Change {
+        let (before, after) = match action {
+            Action::Delete => (Some(attrs), None),
+            _ => (None, Some(attrs)),
+        };
+        Change {
+            address: address.into(),
+            kind: kind.into(),
+            stack: address.split('.').next().unwrap().into(),
+            account: None,
+            region: None,
+            action,
+            id: None,
+            before,
+            after,
+            changed: vec![],
+            replace_because: vec![],
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn a_rename_of_a_uniquely_named_resource_needs_a_moved_entry() {
+        let refused = renames_without_moved(&[
+            change(
+                "id.iam_role.ops",
+                "iam_role",
+                Action::Delete,
+                json!({"name": "ops"}),
+            ),
+            change(
+                "id.iam_role.operators",
+                "iam_role",
+                Action::Create,
+                json!({"name": "ops"}),
+            ),
+        ]);
+        assert_eq!(refused.len(), 1);
+        let m = &refused[0].message;
+        assert!(m.starts_with("id.iam_role.ops would be deleted and id.iam_role.operators created with the same name `ops`"), "{m}");
+        assert!(
+            m.contains("[[moved]]\nfrom = \"iam_role.ops\"\nto = \"iam_role.operators\"\n"),
+            "{m}"
+        );
+        // Across stacks the entry cannot say it: state mv does.
+        let refused = renames_without_moved(&[
+            change(
+                "a.iam_group.g",
+                "iam_group",
+                Action::Delete,
+                json!({"name": "g"}),
+            ),
+            change(
+                "b.iam_group.g",
+                "iam_group",
+                Action::Create,
+                json!({"name": "g"}),
+            ),
+        ]);
+        assert!(
+            refused[0]
+                .message
+                .contains("landfall state mv a.iam_group.g b.iam_group.g")
+        );
+    }
+
+    #[test]
+    fn names_are_compared_in_their_scope_only() {
+        let ou = |a: &str, action, parent: &str| {
+            change(
+                a,
+                "organizational_unit",
+                action,
+                json!({"name": "Apps", "parent_id": parent}),
+            )
+        };
+        // Same name under another parent, or a parent not known yet: no collision.
+        assert!(
+            renames_without_moved(&[
+                ou("o.organizational_unit.a", Action::Delete, "r-1"),
+                ou("o.organizational_unit.b", Action::Create, "ou-2")
+            ])
+            .is_empty()
+        );
+        assert!(
+            renames_without_moved(&[
+                ou("o.organizational_unit.a", Action::Delete, "r-1"),
+                ou("o.organizational_unit.b", Action::Create, UNKNOWN)
+            ])
+            .is_empty()
+        );
+        assert_eq!(
+            renames_without_moved(&[
+                ou("o.organizational_unit.a", Action::Delete, "r-1"),
+                ou("o.organizational_unit.b", Action::Create, "r-1")
+            ])
+            .len(),
+            1
+        );
+        // Kinds whose names may repeat are left alone.
+        assert!(
+            renames_without_moved(&[
+                change("n.vpc.a", "vpc", Action::Delete, json!({"name": "x"})),
+                change("n.vpc.b", "vpc", Action::Create, json!({"name": "x"})),
+            ])
+            .is_empty()
+        );
     }
 }
 

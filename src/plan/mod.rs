@@ -14,7 +14,9 @@
 //!   live resources carry the `landfall:address` tag of: `address`, `kind`, `stack`, `account`,
 //!   `region`, `ids`. Such a plan cannot be saved or applied;
 //! - `kept[]` (destroy plans only): addresses left alone because of `lifecycle.prevent_destroy`;
-//! - `summary`: `add`, `change`, `replace`, `destroy`, `forget`, `import`, `drifted`.
+//! - `moved[]`: resources whose address changed through a `[[moved]]` entry: `from`, `to` (full
+//!   addresses). State follows; AWS is not touched. `resource_changes` use the new addresses;
+//! - `summary`: `add`, `change`, `replace`, `destroy`, `forget`, `import`, `moved`, `drifted`.
 
 mod diff;
 pub mod render;
@@ -84,6 +86,13 @@ pub struct Change {
     pub reason: Option<String>,
 }
 
+/// A resource whose address changes (a `[[moved]]` entry): recorded in state before any other change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Move {
+    pub from: String,
+    pub to: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttrDrift {
     pub name: String,
@@ -134,6 +143,8 @@ pub struct Summary {
     pub destroy: usize,
     pub forget: usize,
     pub import: usize,
+    #[serde(default)]
+    pub moved: usize,
     pub drifted: usize,
 }
 
@@ -147,6 +158,10 @@ pub struct Plan {
     #[serde(default)]
     pub destroy: bool,
     pub stacks: IndexMap<String, Basis>,
+    /// Address changes from `[[moved]]` entries. Informational: apply derives them again from the
+    /// configuration and state it verified, never from this list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<Move>,
     pub resource_changes: Vec<Change>,
     pub drift: Vec<Drift>,
     /// Destroy plans: resources left alone because of `lifecycle.prevent_destroy` (and what they need).
@@ -160,9 +175,10 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn summarize(changes: &[Change], drift: &[Drift]) -> Summary {
+    pub fn summarize(changes: &[Change], drift: &[Drift], moved: &[Move]) -> Summary {
         let mut s = Summary {
             drifted: drift.len(),
+            moved: moved.len(),
             ..Summary::default()
         };
         for c in changes {
@@ -180,7 +196,7 @@ impl Plan {
 
     /// True when applying would change anything in AWS or in state.
     pub fn has_changes(&self) -> bool {
-        !self.resource_changes.is_empty()
+        !self.resource_changes.is_empty() || !self.moved.is_empty()
     }
 
     /// Why this plan must not be saved or applied, if it must not: what to do, per duplicate.

@@ -47,6 +47,9 @@ pub fn summary_line(s: &Summary) -> String {
     if s.import > 0 {
         let _ = write!(line, ", {} to import", s.import);
     }
+    if s.moved > 0 {
+        let _ = write!(line, ", {} moved", s.moved);
+    }
     line.push('.');
     line
 }
@@ -214,7 +217,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
         }
         out.push('\n');
     }
-    if plan.resource_changes.is_empty() {
+    if plan.resource_changes.is_empty() && plan.moved.is_empty() {
         let _ = writeln!(
             out,
             "{}",
@@ -231,6 +234,16 @@ pub fn text(plan: &Plan, color: bool) -> String {
         "landfall would {verb} these changes to environment `{}`:",
         plan.environment
     );
+    if !plan.moved.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.bold("moved ([[moved]] entries; state only, AWS is not touched)")
+        );
+        for m in &plan.moved {
+            let _ = writeln!(out, "  {} has moved to {}", m.from, p.bold(&m.to));
+        }
+    }
     for (stack, changes) in by_stack(plan) {
         let _ = writeln!(out, "\n{}", p.bold(&format!("stack {stack}")));
         for c in changes {
@@ -255,7 +268,11 @@ pub fn text(plan: &Plan, color: bool) -> String {
 pub fn markdown(plan: &Plan) -> String {
     let mut head = String::new();
     let _ = writeln!(head, "### landfall plan: `{}`\n", plan.environment);
-    if plan.resource_changes.is_empty() && plan.drift.is_empty() && plan.duplicates.is_empty() {
+    if plan.resource_changes.is_empty()
+        && plan.drift.is_empty()
+        && plan.duplicates.is_empty()
+        && plan.moved.is_empty()
+    {
         let _ = writeln!(
             head,
             "**No changes.** The environment matches the configuration."
@@ -301,6 +318,12 @@ pub fn markdown(plan: &Plan) -> String {
         let _ = writeln!(head, "\n#### :warning: Destructive changes\n");
         for c in &destructive {
             let _ = writeln!(head, "- `{}`: {}", c.address, describe_action(c));
+        }
+    }
+    if !plan.moved.is_empty() {
+        let _ = writeln!(head, "\n#### Moved (state only, AWS is not touched)\n");
+        for m in &plan.moved {
+            let _ = writeln!(head, "- `{}` has moved to `{}`", m.from, m.to);
         }
     }
     if !plan.drift.is_empty() {
@@ -430,7 +453,8 @@ mod tests {
             config_digest: "d".into(),
             destroy: false,
             stacks,
-            summary: Plan::summarize(&changes, &[]),
+            summary: Plan::summarize(&changes, &[], &[]),
+            moved: vec![],
             resource_changes: changes,
             drift: vec![],
             kept: vec![],
@@ -446,6 +470,34 @@ mod tests {
             change("identity.vpc.c", "identity", Action::Delete),
         ]);
         insta::assert_snapshot!(text(&p, false));
+    }
+
+    #[test]
+    fn moves_are_listed_counted_and_alone_are_a_change() {
+        let mut p = plan(vec![change("network.vpc.main", "network", Action::Update)]);
+        p.moved = vec![super::super::Move {
+            from: "network.vpc.old".into(),
+            to: "network.vpc.main".into(),
+        }];
+        p.summary = Plan::summarize(&p.resource_changes, &[], &p.moved);
+        let out = text(&p, false);
+        assert!(
+            out.contains("  network.vpc.old has moved to network.vpc.main\n"),
+            "{out}"
+        );
+        assert!(out.contains("~ network.vpc.main"), "{out}");
+        assert!(
+            out.contains("0 to add, 1 to change, 0 to replace, 0 to destroy, 1 moved."),
+            "{out}"
+        );
+        let md = markdown(&p);
+        assert!(
+            md.contains("- `network.vpc.old` has moved to `network.vpc.main`"),
+            "{md}"
+        );
+        p.resource_changes.clear();
+        assert!(p.has_changes());
+        assert!(!text(&p, false).contains("No changes."));
     }
 
     #[test]

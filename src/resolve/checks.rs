@@ -31,6 +31,41 @@ pub fn check(instances: &[Instance], diags: &mut Diagnostics) {
     c.security_groups();
 }
 
+/// Checks `[[moved]]` entries against the configuration: `to` is declared, `from` no longer is.
+pub fn moved(stacks: &[crate::load::ScopeDef], instances: &[Instance], diags: &mut Diagnostics) {
+    use crate::address::covers;
+    for stack in stacks {
+        for m in &stack.moved {
+            let from = format!("{}.{}", stack.name, m.from);
+            let to = format!("{}.{}", stack.name, m.to);
+            // A `to` that another entry moves on is a chain, reported when the stack was loaded.
+            let chained = stack
+                .moved
+                .iter()
+                .any(|o| !std::ptr::eq(o, m) && (covers(&o.from, &m.to) || covers(&m.to, &o.from)));
+            if !chained && !instances.iter().any(|i| covers(&to, &i.address)) {
+                diags.push(
+                    Diagnostic::error(format!("[[moved]] to `{}`, which is not configured", m.to))
+                        .at(m.to_span, "nothing is declared at this address")
+                        .help("`to` is the resource's or module instance's new address in this stack; declare it, or fix the address"),
+                );
+            }
+            // `vpc.main` -> `vpc.main[0]`: the new address lies under the old one and is allowed.
+            if let Some(i) = instances
+                .iter()
+                .find(|i| covers(&from, &i.address) && !covers(&to, &i.address))
+            {
+                diags.push(
+                    Diagnostic::error(format!("[[moved]] from `{}`, which is still configured", m.from))
+                        .at(m.from_span, format!("{} is declared", i.address))
+                        .note(Some(i.span), "declared here")
+                        .help("`from` is the old address: rename the declaration to the `to` address, or remove this entry"),
+                );
+            }
+        }
+    }
+}
+
 struct Checker<'a> {
     instances: &'a [Instance],
     diags: &'a mut Diagnostics,

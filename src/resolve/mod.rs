@@ -72,6 +72,28 @@ pub struct Resolved {
     pub outputs: IndexMap<String, IndexMap<String, Value>>,
 }
 
+/// A `[[moved]]` entry: state at `from` (and under it) now belongs to `to`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Move {
+    pub from: String,
+    pub to: String,
+}
+
+/// The `[[moved]]` entries of every stack, with full addresses, in the order written. They need no
+/// evaluation, so they can be applied to state before anything is resolved from it; resolution checks
+/// them against the configuration.
+pub fn moves(stacks: &[ScopeDef]) -> Vec<Move> {
+    stacks
+        .iter()
+        .flat_map(|s| {
+            s.moved.iter().map(|m| Move {
+                from: format!("{}.{}", s.name, m.from),
+                to: format!("{}.{}", s.name, m.to),
+            })
+        })
+        .collect()
+}
+
 /// Values that exist outside the configuration: what AWS assigned to resources already created (from
 /// state, or from earlier changes of the same apply), and other environments' outputs (from their state).
 /// Without them, such values are unknown ("known after apply").
@@ -156,6 +178,7 @@ pub fn resolve_with(loaded: Loaded, known: &Known) -> (Sources, Result<Resolved,
         ..
     } = r;
     checks::check(&instances, &mut diags);
+    checks::moved(&stacks, &instances, &mut diags);
     if diags.has_errors() {
         diags.sort();
         return (sources, Err(diags));

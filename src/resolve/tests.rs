@@ -417,3 +417,89 @@ fn here_region_is_where_the_module_instance_runs() {
     );
     assert_eq!(at("s.vpc.top"), Value::String("eu-west-1".into()));
 }
+
+#[test]
+fn moved_entries_resolve_to_full_addresses_modules_and_keys_included() {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in [
+        ("landfall.toml", PROJECT),
+        ("environments/test/env.toml", "stacks = [\"s\"]\n"),
+        (
+            "stacks/s.toml",
+            "[vpc.main]\ncidr_block = \"10.0.0.0/16\"\n\
+             [module.net]\nsource = \"m\"\nfor_each = { b = 1 }\n\
+             [[moved]]\nfrom = \"vpc.old\"\nto = \"vpc.main\"\n\
+             [[moved]]\nfrom = \"module.net[\\\"a\\\"]\"\nto = \"module.net[\\\"b\\\"]\"\n",
+        ),
+        (
+            "modules/m/main.toml",
+            "[vpc.v]\ncidr_block = \"10.1.0.0/16\"\n",
+        ),
+    ] {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let loaded = load::load(dir.path(), "test").unwrap();
+    let moves: Vec<(String, String)> = super::moves(&loaded.stacks)
+        .into_iter()
+        .map(|m| (m.from, m.to))
+        .collect();
+    let (sources, resolved) = resolve(loaded);
+    if let Err(d) = resolved {
+        panic!("{}", crate::diag::render(&sources, &d, false));
+    }
+    assert_eq!(
+        moves,
+        [
+            ("s.vpc.old".to_string(), "s.vpc.main".to_string()),
+            (
+                "s.module.net[\"a\"]".to_string(),
+                "s.module.net[\"b\"]".to_string()
+            )
+        ]
+    );
+}
+
+#[test]
+fn moved_entries_that_do_not_describe_a_rename_are_errors() {
+    let cases = [
+        // `to` must be declared.
+        (
+            "[[moved]]\nfrom = \"vpc.old\"\nto = \"vpc.new\"\n",
+            "which is not configured",
+        ),
+        // `from` must not be.
+        (
+            "[vpc.old]\ncidr_block = \"10.1.0.0/16\"\n[[moved]]\nfrom = \"vpc.old\"\nto = \"vpc.main\"\n",
+            "which is still configured",
+        ),
+        // Same kind on both sides.
+        (
+            "[[moved]]\nfrom = \"subnet.old\"\nto = \"vpc.main\"\n",
+            "from a resource of kind `subnet` to a resource of kind `vpc`",
+        ),
+        // No chains.
+        (
+            "[[moved]]\nfrom = \"vpc.a\"\nto = \"vpc.b\"\n[[moved]]\nfrom = \"vpc.b\"\nto = \"vpc.main\"\n",
+            "form a chain",
+        ),
+        // Nothing moved twice.
+        (
+            "[[moved]]\nfrom = \"vpc.a\"\nto = \"vpc.main\"\n[[moved]]\nfrom = \"vpc.a\"\nto = \"vpc.main\"\n",
+            "is moved twice",
+        ),
+    ];
+    for (moved, expected) in cases {
+        let stack = format!("[vpc.main]\ncidr_block = \"10.0.0.0/16\"\n{moved}");
+        let e = one_stack(&stack).expect_err(moved);
+        assert!(e.contains(expected), "{moved}\n=> {e}");
+        assert!(e.contains("stacks/s.toml:"), "{e}");
+    }
+    // Gaining an index is a move under the old address, not a conflict.
+    let r = one_stack(
+        "[vpc.main]\ncount = 1\ncidr_block = \"10.0.0.0/16\"\n[[moved]]\nfrom = \"vpc.main\"\nto = \"vpc.main[0]\"\n",
+    )
+    .unwrap();
+    assert_eq!(r.instances[0].address, "s.vpc.main[0]");
+}

@@ -6,8 +6,10 @@
 //! the version that was read (an ETag), so a writer that lost its lock can never overwrite newer state.
 
 mod backend;
+mod moves;
 
 pub use backend::{Backend, BackendConfig, LockInfo, StateError, Stored};
+pub use moves::{MoveError, Moved, check_shapes, move_addresses};
 
 use crate::provider::Attrs;
 use serde::{Deserialize, Serialize};
