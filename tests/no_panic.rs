@@ -108,7 +108,20 @@ fn odd_expressions_never_panic() {
         "$${literal}",
         "${lookup({}, \"k\")}",
     ];
-    for e in exprs {
+    // Nested as deep as the parser allows, and far deeper (a generated file, a hostile one): an error
+    // at the expression, never a stack overflow in the parser, the evaluator or dropping the tree.
+    let depth = landfall::expr::MAX_DEPTH - 1;
+    let deep = [
+        format!("${{{}1{}}}", "(".repeat(depth), ")".repeat(depth)),
+        format!("${{{}1{}}}", "[".repeat(depth), "]".repeat(depth)),
+        format!("${{{}1{}}}", "length([".repeat(depth), "])".repeat(depth)),
+        format!("${{1{}}}", "+1".repeat(depth)),
+        format!("${{{}1{}}}", "(".repeat(5000), ")".repeat(5000)),
+        format!("${{{}1{}}}", "{a=".repeat(5000), "}".repeat(5000)),
+        format!("${{1{}}}", "*1".repeat(10_000)),
+        format!("${{{}1}}", "-".repeat(10_000)),
+    ];
+    for e in exprs.iter().map(|e| e.to_string()).chain(deep) {
         let body =
             format!("[vpc.v]\ncidr_block = '{e}'\n[iam_group.g]\nname = '{e}'\ncount = '{e}'\n");
         std::fs::write(tmp.path().join("stacks/s.toml"), body).unwrap();

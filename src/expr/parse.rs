@@ -37,6 +37,7 @@ pub fn parse_template(src: &str, origin: StrOrigin) -> Result<Expr, Diagnostic> 
         src,
         pos: 0,
         origin,
+        depth: 0,
     };
     while p.pos < src.len() {
         let rest = &src[p.pos..];
@@ -96,6 +97,7 @@ pub fn parse_reference(src: &str, origin: StrOrigin) -> Result<Expr, Diagnostic>
         src,
         pos: 0,
         origin,
+        depth: 0,
     };
     let expr = p.postfix()?;
     p.skip_ws();
@@ -122,10 +124,17 @@ const PUNCTS: &[&str] = &[
     "(", ")", "[", "]", "{", "}", "=",
 ];
 
+/// How deep an expression may nest (parentheses, lists, maps, calls, indexes, operators, conditionals).
+/// Configuration never comes near it; the bound keeps the parser, the evaluator and dropping the tree
+/// from exhausting the stack on hostile or generated input.
+pub const MAX_DEPTH: usize = 32;
+
 struct Parser<'s> {
     src: &'s str,
     pos: usize,
     origin: StrOrigin,
+    /// Nesting of the expression being parsed: the depth its tree will have where parsing is now.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -249,7 +258,29 @@ impl Parser<'_> {
         .at(self.span(s, e.max(s)), "here")
     }
 
+    /// Goes one level deeper, or refuses at `start` once [`MAX_DEPTH`] is reached.
+    fn deeper(&mut self, start: usize) -> Result<(), Diagnostic> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            let end = (start + 1).min(self.src.len()).max(start);
+            return Err(Diagnostic::error(format!(
+                "expression nested more than {MAX_DEPTH} levels deep"
+            ))
+            .at(self.span(start, end), "this level is one too many")
+            .help("split it up with `locals` (each local can build on another)"));
+        }
+        Ok(())
+    }
+
     pub fn expr(&mut self) -> Result<Expr, Diagnostic> {
+        let start = self.pos;
+        self.deeper(start)?;
+        let result = self.conditional();
+        self.depth -= 1;
+        result
+    }
+
+    fn conditional(&mut self) -> Result<Expr, Diagnostic> {
         let cond = self.binary(0)?;
         if self.eat("?")? {
             let then = self.expr()?;
@@ -265,14 +296,23 @@ impl Parser<'_> {
     }
 
     fn binary(&mut self, min_prec: u8) -> Result<Expr, Diagnostic> {
+        let outer = self.depth;
+        let result = self.binary_chain(min_prec);
+        self.depth = outer;
+        result
+    }
+
+    /// `a + b + c`: each operator folded makes the (left-deep) tree one level deeper.
+    fn binary_chain(&mut self, min_prec: u8) -> Result<Expr, Diagnostic> {
         let mut lhs = self.unary()?;
         loop {
-            let (tok, _, end) = self.peek()?;
+            let (tok, start, end) = self.peek()?;
             let Tok::Punct(p) = tok else { break };
             let Some((op, prec)) = binop(p) else { break };
             if prec < min_prec {
                 break;
             }
+            self.deeper(start)?;
             self.pos = end;
             let rhs = self.binary(prec + 1)?;
             let span = lhs.span.to(rhs.span);
@@ -291,8 +331,11 @@ impl Parser<'_> {
             Tok::Punct("-") => UnOp::Neg,
             _ => return self.postfix(),
         };
+        self.deeper(start)?;
         self.pos = end;
-        let inner = self.unary()?;
+        let inner = self.unary();
+        self.depth -= 1;
+        let inner = inner?;
         Ok(Expr {
             span: self.span(start, end).to(inner.span),
             kind: ExprKind::Unary(op, Box::new(inner)),
@@ -300,9 +343,19 @@ impl Parser<'_> {
     }
 
     fn postfix(&mut self) -> Result<Expr, Diagnostic> {
+        let outer = self.depth;
+        let result = self.postfix_chain();
+        self.depth = outer;
+        result
+    }
+
+    /// `a.b[0].c`: each step makes the (left-deep) tree one level deeper.
+    fn postfix_chain(&mut self) -> Result<Expr, Diagnostic> {
         let mut expr = self.primary()?;
         loop {
+            let step = self.pos;
             if self.eat(".")? {
+                self.deeper(step)?;
                 let (tok, s, e) = self.next()?;
                 let name = match tok {
                     Tok::Ident(name) => name,
@@ -333,6 +386,7 @@ impl Parser<'_> {
                     kind: ExprKind::Attr(Box::new(expr), name, span),
                 };
             } else if self.eat("[")? {
+                self.deeper(step)?;
                 let index = self.expr()?;
                 let end = self.expect("]", "to close the index")?;
                 let span = expr.span.to(self.span(end - 1, end));
@@ -488,6 +542,31 @@ mod tests {
     fn parse(text: &str) -> Result<Expr, Diagnostic> {
         let (_, o) = origin(text);
         parse_template(text, o)
+    }
+
+    #[test]
+    fn nesting_past_the_bound_is_an_error_at_its_column_not_a_crash() {
+        let deep = |open: &str, close: &str, n: usize| {
+            format!("${{{}1{}}}", open.repeat(n), close.repeat(n))
+        };
+        for text in [
+            deep("(", ")", 5000),
+            deep("[", "]", 5000),
+            deep("{a=", "}", 5000),
+            deep("f(", ")", 5000),
+            deep("-", "", 5000),
+            deep("!", "", 5000),
+            format!("${{1{}}}", "+1".repeat(10_000)),
+            format!("${{x{}}}", ".a".repeat(10_000)),
+            format!("${{x{}}}", "[0]".repeat(10_000)),
+            format!("${{{}1{}}}", "true ? ".repeat(3000), " : 2".repeat(3000)),
+        ] {
+            let err = parse(&text).expect_err("too deep");
+            assert!(err.message.contains("nested more than"), "{}", err.message);
+        }
+        // Deep, but within the bound, is fine.
+        assert!(parse(&deep("(", ")", MAX_DEPTH / 2)).is_ok());
+        assert!(parse(&format!("${{1{}}}", "+1".repeat(MAX_DEPTH / 2))).is_ok());
     }
 
     #[test]
