@@ -182,6 +182,42 @@ fn unknown_environment_lists_the_known_ones() {
 }
 
 #[test]
+fn environment_and_stack_names_that_are_paths_are_refused() {
+    // Names become state paths (.landfall/state/ENV/STACK.json, S3 keys): `..` would escape them.
+    let tmp = example_copy();
+    let out = landfall(tmp.path(), &["validate", "--env", "../sandbox"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("`../sandbox` is not a valid environment name"),
+        "{}",
+        stderr(&out)
+    );
+    let out = landfall(tmp.path(), &["plan", "--env", "sandbox/../dev"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a valid environment name"),
+        "{}",
+        stderr(&out)
+    );
+
+    std::fs::create_dir_all(tmp.path().join("outside")).unwrap();
+    std::fs::write(tmp.path().join("outside/escape.toml"), "").unwrap();
+    edit(
+        &tmp.path().join("environments/dev/env.toml"),
+        "stacks = [",
+        "stacks = [\"../outside/escape\", ",
+    );
+    let out = landfall(tmp.path(), &["validate", "--env", "dev"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("`../outside/escape` is not a valid stack name"),
+        "{err}"
+    );
+    assert!(err.contains("environments/dev/env.toml:"), "{err}");
+}
+
+#[test]
 fn outside_a_project_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let out = landfall(tmp.path(), &["validate", "--env", "dev"]);

@@ -89,15 +89,6 @@ pub fn aws_options(dir: &Path) -> aws::Options {
     options
 }
 
-/// Valid landfall names: `[A-Za-z_][A-Za-z0-9_-]*`.
-pub fn is_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
 /// A landfall resource name from an AWS name: lower case, runs of anything but letters and digits as
 /// one `_` (names with `-` cannot be referenced in expressions), `fallback` when nothing is left, and
 /// `fallback_` before a leading digit.
@@ -809,7 +800,7 @@ fn rel(root: &Path, path: &Path) -> String {
 /// Imports the organization of the caller's (management) account into a new stack.
 pub async fn import_org(req: &Request, aws: &Arc<Aws>) -> Result<Imported, Error> {
     for (what, name) in [("environment", &req.env), ("stack", &req.stack)] {
-        if !is_name(name) {
+        if !crate::load::is_plain_name(name) {
             return Err(other(format!(
                 "`{name}` is not a valid {what} name: letters, digits, `_` and `-`, starting with a \
                  letter or `_`"
@@ -1106,9 +1097,13 @@ mod tests {
         assert_eq!(names.take("dev"), "dev_2");
         assert_eq!(names.take("dev"), "dev_3");
         for s in ["log_archive", "account_123_team", "ou", "dev_2"] {
-            assert!(is_name(s), "{s}");
+            assert!(crate::load::is_plain_name(s), "{s}");
         }
-        assert!(!is_name("1x") && !is_name("") && !is_name("a.b"));
+        assert!(
+            !crate::load::is_plain_name("1x")
+                && !crate::load::is_plain_name("")
+                && !crate::load::is_plain_name("a.b")
+        );
     }
 
     #[test]

@@ -77,8 +77,23 @@ pub enum LoadError {
         path: String,
         known: Vec<String>,
     },
+    /// An environment name that is not a plain name: it becomes a folder of state (`.landfall/state/ENV`,
+    /// an S3 prefix), so `..` or `/` would read or write outside it.
+    #[error(
+        "`{0}` is not a valid environment name: use letters, digits, `_` and `-`, starting with a letter or `_`"
+    )]
+    BadEnvironmentName(String),
     #[error("configuration has errors")]
     Invalid(Sources, Diagnostics),
+}
+
+/// Whether `name` may name an environment or a stack: a plain name, never a path.
+pub fn is_plain_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// Finds the project root: `dir` or the nearest parent holding `landfall.toml`.
@@ -108,6 +123,9 @@ pub fn environment_backend(
     root: &Path,
     env: &str,
 ) -> Result<(IndexMap<String, Expr>, String), LoadError> {
+    if !is_plain_name(env) {
+        return Err(LoadError::BadEnvironmentName(env.to_string()));
+    }
     let env_path = root.join("environments").join(env).join("env.toml");
     if !env_path.is_file() {
         return Err(LoadError::NoEnvironment {
@@ -132,6 +150,9 @@ pub fn environment_backend(
 
 /// Loads the project at `root` and the environment `env`.
 pub fn load(root: &Path, env: &str) -> Result<Loaded, LoadError> {
+    if !is_plain_name(env) {
+        return Err(LoadError::BadEnvironmentName(env.to_string()));
+    }
     let env_path = root.join("environments").join(env).join("env.toml");
     if !env_path.is_file() {
         return Err(LoadError::NoEnvironment {
@@ -485,6 +506,16 @@ impl Loader {
 
     /// Reads `stacks/NAME.toml`, or every `*.toml` in `stacks/NAME/`.
     fn stack(&mut self, name: &str, cause: Option<Span>) -> Option<ScopeDef> {
+        if !is_plain_name(name) {
+            // A stack's name becomes its state's file name (or S3 key): never a path.
+            let mut d = Diagnostic::error(format!("`{name}` is not a valid stack name"))
+                .help("stack names use letters, digits, `_` and `-`, and start with a letter or `_`; a stack in a folder is `stacks/NAME/` with NAME listed");
+            if let Some(span) = cause {
+                d = d.at(span, "names a path, not a stack");
+            }
+            self.diags.push(d);
+            return None;
+        }
         let file = self.root.join("stacks").join(format!("{name}.toml"));
         let dir = self.root.join("stacks").join(name);
         let paths = if file.is_file() {

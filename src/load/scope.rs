@@ -823,11 +823,7 @@ fn check_not_meta(name: &str, span: Span, diags: &mut Diagnostics) {
 }
 
 pub fn valid_name(name: &str, span: Span, diags: &mut Diagnostics) -> bool {
-    let mut chars = name.chars();
-    let ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let ok = super::is_plain_name(name);
     if !ok {
         diags.push(
             Diagnostic::error(format!("`{name}` is not a valid name"))
