@@ -219,6 +219,11 @@ pub fn render(sources: &Sources, diags: &Diagnostics, color: bool) -> String {
     out
 }
 
+/// Source lines longer than this many characters are cut to a window around the column.
+const SNIPPET_WIDTH: usize = 160;
+/// How much of a cut line is shown before the column.
+const SNIPPET_BEFORE: usize = 60;
+
 fn snippet(
     out: &mut String,
     sources: &Sources,
@@ -231,19 +236,34 @@ fn snippet(
     let file = sources.get(span.file);
     let (line, col) = file.line_col(span.start);
     let (end_line, end_col) = file.line_col(span.end.max(span.start));
-    let text = file.line(line);
+    let full: Vec<char> = file.line(line).chars().collect();
     let pad = " ".repeat(width);
     // Underline to the end of the span, or of the line when the span runs over several lines.
     let len = if end_line == line {
         end_col.saturating_sub(col).max(1)
     } else {
-        (text.chars().count() + 1).saturating_sub(col).max(1)
+        (full.len() + 1).saturating_sub(col).max(1)
     };
-    let indent: String = text
-        .chars()
-        .take(col - 1)
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
+    // A long line (generated, minified, binary) is shown as a window around the column.
+    let (first, last) = if full.len() > SNIPPET_WIDTH {
+        let first = (col - 1).saturating_sub(SNIPPET_BEFORE).min(full.len());
+        (first, (first + SNIPPET_WIDTH).min(full.len()))
+    } else {
+        (0, full.len())
+    };
+    let mut text: String = full[first..last].iter().collect();
+    let mut indent: String = full[first..(col - 1).clamp(first, last)]
+        .iter()
+        .map(|c| if *c == '\t' { '\t' } else { ' ' })
         .collect();
+    if first > 0 {
+        text.insert(0, '…');
+        indent.insert(0, ' ');
+    }
+    if last < full.len() {
+        text.push('…');
+    }
+    let len = len.min((last + 1).saturating_sub(col).max(1));
     let _ = writeln!(
         out,
         "{pad}{}-->{} {}:{line}:{col}",
@@ -297,6 +317,34 @@ pub fn to_json(sources: &Sources, diags: &Diagnostics) -> serde_json::Value {
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn a_megabyte_line_is_cut_around_the_column() {
+        let mut sources = Sources::default();
+        let line = format!(
+            "x = \"{}@{}\"",
+            "a".repeat(1_000_000),
+            "b".repeat(1_000_000)
+        );
+        let file = sources.add(Path::new("big.toml"), "big.toml".into(), line.clone());
+        let at = line.find('@').unwrap();
+        let d = Diagnostic::error("bad").at(Span::new(file, at..at + 1), "here");
+        let out = render(&sources, &Diagnostics(vec![d]), false);
+        assert!(out.len() < 1000, "{} characters", out.len());
+        let lines: Vec<&str> = out.lines().collect();
+        let source = lines.iter().find(|l| l.contains('@')).unwrap();
+        let caret = lines.iter().find(|l| l.contains('^')).unwrap();
+        // The caret sits under the `@`, both lines cut with an ellipsis.
+        assert_eq!(
+            source.chars().position(|c| c == '@'),
+            caret.chars().position(|c| c == '^')
+        );
+        assert!(
+            source.contains("…aaa") && source.ends_with("bbb…"),
+            "{source}"
+        );
+        assert!(out.contains("big.toml:1:"), "{out}");
+    }
 
     #[test]
     fn suggests_close_names_only() {
