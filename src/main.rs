@@ -485,6 +485,20 @@ fn kinds(only: Option<&str>, color: bool) -> ExitCode {
                     format!(" — {}", a.doc)
                 }
             ));
+            // The keys of a nested block (a route, a security group rule).
+            let fields: &[schema::Field] = match a.ty {
+                schema::AttrType::Object(fields) => fields,
+                schema::AttrType::List(schema::AttrType::Object(fields)) => fields,
+                _ => continue,
+            };
+            for f in fields {
+                out.push_str(&format!(
+                    "    .{:<27} {}{}\n",
+                    f.name,
+                    f.ty.describe(),
+                    if f.required { " [required]" } else { "" }
+                ));
+            }
         }
         out.push('\n');
     }

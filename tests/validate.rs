@@ -218,6 +218,26 @@ fn environment_and_stack_names_that_are_paths_are_refused() {
 }
 
 #[test]
+fn kinds_lists_attributes_and_the_keys_of_nested_blocks() {
+    let out = landfall(&repo(), &["kinds", "security_group"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ingress"), "{text}");
+    for key in [
+        ".protocol",
+        ".from_port",
+        ".cidr_blocks",
+        ".security_group_id",
+    ] {
+        assert!(text.contains(key), "{key} missing:\n{text}");
+    }
+    assert!(text.contains("forces replacement"), "{text}");
+    let out = landfall(&repo(), &["kinds", "security_grup"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("security_group"), "{}", stderr(&out));
+}
+
+#[test]
 fn outside_a_project_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let out = landfall(tmp.path(), &["validate", "--env", "dev"]);
