@@ -294,6 +294,7 @@ pub async fn make_plan(
         live: &refreshed.live,
         adopted: &refreshed.adopted,
         duplicates: &refreshed.duplicates,
+        copies: &refreshed.copies,
     };
     // Resources that will be (re)created get new ids: forget the old ones and resolve again until
     // nothing more becomes unknown.
@@ -344,5 +345,6 @@ pub async fn make_plan(
         drift: diffed.drift,
         kept: diffed.kept,
         duplicates: diffed.duplicates,
+        copies: diffed.copies,
     })
 }
