@@ -220,7 +220,12 @@ pub fn apply_moves(
                 from: m.from,
                 to: m.to,
             })),
-            Err(crate::state::MoveError::NotInState { .. }) => {}
+            // Nothing at `from` (already moved, or never created), or no state at all for the
+            // stack (a state document deleted): nothing to record.
+            Err(
+                crate::state::MoveError::NotInState { .. }
+                | crate::state::MoveError::NoStack { .. },
+            ) => {}
             Err(e) => {
                 return Err(Error::Other(format!(
                     "cannot record the [[moved]] entry from {} to {}: {e}",

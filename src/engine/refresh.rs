@@ -14,6 +14,9 @@
 //! are reported in [`Refreshed::copies`] at no extra request (only what the batched read returns
 //! anyway is looked at).
 //!
+//! A resource keeps the address tag it was created with; `[[moved]]` entries are followed from it
+//! ([`Resolved::moved_address`]), so a resource moved and then lost from state is still found.
+//!
 //! Only configured resources missing from state cost extra listings (a steady-state refresh makes
 //! none). A resource whose account is only known once its account is adopted (a member account's
 //! VPC when the organization's state was lost too) is looked for by [`refresh_missing`], after the
@@ -219,9 +222,10 @@ async fn pass(
             .map(|(a, id)| (a.as_str(), id.as_str()))
             .collect();
         for live in &found {
-            let Some(address) = live.address.as_deref() else {
+            let Some(address) = live.address.as_deref().map(|a| resolved.moved_address(a)) else {
                 continue;
             };
+            let address = address.as_str();
             // Any id known under another address is not a copy: a resource moved to a new address
             // keeps the tag of its old one.
             let copy = in_group.get(address).is_some_and(|id| *id != live.id)
@@ -239,7 +243,10 @@ async fn pass(
                 continue;
             }
             let recognised = found.iter().filter(|live| match identity {
-                Identity::Tag => live.address.as_deref() == Some(*address),
+                Identity::Tag => live
+                    .address
+                    .as_deref()
+                    .is_some_and(|a| resolved.moved_address(a) == *address),
                 Identity::Id(id) => live.id == *id && !known_ids.contains(id.as_str()),
                 Identity::Singleton => {
                     live.address.is_none() && !known_ids.contains(live.id.as_str())
