@@ -342,3 +342,86 @@ async fn two_live_resources_with_one_address_are_reported_as_duplicates() {
     vpcs.sort();
     assert_eq!(vpcs, ids);
 }
+
+/// Creates a VPC tagged with `address` and, if given, `lineage`, as a lost create answer or a second
+/// apply racing the first would have left it.
+async fn tagged_vpc(moto: &Moto, cidr: &str, address: &str, lineage: Option<&str>) -> String {
+    use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+    let ec2 = aws_sdk_ec2::Client::new(&moto.sdk_config().await);
+    let mut tags = TagSpecification::builder()
+        .resource_type(ResourceType::Vpc)
+        .tags(
+            Tag::builder()
+                .key("landfall:address")
+                .value(address)
+                .build(),
+        );
+    if let Some(l) = lineage {
+        tags = tags.tags(Tag::builder().key("landfall:lineage").value(l).build());
+    }
+    let out = ec2
+        .create_vpc()
+        .cidr_block(cidr)
+        .tag_specifications(tags.build())
+        .send()
+        .await
+        .unwrap();
+    out.vpc().unwrap().vpc_id().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn orphan_copy_beside_a_resource_in_state_is_reported() {
+    let moto = Moto::start();
+    let dir = project();
+    let d = dir.path();
+    apply(d, &moto, "test");
+    let before = census(&moto).await;
+    assert_configured(&before);
+    let kept = before.vpcs[0].clone();
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(d.join(".landfall/state/test/network.json")).unwrap(),
+    )
+    .unwrap();
+    let lineage = state["lineage"].as_str().unwrap().to_string();
+
+    // Beside the VPC in state: a copy with this state's lineage (landfall's own, lost) and one of
+    // another lineage (perhaps another environment's: never deleted).
+    let ours = tagged_vpc(&moto, "10.8.0.0/16", "network.vpc.main", Some(&lineage)).await;
+    let foreign = tagged_vpc(&moto, "10.9.0.0/16", "network.vpc.main", Some("other")).await;
+
+    let out = landfall(d, &moto, &["plan", "--env", "test"]);
+    expect_code(&out, 0);
+    let all = text(&out);
+    assert!(all.contains(&ours) && all.contains(&kept), "{all}");
+    assert!(
+        all.contains(&foreign) && all.contains("lineage other"),
+        "{all}"
+    );
+    let plan = json_plan(d, &moto, 0);
+    let deletes: Vec<&serde_json::Value> = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] == "delete")
+        .collect();
+    assert_eq!(deletes.len(), 1, "{plan:#}");
+    assert_eq!(deletes[0]["address"], "network.vpc.main");
+    assert_eq!(deletes[0]["id"], ours.as_str());
+    assert_eq!(actions(&plan, "create"), Vec::<String>::new(), "{plan:#}");
+    let copies = plan["copies"].as_array().unwrap();
+    assert_eq!(copies.len(), 1, "{plan:#}");
+    assert_eq!(copies[0]["id"], foreign.as_str());
+    assert_eq!(copies[0]["state_id"], kept.as_str());
+
+    apply(d, &moto, "test");
+    let mut vpcs = census(&moto).await.vpcs;
+    vpcs.sort();
+    let mut expected = vec![kept.clone(), foreign.clone()];
+    expected.sort();
+    assert_eq!(vpcs, expected, "our copy deleted, the other lineage's left");
+
+    // Once the other one is gone too, the census is the configuration and the plan is empty.
+    let ec2 = aws_sdk_ec2::Client::new(&moto.sdk_config().await);
+    ec2.delete_vpc().vpc_id(&foreign).send().await.unwrap();
+    assert_recovered(d, &moto, &before).await;
+}

@@ -428,3 +428,66 @@ async fn moved_entry_moves_a_module_instance_and_its_dependents_follow() {
     expect_code(&out, 0);
     assert_eq!(ids(&moto).await, Vec::<String>::new(), "{}", text(&out));
 }
+
+/// Regression (found by tests/sandbox_journey.rs): with `[[moved]]` entries in the configuration and
+/// the state documents deleted, plan failed ("environment has no stack") and, past that, offered to
+/// create the moved resources again: they carry the address tag they were created under. Refresh now
+/// follows the entries from that tag, so they are imported.
+#[tokio::test(flavor = "multi_thread")]
+async fn moved_resources_are_imported_after_the_state_is_deleted() {
+    let moto = Moto::start();
+    let dir = common::fixture_copy("tests/fixtures/moved");
+    let d = dir.path();
+    apply(d, &moto);
+    let stack = d.join("stacks/network.toml");
+    edit(&stack, "{ a = ", "{ b = ");
+    edit(&stack, "module.net[\\\"a\\\"]", "module.net[\\\"b\\\"]");
+    append(
+        &stack,
+        "[[moved]]\nfrom = 'module.net[\"a\"]'\nto = 'module.net[\"b\"]'\n",
+    );
+    apply(d, &moto);
+    let before = ids(&moto).await;
+
+    std::fs::remove_dir_all(d.join(".landfall/state/test")).unwrap();
+    let out = landfall(d, &moto, &["plan", "--env", "test", "--format", "json"]);
+    expect_code(&out, 0);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["summary"]["add"], 0, "{plan:#}");
+    assert_eq!(plan["summary"]["import"], 3, "{plan:#}");
+    apply(d, &moto);
+    assert_eq!(ids(&moto).await, before);
+    plan_is_empty(d, &moto);
+}
+
+/// Regression (found by tests/sandbox_journey.rs, issue 10 item 6): a lost CreateVpc or
+/// CreateSubnet answer for a resource inside a module instance left a second one. After the lost
+/// answer landfall looked for the resource with a tag filter holding its address, and the emulator
+/// reads the `[`, `"` and `]` of `module.net["a"]` as a pattern: nothing matched.
+#[tokio::test(flavor = "multi_thread")]
+async fn lost_create_answer_inside_a_module_instance_leaves_one_resource() {
+    let moto = Moto::start();
+    let proxy = common::moto::FaultProxy::start(
+        &moto,
+        &[
+            "--lose-response",
+            "CreateVpc",
+            "--lose-response",
+            "CreateSubnet",
+        ],
+    );
+    let dir = common::fixture_copy("tests/fixtures/moved");
+    let d = dir.path();
+    let out = common::cli::landfall_via(
+        d,
+        &proxy.endpoint,
+        &moto,
+        &["apply", "--env", "test", "--auto-approve"],
+    );
+    expect_code(&out, 0);
+    assert_eq!(proxy.counts()["lost_responses"], 2, "{}", text(&out));
+    let ids = ids(&moto).await;
+    let count = |prefix: &str| ids.iter().filter(|i| i.starts_with(prefix)).count();
+    assert_eq!((count("vpc-"), count("subnet-")), (1, 1), "{ids:?}");
+    plan_is_empty(d, &moto);
+}

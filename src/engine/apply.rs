@@ -457,9 +457,23 @@ async fn record_moves(
 
 /// Every resource a change replaces or creates gets new values: unknown to its dependents until its
 /// step is done. They must be forgotten before resolving, or dependents would be handed the old ids.
-fn forget_renewed(known: &mut Known, plan: &Plan) {
+/// The delete of an orphan copy (not the object state holds) leaves the values of its address alone.
+fn forget_renewed(known: &mut Known, plan: &Plan, stored: &IndexMap<String, crate::state::Stored>) {
+    let held = |c: &Change| {
+        stored.values().any(|s| {
+            s.state
+                .resources
+                .iter()
+                .any(|r| r.address == c.address && Some(&r.id) == c.id.as_ref())
+        })
+    };
     for c in &plan.resource_changes {
-        if matches!(c.action, Action::Create | Action::Replace | Action::Delete) {
+        let renewed = match c.action {
+            Action::Create | Action::Replace => true,
+            Action::Delete => held(c),
+            _ => false,
+        };
+        if renewed {
             known.attrs.remove(&c.address);
         }
     }
@@ -548,7 +562,7 @@ async fn run(
         }
     }
     let mut known = super::known_values(ws, backend, &stored).await?;
-    forget_renewed(&mut known, plan);
+    forget_renewed(&mut known, plan, &stored);
     let (sources, mut resolved) = ws.resolve(&known)?;
     if sources.digest() != plan.config_digest {
         // Changes made by the plan itself (new ids) do not alter the files read, so the digest of a
@@ -559,7 +573,7 @@ async fn run(
     }
     if record_moves(ws, backend, &mut stored).await? {
         known = super::known_values(ws, backend, &stored).await?;
-        forget_renewed(&mut known, plan);
+        forget_renewed(&mut known, plan, &stored);
         resolved = ws.resolve(&known)?.1;
     }
 

@@ -1030,6 +1030,7 @@ async fn write_all(
         live: &live_by_address,
         adopted: &HashMap::new(),
         duplicates: &HashMap::new(),
+        copies: &HashMap::new(),
     };
     let filter = Filter {
         stacks: vec![stack.to_string()],

@@ -220,7 +220,12 @@ pub fn apply_moves(
                 from: m.from,
                 to: m.to,
             })),
-            Err(crate::state::MoveError::NotInState { .. }) => {}
+            // Nothing at `from` (already moved, or never created), or no state at all for the
+            // stack (a state document deleted): nothing to record.
+            Err(
+                crate::state::MoveError::NotInState { .. }
+                | crate::state::MoveError::NoStack { .. },
+            ) => {}
             Err(e) => {
                 return Err(Error::Other(format!(
                     "cannot record the [[moved]] entry from {} to {}: {e}",
@@ -294,6 +299,7 @@ pub async fn make_plan(
         live: &refreshed.live,
         adopted: &refreshed.adopted,
         duplicates: &refreshed.duplicates,
+        copies: &refreshed.copies,
     };
     // Resources that will be (re)created get new ids: forget the old ones and resolve again until
     // nothing more becomes unknown.
@@ -344,5 +350,6 @@ pub async fn make_plan(
         drift: diffed.drift,
         kept: diffed.kept,
         duplicates: diffed.duplicates,
+        copies: diffed.copies,
     })
 }

@@ -8,6 +8,15 @@
 //! state of another lineage must lead to an import, never to a second resource. Two live resources
 //! carrying one address are reported as duplicates instead.
 //!
+//! The same listings also show copies: a live resource carrying the address tag of a resource in
+//! state (same kind, account and region) whose id is neither that resource's nor any other known
+//! one's, e.g. left by a lost create answer or by two applies racing after a lock was removed. They
+//! are reported in [`Refreshed::copies`] at no extra request (only what the batched read returns
+//! anyway is looked at).
+//!
+//! A resource keeps the address tag it was created with; `[[moved]]` entries are followed from it
+//! ([`Resolved::moved_address`]), so a resource moved and then lost from state is still found.
+//!
 //! Only configured resources missing from state cost extra listings (a steady-state refresh makes
 //! none). A resource whose account is only known once its account is adopted (a member account's
 //! VPC when the organization's state was lost too) is looked for by [`refresh_missing`], after the
@@ -33,6 +42,9 @@ pub struct Refreshed {
     /// Configured resources missing from state whose address tag more than one live resource
     /// carries: their ids, sorted. The plan neither imports nor creates them.
     pub duplicates: HashMap<String, Vec<String>>,
+    /// By address of a resource in state: other live resources carrying its address tag in the same
+    /// kind, account and region (orphan copies), each with its own tags' lineage.
+    pub copies: HashMap<String, Vec<Live>>,
     /// The addresses already looked for, so a later pass ([`refresh_missing`]) does not look again.
     searched: HashSet<String>,
 }
@@ -105,7 +117,10 @@ async fn pass(
     let mut groups: BTreeMap<(String, Location), Group> = BTreeMap::new();
     let mut in_state = HashSet::new();
     let mut hints: HashMap<String, KindHints> = HashMap::new();
+    // Old objects of interrupted replacements carry their address too; they are not copies.
+    let mut deposed: HashSet<&str> = HashSet::new();
     for state in states.values() {
+        deposed.extend(state.deposed.iter().map(|r| r.id.as_str()));
         for r in &state.resources {
             in_state.insert(r.address.as_str());
             if !with_state {
@@ -201,12 +216,37 @@ async fn pass(
             );
         }
         let known_ids: HashSet<&str> = group.known.iter().map(|(_, id)| id.as_str()).collect();
+        let in_group: HashMap<&str, &str> = group
+            .known
+            .iter()
+            .map(|(a, id)| (a.as_str(), id.as_str()))
+            .collect();
+        for live in &found {
+            let Some(address) = live.address.as_deref().map(|a| resolved.moved_address(a)) else {
+                continue;
+            };
+            let address = address.as_str();
+            // Any id known under another address is not a copy: a resource moved to a new address
+            // keeps the tag of its old one.
+            let copy = in_group.get(address).is_some_and(|id| *id != live.id)
+                && !known_ids.contains(live.id.as_str())
+                && !deposed.contains(live.id.as_str());
+            if copy {
+                let seen = out.copies.entry(address.to_string()).or_default();
+                if !seen.iter().any(|l| l.id == live.id) {
+                    seen.push(live.clone());
+                }
+            }
+        }
         for (address, (place, identity)) in &expected {
             if *place != key {
                 continue;
             }
             let recognised = found.iter().filter(|live| match identity {
-                Identity::Tag => live.address.as_deref() == Some(*address),
+                Identity::Tag => live
+                    .address
+                    .as_deref()
+                    .is_some_and(|a| resolved.moved_address(a) == *address),
                 Identity::Id(id) => live.id == *id && !known_ids.contains(id.as_str()),
                 Identity::Singleton => {
                     live.address.is_none() && !known_ids.contains(live.id.as_str())

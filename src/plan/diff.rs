@@ -1,6 +1,6 @@
 //! Desired (resolved configuration) against actual (state, refreshed from AWS): the changes and the drift.
 
-use super::{Action, AttrDrift, Change, Drift, Duplicate};
+use super::{Action, AttrDrift, Change, Drift, Duplicate, OrphanCopy};
 use crate::expr::Value;
 use crate::provider::{Attrs, Live, doc};
 use crate::resolve::{Instance, Resolved};
@@ -20,7 +20,12 @@ pub struct Observed<'a> {
     pub adopted: &'a HashMap<String, Live>,
     /// Resources missing from state whose `landfall:address` tag several live resources carry: ids.
     pub duplicates: &'a HashMap<String, Vec<String>>,
+    /// By address of a resource in state: other live resources carrying its address tag beside it.
+    pub copies: &'a HashMap<String, Vec<Live>>,
 }
+
+/// Why a copy of a resource in state is deleted (the start of its change's reason).
+const COPY_REASON: &str = "an orphan copy";
 
 /// Which resources a plan covers (`--target`, `--exclude`, `--stack`).
 #[derive(Debug, Clone, Default)]
@@ -102,6 +107,8 @@ pub struct Diffed {
     /// Configured resources missing from state that exist more than once in AWS: neither imported
     /// nor created.
     pub duplicates: Vec<Duplicate>,
+    /// Copies of resources in state left alone (another lineage's, or accounts).
+    pub copies: Vec<OrphanCopy>,
 }
 
 /// Computes the changes that bring AWS to the configuration, and the drift since the last apply.
@@ -313,6 +320,8 @@ pub fn diff(
     }
     hold_back(&mut deletes, &changes, observed, filter.destroy);
     changes.extend(deletes);
+    // After hold_back: what holds back the resource in state does not hold back its copy.
+    let copies = copies(observed, filter, &mut changes);
     refusals.extend(renames_without_moved(&changes));
 
     if refusals.is_empty() {
@@ -321,6 +330,7 @@ pub fn diff(
             drift,
             kept,
             duplicates,
+            copies,
         })
     } else {
         Err(refusals)
@@ -551,6 +561,50 @@ fn renames_without_moved(changes: &[Change]) -> Vec<Refusal> {
         });
     }
     out
+}
+
+/// Copies of resources in state ([`Observed::copies`]): those carrying this state's lineage were
+/// created by landfall for this state and lost (an unanswered create, two applies racing), so they are
+/// deleted; the others (another lineage's, untagged lineage, accounts) are returned to be reported.
+fn copies(observed: &Observed, filter: &Filter, changes: &mut Vec<Change>) -> Vec<OrphanCopy> {
+    let mut left = Vec::new();
+    for (stack, state) in observed.states {
+        for r in &state.resources {
+            let Some(lives) = observed.copies.get(&r.address) else {
+                continue;
+            };
+            if !filter.orphan_in_scope(r, stack) {
+                continue;
+            }
+            let mut lives: Vec<&Live> = lives.iter().collect();
+            lives.sort_by(|a, b| a.id.cmp(&b.id));
+            for live in lives {
+                if live.lineage.as_deref() == Some(state.lineage.as_str()) && r.kind != "account" {
+                    changes.push(Change {
+                        id: Some(live.id.clone()),
+                        before: Some(Json::Object(live.attrs.clone())),
+                        reason: Some(format!(
+                            "{COPY_REASON} ({}): it carries this address and this state's lineage, but state holds {}",
+                            live.id, r.id
+                        )),
+                        ..delete(r, stack)
+                    });
+                } else {
+                    left.push(OrphanCopy {
+                        address: r.address.clone(),
+                        kind: r.kind.clone(),
+                        stack: stack.clone(),
+                        account: r.account.clone(),
+                        region: r.region.clone(),
+                        id: live.id.clone(),
+                        lineage: live.lineage.clone(),
+                        state_id: r.id.clone(),
+                    });
+                }
+            }
+        }
+    }
+    left
 }
 
 fn json_of(v: &Option<String>) -> Json {
@@ -1037,6 +1091,7 @@ prevent_destroy = true
                 live: &live,
                 adopted: &HashMap::new(),
                 duplicates: &HashMap::new(),
+                copies: &HashMap::new(),
             },
             filter,
         )
@@ -1059,6 +1114,7 @@ prevent_destroy = true
                 live: &HashMap::new(),
                 adopted: &HashMap::new(),
                 duplicates: &HashMap::new(),
+                copies: &HashMap::new(),
             },
             &Filter::default(),
         )
@@ -1084,6 +1140,7 @@ prevent_destroy = true
                 live: &HashMap::new(),
                 adopted: &HashMap::new(),
                 duplicates: &duplicates,
+                copies: &HashMap::new(),
             },
             &Filter::default(),
         )

@@ -13,6 +13,10 @@
 //! - `duplicates[]` (only when there are some): configured resources missing from state that several
 //!   live resources carry the `landfall:address` tag of: `address`, `kind`, `stack`, `account`,
 //!   `region`, `ids`. Such a plan cannot be saved or applied;
+//! - `copies[]` (only when there are some): live resources carrying the `landfall:address` tag of a
+//!   resource in state, beside it, that landfall leaves alone (another lineage's, or an account):
+//!   `address`, `kind`, `stack`, `account`, `region`, `id`, `lineage`, `state_id`. Copies with this
+//!   state's lineage are not listed here: they are deletes in `resource_changes`;
 //! - `kept[]` (destroy plans only): addresses left alone because of `lifecycle.prevent_destroy`;
 //! - `moved[]`: resources whose address changed through a `[[moved]]` entry: `from`, `to` (full
 //!   addresses). State follows; AWS is not touched. `resource_changes` use the new addresses;
@@ -135,6 +139,38 @@ impl Duplicate {
     }
 }
 
+/// A live resource carrying the `landfall:address` tag of a resource in state, beside it (same kind,
+/// account and region), that this plan does not delete: its lineage tag is not this state's (another
+/// environment may manage it) or it is an account (deleting one means closing it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrphanCopy {
+    pub address: String,
+    pub kind: String,
+    pub stack: String,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    /// The copy's id.
+    pub id: String,
+    /// The copy's `landfall:lineage` tag, if it has one.
+    pub lineage: Option<String>,
+    /// The id of the resource state holds under `address`, which landfall keeps managing.
+    pub state_id: String,
+}
+
+impl OrphanCopy {
+    /// What to do about it.
+    pub fn advice(&self) -> String {
+        let whose = match &self.lineage {
+            Some(l) => format!("lineage {l}, not this state's"),
+            None => "no landfall:lineage tag".into(),
+        };
+        format!(
+            "{whose}; landfall manages {} and leaves {} alone: if no other environment manages it, delete it outside landfall",
+            self.state_id, self.id
+        )
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub add: usize,
@@ -171,6 +207,9 @@ pub struct Plan {
     /// shown but refused.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub duplicates: Vec<Duplicate>,
+    /// Copies of resources in state that the plan leaves alone (see [`OrphanCopy`]): reported, not refused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub copies: Vec<OrphanCopy>,
     pub summary: Summary,
 }
 

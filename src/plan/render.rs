@@ -217,6 +217,24 @@ pub fn text(plan: &Plan, color: bool) -> String {
         }
         out.push('\n');
     }
+    if !plan.copies.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}\n",
+            p.bold("Copies of resources in state (the same landfall:address tag), left alone:")
+        );
+        for c in &plan.copies {
+            let _ = writeln!(
+                out,
+                "  {} {} ({})\n      {}",
+                p.wrap("33", "!"),
+                p.bold(&c.address),
+                c.id,
+                c.advice()
+            );
+        }
+        out.push('\n');
+    }
     if plan.resource_changes.is_empty() && plan.moved.is_empty() {
         let _ = writeln!(
             out,
@@ -271,6 +289,7 @@ pub fn markdown(plan: &Plan) -> String {
     if plan.resource_changes.is_empty()
         && plan.drift.is_empty()
         && plan.duplicates.is_empty()
+        && plan.copies.is_empty()
         && plan.moved.is_empty()
     {
         let _ = writeln!(
@@ -293,6 +312,16 @@ pub fn markdown(plan: &Plan) -> String {
                 d.ids.join(", "),
                 d.advice()
             );
+        }
+        let _ = writeln!(head);
+    }
+    if !plan.copies.is_empty() {
+        let _ = writeln!(
+            head,
+            "#### :warning: Copies of resources in state, left alone\n"
+        );
+        for c in &plan.copies {
+            let _ = writeln!(head, "- `{}`: {} ({})", c.address, c.id, c.advice());
         }
         let _ = writeln!(head);
     }
@@ -459,6 +488,7 @@ mod tests {
             drift: vec![],
             kept: vec![],
             duplicates: vec![],
+            copies: vec![],
         }
     }
 

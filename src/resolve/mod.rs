@@ -70,6 +70,23 @@ pub struct Resolved {
     pub stack_deps: Vec<(String, String)>,
     /// Outputs per stack, evaluated as far as known before apply.
     pub outputs: IndexMap<String, IndexMap<String, Value>>,
+    /// The `[[moved]]` entries ([`moves`]): refresh follows them from the address a resource was
+    /// tagged with at creation to the one it has now.
+    pub moves: Vec<Move>,
+}
+
+impl Resolved {
+    /// Where a resource created (and tagged) at `address` is now, after the `[[moved]]` entries in
+    /// the order written. Moves change state only, so a moved resource keeps its old address tag.
+    pub fn moved_address(&self, address: &str) -> String {
+        let mut now = address.to_string();
+        for m in &self.moves {
+            if let Some(to) = crate::address::rebase(&now, &m.from, &m.to) {
+                now = to;
+            }
+        }
+        now
+    }
 }
 
 /// A `[[moved]]` entry: state at `from` (and under it) now belongs to `to`.
@@ -184,6 +201,7 @@ pub fn resolve_with(loaded: Loaded, known: &Known) -> (Sources, Result<Resolved,
         return (sources, Err(diags));
     }
     let resolved = Resolved {
+        moves: moves(&stacks),
         environment: env.name.clone(),
         stacks: stacks.iter().map(|s| s.name.clone()).collect(),
         instances,

@@ -87,8 +87,12 @@ where
     Ok(out)
 }
 
-/// Of the resources `describe` returns for landfall's address tag, the one `cx`'s run created:
-/// what [`crate::aws::call_create`] looks for after an unanswered create.
+/// Of the resources `describe` returns for `cx`'s lineage tag, the one created for `address`: what
+/// [`crate::aws::call_create`] looks for after an unanswered create.
+///
+/// The filter is on the lineage (a UUID) and the address is compared here: EC2 filter values are
+/// patterns, and an address holds `[`, `]` and `"` (`module.net["a"].vpc.this`), which the emulator
+/// reads as a character class (no match), so a lost answer there became a second resource.
 pub(super) async fn find_created<T, Fut>(
     cx: &crate::provider::Cx<'_>,
     address: &str,
@@ -98,11 +102,14 @@ pub(super) async fn find_created<T, Fut>(
 where
     Fut: Future<Output = Result<Vec<T>, AwsError>>,
 {
-    let found = describe(filter(&format!("tag:{ADDRESS_TAG}"), [address])).await?;
+    let found = describe(filter(&format!("tag:{LINEAGE_TAG}"), [cx.lineage])).await?;
+    let has = |tags: &[Tag], key: &str, value: &str| {
+        tags.iter()
+            .any(|t| t.key() == Some(key) && t.value() == Some(value))
+    };
     Ok(found.into_iter().find(|item| {
-        tags_of(item)
-            .iter()
-            .any(|t| t.key() == Some(LINEAGE_TAG) && t.value() == Some(cx.lineage))
+        let tags = tags_of(item);
+        has(tags, LINEAGE_TAG, cx.lineage) && has(tags, ADDRESS_TAG, address)
     }))
 }
 
