@@ -255,3 +255,184 @@ async fn organization_lifecycle() {
     p.destroy(&[]);
     assert_eq!(org_id(&p).await, None, "the organization is deleted");
 }
+
+/// The parent of an OU or account.
+async fn parent(p: &Project, child: &str) -> String {
+    let out = p
+        .org()
+        .await
+        .list_parents()
+        .child_id(child)
+        .send()
+        .await
+        .unwrap();
+    out.parents()[0].id().unwrap().to_string()
+}
+
+/// The OU's name, or None when it does not exist.
+async fn ou_name(p: &Project, id: &str) -> Option<String> {
+    let out = p
+        .org()
+        .await
+        .describe_organizational_unit()
+        .organizational_unit_id(id)
+        .send()
+        .await
+        .ok()?;
+    out.organizational_unit()?.name().map(String::from)
+}
+
+/// The OUs directly under `parent`: (id, name).
+async fn ous_under(p: &Project, parent: &str) -> Vec<(String, String)> {
+    let out = p
+        .org()
+        .await
+        .list_organizational_units_for_parent()
+        .parent_id(parent)
+        .send()
+        .await
+        .unwrap();
+    out.organizational_units()
+        .iter()
+        .map(|o| (o.id().unwrap().into(), o.name().unwrap().into()))
+        .collect()
+}
+
+async fn root(p: &Project) -> String {
+    let out = p.org().await.list_roots().send().await.unwrap();
+    out.roots()[0].id().unwrap().to_string()
+}
+
+const OUS: &str = r#"
+[organization.main]
+
+[organizational_unit.work]
+name = "Work"
+parent_id = "${organization.main.root_id}"
+
+[organizational_unit.other]
+name = "Other"
+parent_id = "${organization.main.root_id}"
+
+[organizational_unit.team]
+name = "Team"
+parent_id = "${organizational_unit.work.id}"
+
+[account.dev]
+name = "dev"
+email = "aws+dev@example.com"
+parent_id = "${organizational_unit.work.id}"
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn organizational_unit_lifecycle() {
+    let p = Project::new(OUS);
+    p.apply();
+    p.expect_converged();
+    let root = root(&p).await;
+    let work = p.id("main.organizational_unit.work");
+    let team = p.id("main.organizational_unit.team");
+    let dev = p.id("main.account.dev");
+    assert_eq!(parent(&p, &work).await, root);
+    assert_eq!(parent(&p, &team).await, work);
+    assert_eq!(parent(&p, &dev).await, work);
+    assert_eq!(ou_name(&p, &work).await.as_deref(), Some("Work"));
+
+    p.change(
+        &[("\"Work\"", "\"Workloads\"")],
+        &["~ main.organizational_unit.work"],
+    );
+    assert_eq!(ou_name(&p, &work).await.as_deref(), Some("Workloads"));
+    assert_eq!(p.id("main.organizational_unit.work"), work, "in place");
+
+    // A new parent replaces the OU: the child OU is replaced under the new one, the account moves.
+    p.change(
+        &[(
+            "name = \"Workloads\"\nparent_id = \"${organization.main.root_id}\"",
+            "name = \"Workloads\"\nparent_id = \"${organizational_unit.other.id}\"",
+        )],
+        &[
+            "-/+ main.organizational_unit.work",
+            "-/+ main.organizational_unit.team",
+            "~ main.account.dev",
+        ],
+    );
+    let other = p.id("main.organizational_unit.other");
+    let new_work = p.id("main.organizational_unit.work");
+    assert_ne!(new_work, work);
+    assert_eq!(ou_name(&p, &work).await, None, "the old OU is deleted");
+    assert_eq!(parent(&p, &new_work).await, other);
+    let new_team = p.id("main.organizational_unit.team");
+    assert_ne!(new_team, team);
+    assert_eq!(ou_name(&p, &team).await, None, "the old child OU is deleted");
+    assert_eq!(parent(&p, &new_team).await, new_work, "the child OU follows");
+    assert_eq!(parent(&p, &dev).await, new_work, "the account follows");
+    assert_eq!(p.id("main.account.dev"), dev, "an account is moved, never replaced");
+    assert_eq!(
+        ous_under(&p, &root).await,
+        vec![(other.clone(), "Other".to_string())]
+    );
+
+    // Drift: a name changed outside landfall is changed back.
+    let org = p.org().await;
+    org.update_organizational_unit()
+        .organizational_unit_id(&new_work)
+        .name("Hacked")
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["~ main.organizational_unit.work"]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(ou_name(&p, &new_work).await.as_deref(), Some("Workloads"));
+
+    // Deleted outside: created again under its parent.
+    org.delete_organizational_unit()
+        .organizational_unit_id(&new_team)
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["+ main.organizational_unit.team"]);
+    p.apply();
+    p.expect_converged();
+    let team = p.id("main.organizational_unit.team");
+    assert_eq!(
+        ous_under(&p, &new_work).await,
+        vec![(team.clone(), "Team".to_string())]
+    );
+
+    p.reimport("main.organizational_unit.team", &team);
+    p.reimport("main.organizational_unit.work", &new_work);
+
+    // Destroy: the account is kept (forgotten, no close_on_destroy), so is the OU holding it and the
+    // organization; what holds nothing is deleted.
+    let out = p.destroy(&[]);
+    let said = text(&out);
+    assert_eq!(ou_name(&p, &team).await, None, "{said}");
+    assert_eq!(parent(&p, &dev).await, new_work, "{said}");
+}
+
+/// Regression: an OU that holds an account and gets a new parent was replaced delete-first, and AWS
+/// refused to delete it (OrganizationalUnitNotEmptyException) before the account could move to the new
+/// one. The new OU is now created first, the account moves, and the old OU is deleted last.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ou_holding_an_account_is_replaced_new_one_first() {
+    let p = Project::new(OUS);
+    p.apply();
+    let (work, dev) = (
+        p.id("main.organizational_unit.work"),
+        p.id("main.account.dev"),
+    );
+    p.edit(&[(
+        "name = \"Work\"\nparent_id = \"${organization.main.root_id}\"",
+        "name = \"Work\"\nparent_id = \"${organizational_unit.other.id}\"",
+    )]);
+    let plan = p.expect_plan(&["-/+ main.organizational_unit.work"]);
+    assert!(plan.contains("create the new one, then delete the old"), "{plan}");
+    p.apply();
+    p.expect_converged();
+    let new_work = p.id("main.organizational_unit.work");
+    assert_eq!(ou_name(&p, &work).await, None, "the old OU is deleted");
+    assert_eq!(parent(&p, &dev).await, new_work);
+    assert_eq!(parent(&p, &new_work).await, p.id("main.organizational_unit.other"));
+}
