@@ -585,3 +585,203 @@ async fn account_rename_is_refused_at_plan_time() {
     assert!(!stderr.contains("landfall refresh"), "{stderr}");
     assert_eq!(requests(&out, "MoveAccount") + requests(&out, "TagResource"), 0);
 }
+
+/// The policy's (type, description, content), or None when it does not exist.
+async fn policy(p: &Project, id: &str) -> Option<(String, String, serde_json::Value)> {
+    let out = p
+        .org()
+        .await
+        .describe_policy()
+        .policy_id(id)
+        .send()
+        .await
+        .ok()?;
+    let policy = out.policy()?;
+    let summary = policy.policy_summary()?;
+    Some((
+        summary.r#type()?.as_str().to_string(),
+        summary.description().unwrap_or_default().to_string(),
+        serde_json::from_str(policy.content()?).unwrap(),
+    ))
+}
+
+/// The targets a policy is attached to.
+async fn targets(p: &Project, policy: &str) -> Vec<String> {
+    let out = p
+        .org()
+        .await
+        .list_targets_for_policy()
+        .policy_id(policy)
+        .send()
+        .await
+        .unwrap();
+    out.targets()
+        .iter()
+        .filter_map(|t| t.target_id().map(String::from))
+        .collect()
+}
+
+/// The delegated administrators of `service`.
+async fn delegated(p: &Project, service: &str) -> Vec<String> {
+    let out = p
+        .org()
+        .await
+        .list_delegated_administrators()
+        .service_principal(service)
+        .send()
+        .await
+        .unwrap();
+    out.delegated_administrators()
+        .iter()
+        .filter_map(|a| a.id().map(String::from))
+        .collect()
+}
+
+const POLICIES: &str = r#"
+[organization.main]
+enabled_policy_types = ["SERVICE_CONTROL_POLICY", "TAG_POLICY"]
+aws_service_access_principals = ["guardduty.amazonaws.com"]
+
+[organizational_unit.work]
+name = "Work"
+parent_id = "${organization.main.root_id}"
+
+[account.dev]
+name = "dev"
+email = "aws+dev@example.com"
+parent_id = "${organizational_unit.work.id}"
+
+[account.sec]
+name = "sec"
+email = "aws+sec@example.com"
+parent_id = "${organizational_unit.work.id}"
+
+[policy.guard]
+name = "guard"
+description = "guard rails"
+type = "SERVICE_CONTROL_POLICY"
+content = { Version = "2012-10-17", Statement = [{ Effect = "Deny", Action = "organizations:LeaveOrganization", Resource = "*" }] }
+
+[policy_attachment.guard]
+policy_id = "${policy.guard.id}"
+target_id = "${organizational_unit.work.id}"
+
+[delegated_administrator.guardduty]
+account_id = "${account.dev.id}"
+service_principal = "guardduty.amazonaws.com"
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn policy_attachment_and_delegated_administrator_lifecycle() {
+    let p = Project::new(POLICIES);
+    p.apply();
+    p.expect_converged();
+    let work = p.id("main.organizational_unit.work");
+    let (dev, sec) = (p.id("main.account.dev"), p.id("main.account.sec"));
+    let guard = p.id("main.policy.guard");
+    let (kind, description, content) = policy(&p, &guard).await.unwrap();
+    assert_eq!((kind.as_str(), description.as_str()), ("SERVICE_CONTROL_POLICY", "guard rails"));
+    assert_eq!(content["Statement"][0]["Action"], "organizations:LeaveOrganization");
+    assert_eq!(targets(&p, &guard).await, vec![work.clone()]);
+    assert_eq!(delegated(&p, "guardduty.amazonaws.com").await, vec![dev.clone()]);
+
+    // In place: content and description.
+    p.change(
+        &[
+            ("organizations:LeaveOrganization", "account:CloseAccount"),
+            ("\"guard rails\"", "\"the guard rails\""),
+        ],
+        &["~ main.policy.guard"],
+    );
+    let (_, description, content) = policy(&p, &guard).await.unwrap();
+    assert_eq!(description, "the guard rails");
+    assert_eq!(content["Statement"][0]["Action"], "account:CloseAccount");
+    assert_eq!(p.id("main.policy.guard"), guard, "in place");
+
+    // Replacement: the type. The attachment follows the new policy.
+    p.change(
+        &[(
+            "type = \"SERVICE_CONTROL_POLICY\"",
+            "type = \"TAG_POLICY\"",
+        )],
+        &["-/+ main.policy.guard", "-/+ main.policy_attachment.guard"],
+    );
+    let new = p.id("main.policy.guard");
+    assert_ne!(new, guard);
+    assert_eq!(policy(&p, &guard).await, None, "the old policy is deleted");
+    assert_eq!(policy(&p, &new).await.unwrap().0, "TAG_POLICY");
+    assert_eq!(targets(&p, &new).await, vec![work.clone()], "the attachment follows");
+    let guard = new;
+
+    // Replacement of a delegated administrator: another account.
+    p.change(
+        &[("account_id = \"${account.dev.id}\"", "account_id = \"${account.sec.id}\"")],
+        &["-/+ main.delegated_administrator.guardduty"],
+    );
+    assert_eq!(delegated(&p, "guardduty.amazonaws.com").await, vec![sec.clone()]);
+
+    // Drift: content changed, attachment removed, administrator deregistered outside landfall.
+    let org = p.org().await;
+    org.update_policy()
+        .policy_id(&guard)
+        .content(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    org.detach_policy()
+        .policy_id(&guard)
+        .target_id(&work)
+        .send()
+        .await
+        .unwrap();
+    org.deregister_delegated_administrator()
+        .account_id(&sec)
+        .service_principal("guardduty.amazonaws.com")
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&[
+        "~ main.policy.guard",
+        "+ main.policy_attachment.guard",
+        "+ main.delegated_administrator.guardduty",
+    ]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(
+        policy(&p, &guard).await.unwrap().2["Statement"][0]["Action"],
+        "account:CloseAccount"
+    );
+    assert_eq!(targets(&p, &guard).await, vec![work.clone()]);
+    assert_eq!(delegated(&p, "guardduty.amazonaws.com").await, vec![sec.clone()]);
+
+    // Deleted outside: the policy and its attachment are created again.
+    org.detach_policy()
+        .policy_id(&guard)
+        .target_id(&work)
+        .send()
+        .await
+        .unwrap();
+    org.delete_policy().policy_id(&guard).send().await.unwrap();
+    p.expect_plan(&["+ main.policy.guard", "+ main.policy_attachment.guard"]);
+    p.apply();
+    p.expect_converged();
+    let guard = p.id("main.policy.guard");
+    assert_eq!(targets(&p, &guard).await, vec![work.clone()]);
+
+    p.reimport("main.policy.guard", &guard);
+    p.reimport("main.policy_attachment.guard", &format!("{guard}/{work}"));
+    p.reimport(
+        "main.delegated_administrator.guardduty",
+        &format!("{sec}/guardduty.amazonaws.com"),
+    );
+
+    // Destroy: the accounts stay open (no close_on_destroy), so their OU, the organization, the
+    // guardrail attached above them and the administrator role of one of them are forgotten, not
+    // deleted (the destroy rules of issue 10, item 4). Deletion of each was exercised above.
+    let out = p.destroy(&[]);
+    let said = text(&out);
+    assert!(said.contains("7 to forget"), "{said}");
+    assert_eq!(targets(&p, &guard).await, vec![work.clone()], "{said}");
+    assert_eq!(delegated(&p, "guardduty.amazonaws.com").await, vec![sec.clone()]);
+    assert_eq!(ou_name(&p, &work).await.as_deref(), Some("Work"));
+}
