@@ -785,3 +785,126 @@ async fn policy_attachment_and_delegated_administrator_lifecycle() {
     assert_eq!(delegated(&p, "guardduty.amazonaws.com").await, vec![sec.clone()]);
     assert_eq!(ou_name(&p, &work).await.as_deref(), Some("Work"));
 }
+
+/// The account's minimum password length, or None without a password policy.
+async fn password_length(p: &Project) -> Option<i32> {
+    let out = p.iam().await.get_account_password_policy().send().await.ok()?;
+    out.password_policy()?.minimum_password_length()
+}
+
+async fn aliases(p: &Project) -> Vec<String> {
+    let out = p.iam().await.list_account_aliases().send().await.unwrap();
+    out.account_aliases().to_vec()
+}
+
+/// How many default VPCs the region has.
+async fn default_vpcs(p: &Project) -> usize {
+    let out = p
+        .ec2()
+        .await
+        .describe_vpcs()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("is-default")
+                .values("true")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    out.vpcs().len()
+}
+
+const ACCOUNT_SETTINGS: &str = r#"
+[iam_password_policy.main]
+minimum_password_length = 16
+
+[iam_account_alias.main]
+alias = "lifecycle-one"
+
+[default_vpc.main]
+delete = true
+"#;
+
+/// One per account (and region, for the default VPC): none of these kinds has an attribute that
+/// forces replacement, or a dependent, so the replacement step is n.a.
+#[tokio::test(flavor = "multi_thread")]
+async fn password_policy_alias_and_default_vpc_lifecycle() {
+    let p = Project::new(ACCOUNT_SETTINGS);
+    assert_eq!(default_vpcs(&p).await, 1, "the emulator starts with one");
+    p.apply();
+    p.expect_converged();
+    assert_eq!(password_length(&p).await, Some(16));
+    assert_eq!(aliases(&p).await, vec!["lifecycle-one".to_string()]);
+    assert_eq!(default_vpcs(&p).await, 0);
+
+    p.change(
+        &[
+            ("= 16", "= 20"),
+            ("lifecycle-one", "lifecycle-two"),
+            ("delete = true", "delete = false"),
+        ],
+        &[
+            "~ main.iam_password_policy.main",
+            "~ main.iam_account_alias.main",
+            "~ main.default_vpc.main",
+        ],
+    );
+    assert_eq!(password_length(&p).await, Some(20));
+    assert_eq!(aliases(&p).await, vec!["lifecycle-two".to_string()]);
+    assert_eq!(default_vpcs(&p).await, 1, "delete = false puts it back");
+    p.change(&[("delete = false", "delete = true")], &["~ main.default_vpc.main"]);
+    assert_eq!(default_vpcs(&p).await, 0);
+
+    // Drift: a weaker password policy, another alias, a default VPC created again outside landfall.
+    let iam = p.iam().await;
+    iam.update_account_password_policy()
+        .minimum_password_length(8)
+        .send()
+        .await
+        .unwrap();
+    iam.delete_account_alias()
+        .account_alias("lifecycle-two")
+        .send()
+        .await
+        .unwrap();
+    iam.create_account_alias()
+        .account_alias("hacked")
+        .send()
+        .await
+        .unwrap();
+    p.ec2().await.create_default_vpc().send().await.unwrap();
+    p.expect_plan(&[
+        "main.iam_password_policy.main",
+        "main.iam_account_alias.main",
+        "main.default_vpc.main",
+    ]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(password_length(&p).await, Some(20));
+    assert_eq!(aliases(&p).await, vec!["lifecycle-two".to_string()]);
+    assert_eq!(default_vpcs(&p).await, 0);
+
+    // Deleted outside: set again.
+    iam.delete_account_password_policy().send().await.unwrap();
+    iam.delete_account_alias()
+        .account_alias("lifecycle-two")
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["main.iam_password_policy.main", "main.iam_account_alias.main"]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(password_length(&p).await, Some(20));
+    assert_eq!(aliases(&p).await, vec!["lifecycle-two".to_string()]);
+
+    p.reimport("main.iam_password_policy.main", &p.id("main.iam_password_policy.main"));
+    p.reimport("main.iam_account_alias.main", &p.id("main.iam_account_alias.main"));
+    p.reimport("main.default_vpc.main", &p.id("main.default_vpc.main"));
+
+    // Destroy removes the password policy and the alias; a deleted default VPC stays deleted.
+    p.destroy(&[]);
+    assert_eq!(password_length(&p).await, None);
+    assert!(aliases(&p).await.is_empty());
+    assert_eq!(default_vpcs(&p).await, 0);
+}
