@@ -908,3 +908,228 @@ async fn password_policy_alias_and_default_vpc_lifecycle() {
     assert!(aliases(&p).await.is_empty());
     assert_eq!(default_vpcs(&p).await, 0);
 }
+
+/// One resource of every kind (18), linked the way a landing zone links them.
+const EVERY_KIND: &str = r#"
+[organization.main]
+enabled_policy_types = ["SERVICE_CONTROL_POLICY"]
+aws_service_access_principals = ["guardduty.amazonaws.com"]
+
+[organizational_unit.work]
+name = "Work"
+parent_id = "${organization.main.root_id}"
+
+[account.dev]
+name = "dev"
+email = "aws+dev@example.com"
+parent_id = "${organizational_unit.work.id}"
+
+[policy.deny]
+name = "deny-leaving"
+content = { Version = "2012-10-17", Statement = [{ Effect = "Deny", Action = "organizations:LeaveOrganization", Resource = "*" }] }
+
+[policy_attachment.deny]
+policy_id = "${policy.deny.id}"
+target_id = "${organizational_unit.work.id}"
+
+[delegated_administrator.guardduty]
+account_id = "${account.dev.id}"
+service_principal = "guardduty.amazonaws.com"
+
+[iam_password_policy.main]
+minimum_password_length = 16
+
+[iam_account_alias.main]
+alias = "lifecycle-mgmt"
+
+[default_vpc.main]
+delete = true
+
+[vpc.main]
+cidr_block = "10.0.0.0/16"
+
+[subnet.a]
+vpc_id = "${vpc.main.id}"
+cidr_block = "10.0.1.0/24"
+availability_zone = "eu-west-1a"
+
+[internet_gateway.main]
+vpc_id = "${vpc.main.id}"
+
+[nat_gateway.main]
+subnet_id = "${subnet.a.id}"
+
+[route_table.main]
+vpc_id = "${vpc.main.id}"
+subnet_ids = ["${subnet.a.id}"]
+routes = [{ destination_cidr_block = "0.0.0.0/0", nat_gateway_id = "${nat_gateway.main.id}" }]
+
+[security_group.web]
+name = "web"
+description = "web servers"
+vpc_id = "${vpc.main.id}"
+
+[iam_policy.read]
+name = "read"
+policy = { Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "*" }] }
+
+[iam_role.ops]
+name = "ops"
+assume_role_policy = { Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] }
+managed_policy_arns = ["${iam_policy.read.arn}"]
+
+[iam_group.readers]
+name = "readers"
+managed_policy_arns = ["${iam_policy.read.arn}"]
+"#;
+
+/// Every kind and the name its resource has in [`EVERY_KIND`].
+const KINDS: &[(&str, &str)] = &[
+    ("organization", "main"),
+    ("organizational_unit", "work"),
+    ("account", "dev"),
+    ("policy", "deny"),
+    ("policy_attachment", "deny"),
+    ("delegated_administrator", "guardduty"),
+    ("iam_password_policy", "main"),
+    ("iam_account_alias", "main"),
+    ("default_vpc", "main"),
+    ("vpc", "main"),
+    ("subnet", "a"),
+    ("internet_gateway", "main"),
+    ("nat_gateway", "main"),
+    ("route_table", "main"),
+    ("security_group", "web"),
+    ("iam_policy", "read"),
+    ("iam_role", "ops"),
+    ("iam_group", "readers"),
+];
+
+/// What exists in the emulator, by id: the organization, its OUs, accounts and policies (with their
+/// targets), delegated administrators, IAM roles, groups and customer managed policies, VPCs (the default
+/// one included), subnets, gateways, route tables, security groups.
+async fn census(p: &Project) -> Vec<String> {
+    let (org, iam, ec2) = (p.org().await, p.iam().await, p.ec2().await);
+    let mut out = vec![org_id(p).await.unwrap_or_default()];
+    let root = root(p).await;
+    for ou in ous_under(p, &root).await {
+        out.push(format!("ou {} {}", ou.0, ou.1));
+    }
+    let accounts = org.list_accounts().send().await.unwrap();
+    out.extend(accounts.accounts().iter().map(|a| format!("account {}", a.id().unwrap())));
+    let policies = org
+        .list_policies()
+        .filter(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+        .send()
+        .await
+        .unwrap();
+    for policy in policies.policies() {
+        let id = policy.id().unwrap();
+        out.push(format!("policy {id} on {:?}", targets(p, id).await));
+    }
+    out.extend(delegated(p, "guardduty.amazonaws.com").await);
+    let roles = iam.list_roles().send().await.unwrap();
+    out.extend(roles.roles().iter().map(|r| r.role_id().to_string()));
+    let groups = iam.list_groups().send().await.unwrap();
+    out.extend(groups.groups().iter().map(|g| g.group_id().to_string()));
+    let local = iam
+        .list_policies()
+        .scope(aws_sdk_iam::types::PolicyScopeType::Local)
+        .send()
+        .await
+        .unwrap();
+    out.extend(local.policies().iter().filter_map(|x| x.policy_id().map(String::from)));
+    let vpcs = ec2.describe_vpcs().send().await.unwrap();
+    out.extend(vpcs.vpcs().iter().filter_map(|v| v.vpc_id().map(String::from)));
+    let subnets = ec2.describe_subnets().send().await.unwrap();
+    out.extend(subnets.subnets().iter().filter_map(|s| s.subnet_id().map(String::from)));
+    let igws = ec2.describe_internet_gateways().send().await.unwrap();
+    out.extend(
+        igws.internet_gateways()
+            .iter()
+            .filter_map(|g| g.internet_gateway_id().map(String::from)),
+    );
+    let nats = ec2.describe_nat_gateways().send().await.unwrap();
+    out.extend(nats.nat_gateways().iter().filter_map(|n| n.nat_gateway_id().map(String::from)));
+    let tables = ec2.describe_route_tables().send().await.unwrap();
+    out.extend(
+        tables
+            .route_tables()
+            .iter()
+            .filter_map(|t| t.route_table_id().map(String::from)),
+    );
+    let groups = ec2.describe_security_groups().send().await.unwrap();
+    out.extend(groups.security_groups().iter().filter_map(|g| g.group_id().map(String::from)));
+    out.sort();
+    out
+}
+
+/// The requests of an `--stats` run that can change something (anything but reads and STS).
+fn writes(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .skip_while(|l| !l.starts_with("API requests"))
+        .filter_map(|l| {
+            let name = l.split_whitespace().next()?;
+            let (service, op) = name.split_once('.')?;
+            let write = service != "STS"
+                && !["Describe", "List", "Get"].iter().any(|r| op.starts_with(r));
+            write.then(|| l.trim().to_string())
+        })
+        .collect()
+}
+
+/// Renames `kind.name` to `kind.name_renamed` in the stack (header and references) and adds the
+/// `[[moved]]` entry.
+fn rename_through_moved(p: &Project, kind: &str, name: &str) {
+    let new = format!("{name}_renamed");
+    p.edit(&[(
+        &format!("[{kind}.{name}]"),
+        &format!("[{kind}.{new}]"),
+    )]);
+    let path = p.path().join("stacks/main.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text.replace(&format!("${{{kind}.{name}."), &format!("${{{kind}.{new}."));
+    std::fs::write(
+        &path,
+        format!("{text}\n[[moved]]\nfrom = \"{kind}.{name}\"\nto = \"{kind}.{new}\"\n"),
+    )
+    .unwrap();
+}
+
+/// Every kind renamed through `[[moved]]` at once: the plan shows the 18 moves and nothing else, apply
+/// sends no write request, every id stays, the emulator holds the same things, the next plan is empty.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_kind_renamed_through_moved_touches_nothing() {
+    let p = Project::new(EVERY_KIND);
+    p.apply();
+    p.expect_converged();
+    let ids: Vec<String> = KINDS
+        .iter()
+        .map(|(kind, name)| p.id(&format!("main.{kind}.{name}")))
+        .collect();
+    let before = census(&p).await;
+
+    for (kind, name) in KINDS {
+        rename_through_moved(&p, kind, name);
+    }
+    let out = p.run(&["plan", "--env", "test"]);
+    expect_code(&out, 0);
+    let plan = String::from_utf8_lossy(&out.stdout);
+    for (kind, name) in KINDS {
+        let moved = format!("main.{kind}.{name} has moved to main.{kind}.{name}_renamed");
+        assert!(plan.contains(&moved), "`{moved}` not in the plan:\n{plan}");
+    }
+    assert!(
+        plan.contains("0 to add, 0 to change, 0 to replace, 0 to destroy, 18 moved."),
+        "{plan}"
+    );
+
+    let out = p.apply();
+    assert_eq!(writes(&out), Vec::<String>::new(), "{}", text(&out));
+    for ((kind, name), id) in KINDS.iter().zip(&ids) {
+        assert_eq!(&p.id(&format!("main.{kind}.{name}_renamed")), id);
+    }
+    assert_eq!(census(&p).await, before);
+    p.expect_converged();
+}
