@@ -1133,3 +1133,26 @@ async fn every_kind_renamed_through_moved_touches_nothing() {
     assert_eq!(census(&p).await, before);
     p.expect_converged();
 }
+
+/// Regression: after renames through `[[moved]]`, the resources in AWS still carry their old
+/// `landfall:address` tag (a move writes nothing). With the state document lost, the plan failed
+/// ("environment has no stack `main`": a `[[moved]]` entry could not be recorded without state, which
+/// a new environment has too), and without the entries it planned 13 creates of what exists. Refresh
+/// now also recognises a missing resource by the addresses its `[[moved]]` entries came from.
+#[tokio::test(flavor = "multi_thread")]
+async fn lost_state_after_renames_through_moved_imports_instead_of_creating() {
+    let p = Project::new(EVERY_KIND);
+    p.apply();
+    for (kind, name) in KINDS {
+        rename_through_moved(&p, kind, name);
+    }
+    p.apply();
+    let before = census(&p).await;
+    std::fs::remove_file(p.path().join(".landfall/state/test/main.json")).unwrap();
+
+    let plan = p.expect_plan(&["18 to import"]);
+    assert!(plan.contains("0 to add,"), "{plan}");
+    p.apply();
+    p.expect_converged();
+    assert_eq!(census(&p).await, before, "nothing created, nothing deleted");
+}

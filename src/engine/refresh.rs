@@ -16,7 +16,7 @@
 use crate::aws::{Aws, AwsError};
 use crate::expr::Value;
 use crate::provider::{self, Cx, Identity, KindHints, Live, Location, NoPending, ReadCache};
-use crate::resolve::Resolved;
+use crate::resolve::{Move, Resolved};
 use crate::schema::{self, Scope};
 use crate::state::State;
 use indexmap::IndexMap;
@@ -35,6 +35,9 @@ pub struct Refreshed {
     pub duplicates: HashMap<String, Vec<String>>,
     /// The addresses already looked for, so a later pass ([`refresh_missing`]) does not look again.
     searched: HashSet<String>,
+    /// The `[[moved]]` entries: a move changes state, not the `landfall:address` tag AWS holds, so a
+    /// missing resource is also recognised by the addresses it had before.
+    moves: Vec<Move>,
 }
 
 #[derive(Default)]
@@ -64,8 +67,12 @@ pub async fn refresh(
     resolved: &Resolved,
     states: &IndexMap<String, State>,
     parallelism: usize,
+    moves: &[Move],
 ) -> Result<Refreshed, AwsError> {
-    let mut out = Refreshed::default();
+    let mut out = Refreshed {
+        moves: moves.to_vec(),
+        ..Refreshed::default()
+    };
     pass(
         aws,
         home_region,
@@ -205,8 +212,15 @@ async fn pass(
             if *place != key {
                 continue;
             }
+            let before = former_addresses(address, &out.moves);
             let recognised = found.iter().filter(|live| match identity {
-                Identity::Tag => live.address.as_deref() == Some(*address),
+                Identity::Tag => match live.address.as_deref() {
+                    Some(tag) if tag == *address => true,
+                    Some(tag) => {
+                        before.iter().any(|b| b == tag) && !known_ids.contains(live.id.as_str())
+                    }
+                    None => false,
+                },
                 Identity::Id(id) => live.id == *id && !known_ids.contains(id.as_str()),
                 Identity::Singleton => {
                     live.address.is_none() && !known_ids.contains(live.id.as_str())
@@ -233,4 +247,23 @@ async fn pass(
         }
     }
     Ok(found_any)
+}
+
+/// The addresses `address` had before the `[[moved]]` entries that lead to it (chains followed),
+/// nearest first.
+fn former_addresses(address: &str, moves: &[Move]) -> Vec<String> {
+    let mut found = vec![address.to_string()];
+    let mut i = 0;
+    while i < found.len() && found.len() <= moves.len() {
+        for m in moves {
+            if let Some(old) = crate::address::rebase(&found[i], &m.to, &m.from)
+                && !found.contains(&old)
+            {
+                found.push(old);
+            }
+        }
+        i += 1;
+    }
+    found.remove(0);
+    found
 }
