@@ -364,10 +364,22 @@ async fn organizational_unit_lifecycle() {
     assert_eq!(parent(&p, &new_work).await, other);
     let new_team = p.id("main.organizational_unit.team");
     assert_ne!(new_team, team);
-    assert_eq!(ou_name(&p, &team).await, None, "the old child OU is deleted");
-    assert_eq!(parent(&p, &new_team).await, new_work, "the child OU follows");
+    assert_eq!(
+        ou_name(&p, &team).await,
+        None,
+        "the old child OU is deleted"
+    );
+    assert_eq!(
+        parent(&p, &new_team).await,
+        new_work,
+        "the child OU follows"
+    );
     assert_eq!(parent(&p, &dev).await, new_work, "the account follows");
-    assert_eq!(p.id("main.account.dev"), dev, "an account is moved, never replaced");
+    assert_eq!(
+        p.id("main.account.dev"),
+        dev,
+        "an account is moved, never replaced"
+    );
     assert_eq!(
         ous_under(&p, &root).await,
         vec![(other.clone(), "Other".to_string())]
@@ -428,13 +440,19 @@ async fn an_ou_holding_an_account_is_replaced_new_one_first() {
         "name = \"Work\"\nparent_id = \"${organizational_unit.other.id}\"",
     )]);
     let plan = p.expect_plan(&["-/+ main.organizational_unit.work"]);
-    assert!(plan.contains("create the new one, then delete the old"), "{plan}");
+    assert!(
+        plan.contains("create the new one, then delete the old"),
+        "{plan}"
+    );
     p.apply();
     p.expect_converged();
     let new_work = p.id("main.organizational_unit.work");
     assert_eq!(ou_name(&p, &work).await, None, "the old OU is deleted");
     assert_eq!(parent(&p, &dev).await, new_work);
-    assert_eq!(parent(&p, &new_work).await, p.id("main.organizational_unit.other"));
+    assert_eq!(
+        parent(&p, &new_work).await,
+        p.id("main.organizational_unit.other")
+    );
 }
 
 /// The account's (status, parent), or None when the organization does not list it.
@@ -557,7 +575,14 @@ async fn account_lifecycle() {
         text(&out)
     );
     assert_eq!(account(&p, &dev).await, Some(("ACTIVE".into(), b.clone())));
-    assert!(member.get_role().role_name("deployer").send().await.is_err());
+    assert!(
+        member
+            .get_role()
+            .role_name("deployer")
+            .send()
+            .await
+            .is_err()
+    );
     let org_id = org_id(&p).await.expect("kept with the account in it");
     for (address, id) in [
         ("main.organization.main", org_id.as_str()),
@@ -581,9 +606,15 @@ async fn account_rename_is_refused_at_plan_time() {
     let out = p.run(&["apply", "--env", "test", "--auto-approve", "--stats"]);
     expect_code(&out, 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("cannot change an account's name (dev -> development)"), "{stderr}");
+    assert!(
+        stderr.contains("cannot change an account's name (dev -> development)"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("landfall refresh"), "{stderr}");
-    assert_eq!(requests(&out, "MoveAccount") + requests(&out, "TagResource"), 0);
+    assert_eq!(
+        requests(&out, "MoveAccount") + requests(&out, "TagResource"),
+        0
+    );
 }
 
 /// The policy's (type, description, content), or None when it does not exist.
@@ -680,10 +711,19 @@ async fn policy_attachment_and_delegated_administrator_lifecycle() {
     let (dev, sec) = (p.id("main.account.dev"), p.id("main.account.sec"));
     let guard = p.id("main.policy.guard");
     let (kind, description, content) = policy(&p, &guard).await.unwrap();
-    assert_eq!((kind.as_str(), description.as_str()), ("SERVICE_CONTROL_POLICY", "guard rails"));
-    assert_eq!(content["Statement"][0]["Action"], "organizations:LeaveOrganization");
+    assert_eq!(
+        (kind.as_str(), description.as_str()),
+        ("SERVICE_CONTROL_POLICY", "guard rails")
+    );
+    assert_eq!(
+        content["Statement"][0]["Action"],
+        "organizations:LeaveOrganization"
+    );
     assert_eq!(targets(&p, &guard).await, vec![work.clone()]);
-    assert_eq!(delegated(&p, "guardduty.amazonaws.com").await, vec![dev.clone()]);
+    assert_eq!(
+        delegated(&p, "guardduty.amazonaws.com").await,
+        vec![dev.clone()]
+    );
 
     // In place: content and description.
     p.change(
@@ -700,25 +740,32 @@ async fn policy_attachment_and_delegated_administrator_lifecycle() {
 
     // Replacement: the type. The attachment follows the new policy.
     p.change(
-        &[(
-            "type = \"SERVICE_CONTROL_POLICY\"",
-            "type = \"TAG_POLICY\"",
-        )],
+        &[("type = \"SERVICE_CONTROL_POLICY\"", "type = \"TAG_POLICY\"")],
         &["-/+ main.policy.guard", "-/+ main.policy_attachment.guard"],
     );
     let new = p.id("main.policy.guard");
     assert_ne!(new, guard);
     assert_eq!(policy(&p, &guard).await, None, "the old policy is deleted");
     assert_eq!(policy(&p, &new).await.unwrap().0, "TAG_POLICY");
-    assert_eq!(targets(&p, &new).await, vec![work.clone()], "the attachment follows");
+    assert_eq!(
+        targets(&p, &new).await,
+        vec![work.clone()],
+        "the attachment follows"
+    );
     let guard = new;
 
     // Replacement of a delegated administrator: another account.
     p.change(
-        &[("account_id = \"${account.dev.id}\"", "account_id = \"${account.sec.id}\"")],
+        &[(
+            "account_id = \"${account.dev.id}\"",
+            "account_id = \"${account.sec.id}\"",
+        )],
         &["-/+ main.delegated_administrator.guardduty"],
     );
-    assert_eq!(delegated(&p, "guardduty.amazonaws.com").await, vec![sec.clone()]);
+    assert_eq!(
+        delegated(&p, "guardduty.amazonaws.com").await,
+        vec![sec.clone()]
+    );
 
     // Drift: content changed, attachment removed, administrator deregistered outside landfall.
     let org = p.org().await;
@@ -752,7 +799,10 @@ async fn policy_attachment_and_delegated_administrator_lifecycle() {
         "account:CloseAccount"
     );
     assert_eq!(targets(&p, &guard).await, vec![work.clone()]);
-    assert_eq!(delegated(&p, "guardduty.amazonaws.com").await, vec![sec.clone()]);
+    assert_eq!(
+        delegated(&p, "guardduty.amazonaws.com").await,
+        vec![sec.clone()]
+    );
 
     // Deleted outside: the policy and its attachment are created again.
     org.detach_policy()
@@ -782,13 +832,22 @@ async fn policy_attachment_and_delegated_administrator_lifecycle() {
     let said = text(&out);
     assert!(said.contains("7 to forget"), "{said}");
     assert_eq!(targets(&p, &guard).await, vec![work.clone()], "{said}");
-    assert_eq!(delegated(&p, "guardduty.amazonaws.com").await, vec![sec.clone()]);
+    assert_eq!(
+        delegated(&p, "guardduty.amazonaws.com").await,
+        vec![sec.clone()]
+    );
     assert_eq!(ou_name(&p, &work).await.as_deref(), Some("Work"));
 }
 
 /// The account's minimum password length, or None without a password policy.
 async fn password_length(p: &Project) -> Option<i32> {
-    let out = p.iam().await.get_account_password_policy().send().await.ok()?;
+    let out = p
+        .iam()
+        .await
+        .get_account_password_policy()
+        .send()
+        .await
+        .ok()?;
     out.password_policy()?.minimum_password_length()
 }
 
@@ -853,7 +912,10 @@ async fn password_policy_alias_and_default_vpc_lifecycle() {
     assert_eq!(password_length(&p).await, Some(20));
     assert_eq!(aliases(&p).await, vec!["lifecycle-two".to_string()]);
     assert_eq!(default_vpcs(&p).await, 1, "delete = false puts it back");
-    p.change(&[("delete = false", "delete = true")], &["~ main.default_vpc.main"]);
+    p.change(
+        &[("delete = false", "delete = true")],
+        &["~ main.default_vpc.main"],
+    );
     assert_eq!(default_vpcs(&p).await, 0);
 
     // Drift: a weaker password policy, another alias, a default VPC created again outside landfall.
@@ -892,14 +954,23 @@ async fn password_policy_alias_and_default_vpc_lifecycle() {
         .send()
         .await
         .unwrap();
-    p.expect_plan(&["main.iam_password_policy.main", "main.iam_account_alias.main"]);
+    p.expect_plan(&[
+        "main.iam_password_policy.main",
+        "main.iam_account_alias.main",
+    ]);
     p.apply();
     p.expect_converged();
     assert_eq!(password_length(&p).await, Some(20));
     assert_eq!(aliases(&p).await, vec!["lifecycle-two".to_string()]);
 
-    p.reimport("main.iam_password_policy.main", &p.id("main.iam_password_policy.main"));
-    p.reimport("main.iam_account_alias.main", &p.id("main.iam_account_alias.main"));
+    p.reimport(
+        "main.iam_password_policy.main",
+        &p.id("main.iam_password_policy.main"),
+    );
+    p.reimport(
+        "main.iam_account_alias.main",
+        &p.id("main.iam_account_alias.main"),
+    );
     p.reimport("main.default_vpc.main", &p.id("main.default_vpc.main"));
 
     // Destroy removes the password policy and the alias; a deleted default VPC stays deleted.
@@ -1016,7 +1087,12 @@ async fn census(p: &Project) -> Vec<String> {
         out.push(format!("ou {} {}", ou.0, ou.1));
     }
     let accounts = org.list_accounts().send().await.unwrap();
-    out.extend(accounts.accounts().iter().map(|a| format!("account {}", a.id().unwrap())));
+    out.extend(
+        accounts
+            .accounts()
+            .iter()
+            .map(|a| format!("account {}", a.id().unwrap())),
+    );
     let policies = org
         .list_policies()
         .filter(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
@@ -1038,11 +1114,25 @@ async fn census(p: &Project) -> Vec<String> {
         .send()
         .await
         .unwrap();
-    out.extend(local.policies().iter().filter_map(|x| x.policy_id().map(String::from)));
+    out.extend(
+        local
+            .policies()
+            .iter()
+            .filter_map(|x| x.policy_id().map(String::from)),
+    );
     let vpcs = ec2.describe_vpcs().send().await.unwrap();
-    out.extend(vpcs.vpcs().iter().filter_map(|v| v.vpc_id().map(String::from)));
+    out.extend(
+        vpcs.vpcs()
+            .iter()
+            .filter_map(|v| v.vpc_id().map(String::from)),
+    );
     let subnets = ec2.describe_subnets().send().await.unwrap();
-    out.extend(subnets.subnets().iter().filter_map(|s| s.subnet_id().map(String::from)));
+    out.extend(
+        subnets
+            .subnets()
+            .iter()
+            .filter_map(|s| s.subnet_id().map(String::from)),
+    );
     let igws = ec2.describe_internet_gateways().send().await.unwrap();
     out.extend(
         igws.internet_gateways()
@@ -1050,7 +1140,11 @@ async fn census(p: &Project) -> Vec<String> {
             .filter_map(|g| g.internet_gateway_id().map(String::from)),
     );
     let nats = ec2.describe_nat_gateways().send().await.unwrap();
-    out.extend(nats.nat_gateways().iter().filter_map(|n| n.nat_gateway_id().map(String::from)));
+    out.extend(
+        nats.nat_gateways()
+            .iter()
+            .filter_map(|n| n.nat_gateway_id().map(String::from)),
+    );
     let tables = ec2.describe_route_tables().send().await.unwrap();
     out.extend(
         tables
@@ -1059,7 +1153,12 @@ async fn census(p: &Project) -> Vec<String> {
             .filter_map(|t| t.route_table_id().map(String::from)),
     );
     let groups = ec2.describe_security_groups().send().await.unwrap();
-    out.extend(groups.security_groups().iter().filter_map(|g| g.group_id().map(String::from)));
+    out.extend(
+        groups
+            .security_groups()
+            .iter()
+            .filter_map(|g| g.group_id().map(String::from)),
+    );
     out.sort();
     out
 }
@@ -1073,7 +1172,9 @@ fn writes(out: &Output) -> Vec<String> {
             let name = l.split_whitespace().next()?;
             let (service, op) = name.split_once('.')?;
             let write = service != "STS"
-                && !["Describe", "List", "Get"].iter().any(|r| op.starts_with(r));
+                && !["Describe", "List", "Get"]
+                    .iter()
+                    .any(|r| op.starts_with(r));
             write.then(|| l.trim().to_string())
         })
         .collect()
@@ -1083,10 +1184,7 @@ fn writes(out: &Output) -> Vec<String> {
 /// `[[moved]]` entry.
 fn rename_through_moved(p: &Project, kind: &str, name: &str) {
     let new = format!("{name}_renamed");
-    p.edit(&[(
-        &format!("[{kind}.{name}]"),
-        &format!("[{kind}.{new}]"),
-    )]);
+    p.edit(&[(&format!("[{kind}.{name}]"), &format!("[{kind}.{new}]"))]);
     let path = p.path().join("stacks/main.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     let text = text.replace(&format!("${{{kind}.{name}."), &format!("${{{kind}.{new}."));
