@@ -215,6 +215,18 @@ pub fn apply_moves(
         .collect();
     let mut out = Vec::new();
     for m in moves {
+        // Nothing to move (recorded before, never applied, or no state at all: a new environment, or
+        // state lost): the entry does nothing, even for a stack that has no state document yet.
+        let held = states.values().any(|s| {
+            s.resources
+                .iter()
+                .map(|r| &r.address)
+                .chain(s.pending.iter().map(|p| &p.address))
+                .any(|a| crate::address::covers(&m.from, a))
+        });
+        if !held {
+            continue;
+        }
         match crate::state::move_addresses(&mut states, &m.from, &m.to) {
             Ok(moved) => out.extend(moved.into_iter().map(|m| plan::Move {
                 from: m.from,
@@ -259,7 +271,8 @@ pub async fn make_plan(
 ) -> Result<Plan, Error> {
     let mut stored = read_states(ws, backend).await?;
     // `[[moved]]` entries: plan against state as it will be once they are recorded.
-    let moved = apply_moves(&ws.moves(), &mut stored)?;
+    let moves = ws.moves();
+    let moved = apply_moves(&moves, &mut stored)?;
     let mut known = known_values(ws, backend, &stored).await?;
     let (_, first) = ws.resolve(&known)?;
     let states: IndexMap<String, State> = stored
@@ -267,7 +280,8 @@ pub async fn make_plan(
         .map(|(k, v)| (k.clone(), v.state.clone()))
         .collect();
     let mut refreshed = if options.refresh {
-        refresh(aws, ws.home_region(), &first, &states, options.parallelism).await?
+        let parallelism = options.parallelism;
+        refresh(aws, ws.home_region(), &first, &states, parallelism).await?
     } else {
         Refreshed::default()
     };

@@ -111,6 +111,42 @@ pub struct Diffed {
     pub copies: Vec<OrphanCopy>,
 }
 
+/// An account's name or email changed: Organizations has no call for either, so the plan is refused at
+/// plan time (not half-way through an apply) with where to make the change.
+fn account_identity_change(c: &Change) -> Vec<Refusal> {
+    if c.kind != "account" || c.action != Action::Update {
+        return Vec::new();
+    }
+    let value = |side: &Option<serde_json::Value>, attr: &str| {
+        side.as_ref()
+            .and_then(|v| v.get(attr))
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), String::from))
+            .unwrap_or_else(|| "?".into())
+    };
+    [
+        (
+            "name",
+            "sign in to the account and change it under Account settings (or use the Account Management API's PutAccountName)",
+        ),
+        (
+            "email",
+            "sign in as the account's root user and change it under Account settings",
+        ),
+    ]
+    .into_iter()
+    .filter(|(attr, _)| c.changed.iter().any(|a| a == attr))
+    .map(|(attr, how)| Refusal {
+        address: c.address.clone(),
+        message: format!(
+            "{}: AWS Organizations cannot change an account's {attr} ({} -> {}), and landfall never replaces an account; {how}, then plan again (refresh reads the new {attr}), or put the old {attr} back in the configuration",
+            c.address,
+            value(&c.before, attr),
+            value(&c.after, attr),
+        ),
+    })
+    .collect()
+}
+
 /// Computes the changes that bring AWS to the configuration, and the drift since the last apply.
 pub fn diff(
     resolved: &Resolved,
@@ -210,6 +246,7 @@ pub fn diff(
                         ),
                     });
                 }
+                refusals.extend(account_identity_change(&c));
                 changes.push(c);
             }
         }

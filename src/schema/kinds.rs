@@ -125,7 +125,9 @@ pub static KINDS: &[Kind] = &[
         doc: "an organizational unit; nest by setting parent_id to another OU's id",
         scope: Scope::Global,
         taggable: true,
-        create_before_destroy: false,
+        // AWS refuses to delete an OU that holds accounts: the new OU (under its new parent, so its name
+        // cannot collide) must exist for them to move to before the old one goes.
+        create_before_destroy: true,
         attrs: &[
             attr("name", String, "the OU's name; unique under its parent").required(),
             attr("parent_id", String, "the root id or the parent OU's id")

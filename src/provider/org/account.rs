@@ -196,7 +196,7 @@ pub async fn update(
                 OP,
                 format!(
                     "account {id}: AWS Organizations cannot change an account's {attr} ({} -> {}); \
-                     {how}, then run `landfall refresh` so state matches",
+                     {how}, then plan again (refresh reads the new {attr})",
                     was.unwrap_or("?"),
                     wants.unwrap_or("?")
                 ),
