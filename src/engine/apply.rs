@@ -274,33 +274,55 @@ fn steps(
 }
 
 /// The replacements that create the new resource before deleting the old one: those of kinds that
-/// allow it ([`schema::Kind::create_before_destroy`]) when nothing they depend on is itself replaced
-/// (a delete-first replacement below them would need their delete before their create: a cycle).
+/// allow it ([`schema::Kind::create_before_destroy`]) when nothing they depend on is replaced
+/// delete-first (its delete would wait for theirs, and their create for its create: a cycle).
+/// Dependencies replaced create-before-destroy themselves are fine, so this is a fixpoint.
 fn create_before_destroy(plan: &Plan, resolved: &Resolved) -> HashSet<usize> {
-    let replaced: HashSet<&str> = plan
+    let replaced: HashMap<&str, usize> = plan
         .resource_changes
-        .iter()
-        .filter(|c| c.action == Action::Replace)
-        .map(|c| c.address.as_str())
-        .collect();
-    plan.resource_changes
         .iter()
         .enumerate()
         .filter(|(_, c)| c.action == Action::Replace)
-        .filter(|(_, c)| schema::kind(&c.kind).is_some_and(|k| k.create_before_destroy))
-        .filter(|(_, c)| {
-            resolved
-                .instances
+        .map(|(i, c)| (c.address.as_str(), i))
+        .collect();
+    let deps: HashMap<&str, Vec<&str>> = resolved
+        .instances
+        .iter()
+        .filter(|inst| replaced.contains_key(inst.address.as_str()))
+        .map(|inst| {
+            let names = inst
+                .deps
                 .iter()
-                .find(|inst| inst.address == c.address)
-                .is_some_and(|inst| {
-                    inst.deps.iter().all(|d| {
-                        !replaced.contains(resolved.instances[d.0 as usize].address.as_str())
-                    })
-                })
+                .map(|d| resolved.instances[d.0 as usize].address.as_str())
+                .collect();
+            (inst.address.as_str(), names)
         })
-        .map(|(i, _)| i)
-        .collect()
+        .collect();
+    let mut cbd: HashSet<&str> = replaced
+        .iter()
+        .filter(|(_, i)| {
+            schema::kind(&plan.resource_changes[**i].kind).is_some_and(|k| k.create_before_destroy)
+        })
+        .map(|(a, _)| *a)
+        .collect();
+    loop {
+        let delete_first = |a: &str| replaced.contains_key(a) && !cbd.contains(a);
+        let blocked: Vec<&str> = cbd
+            .iter()
+            .filter(|a| {
+                deps.get(**a)
+                    .is_none_or(|ds| ds.iter().any(|d| delete_first(d)))
+            })
+            .copied()
+            .collect();
+        if blocked.is_empty() {
+            break;
+        }
+        for a in blocked {
+            cbd.remove(a);
+        }
+    }
+    cbd.iter().map(|a| replaced[a]).collect()
 }
 
 /// Whether `Apply(j)` (transitively) waits for `Apply(i)`.
