@@ -398,13 +398,25 @@ fn resolve_env(cwd: &std::path::Path, env: &str, color: bool) -> Result<Outcome,
         }
         Err(e) => return Err(fail(color, Diagnostic::error(e.to_string()))),
     };
+    // The backend settings are checked offline too: a misspelled `kind` must not wait for `plan`.
+    let backend = landfall::state::BackendConfig::from_table(
+        &loaded.env.backend,
+        &loaded.project.home_region,
+    )
+    .err()
+    .unwrap_or_default();
     let (sources, resolved) = resolve::resolve(loaded);
     let result = match resolved {
+        Ok(_) if !backend.is_empty() => Err(Diagnostics(backend)),
         Ok(r) => match ResourceGraph::new(&r) {
             Ok(g) => Ok((r, g)),
             Err(e) => return Err(fail(color, Diagnostic::error(e.to_string()))),
         },
-        Err(d) => Err(d),
+        Err(mut d) => {
+            d.0.extend(backend);
+            d.sort();
+            Err(d)
+        }
     };
     Ok((sources, result))
 }
