@@ -398,3 +398,38 @@ async fn force_unlock_by_id_leaves_another_runs_lock() {
     expect_code(&out, 0);
     assert!(!lock_file(d, "identity").exists());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unreadable_lock_prints_a_force_unlock_command_a_shell_accepts() {
+    let moto = Moto::start();
+    let dir = project();
+    let d = dir.path();
+    let path = lock_file(d, "network");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, b"\x00\xffnot json").unwrap();
+
+    let out = landfall(d, &moto, &["apply", "--env", "test", "--auto-approve"]);
+    expect_code(&out, 1);
+    let line = stderr(&out)
+        .lines()
+        .find(|l| l.contains("landfall force-unlock"))
+        .unwrap_or_else(|| panic!("{}", text(&out)))
+        .trim()
+        .to_string();
+    assert_eq!(
+        line,
+        "landfall force-unlock --env test unreadable",
+        "{}",
+        text(&out)
+    );
+    assert_eq!(census(&moto).await, NOTHING);
+
+    // The printed command, word for word, releases it.
+    let words: Vec<&str> = line.split_whitespace().skip(1).collect();
+    expect_code(&landfall(d, &moto, &words), 0);
+    assert!(!path.exists());
+    expect_code(
+        &landfall(d, &moto, &["apply", "--env", "test", "--auto-approve"]),
+        0,
+    );
+}

@@ -527,8 +527,9 @@ impl Backend {
         let what = self.describe(env, stack);
         let text = match &self.config {
             BackendConfig::Local { .. } => {
-                match std::fs::read_to_string(lock_path(&self.local_path(env, stack))) {
-                    Ok(t) => t,
+                // Bytes, not text: a lock that is not UTF-8 is unreadable, not an I/O failure.
+                match std::fs::read(lock_path(&self.local_path(env, stack))) {
+                    Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
                     Err(e) => {
                         return Err(StateError::Io {
@@ -761,9 +762,14 @@ fn held_by_run(env: &str, held: &[String]) -> String {
     }
 }
 
+/// The id reported for a lock document that cannot be read.
+pub const UNREADABLE_LOCK: &str = "unreadable";
+
+/// The holder of a lock whose document cannot be read. Its id is a plain word, so the
+/// `force-unlock` command the lock error prints works in a shell and releases exactly such locks.
 fn unknown_holder() -> LockInfo {
     LockInfo {
-        id: "(unknown)".into(),
+        id: UNREADABLE_LOCK.into(),
         who: "(unknown)".into(),
         host: "(unknown)".into(),
         operation: "(unknown)".into(),
