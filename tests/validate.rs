@@ -238,6 +238,37 @@ fn kinds_lists_attributes_and_the_keys_of_nested_blocks() {
 }
 
 #[test]
+fn a_stack_file_that_is_not_utf8_is_named_with_its_byte() {
+    let tmp = example_copy();
+    let path = tmp.path().join("stacks/baseline.toml");
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.splice(0..0, b"# ok\nname = \"\xff\xfe\"\n".iter().copied());
+    std::fs::write(&path, bytes).unwrap();
+    let out = landfall(tmp.path(), &["validate", "--env", "dev"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("stacks/baseline.toml:2:9: not UTF-8 text (byte 13 is 0xff)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_toml_error_in_env_toml_comes_without_a_false_no_stacks_error() {
+    let tmp = example_copy();
+    edit(
+        &tmp.path().join("environments/dev/env.toml"),
+        "stacks = [",
+        "stacks = = [",
+    );
+    let out = landfall(tmp.path(), &["validate", "--env", "dev"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("environments/dev/env.toml:3:"), "{err}");
+    assert!(!err.contains("deploys no stacks"), "{err}");
+}
+
+#[test]
 fn outside_a_project_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let out = landfall(tmp.path(), &["validate", "--env", "dev"]);

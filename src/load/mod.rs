@@ -225,8 +225,32 @@ impl Loader {
         let file = if let Some(id) = self.sources.find(path) {
             id
         } else {
-            let text = match std::fs::read_to_string(path) {
-                Ok(t) => t,
+            let text = match std::fs::read(path).map(String::from_utf8) {
+                Ok(Ok(t)) => t,
+                // Named by the file and the place of the first byte that is not UTF-8, not by the
+                // line that led here (which is only a note).
+                Ok(Err(e)) => {
+                    self.incomplete = true;
+                    let bytes = e.as_bytes();
+                    let at = e.utf8_error().valid_up_to();
+                    let line = 1 + bytes[..at].iter().filter(|b| **b == b'\n').count();
+                    let column = 1 + at
+                        - bytes[..at]
+                            .iter()
+                            .rposition(|b| *b == b'\n')
+                            .map_or(0, |nl| nl + 1);
+                    let mut d = Diagnostic::error(format!(
+                        "{}:{line}:{column}: not UTF-8 text (byte {at} is 0x{:02x}); configuration files are UTF-8 TOML",
+                        self.display(path),
+                        bytes[at]
+                    ))
+                    .help("save the file as UTF-8, or remove it if it is not configuration");
+                    if let Some(span) = cause {
+                        d = d.note(Some(span), "read because of this");
+                    }
+                    self.diags.push(d);
+                    return None;
+                }
                 Err(e) => {
                     self.incomplete = true;
                     let mut d =
@@ -450,7 +474,8 @@ impl Loader {
                 ),
             }
         }
-        if !saw_stacks {
+        // A file that could not be parsed may well hold the list: its own error says what is wrong.
+        if !saw_stacks && !self.incomplete {
             self.diags.push(
                 Diagnostic::error(format!("environment `{name}` deploys no stacks"))
                     .at(
