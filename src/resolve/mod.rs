@@ -807,7 +807,24 @@ impl<'a> Resolver<'a> {
             for decl in &module.inputs {
                 for rule in &decl.validations {
                     let mut vcx = Ctx::new(r, &child, module);
-                    if let Some(Value::Bool(false)) = vcx.eval(&rule.condition) {
+                    let verdict = vcx.eval(&rule.condition);
+                    if let Some(other) = verdict
+                        .as_ref()
+                        .filter(|v| !matches!(v, Value::Bool(_) | Value::Unknown(_)))
+                    {
+                        // A rule that is not true or false would pass everything, silently.
+                        r.diags.push(
+                            Diagnostic::error(format!(
+                                "the validation condition of input `{}` is a {}, not true or false",
+                                decl.name,
+                                other.type_name()
+                            ))
+                            .at(rule.condition.span, "must be true or false")
+                            .help("write a comparison, e.g. `${length(input.x) > 0}`"),
+                        );
+                        ok = false;
+                    }
+                    if let Some(Value::Bool(false)) = verdict {
                         let at = call
                             .inputs
                             .iter()
