@@ -63,8 +63,17 @@ fn check_at(
     }
     match (ty, v) {
         (AttrType::String, Value::String(s)) => Ok(Value::String(s)),
+        // NaN and infinity are numbers to TOML and to Rust, but no AWS setting takes them (and NaN
+        // never equals itself: it would differ on every plan).
+        (AttrType::Number, Value::Number(n)) if !n.is_finite() => Err(Diagnostic::error(format!(
+            "`{name}` is {n}, not a finite number"
+        ))
+        .at(span, "not a finite number")
+        .help("write a number such as 14")),
         (AttrType::Number, Value::Number(n)) => Ok(Value::Number(n)),
-        (AttrType::Number, Value::String(s)) if s.trim().parse::<f64>().is_ok() => {
+        (AttrType::Number, Value::String(s))
+            if s.trim().parse::<f64>().is_ok_and(f64::is_finite) =>
+        {
             Ok(Value::Number(s.trim().parse().unwrap_or(0.0)))
         }
         (AttrType::Bool, Value::Bool(b)) => Ok(Value::Bool(b)),
