@@ -482,6 +482,12 @@ fn kinds(only: Option<&str>, color: bool) -> ExitCode {
             if let Some(d) = a.default {
                 flags.push(format!("default {}", resolve::default_display(d)));
             }
+            if let Some((min, max)) = a.range {
+                flags.push(format!("{min} to {max}"));
+            }
+            if let Some(n) = a.max_len {
+                flags.push(format!("at most {n} characters"));
+            }
             let flags = if flags.is_empty() {
                 String::new()
             } else {
@@ -504,12 +510,19 @@ fn kinds(only: Option<&str>, color: bool) -> ExitCode {
                 _ => continue,
             };
             for f in fields {
-                out.push_str(&format!(
-                    "    .{:<27} {}{}\n",
-                    f.name,
-                    f.ty.describe(),
-                    if f.required { " [required]" } else { "" }
-                ));
+                let mut flags = Vec::new();
+                if f.required {
+                    flags.push("required".to_string());
+                }
+                if let Some((min, max)) = f.range {
+                    flags.push(format!("{min} to {max}"));
+                }
+                let flags = if flags.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", flags.join(", "))
+                };
+                out.push_str(&format!("    .{:<27} {}{flags}\n", f.name, f.ty.describe()));
             }
         }
         out.push('\n');

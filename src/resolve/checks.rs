@@ -23,6 +23,7 @@ const MAX_OU_DEPTH: usize = 5;
 
 pub fn check(instances: &[Instance], diags: &mut Diagnostics) {
     let mut c = Checker { instances, diags };
+    c.bounds();
     c.accounts();
     c.organizational_units();
     c.policies();
@@ -91,6 +92,76 @@ impl Checker<'_> {
             .iter()
             .enumerate()
             .filter(move |(_, i)| i.kind.name == kind)
+    }
+
+    /// Every attribute within the range and length its schema gives (what AWS accepts), nested blocks
+    /// such as security group rules included.
+    fn bounds(&mut self) {
+        use crate::schema::AttrType;
+        /// A number outside `range`, or not a whole number where one is expected: (it, min, max).
+        fn number(v: &Value, range: Option<(i64, i64)>) -> Option<(f64, f64, f64)> {
+            let ((min, max), Value::Number(n)) = (range?, v) else {
+                return None;
+            };
+            let (min, max) = (min as f64, max as f64);
+            (*n < min || *n > max || n.fract() != 0.0).then_some((*n, min, max))
+        }
+        for inst in self.instances {
+            for attr in inst.kind.attrs {
+                let Some(v) = inst.attrs.get(attr.name) else {
+                    continue;
+                };
+                let at = Self::span(inst, attr.name);
+                if let Some((n, min, max)) = number(v, attr.range) {
+                    self.diags.push(
+                        Diagnostic::error(format!(
+                            "`{}` is {}; AWS accepts whole numbers from {} to {}",
+                            attr.name,
+                            crate::expr::format_number(n),
+                            crate::expr::format_number(min),
+                            crate::expr::format_number(max)
+                        ))
+                        .at(at, "out of range"),
+                    );
+                }
+                if let (Some(max), Value::String(text)) = (attr.max_len, v)
+                    && text.chars().count() > max
+                {
+                    self.diags.push(
+                        Diagnostic::error(format!(
+                            "`{}` is {} characters long; AWS accepts at most {max}",
+                            attr.name,
+                            text.chars().count()
+                        ))
+                        .at(at, "too long"),
+                    );
+                }
+                let (AttrType::List(AttrType::Object(fields)), Value::List(items)) = (&attr.ty, v)
+                else {
+                    continue;
+                };
+                for item in items {
+                    let Value::Map(block) = item else { continue };
+                    for f in fields.iter() {
+                        if let Some((n, min, max)) =
+                            block.get(f.name).and_then(|v| number(v, f.range))
+                        {
+                            self.diags.push(
+                                Diagnostic::error(format!(
+                                    "`{}.{}` is {}; AWS accepts whole numbers from {} to {}",
+                                    attr.name,
+                                    f.name,
+                                    crate::expr::format_number(n),
+                                    crate::expr::format_number(min),
+                                    crate::expr::format_number(max)
+                                ))
+                                .at(at, "out of range"),
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     fn span(inst: &Instance, attr: &str) -> Span {
@@ -345,19 +416,6 @@ impl Checker<'_> {
                         );
                     }
                 }
-            }
-        }
-        for (_, inst) in self.of_kind("iam_role") {
-            if let Some(Value::Number(n)) = inst.attrs.get("max_session_duration")
-                && !(3600.0..=43200.0).contains(n)
-            {
-                found.push(
-                    Diagnostic::error(format!(
-                        "{}: max_session_duration must be 3600 to 43200 seconds",
-                        inst.address
-                    ))
-                    .at(Self::span(inst, "max_session_duration"), "out of range"),
-                );
             }
         }
         for (_, inst) in self.of_kind("iam_account_alias") {

@@ -28,26 +28,31 @@ const ROUTE_FIELDS: &[Field] = &[
         name: "destination_cidr_block",
         ty: Cidr,
         required: true,
+        range: None,
     },
     Field {
         name: "gateway_id",
         ty: String,
         required: false,
+        range: None,
     },
     Field {
         name: "nat_gateway_id",
         ty: String,
         required: false,
+        range: None,
     },
     Field {
         name: "transit_gateway_id",
         ty: String,
         required: false,
+        range: None,
     },
     Field {
         name: "vpc_peering_connection_id",
         ty: String,
         required: false,
+        range: None,
     },
 ];
 
@@ -56,31 +61,37 @@ const RULE_FIELDS: &[Field] = &[
         name: "protocol",
         ty: String,
         required: true,
+        range: None,
     },
     Field {
         name: "from_port",
         ty: Number,
         required: false,
+        range: Some((-1, 65535)),
     },
     Field {
         name: "to_port",
         ty: Number,
         required: false,
+        range: Some((-1, 65535)),
     },
     Field {
         name: "cidr_blocks",
         ty: STRINGS,
         required: false,
+        range: None,
     },
     Field {
         name: "security_group_id",
         ty: String,
         required: false,
+        range: None,
     },
     Field {
         name: "description",
         ty: String,
         required: false,
+        range: None,
     },
 ];
 
@@ -179,7 +190,9 @@ pub static KINDS: &[Kind] = &[
         create_before_destroy: false,
         attrs: &[
             attr("name", String, "the policy's name").required(),
-            attr("description", String, "what the policy is for").default(D::Str("")),
+            attr("description", String, "what the policy is for")
+                .default(D::Str(""))
+                .max_len(512),
             attr(
                 "type",
                 String,
@@ -236,7 +249,9 @@ pub static KINDS: &[Kind] = &[
             attr("name", String, "the group's name (at most 128 characters)")
                 .required()
                 .force_new(),
-            attr("path", String, "the IAM path").default(D::Str("/")),
+            attr("path", String, "the IAM path")
+                .max_len(512)
+                .default(D::Str("/")),
             attr(
                 "managed_policy_arns",
                 STRINGS,
@@ -264,11 +279,15 @@ pub static KINDS: &[Kind] = &[
                 .required()
                 .force_new(),
             attr("path", String, "the IAM path")
+                .max_len(512)
                 .default(D::Str("/"))
                 .force_new(),
-            attr("description", String, "what the role is for").default(D::Str("")),
+            attr("description", String, "what the role is for")
+                .default(D::Str(""))
+                .max_len(1000),
             attr("assume_role_policy", Json, "the trust policy").required(),
             attr("max_session_duration", Number, "seconds, 3600 to 43200")
+                .range(3600, 43200)
                 .default(D::Number(3600.0)),
             attr(
                 "permissions_boundary",
@@ -304,10 +323,12 @@ pub static KINDS: &[Kind] = &[
                 .required()
                 .force_new(),
             attr("path", String, "the IAM path")
+                .max_len(512)
                 .default(D::Str("/"))
                 .force_new(),
             attr("description", String, "what the policy is for")
                 .default(D::Str(""))
+                .max_len(1000)
                 .force_new(),
             attr("policy", Json, "the policy document").required(),
             tags(),
@@ -322,7 +343,9 @@ pub static KINDS: &[Kind] = &[
         taggable: false,
         create_before_destroy: false,
         attrs: &[
-            attr("minimum_password_length", Number, "6 to 128").default(D::Number(14.0)),
+            attr("minimum_password_length", Number, "6 to 128")
+                .default(D::Number(14.0))
+                .range(6, 128),
             attr("require_symbols", Bool, "").default(D::Bool(true)),
             attr("require_numbers", Bool, "").default(D::Bool(true)),
             attr("require_uppercase_characters", Bool, "").default(D::Bool(true)),
@@ -333,13 +356,15 @@ pub static KINDS: &[Kind] = &[
                 Number,
                 "days; 0 means passwords never expire",
             )
-            .default(D::Number(0.0)),
+            .default(D::Number(0.0))
+            .range(0, 1095),
             attr(
                 "password_reuse_prevention",
                 Number,
                 "how many previous passwords are refused; 0 for none",
             )
-            .default(D::Number(0.0)),
+            .default(D::Number(0.0))
+            .range(0, 24),
             id(),
         ],
     },
@@ -462,9 +487,11 @@ pub static KINDS: &[Kind] = &[
         attrs: &[
             attr("name", String, "unique in the VPC")
                 .required()
+                .max_len(255)
                 .force_new(),
             attr("description", String, "")
                 .default(D::Str("Managed by landfall"))
+                .max_len(255)
                 .force_new(),
             attr("vpc_id", String, "the VPC").required().force_new(),
             attr(

@@ -48,6 +48,8 @@ pub struct Field {
     pub name: &'static str,
     pub ty: AttrType,
     pub required: bool,
+    /// The smallest and largest number AWS accepts (numbers only).
+    pub range: Option<(i64, i64)>,
 }
 
 /// A default value for an attribute the configuration does not set.
@@ -75,6 +77,10 @@ pub struct Attr {
     pub computed: bool,
     /// One line for `landfall kinds` and error hints.
     pub doc: &'static str,
+    /// The smallest and largest number AWS accepts (numbers only).
+    pub range: Option<(i64, i64)>,
+    /// The most characters AWS accepts (strings only).
+    pub max_len: Option<usize>,
 }
 
 /// Where a kind's resources live: once per account, or per account and region.
@@ -159,6 +165,8 @@ pub(crate) const fn attr(name: &'static str, ty: AttrType, doc: &'static str) ->
         force_new: false,
         computed: false,
         doc,
+        range: None,
+        max_len: None,
     }
 }
 
@@ -177,6 +185,14 @@ impl Attr {
     }
     pub(crate) const fn default(mut self, d: Default) -> Self {
         self.default = Some(d);
+        self
+    }
+    pub(crate) const fn range(mut self, min: i64, max: i64) -> Self {
+        self.range = Some((min, max));
+        self
+    }
+    pub(crate) const fn max_len(mut self, n: usize) -> Self {
+        self.max_len = Some(n);
         self
     }
 }
