@@ -13,6 +13,36 @@ pub fn parse_file(sources: &Sources, file: FileId, diags: &mut Diagnostics) -> O
     let text = &sources.get(file).text;
     let (table, errors) = DeTable::parse_recoverable(text);
     if !errors.is_empty() {
+        // An array or inline table left open swallows the rest of the file: the parser then reports
+        // every later line. Say once where it was opened, and keep only the errors before that.
+        let unclosed = errors
+            .iter()
+            .any(|e| {
+                let m = e.message();
+                m.contains("unclosed array") || m.contains("unclosed inline table")
+            })
+            .then(|| unclosed_bracket(text))
+            .flatten();
+        if let Some(open) = unclosed {
+            let what = if text.as_bytes()[open] == b'[' {
+                ("array", ']')
+            } else {
+                ("inline table", '}')
+            };
+            diags.push(
+                Diagnostic::error(format!("invalid TOML: unclosed {}", what.0))
+                    .at(Span::new(file, open..open + 1), "opened here, never closed")
+                    .help(format!(
+                        "close it with `{}`; everything after it was read as part of it",
+                        what.1
+                    )),
+            );
+        }
+        let errors = errors.into_iter().filter(|e| match (unclosed, e.span()) {
+            (Some(open), Some(r)) => r.start < open,
+            (Some(_), None) => false,
+            (None, _) => true,
+        });
         for e in errors {
             let span = e
                 .span()
@@ -42,6 +72,59 @@ pub fn parse_file(sources: &Sources, file: FileId, diags: &mut Diagnostics) -> O
         span,
         kind: ExprKind::Map(table_entries(text, file, table.get_ref(), diags)),
     })
+}
+
+/// The byte offset of the first `[` or `{` that is never closed, outside strings, comments and table
+/// headers.
+fn unclosed_bracket(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut open: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            quote @ (b'"' | b'\'') => {
+                let triple = bytes[i..].starts_with(&[quote; 3]);
+                i += if triple { 3 } else { 1 };
+                while i < bytes.len() {
+                    if quote == b'"' && bytes[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if triple && bytes[i..].starts_with(&[quote; 3]) {
+                        i += 2;
+                        break;
+                    }
+                    if !triple && (bytes[i] == quote || bytes[i] == b'\n') {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            // A table header: `[...]` or `[[...]]` opening a line, outside any value.
+            b'[' if open.is_empty()
+                && text[..i]
+                    .rsplit('\n')
+                    .next()
+                    .is_some_and(|l| l.trim().is_empty()) =>
+            {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'[' | b'{' => open.push(i),
+            b']' | b'}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    open.first().copied()
 }
 
 fn table_entries(
