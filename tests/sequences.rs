@@ -1730,3 +1730,32 @@ async fn random_change_sequences_end_as_configured() {
     }
     assert!(failed.is_empty(), "failing seeds: {failed:?}");
 }
+
+/// Found by seed 1: a policy replaced under the same name (its description forces replacement) keeps
+/// its ARN; deleting the old one detached it from the role, and the role's update compared with state
+/// (which still listed the ARN) and attached nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn replaced_policy_with_the_same_arn_stays_attached_to_its_role() {
+    let mut rng = Rng(0);
+    let mut m = Model::default();
+    let policy = m.add(&mut rng, Kind::Policy).unwrap();
+    m.res.insert(
+        "ops".into(),
+        Res::Role {
+            aws_name: "ops".into(),
+            description: "operators".into(),
+            policies: vec![policy.clone()],
+        },
+    );
+    let moto = Moto::start();
+    let dir = project(&m);
+    let d = dir.path();
+    code(&landfall(d, &moto, APPLY), 0, "apply").unwrap();
+    verify(d, &moto, &m).await.unwrap();
+    if let Res::Policy { description, .. } = m.res.get_mut(&policy).unwrap() {
+        *description = "replaced".into();
+    }
+    write_config(d, &m);
+    code(&landfall(d, &moto, APPLY), 0, "apply").unwrap();
+    verify(d, &moto, &m).await.unwrap();
+}
