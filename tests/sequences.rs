@@ -323,6 +323,7 @@ impl Model {
         let Some(removed) = self.res.remove(name) else {
             return;
         };
+        self.prune_moved();
         let dependents: Vec<String> = self
             .res
             .iter()
@@ -381,6 +382,18 @@ impl Model {
             }
             self.moved.push((old, new));
         }
+        self.prune_moved();
+    }
+
+    /// Drops the `[[moved]]` entries that lead to an address no longer configured (landfall refuses
+    /// them; a user removing a resource removes its entries too).
+    fn prune_moved(&mut self) {
+        let configured: BTreeSet<String> = self
+            .res
+            .iter()
+            .map(|(n, r)| format!("{}.{n}", r.kind().name()))
+            .collect();
+        self.moved.retain(|(_, to)| configured.contains(to));
     }
 
     fn toml(&self) -> String {
@@ -1808,4 +1821,36 @@ async fn subnet_renamed_without_moved_is_refused_by_plan() {
     write_config(d, &m);
     code(&landfall(d, &moto, APPLY), 0, "apply").unwrap();
     verify(d, &moto, &m).await.unwrap();
+}
+
+/// Found by seed 10: a route table renamed without `[[moved]]` (the old one deleted, a new one
+/// associated with the same subnet, in parallel). AWS refuses the new association while the old one
+/// stands (Resource.AlreadyAssociated; the strict proxy does too); landfall then moves the
+/// association, but when the old table had let go in the meantime it found none and failed.
+#[tokio::test(flavor = "multi_thread")]
+async fn route_table_renamed_without_moved_takes_over_its_subnets() {
+    let mut rng = Rng(0);
+    let mut m = Model::default();
+    let vpc = m.add(&mut rng, Kind::Vpc).unwrap();
+    let subnet = m.add(&mut rng, Kind::Subnet).unwrap();
+    m.res.insert(
+        "table".into(),
+        Res::RouteTable {
+            vpc,
+            routes: vec![],
+            subnets: vec![subnet],
+        },
+    );
+    let moto = Moto::start();
+    let strict = FaultProxy::start(&moto, &["--strict"]);
+    let dir = project(&m);
+    let d = dir.path();
+    code(&landfall_via(d, &strict.endpoint, &moto, APPLY), 0, "apply").unwrap();
+    for (i, to) in ["a", "b", "c", "d"].iter().enumerate() {
+        let from = if i == 0 { "table" } else { ["a", "b", "c"][i - 1] };
+        m.rename(from, to, false);
+        write_config(d, &m);
+        code(&landfall_via(d, &strict.endpoint, &moto, APPLY), 0, "apply").unwrap();
+        verify(d, &moto, &m).await.unwrap();
+    }
 }
