@@ -3,29 +3,31 @@
 # suite's `tests/sequences.rs`. Prints each seed's steps and, on failure, the failing seeds and how
 # to replay one.
 #
-#   scripts/random-sequences.sh [--seeds N] [--steps M] [--seed S] [--release]
+#   scripts/random-sequences.sh [--seeds N] [--first F] [--steps M] [--seed S] [--release]
 #
-#   --seeds N   run seeds 1..=N (default 10)
+#   --seeds N   run N seeds, F..F+N-1 (default 10)
+#   --first F   the first seed (default 1)
 #   --steps M   steps per seed (default 10)
 #   --seed S    run only seed S (replay a failure)
 #   --release   build with the release profile (a cold build if you never made one; debug by default)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-seeds=10 steps=10 seed="" profile=()
+seeds=10 first=1 steps=10 seed="" profile=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --seeds) seeds="$2"; shift 2 ;;
+        --first) first="$2"; shift 2 ;;
         --steps) steps="$2"; shift 2 ;;
         --seed) seed="$2"; shift 2 ;;
         --release) profile=(--release); shift ;;
-        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "error: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 
 ./scripts/moto-venv.sh >/dev/null
-export LANDFALL_SEQ_SEEDS="$seeds" LANDFALL_SEQ_STEPS="$steps"
+export LANDFALL_SEQ_SEEDS="$seeds" LANDFALL_SEQ_FIRST="$first" LANDFALL_SEQ_STEPS="$steps"
 if [[ -n "$seed" ]]; then
     export LANDFALL_SEQ_SEED="$seed"
 fi

@@ -13,8 +13,8 @@
 //! mode, so an order AWS would refuse fails the step.
 //!
 //! A fixed set of seeds runs in the suite. `scripts/random-sequences.sh` runs more or longer ones
-//! through the same code: `LANDFALL_SEQ_SEEDS=N` (seeds 1..=N), `LANDFALL_SEQ_SEED=S` (only S),
-//! `LANDFALL_SEQ_STEPS=M`. A failure prints the seed and the steps so far, so it can be replayed.
+//! through the same code: `LANDFALL_SEQ_SEEDS=N` (N seeds from `LANDFALL_SEQ_FIRST`, default 1),
+//! `LANDFALL_SEQ_SEED=S` (only S), `LANDFALL_SEQ_STEPS=M`. A failure prints the seed and the steps so far, so it can be replayed.
 
 mod common;
 
@@ -1613,7 +1613,7 @@ fn code(out: &Output, want: i32, what: &str) -> Result<(), String> {
 
 /// An apply killed with SIGKILL `delay_ms` after it took its lock; then `force-unlock` with the dead
 /// run's lock id (when it held one) and an apply that must finish the job.
-fn killed_apply(d: &Path, moto: &Moto, delay_ms: u64) -> Result<(), String> {
+fn killed_apply(d: &Path, moto: &Moto, delay_ms: u64) -> Result<&'static str, String> {
     let slow = FaultProxy::start(moto, &["--strict", "--slow", "0.5"]);
     let mut child = command(d, &slow.endpoint, moto, APPLY)
         .stdout(Stdio::null())
@@ -1634,9 +1634,23 @@ fn killed_apply(d: &Path, moto: &Moto, delay_ms: u64) -> Result<(), String> {
     // Requests the dead run sent are still held by the proxy; let them land, as AWS would have.
     std::thread::sleep(Duration::from_secs(2));
     drop(slow);
+    let held = std::fs::read_to_string(&lock).ok().map(|t| {
+        let lock: serde_json::Value = serde_json::from_str(&t).unwrap();
+        lock["id"].as_str().unwrap().to_string()
+    });
     let out = landfall(d, moto, APPLY);
     if out.status.code() == Some(0) {
-        return Ok(()); // the run had finished before the kill
+        let Some(id) = held else {
+            return Ok("it had finished before the kill");
+        };
+        // The dead run had made every change, but not unlocked: an apply with nothing to do takes
+        // no lock; the next one with changes would fail. Clear it as the user would.
+        code(
+            &landfall(d, moto, &["force-unlock", "--env", "test", &id]),
+            0,
+            "force-unlock",
+        )?;
+        return Ok("its changes were all made; force-unlock by the lock file's id");
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
     let id = lock_id(&stderr).ok_or_else(|| format!("apply after kill -9:\n{}", text(&out)))?;
@@ -1645,7 +1659,8 @@ fn killed_apply(d: &Path, moto: &Moto, delay_ms: u64) -> Result<(), String> {
         0,
         "force-unlock",
     )?;
-    code(&landfall(d, moto, APPLY), 0, "apply after force-unlock")
+    code(&landfall(d, moto, APPLY), 0, "apply after force-unlock")?;
+    Ok("force-unlock by the dead run's lock id, apply again")
 }
 
 /// Runs one seed; the steps taken, and the first failure.
@@ -1696,7 +1711,10 @@ async fn run_seed(seed: u64, steps: usize) -> (Vec<String>, Result<(), String>) 
                     let lossy = FaultProxy::start(&moto, &["--strict", "--lose-response", op]);
                     code(&landfall_via(d, &lossy.endpoint, &moto, APPLY), 0, "apply")?;
                 }
-                Step::Kill(_, ms) => killed_apply(d, &moto, *ms)?,
+                Step::Kill(_, ms) => {
+                    let recovery = killed_apply(d, &moto, *ms)?;
+                    log.last_mut().unwrap().push_str(&format!(": {recovery}"));
+                }
             }
             verify(d, &moto, &m).await?;
         }
@@ -1737,7 +1755,10 @@ async fn random_change_sequences_end_as_configured() {
         env_number("LANDFALL_SEQ_SEEDS"),
     ) {
         (Some(seed), _) => vec![seed],
-        (None, Some(n)) => (1..=n).collect(),
+        (None, Some(n)) => {
+            let first = env_number("LANDFALL_SEQ_FIRST").unwrap_or(1);
+            (first..first + n).collect()
+        }
         (None, None) => SEEDS.to_vec(),
     };
     let steps = env_number("LANDFALL_SEQ_STEPS").map_or(STEPS, |s| s as usize);
@@ -1853,4 +1874,63 @@ async fn route_table_renamed_without_moved_takes_over_its_subnets() {
         code(&landfall_via(d, &strict.endpoint, &moto, APPLY), 0, "apply").unwrap();
         verify(d, &moto, &m).await.unwrap();
     }
+}
+
+/// Found by seed 15: a run killed in the middle of a VPC replacement (the new VPC created, the old one
+/// deposed, its dependents not moved yet). The next apply forgot the new VPC's values because the old
+/// one's delete shares its address, and every dependent failed with "values still unknown".
+#[tokio::test(flavor = "multi_thread")]
+async fn dependents_of_an_interrupted_vpc_replacement_move_to_the_new_vpc() {
+    let mut rng = Rng(0);
+    let mut m = Model::default();
+    let vpc = m.add(&mut rng, Kind::Vpc).unwrap();
+    m.add(&mut rng, Kind::Subnet).unwrap();
+    m.add(&mut rng, Kind::Igw).unwrap();
+    m.add(&mut rng, Kind::SecurityGroup).unwrap();
+    let moto = Moto::start();
+    let strict = FaultProxy::start(&moto, &["--strict"]);
+    let dir = project(&m);
+    let d = dir.path();
+    code(&landfall_via(d, &strict.endpoint, &moto, APPLY), 0, "apply").unwrap();
+
+    // What the killed run left: the new VPC exists and is the current object in state, the old one
+    // is deposed, and everything else still sits in the old one.
+    let octet = m.free_octet();
+    let cidr = format!("10.{octet}.0.0/16");
+    let address = m.address(&vpc);
+    let ec2 = aws_sdk_ec2::Client::new(&moto.sdk_config().await);
+    let new = ec2.create_vpc().cidr_block(&cidr).send().await.unwrap();
+    let new_id = new.vpc().unwrap().vpc_id().unwrap().to_string();
+    let Res::Vpc { env, .. } = &m.res[&vpc] else {
+        unreachable!()
+    };
+    let tag = |k: &str, v: &str| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build();
+    ec2.create_tags()
+        .resources(&new_id)
+        .tags(tag("landfall:address", &address))
+        .tags(tag("env", env))
+        .send()
+        .await
+        .unwrap();
+    let path = d.join(".landfall/state/test/main.json");
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let resources = state["resources"].as_array_mut().unwrap();
+    let current = resources
+        .iter_mut()
+        .find(|r| r["address"] == address.as_str())
+        .unwrap();
+    let deposed = current.clone();
+    current["id"] = new_id.clone().into();
+    current["attributes"]["id"] = new_id.into();
+    current["attributes"]["cidr_block"] = cidr.into();
+    state["deposed"] = serde_json::json!([deposed]);
+    std::fs::write(&path, serde_json::to_string_pretty(&state).unwrap()).unwrap();
+    if let Res::Vpc { octet: o, .. } = m.res.get_mut(&vpc).unwrap() {
+        *o = octet;
+    }
+    write_config(d, &m);
+
+    code(&landfall_via(d, &strict.endpoint, &moto, APPLY), 0, "apply").unwrap();
+    verify(d, &moto, &m).await.unwrap();
 }

@@ -457,9 +457,19 @@ async fn record_moves(
 
 /// Every resource a change replaces or creates gets new values: unknown to its dependents until its
 /// step is done. They must be forgotten before resolving, or dependents would be handed the old ids.
+/// The delete of a deposed old object (an interrupted create-before-destroy replacement) leaves the
+/// current object at that address, and its values, as they are: its dependents move to it first.
 fn forget_renewed(known: &mut Known, plan: &Plan) {
     for c in &plan.resource_changes {
-        if matches!(c.action, Action::Create | Action::Replace | Action::Delete) {
+        let renewed = match c.action {
+            Action::Create | Action::Replace => true,
+            Action::Delete => !known.attrs.get(&c.address).is_some_and(|current| {
+                let id = current.get("id").and_then(|v| v.as_str());
+                id.is_some() && id != c.id.as_deref()
+            }),
+            _ => false,
+        };
+        if renewed {
             known.attrs.remove(&c.address);
         }
     }
