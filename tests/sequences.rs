@@ -120,7 +120,10 @@ enum Target {
 #[derive(Clone, Debug)]
 enum Res {
     /// `10.OCTET.0.0/16`, and an `env` tag.
-    Vpc { octet: u32, env: String },
+    Vpc {
+        octet: u32,
+        env: String,
+    },
     /// `10.(vpc octet).INDEX.0/24` in availability zone `eu-west-1{az}`, and a `tier` tag.
     Subnet {
         vpc: String,
@@ -128,8 +131,12 @@ enum Res {
         az: char,
         tier: String,
     },
-    Igw { vpc: String },
-    Nat { subnet: String },
+    Igw {
+        vpc: String,
+    },
+    Nat {
+        subnet: String,
+    },
     /// Routes (destination, target) and associated subnets.
     RouteTable {
         vpc: String,
@@ -311,9 +318,9 @@ impl Model {
 
     /// Whether some security group takes rules from `sg`.
     fn is_source(&self, sg: &str) -> bool {
-        self.res.values().any(
-            |r| matches!(r, Res::SecurityGroup { source: Some(s), .. } if s == sg),
-        )
+        self.res
+            .values()
+            .any(|r| matches!(r, Res::SecurityGroup { source: Some(s), .. } if s == sg))
     }
 
     /// Removes `name` and, first, everything that cannot live without it: what sits in a VPC or a
@@ -352,7 +359,9 @@ impl Model {
                 Res::RouteTable {
                     routes, subnets, ..
                 } => {
-                    routes.retain(|(_, t)| !matches!(t, Target::Igw(n) | Target::Nat(n) if n == name));
+                    routes.retain(
+                        |(_, t)| !matches!(t, Target::Igw(n) | Target::Nat(n) if n == name),
+                    );
                     subnets.retain(|s| s != name);
                 }
                 Res::SecurityGroup { source, .. } if source.as_deref() == Some(name) => {
@@ -545,9 +554,7 @@ impl Model {
                 let candidates: Vec<String> = self
                     .names(Kind::Subnet)
                     .into_iter()
-                    .filter(|s| {
-                        !with_nat.contains(s) && self.igw_of(&self.vpc_of(s)).is_some()
-                    })
+                    .filter(|s| !with_nat.contains(s) && self.igw_of(&self.vpc_of(s)).is_some())
                     .collect();
                 Res::Nat {
                     subnet: rng.pick(&candidates)?,
@@ -907,9 +914,7 @@ fn outside(rng: &mut Rng, m: &Model) -> Option<Outside> {
             let nats = m.names(Kind::Nat).iter().any(|n| m.vpc_of(n) == *vpc);
             (!nats).then_some(Outside::Delete(name))
         }
-        Res::RouteTable { vpc, .. } if !delete => {
-            m.igw_of(vpc).map(|_| Outside::AddRoute(name))
-        }
+        Res::RouteTable { vpc, .. } if !delete => m.igw_of(vpc).map(|_| Outside::AddRoute(name)),
         Res::SecurityGroup { .. } if !delete => Some(Outside::OpenPort(name)),
         Res::SecurityGroup { .. } => (!m.is_source(&name)).then_some(Outside::Delete(name)),
         Res::Role { policies, .. } if !delete => {
@@ -947,6 +952,11 @@ fn next_step(rng: &mut Rng, m: &mut Model) -> Step {
     }
 }
 
+/// A route table as read: (VPC id, routes (destination, target id) besides local, associated subnets).
+type LiveRouteTable = (String, BTreeSet<(String, String)>, BTreeSet<String>);
+/// A security group as read: (VPC id, name, description, ingress (port, CIDR or source group id)).
+type LiveSecurityGroup = (String, String, String, BTreeSet<(i32, String)>);
+
 /// The landing zone as the emulator has it, read with the SDK.
 #[derive(Debug, Default)]
 struct Census {
@@ -961,9 +971,9 @@ struct Census {
     /// NAT gateway id -> subnet id.
     nats: BTreeMap<String, String>,
     /// Route table id -> (VPC id, routes (destination, target id) besides local, associated subnets).
-    route_tables: BTreeMap<String, (String, BTreeSet<(String, String)>, BTreeSet<String>)>,
+    route_tables: BTreeMap<String, LiveRouteTable>,
     /// Security group id -> (VPC id, name, description, ingress (port, cidrs, source groups)).
-    security_groups: BTreeMap<String, (String, String, String, BTreeSet<(i32, String)>)>,
+    security_groups: BTreeMap<String, LiveSecurityGroup>,
     /// Role name -> (description, attached policy ARNs).
     roles: BTreeMap<String, (String, BTreeSet<String>)>,
     /// Policy ARN -> (name, description, default document, team tag).
@@ -1128,7 +1138,10 @@ async fn census(moto: &Moto) -> Census {
     for r in roles.roles() {
         let name = r.role_name();
         let tags = iam.list_role_tags().role_name(name).send().await.unwrap();
-        let address = tag(tags.tags().iter().map(|t| (t.key(), t.value())), "landfall:address");
+        let address = tag(
+            tags.tags().iter().map(|t| (t.key(), t.value())),
+            "landfall:address",
+        );
         if address.is_empty() {
             c.untagged.push(format!("role {name}"));
             continue;
@@ -1207,10 +1220,7 @@ async fn census(moto: &Moto) -> Census {
 fn follow_moves(c: &mut Census, m: &Model) {
     for (from, to) in &m.moved {
         if let Some(ids) = c.ids.remove(&format!("main.{from}")) {
-            c.ids
-                .entry(format!("main.{to}"))
-                .or_default()
-                .extend(ids);
+            c.ids.entry(format!("main.{to}")).or_default().extend(ids);
         }
     }
 }
@@ -1304,17 +1314,9 @@ impl Census {
                             (dest.clone(), id(n))
                         })
                         .collect();
-                    expect(
-                        "routes",
-                        format!("{live_routes:?}"),
-                        format!("{want:?}"),
-                    );
+                    expect("routes", format!("{live_routes:?}"), format!("{want:?}"));
                     let want: BTreeSet<String> = subnets.iter().map(id).collect();
-                    expect(
-                        "subnets",
-                        format!("{live_subnets:?}"),
-                        format!("{want:?}"),
-                    );
+                    expect("subnets", format!("{live_subnets:?}"), format!("{want:?}"));
                 }
                 Res::SecurityGroup {
                     vpc,
@@ -1343,7 +1345,11 @@ impl Census {
                     expect("name", n, aws_name.clone());
                     expect("description", desc, description.clone());
                     let has = document.contains(action.as_str());
-                    expect(&format!("action in {document}"), has.to_string(), "true".into());
+                    expect(
+                        &format!("action in {document}"),
+                        has.to_string(),
+                        "true".into(),
+                    );
                     expect("team tag", tag, team.clone());
                 }
                 Res::Role {
@@ -1356,11 +1362,7 @@ impl Census {
                     let (desc, attached) = self.roles[own].clone();
                     expect("description", desc, description.clone());
                     let want: BTreeSet<String> = policies.iter().map(id).collect();
-                    expect(
-                        "policies",
-                        format!("{attached:?}"),
-                        format!("{want:?}"),
-                    );
+                    expect("policies", format!("{attached:?}"), format!("{want:?}"));
                 }
             }
         }
@@ -1485,16 +1487,17 @@ async fn disturb(moto: &Moto, m: &Model, c: &Census, o: &Outside) {
                     .await
                     .unwrap();
                 let addresses = ec2.describe_addresses().send().await.unwrap();
-                for a in addresses.addresses() {
-                    if allocation.iter().any(|x| Some(x.as_str()) == a.allocation_id()) {
-                        if let Some(association) = a.association_id() {
-                            ec2.disassociate_address()
-                                .association_id(association)
-                                .send()
-                                .await
-                                .unwrap();
-                        }
-                    }
+                let ours = addresses.addresses().iter().filter(|a| {
+                    allocation
+                        .iter()
+                        .any(|x| Some(x.as_str()) == a.allocation_id())
+                });
+                for association in ours.filter_map(|a| a.association_id()) {
+                    ec2.disassociate_address()
+                        .association_id(association)
+                        .send()
+                        .await
+                        .unwrap();
                 }
             }
             Res::RouteTable { .. } => {
@@ -1543,15 +1546,13 @@ async fn disturb(moto: &Moto, m: &Model, c: &Census, o: &Outside) {
             Res::Policy { .. } => {
                 let arn = id(n);
                 for (role, r) in &m.res {
-                    if let Res::Role { policies, .. } = r {
-                        if policies.contains(n) {
-                            iam.detach_role_policy()
-                                .role_name(id(role))
-                                .policy_arn(&arn)
-                                .send()
-                                .await
-                                .unwrap();
-                        }
+                    if matches!(r, Res::Role { policies, .. } if policies.contains(n)) {
+                        iam.detach_role_policy()
+                            .role_name(id(role))
+                            .policy_arn(&arn)
+                            .send()
+                            .await
+                            .unwrap();
                     }
                 }
                 let versions = iam
@@ -1587,7 +1588,11 @@ fn project(m: &Model) -> tempfile::TempDir {
     )
     .unwrap();
     std::fs::create_dir_all(d.join("environments/test")).unwrap();
-    std::fs::write(d.join("environments/test/env.toml"), "stacks = [\"main\"]\n").unwrap();
+    std::fs::write(
+        d.join("environments/test/env.toml"),
+        "stacks = [\"main\"]\n",
+    )
+    .unwrap();
     std::fs::create_dir_all(d.join("stacks")).unwrap();
     write_config(d, m);
     dir
@@ -1689,11 +1694,9 @@ async fn run_seed(seed: u64, steps: usize) -> (Vec<String>, Result<(), String>) 
             });
             write_config(d, &m);
             match &step {
-                Step::Edit(_) => code(
-                    &landfall_via(d, &strict.endpoint, &moto, APPLY),
-                    0,
-                    "apply",
-                )?,
+                Step::Edit(_) => {
+                    code(&landfall_via(d, &strict.endpoint, &moto, APPLY), 0, "apply")?
+                }
                 Step::Outside(_, o) => {
                     disturb(&moto, &m, &census(&moto).await, o).await;
                     code(
@@ -1701,11 +1704,7 @@ async fn run_seed(seed: u64, steps: usize) -> (Vec<String>, Result<(), String>) 
                         2,
                         "plan after a change outside landfall shows it",
                     )?;
-                    code(
-                        &landfall_via(d, &strict.endpoint, &moto, APPLY),
-                        0,
-                        "apply",
-                    )?;
+                    code(&landfall_via(d, &strict.endpoint, &moto, APPLY), 0, "apply")?;
                 }
                 Step::LostAnswer(_, op) => {
                     let lossy = FaultProxy::start(&moto, &["--strict", "--lose-response", op]);
@@ -1838,7 +1837,8 @@ async fn subnet_renamed_without_moved_is_refused_by_plan() {
         "{}",
         text(&out)
     );
-    m.moved.push((format!("subnet.{subnet}"), "subnet.renamed".into()));
+    m.moved
+        .push((format!("subnet.{subnet}"), "subnet.renamed".into()));
     write_config(d, &m);
     code(&landfall(d, &moto, APPLY), 0, "apply").unwrap();
     verify(d, &moto, &m).await.unwrap();
@@ -1868,7 +1868,11 @@ async fn route_table_renamed_without_moved_takes_over_its_subnets() {
     let d = dir.path();
     code(&landfall_via(d, &strict.endpoint, &moto, APPLY), 0, "apply").unwrap();
     for (i, to) in ["a", "b", "c", "d"].iter().enumerate() {
-        let from = if i == 0 { "table" } else { ["a", "b", "c"][i - 1] };
+        let from = if i == 0 {
+            "table"
+        } else {
+            ["a", "b", "c"][i - 1]
+        };
         m.rename(from, to, false);
         write_config(d, &m);
         code(&landfall_via(d, &strict.endpoint, &moto, APPLY), 0, "apply").unwrap();

@@ -944,7 +944,8 @@ mod tests {
             ])
             .is_empty()
         );
-        let igw = |a: &str, action| change(a, "internet_gateway", action, json!({"vpc_id": "vpc-1"}));
+        let igw =
+            |a: &str, action| change(a, "internet_gateway", action, json!({"vpc_id": "vpc-1"}));
         assert_eq!(
             renames_without_moved(&[
                 igw("n.internet_gateway.a", Action::Delete),
