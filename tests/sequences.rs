@@ -28,8 +28,8 @@ use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The seeds the suite runs, and how many steps each.
-const SEEDS: [u64; 3] = [1, 2, 3];
-const STEPS: usize = 6;
+const SEEDS: [u64; 4] = [1, 2, 3, 4];
+const STEPS: usize = 8;
 
 /// splitmix64: tiny, deterministic, good enough to pick edits.
 struct Rng(u64);
