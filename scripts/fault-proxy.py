@@ -34,7 +34,9 @@ Prints `listening on PORT` once ready. Per request, independently:
                 cannot retry (InvalidParameterValue), without forwarding. Repeatable.
   --strict      refuse, as AWS does and the emulator does not, DeleteVpc while an internet gateway
                 is attached to the VPC and DeleteSubnet while a NAT gateway lives in the subnet
-                (400 DependencyViolation); counted as "refused_dependency".
+                (400 DependencyViolation), and AssociateRouteTable for a subnet associated with
+                a table already (400 Resource.AlreadyAssociated; the emulator silently keeps the
+                old association); counted as "refused_dependency".
 Counts of injected faults are kept at GET /__faults (JSON). Standard library only.
 """
 
@@ -147,9 +149,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             if refusal:
                 with lock:
                     counts["refused_dependency"] += 1
+                code, message = refusal
                 return self.reply(400, "text/xml", (
-                    "<Response><Errors><Error><Code>DependencyViolation</Code><Message>"
-                    f"{refusal}</Message></Error></Errors><RequestID>fault</RequestID></Response>"))
+                    f"<Response><Errors><Error><Code>{code}</Code><Message>"
+                    f"{message}</Message></Error></Errors><RequestID>fault</RequestID></Response>"))
         roll = rng.random()
         if roll < args.drop:
             with lock:
@@ -224,14 +227,23 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             found = self.ec2_query({"Action": "DescribeInternetGateways",
                                     "Filter.1.Name": "attachment.vpc-id", "Filter.1.Value.1": vpc})
             if "<internetGatewayId>" in found:
-                return f"The vpc '{vpc}' has dependencies and cannot be deleted."
+                return "DependencyViolation", f"The vpc '{vpc}' has dependencies and cannot be deleted."
         if action == "DeleteSubnet":
             subnet = form.get("SubnetId", [""])[0]
             found = self.ec2_query({"Action": "DescribeNatGateways",
                                     "Filter.1.Name": "subnet-id", "Filter.1.Value.1": subnet})
             states = re.findall(r"<state>([a-z]+)</state>", found)
             if any(s in ("pending", "available", "deleting") for s in states):
-                return f"The subnet '{subnet}' has dependencies and cannot be deleted."
+                return "DependencyViolation", f"The subnet '{subnet}' has dependencies and cannot be deleted."
+        if action == "AssociateRouteTable" and "SubnetId" in form:
+            # The emulator answers with the other table's association, changing nothing.
+            subnet = form["SubnetId"][0]
+            found = self.ec2_query({"Action": "DescribeRouteTables",
+                                    "Filter.1.Name": "association.subnet-id", "Filter.1.Value.1": subnet})
+            if f"<subnetId>{subnet}</subnetId>" in found:
+                return "Resource.AlreadyAssociated", (
+                    f"the specified association for route table {form.get('RouteTableId', [''])[0]} "
+                    "conflicts with an existing association")
         return None
 
     def hold_in_progress(self, data):

@@ -479,7 +479,8 @@ async fn record_moves(
 
 /// Every resource a change replaces or creates gets new values: unknown to its dependents until its
 /// step is done. They must be forgotten before resolving, or dependents would be handed the old ids.
-/// The delete of an orphan copy (not the object state holds) leaves the values of its address alone.
+/// The delete of an object state does not hold under that address (an orphan copy, or the deposed
+/// old object of an interrupted create-before-destroy replacement) leaves the values of its address alone.
 fn forget_renewed(known: &mut Known, plan: &Plan, stored: &IndexMap<String, crate::state::Stored>) {
     let held = |c: &Change| {
         stored.values().any(|s| {

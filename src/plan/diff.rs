@@ -526,13 +526,17 @@ fn hold_back(deletes: &mut [Change], changes: &[Change], observed: &Observed, de
 /// How desired JSON shows a value that is not known yet.
 const UNKNOWN: &str = "(known after apply)";
 
-const UNIQUE_NAMES: &[(&str, &[&str])] = &[
-    ("iam_role", &[]),
-    ("iam_policy", &[]),
-    ("iam_group", &[]),
-    ("policy", &[]),
-    ("organizational_unit", &["parent_id"]),
-    ("security_group", &["vpc_id"]),
+/// (kind, the attribute that must be unique, the attributes that make its scope). A subnet's CIDR
+/// block is unique in its VPC (InvalidSubnet.Conflict), and a VPC takes one internet gateway.
+const UNIQUE_NAMES: &[(&str, &str, &[&str])] = &[
+    ("iam_role", "name", &[]),
+    ("iam_policy", "name", &[]),
+    ("iam_group", "name", &[]),
+    ("policy", "name", &[]),
+    ("organizational_unit", "name", &["parent_id"]),
+    ("security_group", "name", &["vpc_id"]),
+    ("subnet", "cidr_block", &["vpc_id"]),
+    ("internet_gateway", "vpc_id", &[]),
 ];
 
 /// A delete and a create of the same uniquely named resource under two addresses: a rename made
@@ -540,9 +544,9 @@ const UNIQUE_NAMES: &[(&str, &[&str])] = &[
 /// addresses are in different stacks).
 fn renames_without_moved(changes: &[Change]) -> Vec<Refusal> {
     let identity = |c: &Change, attrs: &Option<Json>| -> Option<Vec<Json>> {
-        let (_, scope) = UNIQUE_NAMES.iter().find(|(k, _)| *k == c.kind)?;
+        let (_, unique, scope) = UNIQUE_NAMES.iter().find(|(k, _, _)| *k == c.kind)?;
         let attrs = attrs.as_ref()?.as_object()?;
-        let name = attrs.get("name")?;
+        let name = attrs.get(*unique)?;
         if !name.is_string() || name.as_str() == Some(UNKNOWN) {
             return None;
         }
@@ -575,6 +579,15 @@ fn renames_without_moved(changes: &[Change]) -> Vec<Refusal> {
             continue;
         };
         let name = key[3].as_str().unwrap_or_default();
+        let unique = UNIQUE_NAMES
+            .iter()
+            .find(|(k, _, _)| *k == created.kind)
+            .map_or("name", |(_, u, _)| *u);
+        let rule = if unique == "name" {
+            format!("{} names are unique", created.kind)
+        } else {
+            format!("no two {}s share a {unique}", created.kind)
+        };
         let fix = if old.stack == created.stack {
             let rel = |a: &str| a[old.stack.len() + 1..].to_string();
             format!(
@@ -592,8 +605,8 @@ fn renames_without_moved(changes: &[Change]) -> Vec<Refusal> {
         out.push(Refusal {
             address: created.address.clone(),
             message: format!(
-                "{} would be deleted and {} created with the same name `{name}`, which AWS allows only once ({} names are unique), so the apply would fail half-way. If this is a rename, {fix}If it is not, give the new one another name.",
-                old.address, created.address, created.kind
+                "{} would be deleted and {} created with the same {unique} `{name}`, which AWS allows only once ({rule}), so the apply would fail half-way. If this is a rename, {fix}If it is not, give the new one another {unique}.",
+                old.address, created.address
             ),
         });
     }
@@ -994,6 +1007,43 @@ mod tests {
             refused[0]
                 .message
                 .contains("landfall state mv a.iam_group.g b.iam_group.g")
+        );
+    }
+
+    #[test]
+    fn a_subnet_or_internet_gateway_renamed_without_moved_is_refused() {
+        let subnet = |a: &str, action, cidr: &str| {
+            change(
+                a,
+                "subnet",
+                action,
+                json!({"vpc_id": "vpc-1", "cidr_block": cidr}),
+            )
+        };
+        let refused = renames_without_moved(&[
+            subnet("n.subnet.a", Action::Delete, "10.0.1.0/24"),
+            subnet("n.subnet.b", Action::Create, "10.0.1.0/24"),
+        ]);
+        assert_eq!(refused.len(), 1);
+        let m = &refused[0].message;
+        assert!(m.contains("with the same cidr_block `10.0.1.0/24`"), "{m}");
+        assert!(m.contains("from = \"subnet.a\"\nto = \"subnet.b\""), "{m}");
+        assert!(
+            renames_without_moved(&[
+                subnet("n.subnet.a", Action::Delete, "10.0.1.0/24"),
+                subnet("n.subnet.b", Action::Create, "10.0.2.0/24"),
+            ])
+            .is_empty()
+        );
+        let igw =
+            |a: &str, action| change(a, "internet_gateway", action, json!({"vpc_id": "vpc-1"}));
+        assert_eq!(
+            renames_without_moved(&[
+                igw("n.internet_gateway.a", Action::Delete),
+                igw("n.internet_gateway.b", Action::Create),
+            ])
+            .len(),
+            1
         );
     }
 

@@ -303,14 +303,15 @@ async fn replace_route(ec2: &Client, id: &str, route: &Route) -> Result<(), AwsE
 
 /// Associates a subnet; one associated with another table is moved to this one.
 async fn associate(ec2: &Client, id: &str, subnet_id: &str) -> Result<(), AwsError> {
-    let result = call("AssociateRouteTable", || {
-        ec2.associate_route_table()
-            .route_table_id(id)
-            .subnet_id(subnet_id)
-            .send()
-    })
-    .await;
-    match result {
+    let send = || {
+        call("AssociateRouteTable", || {
+            ec2.associate_route_table()
+                .route_table_id(id)
+                .subnet_id(subnet_id)
+                .send()
+        })
+    };
+    match send().await {
         Ok(_) => Ok(()),
         Err(e) if e.is("Resource.AlreadyAssociated") => {
             let tables = describe(ec2, filter("association.subnet-id", [subnet_id])).await?;
@@ -318,8 +319,13 @@ async fn associate(ec2: &Client, id: &str, subnet_id: &str) -> Result<(), AwsErr
                 .iter()
                 .flat_map(|t| associations(t).into_iter())
                 .find(|(s, _)| s == subnet_id)
-                .map(|(_, a)| a)
-                .ok_or(e)?;
+                .map(|(_, a)| a);
+            // The other table let go in the meantime (it is being deleted or updated by this very
+            // run, in parallel): the subnet is free now.
+            let Some(association_id) = association_id else {
+                send().await?;
+                return Ok(());
+            };
             call("ReplaceRouteTableAssociation", || {
                 ec2.replace_route_table_association()
                     .association_id(&association_id)

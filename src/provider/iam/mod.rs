@@ -525,10 +525,15 @@ impl Principal<'_> {
         current: &Attrs,
         desired: &Attrs,
     ) -> Result<(), AwsError> {
-        let attachments = set_changes(
-            &string_set(current, "managed_policy_arns"),
-            &string_set(desired, "managed_policy_arns"),
-        );
+        // An update compares with what is attached now, not with state: a managed policy replaced
+        // in this run under the same ARN (a new description) was detached by its deletion, while
+        // state still lists it. A create (nothing current) has nothing attached yet.
+        let attached = if current.contains_key("managed_policy_arns") {
+            self.attached_now(iam).await?.into_iter().collect()
+        } else {
+            BTreeSet::new()
+        };
+        let attachments = set_changes(&attached, &string_set(desired, "managed_policy_arns"));
         let inline = document_changes(current, desired);
         for arn in &attachments.put {
             self.attach(iam, arn).await?;
