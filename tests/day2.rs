@@ -293,6 +293,37 @@ async fn nat_gateway_deleted_outside_is_recreated_and_routes_follow() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn elastic_ip_still_held_by_a_deleted_nat_gateway_is_reused_not_leaked() {
+    // What a run killed during a NAT gateway's replacement leaves (found by sequence seed 14): the old
+    // gateway deleted, its elastic IP still allocated and, for a moment in AWS (always, in the
+    // emulator), still associated with it. The next run must use that address again.
+    let moto = Moto::start();
+    let dir = project();
+    let d = dir.path();
+    expect_code(
+        &landfall(d, &moto, &["apply", "--env", "test", "--auto-approve"]),
+        0,
+    );
+    let before = census(&moto).await;
+    before.assert_consistent("10.0.0.0/16");
+    let ec2 = aws_sdk_ec2::Client::new(&moto.sdk_config().await);
+    ec2.delete_nat_gateway()
+        .nat_gateway_id(&before.nats[0].0)
+        .send()
+        .await
+        .unwrap();
+
+    expect_code(
+        &landfall(d, &moto, &["apply", "--env", "test", "--auto-approve"]),
+        0,
+    );
+    let after = census(&moto).await;
+    after.assert_consistent("10.0.0.0/16");
+    assert_ne!(after.nats[0].0, before.nats[0].0, "a new NAT gateway");
+    expect_no_changes(d, &moto);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn replace_flag_recreates_a_resource_and_its_dependents_follow() {
     let moto = Moto::start();
     let proxy = FaultProxy::start(&moto, &["--strict"]);

@@ -11,7 +11,7 @@ use super::{
     str_attr, tag_spec, update_tags,
 };
 use crate::aws::{AwsError, Created, call, call_create};
-use crate::provider::{Attrs, Cx, Live};
+use crate::provider::{ADDRESS_TAG, Attrs, Cx, LINEAGE_TAG, Live};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{Address, DomainType, Filter, NatGateway, NatGatewayState, ResourceType};
 use std::time::Duration;
@@ -41,13 +41,7 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
     }
     let subnet_id = str_attr(desired, "subnet_id", op)?;
     let tags = cx.creation_tags(address, desired);
-    // An address this resource allocated before and no gateway uses (its gateway was deleted outside
-    // landfall, or a run stopped between the two creates) is used again rather than leaked.
-    let spare = find_created(cx, address, |f| addresses(&ec2, f), Address::tags)
-        .await?
-        .filter(|a| a.association_id().is_none())
-        .and_then(|a| a.allocation_id().map(str::to_string));
-    let allocation_id = match spare {
+    let allocation_id = match spare_address(cx, &ec2, address).await? {
         Some(allocation_id) => Some(allocation_id),
         None => match call_create(
             "AllocateAddress",
@@ -133,12 +127,7 @@ pub async fn delete(cx: &Cx<'_>, id: &str, current: &Attrs) -> Result<(), AwsErr
         })
         .await,
     )?;
-    poll("DeleteNatGateway", WAIT, || async {
-        let gateway = find(&ec2, id).await?;
-        let deleted = gateway.is_none_or(|g| g.state() == Some(&NatGatewayState::Deleted));
-        Ok(deleted.then_some(()))
-    })
-    .await?;
+    wait_deleted(&ec2, id).await?;
     for allocation_id in &allocations {
         release(&ec2, allocation_id).await?;
     }
@@ -174,6 +163,16 @@ async fn find(ec2: &Client, id: &str) -> Result<Option<NatGateway>, AwsError> {
         .find(|g| g.nat_gateway_id() == Some(id)))
 }
 
+/// Waits until the gateway is deleted (AWS keeps its address until then).
+async fn wait_deleted(ec2: &Client, id: &str) -> Result<(), AwsError> {
+    poll("DeleteNatGateway", WAIT, || async {
+        let gateway = find(ec2, id).await?;
+        let deleted = gateway.is_none_or(|g| g.state() == Some(&NatGatewayState::Deleted));
+        Ok(deleted.then_some(()))
+    })
+    .await
+}
+
 /// Pending or available: neither on its way out nor failed.
 fn exists(gateway: &NatGateway) -> bool {
     !matches!(
@@ -203,6 +202,73 @@ async fn wait_available(ec2: &Client, id: &str) -> Result<Live, AwsError> {
         }
     })
     .await
+}
+
+/// An elastic IP this resource allocated before that no live gateway uses, to use again rather than
+/// leak: its gateway was deleted outside landfall, or by a replacement a run was killed in the middle
+/// of (still `deleting`: waited for), or a run stopped between AllocateAddress and CreateNatGateway.
+/// An address still associated with a deleted gateway (the emulator keeps that association; AWS
+/// drops it) is disassociated first.
+async fn spare_address(
+    cx: &Cx<'_>,
+    ec2: &Client,
+    address: &str,
+) -> Result<Option<String>, AwsError> {
+    let ours = |tags: &[aws_sdk_ec2::types::Tag]| {
+        let has = |key: &str, value: &str| {
+            tags.iter()
+                .any(|t| t.key() == Some(key) && t.value() == Some(value))
+        };
+        has(LINEAGE_TAG, cx.lineage) && has(ADDRESS_TAG, address)
+    };
+    let lineage = filter(&format!("tag:{LINEAGE_TAG}"), [cx.lineage]);
+    let mine: Vec<Address> = addresses(ec2, lineage.clone())
+        .await?
+        .into_iter()
+        .filter(|a| ours(a.tags()))
+        .collect();
+    if let Some(free) = mine.iter().find(|a| a.association_id().is_none()) {
+        return Ok(free.allocation_id().map(str::to_string));
+    }
+    if mine.is_empty() {
+        return Ok(None);
+    }
+    let gateways: Vec<NatGateway> = describe(ec2, lineage)
+        .await?
+        .into_iter()
+        .filter(|g| ours(g.tags()))
+        .collect();
+    for eip in &mine {
+        let Some(allocation_id) = eip.allocation_id() else {
+            continue;
+        };
+        let holder = gateways.iter().find(|g| {
+            g.nat_gateway_addresses()
+                .iter()
+                .any(|a| a.allocation_id() == Some(allocation_id))
+        });
+        match holder.map(|g| (g.state(), g.nat_gateway_id().unwrap_or_default())) {
+            Some((Some(NatGatewayState::Deleting), id)) => wait_deleted(ec2, id).await?,
+            Some((Some(NatGatewayState::Deleted), _)) | None => {}
+            Some(_) => continue,
+        }
+        if let Some(association) = addresses(ec2, filter("allocation-id", [allocation_id]))
+            .await?
+            .first()
+            .and_then(|a| a.association_id().map(str::to_string))
+        {
+            ignore_not_found(
+                call("DisassociateAddress", || {
+                    ec2.disassociate_address()
+                        .association_id(&association)
+                        .send()
+                })
+                .await,
+            )?;
+        }
+        return Ok(Some(allocation_id.to_string()));
+    }
+    Ok(None)
 }
 
 /// Releases an elastic IP; one already released is fine.
