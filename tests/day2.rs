@@ -324,6 +324,48 @@ async fn elastic_ip_still_held_by_a_deleted_nat_gateway_is_reused_not_leaked() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn nat_gateway_moved_then_deleted_outside_reuses_its_elastic_ip() {
+    // A resource renamed through [[moved]] keeps the address tag it was created with, and so does its
+    // elastic IP: the address is still recognised as its own (found by sequence seed 23).
+    let moto = Moto::start();
+    let dir = project();
+    let d = dir.path();
+    expect_code(
+        &landfall(d, &moto, &["apply", "--env", "test", "--auto-approve"]),
+        0,
+    );
+    let path = d.join("stacks/network.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text
+        .replace("[nat_gateway.main]", "[nat_gateway.egress]")
+        .replace("nat_gateway.main.id", "nat_gateway.egress.id");
+    std::fs::write(
+        &path,
+        format!("{text}\n[[moved]]\nfrom = \"nat_gateway.main\"\nto = \"nat_gateway.egress\"\n"),
+    )
+    .unwrap();
+    expect_code(
+        &landfall(d, &moto, &["apply", "--env", "test", "--auto-approve"]),
+        0,
+    );
+    let before = census(&moto).await;
+    before.assert_consistent("10.0.0.0/16");
+
+    let ec2 = aws_sdk_ec2::Client::new(&moto.sdk_config().await);
+    ec2.delete_nat_gateway()
+        .nat_gateway_id(&before.nats[0].0)
+        .send()
+        .await
+        .unwrap();
+    expect_code(
+        &landfall(d, &moto, &["apply", "--env", "test", "--auto-approve"]),
+        0,
+    );
+    census(&moto).await.assert_consistent("10.0.0.0/16");
+    expect_no_changes(d, &moto);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn replace_flag_recreates_a_resource_and_its_dependents_follow() {
     let moto = Moto::start();
     let proxy = FaultProxy::start(&moto, &["--strict"]);

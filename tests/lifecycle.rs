@@ -11,119 +11,7 @@
 mod common;
 
 use aws_sdk_ec2::types::{Filter, Tag};
-use common::cli::{expect_code, landfall, text};
-use common::moto::Moto;
-use std::path::Path;
-
-/// A one-stack project (`main`, environment `test`) in a temporary folder, against its own emulator.
-struct Project {
-    dir: tempfile::TempDir,
-    moto: Moto,
-}
-
-impl Project {
-    fn new(stack: &str) -> Project {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        std::fs::write(
-            d.join("landfall.toml"),
-            "[project]\nname = \"lifecycle\"\nhome_region = \"eu-west-1\"\n\n[backend]\nkind = \"local\"\n",
-        )
-        .unwrap();
-        std::fs::create_dir_all(d.join("environments/test")).unwrap();
-        std::fs::write(
-            d.join("environments/test/env.toml"),
-            "stacks = [\"main\"]\n",
-        )
-        .unwrap();
-        std::fs::create_dir_all(d.join("stacks")).unwrap();
-        std::fs::write(d.join("stacks/main.toml"), stack).unwrap();
-        Project {
-            dir,
-            moto: Moto::start(),
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        landfall(self.path(), &self.moto, args)
-    }
-
-    /// Rewrites the stack file: each `from` must occur.
-    fn edit(&self, edits: &[(&str, &str)]) {
-        let path = self.path().join("stacks/main.toml");
-        let mut text = std::fs::read_to_string(&path).unwrap();
-        for (from, to) in edits {
-            assert!(text.contains(from), "`{from}` is not in the stack:\n{text}");
-            text = text.replace(from, to);
-        }
-        std::fs::write(&path, text).unwrap();
-    }
-
-    #[track_caller]
-    fn apply(&self) {
-        let out = self.run(&["apply", "--env", "test", "--auto-approve"]);
-        expect_code(&out, 0);
-    }
-
-    /// The plan has changes, and its text mentions each of `expected`.
-    #[track_caller]
-    fn expect_plan(&self, expected: &[&str]) {
-        let out = self.run(&["plan", "--env", "test", "--detailed-exitcode"]);
-        expect_code(&out, 2);
-        let plan = String::from_utf8_lossy(&out.stdout);
-        for e in expected {
-            assert!(plan.contains(e), "`{e}` not in the plan:\n{plan}");
-        }
-    }
-
-    #[track_caller]
-    fn expect_converged(&self) {
-        let out = self.run(&["plan", "--env", "test", "--detailed-exitcode"]);
-        expect_code(&out, 0);
-    }
-
-    /// Edits, plans (expecting `expected` in the plan), applies, and checks the next plan is empty.
-    #[track_caller]
-    fn change(&self, edits: &[(&str, &str)], expected: &[&str]) {
-        self.edit(edits);
-        self.expect_plan(expected);
-        self.apply();
-        self.expect_converged();
-    }
-
-    /// `state rm` then `import ADDR ID`: the next plan is empty (nothing created again).
-    #[track_caller]
-    fn reimport(&self, address: &str, id: &str) {
-        expect_code(&self.run(&["state", "rm", "--env", "test", address]), 0);
-        let out = self.run(&["import", "--env", "test", address, id]);
-        expect_code(&out, 0);
-        self.expect_converged();
-    }
-
-    #[track_caller]
-    fn destroy(&self) {
-        let out = self.run(&["destroy", "--env", "test", "--auto-approve"]);
-        expect_code(&out, 0);
-        let out = self.run(&["state", "list", "--env", "test"]);
-        assert!(
-            String::from_utf8_lossy(&out.stdout).trim().is_empty(),
-            "{}",
-            text(&out)
-        );
-    }
-
-    async fn ec2(&self) -> aws_sdk_ec2::Client {
-        aws_sdk_ec2::Client::new(&self.moto.sdk_config().await)
-    }
-
-    async fn iam(&self) -> aws_sdk_iam::Client {
-        aws_sdk_iam::Client::new(&self.moto.sdk_config().await)
-    }
-}
+use common::project::Project;
 
 fn tagged(address: &str) -> Filter {
     Filter::builder()
@@ -257,7 +145,7 @@ async fn vpc_lifecycle() {
     p.reimport("main.vpc.main", &vpc);
     assert_eq!(one(vpcs(&p, "main.vpc.main").await).0, vpc);
 
-    p.destroy();
+    p.destroy(&[]);
     assert!(vpcs(&p, "main.vpc.main").await.is_empty());
     assert!(subnets(&p, "main.subnet.a").await.is_empty());
 }
@@ -408,7 +296,7 @@ async fn subnet_lifecycle() {
     );
 
     p.reimport("main.subnet.a", &subnet);
-    p.destroy();
+    p.destroy(&[]);
     assert!(subnets(&p, "main.subnet.a").await.is_empty());
     assert!(route_tables(&p, "main.route_table.main").await.is_empty());
 }
@@ -544,7 +432,7 @@ async fn internet_gateway_lifecycle() {
     assert_eq!(attached, vec![other]);
 
     p.reimport("main.internet_gateway.main", &igw);
-    p.destroy();
+    p.destroy(&[]);
     assert!(igws(&p, "main.internet_gateway.main").await.is_empty());
 }
 
@@ -596,7 +484,7 @@ async fn nat_gateway_lifecycle() {
     assert_eq!(routes, vec![("0.0.0.0/0".to_string(), nat.clone())]);
 
     p.reimport("main.nat_gateway.main", &nat);
-    p.destroy();
+    p.destroy(&[]);
     assert!(nats(&p, "main.nat_gateway.main").await.is_empty());
     let eips = p.ec2().await.describe_addresses().send().await.unwrap();
     assert!(eips.addresses().is_empty(), "{eips:?}");
@@ -685,7 +573,7 @@ async fn route_table_lifecycle() {
     let (rt, _, _, _) = one(route_tables(&p, "main.route_table.public").await);
 
     p.reimport("main.route_table.public", &rt);
-    p.destroy();
+    p.destroy(&[]);
     assert!(route_tables(&p, "main.route_table.public").await.is_empty());
 }
 
@@ -811,7 +699,7 @@ async fn security_group_lifecycle() {
     let (app, _, _, _) = one(security_groups(&p, "main.security_group.app").await);
 
     p.reimport("main.security_group.app", &app);
-    p.destroy();
+    p.destroy(&[]);
     assert!(
         security_groups(&p, "main.security_group.app")
             .await
@@ -1011,7 +899,7 @@ async fn iam_policy_role_and_group_lifecycle() {
     p.reimport("main.iam_policy.read", &arn);
     p.reimport("main.iam_group.readers", "readers");
 
-    p.destroy();
+    p.destroy(&[]);
     assert!(policies(&p, "read-only").await.is_empty());
     assert!(iam.get_role().role_name("ops").send().await.is_err());
     assert!(iam.get_group().group_name("readers").send().await.is_err());

@@ -239,6 +239,7 @@ async fn reads_are_batched_and_adopt_by_tag() {
                 pending: None,
                 record_pending: &NoPending,
                 cache: None,
+                moves: &[],
             };
             let before = aws.stats().total();
             let found = provider::read("vpc", &cx, &ids).await.unwrap();
@@ -395,6 +396,7 @@ async fn refresh_reads_share_listings_and_cost_one_request_per_kind() {
         pending: None,
         record_pending: &NoPending,
         cache: Some(&cache),
+        moves: &[],
     };
     let before = aws.stats().total();
     provider::read("default_vpc", &cx, &["default".to_string()])
@@ -915,6 +917,7 @@ async fn read_groups(
         pending: None,
         record_pending: &NoPending,
         cache,
+        moves: &[],
     };
     let before = aws.stats().total();
     let mut out = Vec::new();

@@ -374,6 +374,7 @@ async fn read_groups(
         pending: None,
         record_pending: &NoPending,
         cache,
+        moves: &[],
     };
     let before = aws.stats().total();
     let mut out = Vec::new();

@@ -900,6 +900,7 @@ async fn refresh_org(
     let cache = hints.map(ReadCache::with_hints).unwrap_or_default();
     let cx = Cx {
         cache: Some(&cache),
+        moves: &[],
         ..cx(aws, loc)
     };
     let before = aws.stats().snapshot();

@@ -1375,7 +1375,17 @@ async fn disturb(moto: &Moto, m: &Model, c: &Census, o: &Outside) {
     let config = moto.sdk_config().await;
     let ec2 = aws_sdk_ec2::Client::new(&config);
     let iam = aws_sdk_iam::Client::new(&config);
-    let id = |name: &String| c.id(&m.address(name)).unwrap().to_string();
+    let id = |name: &String| {
+        let address = m.address(name);
+        c.id(&address)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{address} is not exactly once in the emulator: {:?}",
+                    c.ids.get(&address)
+                )
+            })
+            .to_string()
+    };
     let ec2_tag = |k: &str, v: &str| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build();
     match o {
         Outside::TagVpc(n) => {
@@ -1692,13 +1702,21 @@ async fn run_seed(seed: u64, steps: usize) -> (Vec<String>, Result<(), String>) 
                 Step::LostAnswer(e, op) => format!("{e} (answer to {op} lost)"),
                 Step::Kill(e, ms) => format!("{e} (apply killed {ms} ms after locking)"),
             });
+            eprintln!(
+                "seed {seed} step {}: {}",
+                log.len() - 1,
+                log.last().unwrap()
+            );
             write_config(d, &m);
             match &step {
                 Step::Edit(_) => {
                     code(&landfall_via(d, &strict.endpoint, &moto, APPLY), 0, "apply")?
                 }
                 Step::Outside(_, o) => {
-                    disturb(&moto, &m, &census(&moto).await, o).await;
+                    // The census as `verify` reads it: a moved resource keeps its old address tag.
+                    let mut found = census(&moto).await;
+                    follow_moves(&mut found, &m);
+                    disturb(&moto, &m, &found, o).await;
                     code(
                         &landfall(d, &moto, &["plan", "--env", "test", "--detailed-exitcode"]),
                         2,

@@ -349,6 +349,7 @@ struct Job {
     deps: Vec<String>,
     lineage: String,
     pending: Option<String>,
+    moves: Vec<crate::resolve::Move>,
 }
 
 enum Outcome {
@@ -369,6 +370,7 @@ async fn run_job(job: Job, aws: Arc<Aws>, stack: Arc<StackState>) -> Outcome {
         pending: job.pending.as_deref(),
         record_pending: &recorder,
         cache: None,
+        moves: &job.moves,
     };
     let c = &job.change;
     let kind = c.kind.as_str();
@@ -882,6 +884,7 @@ fn prepare(
             deps: Vec::new(),
             lineage,
             pending: None,
+            moves: Vec::new(),
         });
     }
     let find = |r: &Resolved| r.instances.iter().position(|i| i.address == c.address);
@@ -938,5 +941,6 @@ fn prepare(
             .collect(),
         lineage,
         pending,
+        moves: resolved.moves.clone(),
     })
 }

@@ -198,6 +198,7 @@ async fn pass(
                 pending: None,
                 record_pending: &NoPending,
                 cache: Some(&*cache),
+                moves: &[],
             };
             let found = provider::read(&key.0, &cx, &ids).await;
             (key, group, found)

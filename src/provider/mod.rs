@@ -64,6 +64,9 @@ pub struct Cx<'a> {
     /// GetAccountAuthorizationDetails, DescribeVpcs) fetch it once per account and region. `None`
     /// outside refresh: creates and updates must see fresh data.
     pub cache: Option<&'a ReadCache>,
+    /// The configuration's `[[moved]]` entries: a moved resource (and what it allocated, such as a
+    /// NAT gateway's elastic IP) keeps the address tag it was created with.
+    pub moves: &'a [crate::resolve::Move],
 }
 
 /// Listings shared between the reads of one refresh (see [`Cx::cached`]), and what the refresh knows
@@ -143,7 +146,19 @@ impl<'a> Cx<'a> {
             pending: None,
             record_pending: &NoPending,
             cache: None,
+            moves: &[],
         }
+    }
+
+    /// Whether a `landfall:address` tag `tag` names `address`: the same, or moved to it since.
+    pub fn tag_names(&self, tag: &str, address: &str) -> bool {
+        let mut now = tag.to_string();
+        for m in self.moves {
+            if let Some(to) = crate::address::rebase(&now, &m.from, &m.to) {
+                now = to;
+            }
+        }
+        now == address
     }
 
     /// The result of `load` for `key` in this context's account and region: computed once per refresh

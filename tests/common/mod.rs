@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod moto;
+pub mod project;
 
 use std::path::{Path, PathBuf};
 

@@ -219,7 +219,11 @@ async fn spare_address(
             tags.iter()
                 .any(|t| t.key() == Some(key) && t.value() == Some(value))
         };
-        has(LINEAGE_TAG, cx.lineage) && has(ADDRESS_TAG, address)
+        let tag = tags
+            .iter()
+            .find(|t| t.key() == Some(ADDRESS_TAG))
+            .and_then(|t| t.value());
+        has(LINEAGE_TAG, cx.lineage) && tag.is_some_and(|t| cx.tag_names(t, address))
     };
     let lineage = filter(&format!("tag:{LINEAGE_TAG}"), [cx.lineage]);
     let mine: Vec<Address> = addresses(ec2, lineage.clone())
