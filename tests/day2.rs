@@ -485,8 +485,14 @@ async fn deposed_object_of_an_interrupted_replacement_is_deleted_next_run() {
         &landfall(d, &moto, &["apply", "--env", "test", "--auto-approve"]),
         0,
     );
-    census(&moto).await.assert_consistent("10.0.0.0/16");
+    let vpc = census(&moto).await.assert_consistent("10.0.0.0/16");
     expect_no_changes(d, &moto);
+    // Deleting the old object did not make the current one's values unknown: the stack's output,
+    // evaluated at the end of that apply, still holds the VPC id.
+    let out = landfall(d, &moto, &["output", "--env", "test", "--json"]);
+    expect_code(&out, 0);
+    let outputs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(outputs["network"]["vpc_id"], vpc.as_str(), "{outputs}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -479,23 +479,26 @@ async fn record_moves(
     Ok(!moved.is_empty())
 }
 
+/// Whether the object a change is about is the one state holds under its address (not an orphan copy
+/// or a deposed old object beside it).
+fn holds(stored: &IndexMap<String, crate::state::Stored>, c: &Change) -> bool {
+    stored.values().any(|s| {
+        s.state
+            .resources
+            .iter()
+            .any(|r| r.address == c.address && Some(&r.id) == c.id.as_ref())
+    })
+}
+
 /// Every resource a change replaces or creates gets new values: unknown to its dependents until its
 /// step is done. They must be forgotten before resolving, or dependents would be handed the old ids.
 /// The delete of an object state does not hold under that address (an orphan copy, or the deposed
 /// old object of an interrupted create-before-destroy replacement) leaves the values of its address alone.
 fn forget_renewed(known: &mut Known, plan: &Plan, stored: &IndexMap<String, crate::state::Stored>) {
-    let held = |c: &Change| {
-        stored.values().any(|s| {
-            s.state
-                .resources
-                .iter()
-                .any(|r| r.address == c.address && Some(&r.id) == c.id.as_ref())
-        })
-    };
     for c in &plan.resource_changes {
         let renewed = match c.action {
             Action::Create | Action::Replace => true,
-            Action::Delete => held(c),
+            Action::Delete => holds(stored, c),
             _ => false,
         };
         if renewed {
@@ -637,6 +640,13 @@ async fn run(
     }
 
     let graph = steps(plan, &resolved, &states);
+    // Deletes of objects beside the one state holds at their address (deposed, orphan copies).
+    let beside: HashSet<String> = plan
+        .resource_changes
+        .iter()
+        .filter(|c| c.action == Action::Delete && !holds(&stored, c))
+        .map(|c| c.address.clone())
+        .collect();
     let mut waiting: HashMap<Step, usize> = graph.iter().map(|(s, d)| (*s, d.len())).collect();
     let mut dependents: HashMap<Step, Vec<Step>> = HashMap::new();
     for (s, deps) in &graph {
@@ -718,8 +728,9 @@ async fn run(
                         report.done += 1;
                         match stored {
                             Some(r) => { known.attrs.insert(r.address.clone(), r.attributes.clone()); }
-                            // The old object of a replacement went; the new one's values stay known.
-                            None if c.action == Action::Replace => {}
+                            // The old object of a replacement, a deposed object or an orphan copy went;
+                            // the values of the object at that address stay known.
+                            None if c.action == Action::Replace || beside.contains(&c.address) => {}
                             None => { known.attrs.remove(&c.address); }
                         }
                         stale_resolution = true;
