@@ -23,6 +23,7 @@
 //! - `summary`: `add`, `change`, `replace`, `destroy`, `forget`, `import`, `moved`, `drifted`.
 
 mod diff;
+pub mod docdiff;
 pub mod render;
 
 pub use diff::{Diffed, Filter, Observed, Refusal, account_of, covers, desired_json, diff};

@@ -1,5 +1,6 @@
 //! Plans for people: terminal text (`+ ~ - -/+`, colour optional) and Markdown for merge-request comments.
 
+use super::docdiff::{self, Line, Sign};
 use super::{Action, Change, Drift, Plan, Summary};
 use indexmap::IndexMap;
 use serde_json::Value as Json;
@@ -96,14 +97,12 @@ fn describe_action(c: &Change) -> String {
 }
 
 fn value(v: &Json) -> String {
-    match v {
-        Json::String(s) if s == "(known after apply)" => s.clone(),
-        other => other.to_string(),
-    }
+    docdiff::scalar(v)
 }
 
-/// The attribute lines of a change: every configured value for a create, what changes otherwise.
-fn attr_lines(c: &Change) -> Vec<String> {
+/// The attribute lines of a change: every configured value for a create, what changes otherwise
+/// (documents, maps and rule sets structurally, see [`docdiff`]).
+fn attr_lines(c: &Change) -> Vec<Line> {
     let empty = serde_json::Map::new();
     let before = c
         .before
@@ -117,35 +116,56 @@ fn attr_lines(c: &Change) -> Vec<String> {
             after
                 .iter()
                 .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| format!("+ {k:<width$} = {}", value(v)))
+                .map(|(k, v)| Line::new(Sign::Attr, format!("+ {k:<width$} = {}", value(v))))
                 .collect()
         }
         Action::Update | Action::Replace => {
             let width = c.changed.iter().map(String::len).max().unwrap_or(0);
-            let mut lines: Vec<String> = c
+            let mut lines: Vec<Line> = c
                 .changed
                 .iter()
-                .map(|k| {
+                .flat_map(|k| {
                     let forces = if c.replace_because.contains(k) {
                         " (forces replacement)"
                     } else {
                         ""
                     };
-                    format!(
-                        "~ {k:<width$} = {} -> {}{forces}",
-                        before.get(k).map_or("null".into(), value),
-                        after.get(k).map_or("null".into(), value),
-                    )
+                    docdiff::attribute(k, width, before.get(k), after.get(k), forces)
                 })
                 .collect();
             for k in &c.replace_because {
                 if !c.changed.contains(k) {
-                    lines.push(format!("~ {k} changes (forces replacement)"));
+                    lines.push(Line::new(
+                        Sign::Attr,
+                        format!("~ {k} changes (forces replacement)"),
+                    ));
                 }
             }
             lines
         }
         Action::Delete | Action::Forget | Action::Import => Vec::new(),
+    }
+}
+
+/// An attribute line for the terminal: nested lines of a structural diff indented under their attribute.
+fn text_line(line: &Line) -> String {
+    match line.sign {
+        Sign::Attr => line.text.clone(),
+        _ => format!("    {}", line.signed()),
+    }
+}
+
+/// An attribute line inside a Markdown diff block: lines a document gains or loses carry their own
+/// `+`/`-` in the first column (so they are coloured), everything else the change's sign. A code fence
+/// in a value must not end the block.
+fn markdown_line(sign: &str, line: &Line) -> String {
+    let text = line.text.replace("```", "'''");
+    match line.sign {
+        Sign::Attr => format!("{sign}     {text}"),
+        Sign::Added => format!("+         {text}"),
+        Sign::Removed => format!("-         {text}"),
+        Sign::Changed => format!("{sign}         ~ {text}"),
+        Sign::Context => format!("{sign}         {text}"),
     }
 }
 
@@ -155,7 +175,8 @@ fn drift_lines(d: &Drift) -> Vec<String> {
     }
     d.attributes
         .iter()
-        .map(|a| format!("~ {} = {} -> {}", a.name, value(&a.state), value(&a.live)))
+        .flat_map(|a| docdiff::attribute(&a.name, 0, Some(&a.state), Some(&a.live), ""))
+        .map(|l| text_line(&l))
         .collect()
 }
 
@@ -273,7 +294,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
                 describe_action(c)
             );
             for line in attr_lines(c) {
-                let _ = writeln!(out, "      {line}");
+                let _ = writeln!(out, "      {}", text_line(&line));
             }
         }
     }
@@ -281,9 +302,70 @@ pub fn text(plan: &Plan, color: bool) -> String {
     out
 }
 
-/// The plan as a merge-request comment: a summary table by stack, destructive changes first, then a
-/// collapsible section per stack. Never longer than [`MARKDOWN_LIMIT`] characters.
+/// The plan as one merge-request comment. A plan whose comment would be longer than
+/// [`MARKDOWN_LIMIT`] characters prints its parts (see [`markdown_parts`]) one after the other,
+/// each starting with its `part i of n` heading; post them as separate comments.
 pub fn markdown(plan: &Plan) -> String {
+    markdown_parts(plan).join("\n")
+}
+
+/// The plan as merge-request comments, each under [`MARKDOWN_LIMIT`] characters, never dropping a
+/// stack: the first part holds the summary (table by stack, destructive changes first, moves, drift
+/// with values), then a collapsible section per stack; sections that do not fit go to further parts,
+/// and a stack section larger than a part is cut between lines, its diff block closed and reopened.
+pub fn markdown_parts(plan: &Plan) -> Vec<String> {
+    let head = markdown_head(plan);
+    let sections = by_stack(plan)
+        .into_iter()
+        .flat_map(|(stack, changes)| stack_section(stack, &changes))
+        .collect::<Vec<_>>();
+    let mut parts = vec![head];
+    for s in sections {
+        let last = parts.last_mut().expect("one part at least");
+        if last.len() + s.len() + PART_HEADING_ROOM <= MARKDOWN_LIMIT {
+            last.push_str(&s);
+        } else {
+            parts.push(s);
+        }
+    }
+    let n = parts.len();
+    if n == 1 {
+        return parts;
+    }
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let heading = if i == 0 {
+                format!(
+                    "> Part 1 of {n}: the plan continues in the next {} comments.\n\n",
+                    n - 1
+                )
+            } else {
+                format!(
+                    "### landfall plan: `{}` (part {} of {n})\n",
+                    plan.environment,
+                    i + 1
+                )
+            };
+            if i == 0 {
+                // The first part keeps its title line first.
+                match body.split_once('\n') {
+                    Some((title, rest)) => format!("{title}\n{heading}{rest}"),
+                    None => format!("{heading}{body}"),
+                }
+            } else {
+                format!("{heading}{body}")
+            }
+        })
+        .collect()
+}
+
+/// Room kept in every part for its `part i of n` heading.
+const PART_HEADING_ROOM: usize = 200;
+
+/// The summary: title, counts, a table by stack, destructive changes, moves, drift with values.
+fn markdown_head(plan: &Plan) -> String {
     let mut head = String::new();
     let _ = writeln!(head, "### landfall plan: `{}`\n", plan.environment);
     if plan.resource_changes.is_empty()
@@ -358,60 +440,79 @@ pub fn markdown(plan: &Plan) -> String {
     if !plan.drift.is_empty() {
         let _ = writeln!(head, "\n#### Changed outside landfall\n");
         for d in &plan.drift {
-            let what = if d.deleted {
-                "deleted".to_string()
-            } else {
-                d.attributes
-                    .iter()
-                    .map(|a| format!("`{}`", a.name))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let _ = writeln!(head, "- `{}`: {what}", d.address);
-        }
-    }
-    let mut sections = Vec::new();
-    for (stack, changes) in by_stack(plan) {
-        let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "\n<details><summary>stack <code>{stack}</code>: {} change{}</summary>\n\n```diff",
-            changes.len(),
-            if changes.len() == 1 { "" } else { "s" }
-        );
-        // Destructive first within the stack too.
-        let mut ordered: Vec<&&Change> = changes.iter().collect();
-        ordered.sort_by_key(|c| !c.action.is_destructive());
-        for c in ordered {
-            let sign = match c.action {
-                Action::Create => "+",
-                Action::Delete | Action::Replace | Action::Forget => "-",
-                Action::Update | Action::Import => "!",
-            };
-            let _ = writeln!(s, "{sign} {} ({})", c.address, describe_action(c));
-            for line in attr_lines(c) {
-                let _ = writeln!(s, "{sign}     {}", line.replace("```", "'''"));
+            if d.deleted {
+                let _ = writeln!(head, "- `{}`: deleted", d.address);
+                continue;
             }
+            let _ = writeln!(head, "- `{}`:\n  ```diff", d.address);
+            for line in drift_lines(d) {
+                let _ = writeln!(head, "  {}", line.replace("```", "'''"));
+            }
+            let _ = writeln!(head, "  ```");
         }
-        let _ = writeln!(s, "```\n</details>");
-        sections.push(s);
     }
-    let mut out = head;
-    let note_room = 200;
-    for (i, s) in sections.iter().enumerate() {
-        if out.len() + s.len() + note_room > MARKDOWN_LIMIT {
-            let _ = writeln!(
-                out,
-                "\n> **Truncated:** {} of {} stack sections are not shown to stay under {MARKDOWN_LIMIT} characters. Run `landfall plan --env {}` or read the plan artifact for the full plan.",
-                sections.len() - i,
-                sections.len(),
-                plan.environment
-            );
-            return out;
+    // Longer than a part by itself (thousands of destructive changes): cut, saying so.
+    clamp(head)
+}
+
+/// A stack's changes as collapsible diff blocks, destructive changes first; one block, or several
+/// when the stack alone would not fit a part.
+fn stack_section(stack: &str, changes: &[&Change]) -> Vec<String> {
+    let mut ordered: Vec<&&Change> = changes.iter().collect();
+    ordered.sort_by_key(|c| !c.action.is_destructive());
+    let mut lines = Vec::new();
+    for c in ordered {
+        let sign = match c.action {
+            Action::Create => "+",
+            Action::Delete | Action::Replace | Action::Forget => "-",
+            Action::Update | Action::Import => "!",
+        };
+        lines.push(format!("{sign} {} ({})", c.address, describe_action(c)));
+        lines.extend(attr_lines(c).iter().map(|l| markdown_line(sign, l)));
+    }
+    let count = changes.len();
+    let plural = if count == 1 { "" } else { "s" };
+    let room = MARKDOWN_LIMIT - PART_HEADING_ROOM - 200;
+    let mut blocks: Vec<String> = Vec::new();
+    let mut body = String::new();
+    for line in lines {
+        let line = cut_line(line, room);
+        if !body.is_empty() && body.len() + line.len() + 1 > room {
+            blocks.push(std::mem::take(&mut body));
         }
-        out.push_str(s);
+        body.push_str(&line);
+        body.push('\n');
     }
-    clamp(out)
+    blocks.push(body);
+    let n = blocks.len();
+    blocks
+        .into_iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let cont = if n > 1 {
+                format!(" (block {} of {n})", i + 1)
+            } else {
+                String::new()
+            };
+            format!(
+                "\n<details><summary>stack <code>{stack}</code>: {count} change{plural}{cont}</summary>\n\n```diff\n{body}```\n</details>\n"
+            )
+        })
+        .collect()
+}
+
+/// A single line longer than a part (a huge attribute value) is cut, saying so.
+fn cut_line(mut line: String, room: usize) -> String {
+    if line.len() <= room {
+        return line;
+    }
+    let mut cut = room - 40;
+    while !line.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    line.truncate(cut);
+    line.push_str(" ... (cut; see the plan artifact)");
+    line
 }
 
 /// Cuts text over [`MARKDOWN_LIMIT`] (a summary with thousands of destructive changes), saying so.
@@ -553,8 +654,82 @@ mod tests {
                 )
             })
             .collect();
-        let big = markdown(&plan(many));
-        assert!(big.len() <= MARKDOWN_LIMIT, "{}", big.len());
-        assert!(big.contains("Truncated"));
+        let big = plan(many);
+        let parts = markdown_parts(&big);
+        assert!(parts.len() > 2, "{} parts", parts.len());
+        for (i, part) in parts.iter().enumerate() {
+            assert!(part.len() <= MARKDOWN_LIMIT, "part {i}: {}", part.len());
+            assert_eq!(
+                part.matches("```diff").count(),
+                part.matches("\n```\n").count()
+            );
+        }
+        assert!(
+            parts[0].starts_with("### landfall plan: `dev`\n> Part 1 of "),
+            "{}",
+            &parts[0][..200]
+        );
+        assert!(
+            parts[1].starts_with("### landfall plan: `dev` (part 2 of "),
+            "{}",
+            &parts[1][..200]
+        );
+        let all = parts.concat();
+        for i in 0..3000 {
+            assert!(
+                all.contains(&format!("! network.vpc.v{i} (")),
+                "v{i} missing"
+            );
+        }
+        assert_eq!(markdown(&big), parts.join("\n"));
+    }
+
+    #[test]
+    fn policy_changes_and_drift_show_what_changed_in_text_and_markdown() {
+        let doc = |action: &str| {
+            serde_json::json!({"Version": "2012-10-17", "Statement": [
+                {"Sid": "NoLeaving", "Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"},
+                {"Sid": "Regions", "Effect": "Deny", "Action": action, "Resource": "*"}]})
+            .to_string()
+        };
+        let mut c = change("org.scp.guard", "network", Action::Update);
+        c.kind = "organizations_policy".into();
+        c.before = Some(json!({"content": doc("ec2:*"), "tags": {"team": "core"}}));
+        c.after = Some(json!({"content": doc("s3:*"), "tags": {"team": "platform"}}));
+        c.changed = vec!["content".into(), "tags".into()];
+        let mut p = plan(vec![c]);
+        p.drift = vec![Drift {
+            address: "network.vpc.a".into(),
+            kind: "vpc".into(),
+            stack: "network".into(),
+            id: "vpc-1".into(),
+            deleted: false,
+            attributes: vec![crate::plan::AttrDrift {
+                name: "tags".into(),
+                state: json!({"env": "dev"}),
+                live: json!({"env": "prod"}),
+            }],
+        }];
+        let text = text(&p, false);
+        assert!(text.contains("      ~ content:\n"), "{text}");
+        let removed =
+            "          -       \"Action\": \"ec2:*\",\n          +       \"Action\": \"s3:*\",\n";
+        assert!(text.contains(removed), "{text}");
+        assert!(text.contains("~ team = \"core\" -> \"platform\""), "{text}");
+        assert!(text.contains("~ env = \"dev\" -> \"prod\""), "{text}");
+        let md = markdown(&p);
+        let pad = " ".repeat(15);
+        assert!(
+            md.contains(&format!(
+                "\n-{pad}\"Action\": \"ec2:*\",\n+{pad}\"Action\": \"s3:*\",\n"
+            )),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "- `network.vpc.a`:\n  ```diff\n  ~ tags:\n      ~ env = \"dev\" -> \"prod\"\n  ```"
+            ),
+            "{md}"
+        );
     }
 }
