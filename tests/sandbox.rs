@@ -92,6 +92,76 @@ async fn sandbox_lands_workloads_inside_member_accounts_and_converges() {
         );
     }
 
+    // Issue 12, readable plans: a reviewer sees where each change lands (account name and id,
+    // region), OU names next to OU ids, and an SCP change as the statement lines that change.
+    let policy = d.join("policies/deny-leaving.json");
+    let organization = d.join("stacks/organization.toml");
+    let (policy_text, organization_text) = (
+        std::fs::read_to_string(&policy).unwrap(),
+        std::fs::read_to_string(&organization).unwrap(),
+    );
+    std::fs::write(
+        &policy,
+        policy_text.replace(
+            r#""Action": "organizations:LeaveOrganization","#,
+            r#""Action": ["organizations:LeaveOrganization", "account:CloseAccount"],"#,
+        ),
+    )
+    .unwrap();
+    let stg = "[account.stg]\nname = \"stg\"\nemail = \"aws+stg@${var.email_domain}\"\nparent_id = \"${organizational_unit.nonprod.id}\"";
+    assert!(organization_text.contains(stg));
+    std::fs::write(
+        &organization,
+        organization_text.replace(stg, &stg.replace("nonprod.id", "prod.id")),
+    )
+    .unwrap();
+    let out = landfall(
+        d,
+        &moto,
+        &["plan", "--env", "sandbox", "--format", "markdown"],
+    );
+    expect_code(&out, 0);
+    let md = String::from_utf8_lossy(&out.stdout);
+    let pad = " ".repeat(15);
+    assert!(
+        md.contains(&format!(
+            "\n-{pad}\"Action\": \"organizations:LeaveOrganization\",\n"
+        )),
+        "{md}"
+    );
+    assert!(md.contains(&format!("\n+{pad}\"Action\": [\n")), "{md}");
+    assert!(md.contains("\"account:CloseAccount\""), "{md}");
+    let (nonprod, prod) = (ou_id(&org, "NonProd").await, ou_id(&org, "Prod").await);
+    assert!(
+        md.contains(&format!(
+            "~ parent_id = \"{nonprod}\" (OU NonProd) -> \"{prod}\" (OU Prod)"
+        )),
+        "{md}"
+    );
+    std::fs::write(&policy, policy_text).unwrap();
+    std::fs::write(&organization, organization_text).unwrap();
+    let out = landfall(
+        d,
+        &moto,
+        &[
+            "plan",
+            "--env",
+            "sandbox",
+            "--destroy",
+            "--format",
+            "markdown",
+        ],
+    );
+    expect_code(&out, 0);
+    let md = String::from_utf8_lossy(&out.stdout);
+    for name in ["dev", "stg", "prod"] {
+        assert!(
+            md.contains(&format!("account {name} ({}), ", id_of(name))),
+            "{name}: {md}"
+        );
+    }
+    assert!(md.contains("the management account ("), "{md}");
+
     // The state documents deleted (issue 10: "state that is missing is treated as empty"): what
     // exists is imported, by tag or (kinds without tags) by the id AWS makes unique, never created.
     std::fs::remove_dir_all(d.join(".landfall/state/sandbox")).unwrap();
@@ -203,4 +273,28 @@ async fn sandbox_destroy_exits_zero_and_leaves_nothing_to_destroy() {
         .await
         .unwrap();
     assert!(vpcs.vpcs().is_empty(), "the baseline VPC is destroyed");
+}
+
+/// The id of the OU called `name` (read from the emulator, two levels deep is enough for the sandbox).
+async fn ou_id(org: &aws_sdk_organizations::Client, name: &str) -> String {
+    let root = org.list_roots().send().await.unwrap().roots()[0]
+        .id()
+        .unwrap()
+        .to_string();
+    let mut parents = vec![root];
+    while let Some(parent) = parents.pop() {
+        let ous = org
+            .list_organizational_units_for_parent()
+            .parent_id(&parent)
+            .send()
+            .await
+            .unwrap();
+        for ou in ous.organizational_units() {
+            if ou.name() == Some(name) {
+                return ou.id().unwrap().to_string();
+            }
+            parents.push(ou.id().unwrap().to_string());
+        }
+    }
+    panic!("no OU {name}")
 }

@@ -365,5 +365,6 @@ pub async fn make_plan(
         kept: diffed.kept,
         duplicates: diffed.duplicates,
         copies: diffed.copies,
+        names: plan::names::collect(states.values()),
     })
 }

@@ -20,10 +20,13 @@
 //! - `kept[]` (destroy plans only): addresses left alone because of `lifecycle.prevent_destroy`;
 //! - `moved[]`: resources whose address changed through a `[[moved]]` entry: `from`, `to` (full
 //!   addresses). State follows; AWS is not touched. `resource_changes` use the new addresses;
+//! - `names` (only when there are some): organization ids the plan may mention with what to call them
+//!   (`"111111111111": "account prod"`, `"ou-ab12-cdef3456": "OU workloads"`), for renderers;
 //! - `summary`: `add`, `change`, `replace`, `destroy`, `forget`, `import`, `moved`, `drifted`.
 
 mod diff;
 pub mod docdiff;
+pub mod names;
 pub mod render;
 
 pub use diff::{Diffed, Filter, Observed, Refusal, account_of, covers, desired_json, diff};
@@ -211,6 +214,10 @@ pub struct Plan {
     /// Copies of resources in state that the plan leaves alone (see [`OrphanCopy`]): reported, not refused.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub copies: Vec<OrphanCopy>,
+    /// What to call the organization ids the plan mentions (account id → `account prod`, OU id →
+    /// `OU workloads`), from state; renderers show the names next to the ids.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub names: IndexMap<String, String>,
     pub summary: Summary,
 }
 

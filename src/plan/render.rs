@@ -1,6 +1,7 @@
 //! Plans for people: terminal text (`+ ~ - -/+`, colour optional) and Markdown for merge-request comments.
 
 use super::docdiff::{self, Line, Sign};
+use super::names;
 use super::{Action, Change, Drift, Plan, Summary};
 use indexmap::IndexMap;
 use serde_json::Value as Json;
@@ -148,18 +149,19 @@ fn attr_lines(c: &Change) -> Vec<Line> {
 }
 
 /// An attribute line for the terminal: nested lines of a structural diff indented under their attribute.
-fn text_line(line: &Line) -> String {
-    match line.sign {
+fn text_line(line: &Line, names: &IndexMap<String, String>) -> String {
+    let text = match line.sign {
         Sign::Attr => line.text.clone(),
         _ => format!("    {}", line.signed()),
-    }
+    };
+    names::annotate(&text, names)
 }
 
 /// An attribute line inside a Markdown diff block: lines a document gains or loses carry their own
 /// `+`/`-` in the first column (so they are coloured), everything else the change's sign. A code fence
 /// in a value must not end the block.
-fn markdown_line(sign: &str, line: &Line) -> String {
-    let text = line.text.replace("```", "'''");
+fn markdown_line(sign: &str, line: &Line, names: &IndexMap<String, String>) -> String {
+    let text = names::annotate(&line.text.replace("```", "'''"), names);
     match line.sign {
         Sign::Attr => format!("{sign}     {text}"),
         Sign::Added => format!("+         {text}"),
@@ -169,15 +171,38 @@ fn markdown_line(sign: &str, line: &Line) -> String {
     }
 }
 
-fn drift_lines(d: &Drift) -> Vec<String> {
+fn drift_lines(d: &Drift, names: &IndexMap<String, String>) -> Vec<String> {
     if d.deleted {
         return vec!["deleted outside landfall".into()];
     }
     d.attributes
         .iter()
         .flat_map(|a| docdiff::attribute(&a.name, 0, Some(&a.state), Some(&a.live), ""))
-        .map(|l| text_line(&l))
+        .map(|l| text_line(&l, names))
         .collect()
+}
+
+/// Where a change lands: account (name and id) and region.
+fn where_(c: &Change, plan: &Plan) -> String {
+    names::location(c.account.as_deref(), c.region.as_deref(), &plan.names)
+}
+
+/// Where all of a stack's changes land, when that is one place (the usual case): said once, in the
+/// stack's heading, instead of on every change.
+fn common_location(plan: &Plan, changes: &[&Change]) -> Option<String> {
+    let first = where_(changes.first()?, plan);
+    changes
+        .iter()
+        .all(|c| where_(c, plan) == first)
+        .then_some(first)
+}
+
+/// The ` in <location>` suffix of a change line, unless its stack heading says it.
+fn where_suffix(c: &Change, plan: &Plan, common: &Option<String>) -> String {
+    match common {
+        Some(_) => String::new(),
+        None => format!(" in {}", where_(c, plan)),
+    }
 }
 
 /// Changes grouped by stack, in stack order.
@@ -206,7 +231,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
         );
         for d in &plan.drift {
             let _ = writeln!(out, "  {} {}", p.wrap("33", "~"), p.bold(&d.address));
-            for line in drift_lines(d) {
+            for line in drift_lines(d, &plan.names) {
                 let _ = writeln!(out, "      {line}");
             }
         }
@@ -284,17 +309,23 @@ pub fn text(plan: &Plan, color: bool) -> String {
         }
     }
     for (stack, changes) in by_stack(plan) {
-        let _ = writeln!(out, "\n{}", p.bold(&format!("stack {stack}")));
+        let common = common_location(plan, &changes);
+        let heading = match &common {
+            Some(place) => format!("stack {stack} — {place}"),
+            None => format!("stack {stack}"),
+        };
+        let _ = writeln!(out, "\n{}", p.bold(&heading));
         for c in changes {
             let _ = writeln!(
                 out,
-                "  {} {} ({})",
+                "  {} {} ({}){}",
                 p.action(c.action, c.action.symbol()),
                 p.bold(&c.address),
-                describe_action(c)
+                describe_action(c),
+                where_suffix(c, plan, &common)
             );
             for line in attr_lines(c) {
-                let _ = writeln!(out, "      {}", text_line(&line));
+                let _ = writeln!(out, "      {}", text_line(&line, &plan.names));
             }
         }
     }
@@ -317,7 +348,7 @@ pub fn markdown_parts(plan: &Plan) -> Vec<String> {
     let head = markdown_head(plan);
     let sections = by_stack(plan)
         .into_iter()
-        .flat_map(|(stack, changes)| stack_section(stack, &changes))
+        .flat_map(|(stack, changes)| stack_section(plan, stack, &changes))
         .collect::<Vec<_>>();
     let mut parts = vec![head];
     for s in sections {
@@ -428,7 +459,13 @@ fn markdown_head(plan: &Plan) -> String {
     if !destructive.is_empty() {
         let _ = writeln!(head, "\n#### :warning: Destructive changes\n");
         for c in &destructive {
-            let _ = writeln!(head, "- `{}`: {}", c.address, describe_action(c));
+            let _ = writeln!(
+                head,
+                "- `{}`: {} (in {})",
+                c.address,
+                describe_action(c),
+                where_(c, plan)
+            );
         }
     }
     if !plan.moved.is_empty() {
@@ -445,7 +482,7 @@ fn markdown_head(plan: &Plan) -> String {
                 continue;
             }
             let _ = writeln!(head, "- `{}`:\n  ```diff", d.address);
-            for line in drift_lines(d) {
+            for line in drift_lines(d, &plan.names) {
                 let _ = writeln!(head, "  {}", line.replace("```", "'''"));
             }
             let _ = writeln!(head, "  ```");
@@ -457,7 +494,8 @@ fn markdown_head(plan: &Plan) -> String {
 
 /// A stack's changes as collapsible diff blocks, destructive changes first; one block, or several
 /// when the stack alone would not fit a part.
-fn stack_section(stack: &str, changes: &[&Change]) -> Vec<String> {
+fn stack_section(plan: &Plan, stack: &str, changes: &[&Change]) -> Vec<String> {
+    let common = common_location(plan, changes);
     let mut ordered: Vec<&&Change> = changes.iter().collect();
     ordered.sort_by_key(|c| !c.action.is_destructive());
     let mut lines = Vec::new();
@@ -467,11 +505,21 @@ fn stack_section(stack: &str, changes: &[&Change]) -> Vec<String> {
             Action::Delete | Action::Replace | Action::Forget => "-",
             Action::Update | Action::Import => "!",
         };
-        lines.push(format!("{sign} {} ({})", c.address, describe_action(c)));
-        lines.extend(attr_lines(c).iter().map(|l| markdown_line(sign, l)));
+        lines.push(format!(
+            "{sign} {} ({}){}",
+            c.address,
+            describe_action(c),
+            where_suffix(c, plan, &common)
+        ));
+        lines.extend(
+            attr_lines(c)
+                .iter()
+                .map(|l| markdown_line(sign, l, &plan.names)),
+        );
     }
     let count = changes.len();
     let plural = if count == 1 { "" } else { "s" };
+    let place = common.map(|p| format!(" in {p}")).unwrap_or_default();
     let room = MARKDOWN_LIMIT - PART_HEADING_ROOM - 200;
     let mut blocks: Vec<String> = Vec::new();
     let mut body = String::new();
@@ -495,7 +543,7 @@ fn stack_section(stack: &str, changes: &[&Change]) -> Vec<String> {
                 String::new()
             };
             format!(
-                "\n<details><summary>stack <code>{stack}</code>: {count} change{plural}{cont}</summary>\n\n```diff\n{body}```\n</details>\n"
+                "\n<details><summary>stack <code>{stack}</code>: {count} change{plural}{place}{cont}</summary>\n\n```diff\n{body}```\n</details>\n"
             )
         })
         .collect()
@@ -590,6 +638,7 @@ mod tests {
             kept: vec![],
             duplicates: vec![],
             copies: vec![],
+            names: IndexMap::new(),
         }
     }
 
