@@ -86,6 +86,50 @@ async fn plan_apply_then_plan_shows_no_changes() {
         text(&out)
     );
 
+    // Regression (issue 12, item 3): a scope that matches nothing is an error naming the closest
+    // address or stack, for plan and apply alike, and nothing is touched.
+    for (args, hint) in [
+        (
+            &["plan", "--env", "test", "--target", "network.vpc.mian"][..],
+            "--target network.vpc.mian: no resource in the configuration or in state has this address or lies inside it; did you mean `network.vpc.main`?",
+        ),
+        (
+            &[
+                "apply",
+                "--env",
+                "test",
+                "--auto-approve",
+                "--stack",
+                "netwrok",
+            ][..],
+            "--stack netwrok: no stack of this environment has this name; did you mean `network`?",
+        ),
+        (
+            &[
+                "plan",
+                "--env",
+                "test",
+                "--exclude",
+                "identity.nothing.here",
+            ][..],
+            "--exclude identity.nothing.here: no resource in the configuration or in state has this address or lies inside it; `landfall state list` shows the addresses",
+        ),
+    ] {
+        let out = landfall(d, &moto, args);
+        expect_code(&out, 1);
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(hint),
+            "{}",
+            text(&out)
+        );
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("No changes"),
+            "{}",
+            text(&out)
+        );
+    }
+    assert_eq!(census(&moto).await, FULL);
+
     // The cross-stack value flowed: the role's description has the VPC id.
     let config = moto.sdk_config().await;
     let vpc_id = aws_sdk_ec2::Client::new(&config)

@@ -45,6 +45,75 @@ pub struct Filter {
 pub use crate::address::covers;
 
 impl Filter {
+    /// `--target`, `--exclude` and `--stack` values that match nothing in the configuration or in
+    /// state: a typo would otherwise plan "No changes" (or everything). Each names the closest
+    /// address or stack.
+    fn unmatched(&self, resolved: &Resolved, observed: &Observed) -> Vec<Refusal> {
+        let addresses: Vec<&str> = resolved
+            .instances
+            .iter()
+            .map(|i| i.address.as_str())
+            .chain(
+                observed
+                    .states
+                    .values()
+                    .flat_map(|s| s.resources.iter().map(|r| r.address.as_str())),
+            )
+            .collect();
+        let stacks: Vec<&str> = resolved
+            .instances
+            .iter()
+            .map(|i| i.stack.as_str())
+            .chain(observed.states.keys().map(String::as_str))
+            .collect();
+        let unknown_address = |p: &&String| !addresses.iter().any(|a| covers(p, a));
+        let mut missing: Vec<(&str, &String)> = Vec::new();
+        missing.extend(
+            self.targets
+                .iter()
+                .filter(unknown_address)
+                .map(|p| ("--target", p)),
+        );
+        missing.extend(
+            self.excludes
+                .iter()
+                .filter(unknown_address)
+                .map(|p| ("--exclude", p)),
+        );
+        missing.extend(
+            self.stacks
+                .iter()
+                .filter(|s| !stacks.contains(&s.as_str()))
+                .map(|s| ("--stack", s)),
+        );
+        missing
+            .into_iter()
+            .map(|(flag, value)| {
+                let (what, candidates, elsewhere) = if flag == "--stack" {
+                    (
+                        "no stack of this environment has this name",
+                        &stacks,
+                        "`landfall validate` lists the stacks",
+                    )
+                } else {
+                    (
+                        "no resource in the configuration or in state has this address or lies inside it",
+                        &addresses,
+                        "`landfall state list` shows the addresses",
+                    )
+                };
+                let hint = match crate::diag::did_you_mean(value, candidates.iter().copied()) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => elsewhere.to_string(),
+                };
+                Refusal {
+                    address: value.clone(),
+                    message: format!("{flag} {value}: {what}; {hint}"),
+                }
+            })
+            .collect()
+    }
+
     fn is_empty(&self) -> bool {
         self.targets.is_empty() && self.excludes.is_empty() && self.stacks.is_empty()
     }
@@ -153,6 +222,10 @@ pub fn diff(
     observed: &Observed,
     filter: &Filter,
 ) -> Result<Diffed, Vec<Refusal>> {
+    let unmatched = filter.unmatched(resolved, observed);
+    if !unmatched.is_empty() {
+        return Err(unmatched);
+    }
     let mut changes = Vec::new();
     let mut drift = Vec::new();
     let mut refusals = Vec::new();
@@ -1447,6 +1520,59 @@ cidr_block = "10.0.0.0/16"
                 ..Filter::default()
             }),
             ["s.iam_role.keep"]
+        );
+    }
+
+    /// Regression (issue 12, item 3): a `--target`, `--exclude` or `--stack` that matches nothing
+    /// planned "No changes" (or everything); now it is refused with the closest name.
+    #[test]
+    fn filters_that_match_nothing_are_refused_with_the_closest_name() {
+        let state = State::new("test", "s");
+        let refused = |f: Filter| {
+            run(STACK, &state, HashMap::new(), &f)
+                .unwrap_err()
+                .into_iter()
+                .map(|r| r.message)
+                .collect::<Vec<_>>()
+        };
+        let messages = refused(Filter {
+            targets: vec!["s.vpc.mian".into(), "s.subnet.b".into()],
+            excludes: vec!["s.nothing.here".into()],
+            stacks: vec!["z".into()],
+            ..Filter::default()
+        });
+        assert_eq!(messages.len(), 4, "{messages:#?}");
+        assert!(
+            messages[0].starts_with("--target s.vpc.mian: no resource")
+                && messages[0].ends_with("did you mean `s.vpc.main`?"),
+            "{messages:#?}"
+        );
+        assert!(
+            messages[1].starts_with("--target s.subnet.b: ")
+                && messages[1].ends_with("`s.subnet.a`?"),
+            "{messages:#?}"
+        );
+        assert!(
+            messages[2].ends_with("`landfall state list` shows the addresses"),
+            "{messages:#?}"
+        );
+        assert!(
+            messages[3].starts_with("--stack z: no stack of this environment has this name"),
+            "{messages:#?}"
+        );
+        // A prefix that covers resources (a whole stack) matches.
+        assert!(
+            run(
+                STACK,
+                &state,
+                HashMap::new(),
+                &Filter {
+                    targets: vec!["s".into()],
+                    stacks: vec!["s".into()],
+                    ..Filter::default()
+                }
+            )
+            .is_ok()
         );
     }
 }
