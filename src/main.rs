@@ -185,6 +185,7 @@ enum ValidateFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_log();
     let color = match cli.color {
         Color::Always => true,
         Color::Never => false,
@@ -196,6 +197,28 @@ fn main() -> ExitCode {
     let code = run(cli, color);
     let _ = std::io::stdout().flush();
     code
+}
+
+/// `LANDFALL_LOG=debug` logs every AWS request to stderr (service, operation, account, region,
+/// status, latency, attempt); a bare level applies to landfall, a filter (`landfall=debug,aws_smithy_runtime=trace`)
+/// is used as written.
+fn init_log() {
+    let Some(spec) = std::env::var("LANDFALL_LOG").ok().filter(|s| !s.is_empty()) else {
+        return;
+    };
+    let spec = if spec.contains('=') {
+        spec
+    } else {
+        format!("landfall={spec}")
+    };
+    match tracing_subscriber::EnvFilter::try_new(&spec) {
+        Ok(filter) => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
+            .init(),
+        Err(e) => eprintln!("warning: LANDFALL_LOG={spec} is not a log filter ({e}); not logging"),
+    }
 }
 
 fn run(cli: Cli, color: bool) -> ExitCode {

@@ -53,18 +53,48 @@ impl AwsError {
         match &err {
             SdkError::ServiceError(service) => {
                 let e = service.err();
-                let code = e.code().map(str::to_string);
+                let body = service.raw().body().bytes().unwrap_or_default();
+                let (body_code, body_message) = parse_error_body(body);
+                let code = e.code().map(str::to_string).or(body_code);
                 let transient = status.is_some_and(|s| s >= 500 || s == 429)
                     || code.as_deref().is_some_and(is_transient_code);
+                // An error the SDK has no model for prints as "unhandled error": say what AWS said.
+                let message = e
+                    .message()
+                    .map(str::to_string)
+                    .or(body_message)
+                    .unwrap_or_else(|| {
+                        let text = String::from_utf8_lossy(body);
+                        let text = text.trim();
+                        match (text.is_empty(), &code) {
+                            (false, _) => {
+                                format!("HTTP {}: {}", status.unwrap_or(0), cut(text, 500))
+                            }
+                            (true, Some(code)) => code.clone(),
+                            (true, None) => format!("HTTP {} without a body", status.unwrap_or(0)),
+                        }
+                    });
                 AwsError {
                     operation: operation.to_string(),
-                    message: e
-                        .message()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| code.clone().unwrap_or_else(|| e.to_string())),
+                    message,
                     code,
                     status,
                     transient,
+                }
+            }
+            // No credentials anywhere in the chain: trying again will not find any.
+            _ if caused_by::<aws_credential_types::provider::error::CredentialsError>(&err)
+                && !caused_by::<super::AccessRoleError>(&err) =>
+            {
+                AwsError {
+                    operation: operation.to_string(),
+                    code: Some("NoCredentials".into()),
+                    message: format!(
+                        "no AWS credentials: landfall looks where the AWS CLI does (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and the shared files, SSO, AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN, container and instance metadata); {}",
+                        error_chain(&err)
+                    ),
+                    status,
+                    transient: false,
                 }
             }
             // Timeouts, dropped connections, unparseable (e.g. truncated) responses, and credentials
@@ -124,6 +154,42 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
+/// The error code and message in an error body the SDK could not model: AWS's XML
+/// (`<Code>`/`<Message>`) or JSON (`__type` or `code`, `message` or `Message`) shapes.
+fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>) {
+    let text = String::from_utf8_lossy(body);
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(&text) {
+        let field = |keys: &[&str]| {
+            keys.iter()
+                .find_map(|k| map.get(*k).and_then(|v| v.as_str()))
+                .map(|v| v.rsplit('#').next().unwrap_or(v).to_string())
+        };
+        return (
+            field(&["__type", "code", "Code"]),
+            field(&["message", "Message"]),
+        );
+    }
+    let tag = |name: &str| {
+        let open = format!("<{name}>");
+        let start = text.find(&open)? + open.len();
+        let len = text[start..].find(&format!("</{name}>"))?;
+        Some(text[start..start + len].trim().to_string())
+    };
+    (tag("Code"), tag("Message"))
+}
+
+/// At most `max` bytes of `text`, cut on a character boundary.
+fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &text[..end])
+}
+
 /// Error codes AWS uses for throttling and for conflicts that clear on their own.
 fn is_transient_code(code: &str) -> bool {
     matches!(
@@ -161,6 +227,10 @@ impl std::error::Error for AwsError {}
 
 /// Retry policy: capped exponential backoff with full jitter.
 const MAX_ATTEMPTS: u32 = 10;
+/// Attempts that got no answer (refused, timed out, dropped) are retried fewer times, and not once
+/// this long has passed since the first: a wrong or silent endpoint fails fast.
+const MAX_UNANSWERED_ATTEMPTS: u32 = 5;
+const UNANSWERED_BUDGET: Duration = Duration::from_secs(25);
 const BASE_DELAY: Duration = Duration::from_millis(100);
 const MAX_DELAY: Duration = Duration::from_secs(10);
 
@@ -216,20 +286,31 @@ where
     G: FnMut() -> GFut,
     GFut: Future<Output = Result<Option<R>, AwsError>>,
 {
-    let mut attempt = 0;
+    let (mut attempt, mut unanswered_attempts) = (0, 0);
+    let started = std::time::Instant::now();
     loop {
-        match send().await {
-            Ok(out) => return Ok(Created::Sent(out)),
-            Err(err) => {
+        match super::observe::tracked(attempt + 1, send()).await {
+            (Ok(out), _) => return Ok(Created::Sent(out)),
+            (Err(err), endpoint) => {
                 let unanswered = matches!(
                     err,
                     SdkError::TimeoutError(_)
                         | SdkError::DispatchFailure(_)
                         | SdkError::ResponseError(_)
                 );
-                let err = AwsError::from_sdk(operation, err);
+                let mut err = AwsError::from_sdk(operation, err);
                 attempt += 1;
-                if !err.transient || attempt >= MAX_ATTEMPTS {
+                if unanswered {
+                    unanswered_attempts += 1;
+                    if let Some(endpoint) = endpoint {
+                        err.message = format!("{} (endpoint {endpoint})", err.message);
+                    }
+                }
+                let give_up = attempt >= MAX_ATTEMPTS
+                    || (unanswered
+                        && (unanswered_attempts >= MAX_UNANSWERED_ATTEMPTS
+                            || started.elapsed() >= UNANSWERED_BUDGET));
+                if !err.transient || give_up {
                     return Err(err);
                 }
                 tokio::time::sleep(backoff(attempt)).await;
@@ -253,6 +334,25 @@ mod tests {
         let early: u128 = (0..200).map(|_| backoff(1).as_millis()).sum();
         let late: u128 = (0..200).map(|_| backoff(6).as_millis()).sum();
         assert!(late > early * 4, "{early} vs {late}");
+    }
+
+    #[test]
+    fn unmodeled_error_bodies_give_their_code_and_message() {
+        let xml = br#"<ErrorResponse><Error><Code>AccessDenied</Code><Message>User: arn:aws:iam::1:user/plan is not authorized</Message></Error></ErrorResponse>"#;
+        assert_eq!(
+            parse_error_body(xml),
+            (
+                Some("AccessDenied".into()),
+                Some("User: arn:aws:iam::1:user/plan is not authorized".into())
+            )
+        );
+        let json = br#"{"__type":"com.amazon.coral.service#AccessDeniedException","message":"no"}"#;
+        assert_eq!(
+            parse_error_body(json),
+            (Some("AccessDeniedException".into()), Some("no".into()))
+        );
+        assert_eq!(parse_error_body(b"<html>502</html>"), (None, None));
+        assert_eq!(cut("abcdef", 3), "abc...");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 mod assume;
 mod error;
+mod observe;
 mod stats;
 
 pub use assume::AccessRoleError;
@@ -20,6 +21,21 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::OnceCell;
+
+/// A TCP connection that takes longer than this fails the attempt.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// An attempt without an answer after this long fails (AWS answers API calls within seconds; slow
+/// work such as account creation is asynchronous). With the retry budget for unanswered calls (see
+/// [`call`]) an endpoint that accepts connections and never answers fails a call in about 30 s.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The request observer of a client calling `account` (`None`: the caller's own) in `region`.
+fn observer(account: Option<&str>, region: &str) -> observe::Observer {
+    observe::Observer {
+        account: account.map(str::to_string),
+        region: region.to_string(),
+    }
+}
 
 /// How to reach AWS; from `landfall.toml`, the environment and the command line.
 #[derive(Debug, Clone)]
@@ -99,8 +115,8 @@ impl Aws {
             .retry_config(RetryConfig::disabled())
             .timeout_config(
                 TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(10))
-                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
                     .build(),
             )
             .load()
@@ -184,6 +200,7 @@ impl Aws {
             aws_sdk_ec2::config::Builder::from(&config)
                 .region(Region::new(region.to_string()))
                 .interceptor(self.stats.interceptor())
+                .interceptor(observer(account, region))
                 .build(),
         ))
     }
@@ -194,6 +211,7 @@ impl Aws {
             aws_sdk_iam::config::Builder::from(&config)
                 .region(Region::new(self.default_region()))
                 .interceptor(self.stats.interceptor())
+                .interceptor(observer(account, &self.default_region()))
                 .build(),
         ))
     }
@@ -204,6 +222,7 @@ impl Aws {
             aws_sdk_organizations::config::Builder::from(&self.base)
                 .region(Region::new(self.default_region()))
                 .interceptor(self.stats.interceptor())
+                .interceptor(observer(None, &self.default_region()))
                 .build(),
         )
     }
@@ -215,6 +234,7 @@ impl Aws {
                 .region(Region::new(region.to_string()))
                 .force_path_style(force_path_style)
                 .interceptor(self.stats.interceptor())
+                .interceptor(observer(None, region))
                 .build(),
         )
     }
@@ -224,6 +244,7 @@ impl Aws {
             aws_sdk_sts::config::Builder::from(config)
                 .region(Region::new(region.to_string()))
                 .interceptor(self.stats.interceptor())
+                .interceptor(observer(None, region))
                 .build(),
         )
     }
