@@ -21,6 +21,7 @@ pub mod graph;
 pub mod load;
 pub mod plan;
 pub mod provider;
+pub mod report;
 pub mod resolve;
 pub mod schema;
 pub mod source;

@@ -96,6 +96,10 @@ enum Command {
         /// Do not ask for confirmation.
         #[arg(long)]
         auto_approve: bool,
+        /// How progress is reported: text (a live view on a terminal, plain lines otherwise, on
+        /// stderr) or json (one JSON object per event per line on stdout; see docs/events.md).
+        #[arg(long, value_enum, default_value_t = landfall::report::Format::Text)]
+        format: landfall::report::Format,
         #[command(flatten)]
         scoping: online::Scoping,
     },
@@ -109,6 +113,10 @@ enum Command {
         /// organization's accounts per 30 days); others are only removed from state.
         #[arg(long)]
         allow_account_closure: bool,
+        /// How progress is reported: text (a live view on a terminal, plain lines otherwise, on
+        /// stderr) or json (one JSON object per event per line on stdout; see docs/events.md).
+        #[arg(long, value_enum, default_value_t = landfall::report::Format::Text)]
+        format: landfall::report::Format,
         #[command(flatten)]
         scoping: online::Scoping,
     },
@@ -224,6 +232,9 @@ fn run(cli: Cli, color: bool) -> ExitCode {
             }
         };
     }
+    if let Command::Apply { format, .. } | Command::Destroy { format, .. } = &cli.command {
+        landfall::report::select(*format);
+    }
     match cli.command {
         Command::Kinds { kind } => kinds(kind.as_deref(), color),
         Command::Init { env } => online::init(&ctx!(), &env),
@@ -252,6 +263,7 @@ fn run(cli: Cli, color: bool) -> ExitCode {
             env,
             auto_approve,
             scoping,
+            ..
         } => online::apply(
             &ctx!(),
             online::ApplyArgs {
@@ -268,6 +280,7 @@ fn run(cli: Cli, color: bool) -> ExitCode {
             auto_approve,
             allow_account_closure,
             scoping,
+            ..
         } => online::apply(
             &ctx!(),
             online::ApplyArgs {

@@ -9,12 +9,18 @@
 //! apply" flows through every stack of the environment.
 
 mod apply;
+mod checkpoint;
+pub mod events;
+pub mod executor;
 pub mod import_org;
 mod refresh;
+pub mod schedule;
 mod signal;
+mod step;
 
-pub use apply::{ApplyOptions, ApplyReport, apply};
+pub use apply::{ApplyOptions, ApplyReport, Execution, HEARTBEAT, apply, apply_with};
 pub use refresh::{Refreshed, refresh};
+pub use signal::Interrupts;
 
 use crate::aws::{Aws, AwsError};
 use crate::diag::Diagnostics;
