@@ -100,6 +100,9 @@ enum Command {
         /// stderr) or json (one JSON object per event per line on stdout; see docs/events.md).
         #[arg(long, value_enum, default_value_t = landfall::report::Format::Text)]
         format: landfall::report::Format,
+        /// How often a change that takes long is reported as still running (plain and JSON output).
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
+        heartbeat: std::time::Duration,
         #[command(flatten)]
         scoping: online::Scoping,
     },
@@ -117,6 +120,9 @@ enum Command {
         /// stderr) or json (one JSON object per event per line on stdout; see docs/events.md).
         #[arg(long, value_enum, default_value_t = landfall::report::Format::Text)]
         format: landfall::report::Format,
+        /// How often a change that takes long is reported as still running (plain and JSON output).
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
+        heartbeat: std::time::Duration,
         #[command(flatten)]
         scoping: online::Scoping,
     },
@@ -232,8 +238,15 @@ fn run(cli: Cli, color: bool) -> ExitCode {
             }
         };
     }
-    if let Command::Apply { format, .. } | Command::Destroy { format, .. } = &cli.command {
-        landfall::report::select(*format);
+    if let Command::Apply {
+        format, heartbeat, ..
+    }
+    | Command::Destroy {
+        format, heartbeat, ..
+    } = &cli.command
+    {
+        let (format, heartbeat) = (*format, *heartbeat);
+        landfall::report::select(landfall::report::Settings { format, heartbeat });
     }
     match cli.command {
         Command::Kinds { kind } => kinds(kind.as_deref(), color),

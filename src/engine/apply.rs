@@ -45,9 +45,6 @@ pub struct Execution<'a> {
     pub policy: FailurePolicy,
 }
 
-/// How often a long step is reported as still running, unless told otherwise.
-pub const HEARTBEAT: Duration = Duration::from_secs(30);
-
 /// How an apply went, counted in changes (a replacement is one change).
 #[derive(Debug, Default)]
 pub struct ApplyReport {
@@ -61,7 +58,7 @@ pub struct ApplyReport {
     pub elapsed: Duration,
 }
 
-/// Applies a plan, reporting in the format this process selected ([`crate::report::selected`]).
+/// Applies a plan, reporting as this process selected ([`crate::report::select`]).
 pub async fn apply(
     ws: &Workspace,
     aws: &Arc<Aws>,
@@ -72,7 +69,7 @@ pub async fn apply(
     let mut reporter = crate::report::selected();
     let execution = Execution {
         reporter: reporter.as_mut(),
-        heartbeat: HEARTBEAT,
+        heartbeat: crate::report::settings().heartbeat,
         policy: FailurePolicy::SkipDependents,
     };
     apply_with(ws, aws, backend, plan, options, execution).await

@@ -6,11 +6,11 @@
 
 use super::schedule::Step;
 use crate::plan::Action;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// What a step does to its resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
     Create,
@@ -67,7 +67,7 @@ impl Operation {
 }
 
 /// When a stop request (SIGINT/SIGTERM) was acted on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StopPoint {
     /// While the locks were being taken: nothing changed.
@@ -79,7 +79,7 @@ pub enum StopPoint {
 }
 
 /// One thing that happened during an apply.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// A `[[moved]]` entry was recorded in state (before any change).
@@ -93,19 +93,19 @@ pub enum Event {
     StillRunning {
         address: String,
         operation: Operation,
-        #[serde(rename = "elapsed_ms", serialize_with = "millis")]
+        #[serde(rename = "elapsed_ms", with = "millis")]
         elapsed: Duration,
     },
     Done {
         address: String,
         operation: Operation,
-        #[serde(rename = "elapsed_ms", serialize_with = "millis")]
+        #[serde(rename = "elapsed_ms", with = "millis")]
         elapsed: Duration,
     },
     Failed {
         address: String,
         operation: Operation,
-        #[serde(rename = "elapsed_ms", serialize_with = "millis")]
+        #[serde(rename = "elapsed_ms", with = "millis")]
         elapsed: Duration,
         message: String,
     },
@@ -127,7 +127,7 @@ pub enum Event {
 }
 
 /// How a run went, counted in changes (a replacement is one change, however many steps it took).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// Changes with every step done.
     pub done: usize,
@@ -136,12 +136,22 @@ pub struct Summary {
     /// Changes not (fully) made, with no failed step of their own.
     pub skipped: usize,
     pub interrupted: bool,
-    #[serde(rename = "elapsed_ms", serialize_with = "millis")]
+    #[serde(rename = "elapsed_ms", with = "millis")]
     pub elapsed: Duration,
 }
 
-fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(d.as_millis() as u64)
+/// Durations as whole milliseconds.
+mod millis {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis() as u64)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
+    }
 }
 
 /// Where events go.

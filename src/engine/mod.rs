@@ -18,7 +18,7 @@ pub mod schedule;
 mod signal;
 mod step;
 
-pub use apply::{ApplyOptions, ApplyReport, Execution, HEARTBEAT, apply, apply_with};
+pub use apply::{ApplyOptions, ApplyReport, Execution, apply, apply_with};
 pub use refresh::{Refreshed, refresh};
 pub use signal::Interrupts;
 

@@ -1,6 +1,8 @@
 //! Plans for people: terminal text (`+ ~ - -/+`, colour optional) and Markdown for merge-request comments.
 
 use super::{Action, Change, Drift, Plan, Summary};
+use crate::expr::is_unknown_json;
+use crate::report::KNOWN_AFTER_APPLY;
 use indexmap::IndexMap;
 use serde_json::Value as Json;
 use std::fmt::Write;
@@ -95,10 +97,21 @@ fn describe_action(c: &Change) -> String {
     }
 }
 
+/// An attribute value as the plan shows it: JSON, with unknown values spelled out.
 fn value(v: &Json) -> String {
+    if is_unknown_json(v) {
+        return KNOWN_AFTER_APPLY.into();
+    }
+    shown(v).to_string()
+}
+
+/// `v` with every unknown value inside replaced by the words people read.
+fn shown(v: &Json) -> Json {
     match v {
-        Json::String(s) if s == "(known after apply)" => s.clone(),
-        other => other.to_string(),
+        _ if is_unknown_json(v) => KNOWN_AFTER_APPLY.into(),
+        Json::Array(items) => items.iter().map(shown).collect(),
+        Json::Object(map) => map.iter().map(|(k, v)| (k.clone(), shown(v))).collect(),
+        other => other.clone(),
     }
 }
 
@@ -447,7 +460,7 @@ mod tests {
             before: (action != Action::Create)
                 .then(|| json!({"cidr_block": "10.0.0.0/16", "id": "vpc-1"})),
             after: (action != Action::Delete)
-                .then(|| json!({"cidr_block": "10.1.0.0/16", "id": "(known after apply)"})),
+                .then(|| json!({"cidr_block": "10.1.0.0/16", "id": crate::expr::unknown_json()})),
             changed: if action == Action::Create {
                 vec![]
             } else {

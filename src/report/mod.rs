@@ -21,6 +21,10 @@ use std::io::IsTerminal;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+/// How people read a value not known until apply (plans, messages); data holds it as
+/// [`crate::expr::unknown_json`] or [`crate::expr::Value::Unknown`].
+pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
+
 /// How apply and destroy report progress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
@@ -31,17 +35,42 @@ pub enum Format {
     Json,
 }
 
-/// The format chosen for this process (by `--format`), read by [`selected`].
-static SELECTED: OnceLock<Format> = OnceLock::new();
+/// How this process reports (chosen from the command line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    pub format: Format,
+    /// How often a long step is reported as still running.
+    pub heartbeat: Duration,
+}
 
-/// Chooses the format of this process's reports (the first choice stands).
-pub fn select(format: Format) {
-    let _ = SELECTED.set(format);
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            format: Format::Text,
+            heartbeat: HEARTBEAT,
+        }
+    }
+}
+
+/// How often a long step is reported as still running, unless told otherwise.
+pub const HEARTBEAT: Duration = Duration::from_secs(30);
+
+/// The settings chosen for this process (by `--format` and `--heartbeat`), read by [`selected`].
+static SELECTED: OnceLock<Settings> = OnceLock::new();
+
+/// Chooses how this process reports (the first choice stands).
+pub fn select(settings: Settings) {
+    let _ = SELECTED.set(settings);
+}
+
+/// The settings chosen with [`select`] (the defaults if none were).
+pub fn settings() -> Settings {
+    SELECTED.get().copied().unwrap_or_default()
 }
 
 /// The reporter for the format chosen with [`select`] (text if none was).
 pub fn selected() -> Box<dyn Reporter> {
-    match SELECTED.get().copied().unwrap_or_default() {
+    match settings().format {
         Format::Json => Box::new(Json::new(std::io::stdout())),
         Format::Text => for_stderr(),
     }
