@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::cli::{expect_code, landfall, landfall_via};
+use common::cli::{expect_code, landfall, landfall_via, text};
 use common::moto::{FaultProxy, Moto};
 use indicatif::{ProgressDrawTarget, TermLike};
 use landfall::engine::events::{Event, Operation, Reporter, Summary};
@@ -68,10 +68,12 @@ fn record_apply() -> (String, usize) {
         0,
     );
     set_cidr(d, "10.1.0.0/16");
-    let out = landfall(d, &moto, &["plan", "--env", "test", "--out", "plan.json"]);
+    let plan_file = d.join("plan.json");
+    let plan_file = plan_file.to_str().unwrap();
+    let out = landfall(d, &moto, &["plan", "--env", "test", "--out", plan_file]);
     expect_code(&out, 0);
     let plan: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("plan.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(plan_file).unwrap()).unwrap();
     let changes = plan["resource_changes"].as_array().unwrap().len();
     let proxy = FaultProxy::start(
         &moto,
@@ -90,7 +92,7 @@ fn record_apply() -> (String, usize) {
         &moto,
         &[
             "apply",
-            "plan.json",
+            plan_file,
             "--format",
             "json",
             "--heartbeat",
@@ -98,6 +100,11 @@ fn record_apply() -> (String, usize) {
         ],
     );
     expect_code(&out, 1);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("apply incomplete"),
+        "{}",
+        text(&out)
+    );
     (String::from_utf8(out.stdout.clone()).unwrap(), changes)
 }
 
@@ -124,12 +131,14 @@ fn one_apply_rendered_as_terminal_plain_and_json() {
     let Some(Event::Finished(summary)) = events.last() else {
         panic!("the last event is the summary: {json_lines}");
     };
-    // Counted in changes: the VPC's replacement is two steps (two `done` events), one change.
-    let vpc_done = events
-        .iter()
-        .filter(|e| matches!(e, Event::Done { address, .. } if address == "network.vpc.main"))
-        .count();
-    assert_eq!(vpc_done, 2, "{json_lines}");
+    // Counted in changes: a replacement is two steps (two `done` events), one change.
+    let done_events = |address: &str| {
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::Done { address: a, .. } if a == address))
+            .count()
+    };
+    assert_eq!(done_events("network.route_table.public"), 2, "{json_lines}");
     let Summary {
         done,
         failed,
@@ -142,6 +151,11 @@ fn one_apply_rendered_as_terminal_plain_and_json() {
         "{summary:?} of {changes} changes"
     );
     assert_eq!(failed, 1, "{json_lines}");
+    let all_done = events
+        .iter()
+        .filter(|e| matches!(e, Event::Done { .. }))
+        .count();
+    assert!(all_done > done, "{all_done} steps done, {done} changes");
     assert!(skipped >= 1, "{json_lines}");
     assert!(
         events
@@ -165,8 +179,8 @@ fn one_apply_rendered_as_terminal_plain_and_json() {
     render(&events, &mut plain);
     let plain = String::from_utf8(plain.into_inner()).unwrap();
     let expected = [
-        "network.vpc.main: created (replacement) [",
-        "network.vpc.main: old one deleted [",
+        "network.route_table.public: created (replacement) [",
+        "network.route_table.public: old one deleted [",
         "network.subnet.private: failed: ",
         "network.route_table.private: skipped (depends on network.subnet.private)",
         ": still ",
@@ -191,26 +205,15 @@ fn one_apply_rendered_as_terminal_plain_and_json() {
         !shown.contains(": still "),
         "the spinners show elapsed time instead:\n{shown}"
     );
-    // What ran is what the plain log says finished.
-    let finished = |text: &str| {
-        let mut lines: Vec<String> = text
-            .lines()
-            // Spinner lines start with the spinner; permanent lines with an address.
-            .filter(|l| l.starts_with("network.") || l.starts_with("identity."))
-            .filter(|l| !l.contains(": still "))
-            .map(|l| l.split(" [").next().unwrap().trim().to_string())
-            .filter(|l| !l.is_empty())
-            .collect();
-        lines.sort();
-        lines.dedup();
-        lines
-    };
-    assert_eq!(
-        finished(&shown),
-        finished(&plain),
-        "{}",
-        text_of(&shown, &plain)
-    );
+    // Every permanent line of the plain log is on the screen too (between redraws of the spinners).
+    for line in plain.lines().filter(|l| !l.contains(": still ")) {
+        let head = line.split(" [").next().unwrap();
+        assert!(
+            shown.contains(head),
+            "missing {head:?}\n{}",
+            text_of(&shown, &plain)
+        );
+    }
 }
 
 fn text_of(shown: &str, plain: &str) -> String {
