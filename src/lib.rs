@@ -11,6 +11,9 @@
 //! Refresh, diff, plan files and apply build on these and are the only stages that talk to AWS. Everything
 //! here runs offline, without credentials. Supporting modules: [`source`] (files and spans), [`address`] (resource addresses), [`diag`]
 //! (diagnostics), [`expr`] (the expression language), [`schema`] (the resource kinds).
+//!
+//! Apply: `engine::schedule` (steps derived from the sealed graph) -> `engine::executor` (bounded, failure
+//! policy, stop requests) -> `engine::events` -> [`report`] (live terminal, plain CI lines, JSON lines).
 
 pub mod address;
 pub mod aws;
@@ -21,6 +24,7 @@ pub mod graph;
 pub mod load;
 pub mod plan;
 pub mod provider;
+pub mod report;
 pub mod resolve;
 pub mod schema;
 pub mod source;

@@ -96,6 +96,13 @@ enum Command {
         /// Do not ask for confirmation.
         #[arg(long)]
         auto_approve: bool,
+        /// How progress is reported: text (a live view on a terminal, plain lines otherwise, on
+        /// stderr) or json (one JSON object per event per line on stdout; see docs/events.md).
+        #[arg(long, value_enum, default_value_t = landfall::report::Format::Text)]
+        format: landfall::report::Format,
+        /// How often a change that takes long is reported as still running (plain and JSON output).
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
+        heartbeat: std::time::Duration,
         #[command(flatten)]
         scoping: online::Scoping,
     },
@@ -109,6 +116,13 @@ enum Command {
         /// organization's accounts per 30 days); others are only removed from state.
         #[arg(long)]
         allow_account_closure: bool,
+        /// How progress is reported: text (a live view on a terminal, plain lines otherwise, on
+        /// stderr) or json (one JSON object per event per line on stdout; see docs/events.md).
+        #[arg(long, value_enum, default_value_t = landfall::report::Format::Text)]
+        format: landfall::report::Format,
+        /// How often a change that takes long is reported as still running (plain and JSON output).
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
+        heartbeat: std::time::Duration,
         #[command(flatten)]
         scoping: online::Scoping,
     },
@@ -247,6 +261,16 @@ fn run(cli: Cli, color: bool) -> ExitCode {
             }
         };
     }
+    if let Command::Apply {
+        format, heartbeat, ..
+    }
+    | Command::Destroy {
+        format, heartbeat, ..
+    } = &cli.command
+    {
+        let (format, heartbeat) = (*format, *heartbeat);
+        landfall::report::select(landfall::report::Settings { format, heartbeat });
+    }
     match cli.command {
         Command::Kinds { kind } => kinds(kind.as_deref(), color),
         Command::Init { env } => online::init(&ctx!(), &env),
@@ -275,6 +299,7 @@ fn run(cli: Cli, color: bool) -> ExitCode {
             env,
             auto_approve,
             scoping,
+            ..
         } => online::apply(
             &ctx!(),
             online::ApplyArgs {
@@ -291,6 +316,7 @@ fn run(cli: Cli, color: bool) -> ExitCode {
             auto_approve,
             allow_account_closure,
             scoping,
+            ..
         } => online::apply(
             &ctx!(),
             online::ApplyArgs {

@@ -633,7 +633,7 @@ pub fn import(ctx: &Ctx, env: &str, address: &str, id: &str) -> ExitCode {
                 Error::Other(format!("no {} with id `{id}` found in {}", inst.kind.name, describe(&loc)))
             })?;
             let mut attributes = plan::desired_json(inst);
-            attributes.retain(|_, v| v.as_str() != Some("(known after apply)"));
+            attributes.retain(|_, v| !landfall::expr::is_unknown_json(v));
             for (k, v) in live.attrs {
                 attributes.insert(k, v);
             }

@@ -991,7 +991,7 @@ async fn write_all(
         }
         if let Some((k, _)) = attributes
             .iter()
-            .find(|(_, v)| v.as_str() == Some("(known after apply)"))
+            .find(|(_, v)| crate::expr::has_unknown_json(v))
         {
             return Err(other(format!(
                 "{}: `{k}` did not resolve; this is a bug in import-org",

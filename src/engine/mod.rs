@@ -9,12 +9,18 @@
 //! apply" flows through every stack of the environment.
 
 mod apply;
+mod checkpoint;
+pub mod events;
+pub mod executor;
 pub mod import_org;
 mod refresh;
+pub mod schedule;
 mod signal;
+mod step;
 
-pub use apply::{ApplyOptions, ApplyReport, apply};
+pub use apply::{ApplyOptions, ApplyReport, Execution, apply, apply_with};
 pub use refresh::{Refreshed, refresh};
+pub use signal::Interrupts;
 
 use crate::aws::{Aws, AwsError};
 use crate::diag::Diagnostics;
@@ -254,6 +260,27 @@ pub fn apply_moves(
     Ok(out)
 }
 
+/// The state each stack's plan is made against (lineage and serial; none for a stack without state),
+/// for apply to refuse the plan if it moved.
+fn bases(ws: &Workspace, stored: &IndexMap<String, Stored>) -> IndexMap<String, Basis> {
+    ws.stacks()
+        .into_iter()
+        .map(|s| {
+            let basis = match stored.get(&s) {
+                Some(st) => Basis {
+                    lineage: Some(st.state.lineage.clone()),
+                    serial: Some(st.state.serial),
+                },
+                None => Basis {
+                    lineage: None,
+                    serial: None,
+                },
+            };
+            (s, basis)
+        })
+        .collect()
+}
+
 /// How to plan.
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
@@ -334,30 +361,13 @@ pub async fn make_plan(
             known.attrs.remove(a);
         }
     };
-    let stacks = ws
-        .stacks()
-        .into_iter()
-        .map(|s| {
-            let basis = match stored.get(&s) {
-                Some(st) => Basis {
-                    lineage: Some(st.state.lineage.clone()),
-                    serial: Some(st.state.serial),
-                },
-                None => Basis {
-                    lineage: None,
-                    serial: None,
-                },
-            };
-            (s, basis)
-        })
-        .collect();
     Ok(Plan {
         format_version: plan::FORMAT_VERSION,
         environment: ws.env.clone(),
         created: crate::state::now(),
         config_digest: sources.digest(),
         destroy: options.filter.destroy,
-        stacks,
+        stacks: bases(ws, &stored),
         summary: Plan::summarize(&diffed.changes, &diffed.drift, &moved),
         moved,
         resource_changes: diffed.changes,

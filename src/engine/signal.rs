@@ -27,7 +27,7 @@ impl Interrupts {
     /// Installs the SIGINT and SIGTERM handlers (for the rest of the process) and starts counting.
     /// Needs a Tokio runtime.
     pub fn listen() -> std::io::Result<Interrupts> {
-        let (tx, rx) = watch::channel(0u32);
+        let (tx, interrupts) = Interrupts::manual();
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
@@ -47,10 +47,18 @@ impl Interrupts {
                 tx.send_modify(|n| *n += 1);
             }
         });
-        Ok(Interrupts {
+        Ok(interrupts)
+    }
+
+    /// Stop requests counted by whoever holds the sender (`send_modify(|n| *n += 1)` is one request),
+    /// not by signal handlers: for a caller with its own idea of "stop" (a server, a test).
+    pub fn manual() -> (watch::Sender<u32>, Interrupts) {
+        let (tx, rx) = watch::channel(0u32);
+        let interrupts = Interrupts {
             received: rx,
             taken: Arc::new(AtomicU32::new(0)),
-        })
+        };
+        (tx, interrupts)
     }
 
     /// Whether a stop request arrived that [`Interrupts::next`] has not handed out yet.

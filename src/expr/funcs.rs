@@ -69,7 +69,7 @@ pub(super) fn call(
         Ok(())
     };
     // Functions that inspect only the shape of their arguments cope with unknown parts; the rest need
-    // every part known and return "known after apply" otherwise.
+    // every part known and return an unknown value otherwise.
     let shape_only = matches!(
         name,
         "length" | "keys" | "merge" | "concat" | "lookup" | "values"

@@ -14,4 +14,6 @@ pub use ast::{BinOp, Expr, ExprKind, MapEntry, Part, Step, Traversal, UnOp};
 pub use eval::{EvalStep, Scope, eval, preview};
 pub use funcs::FUNCTIONS;
 pub use parse::{MAX_DEPTH, StrOrigin, parse_reference, parse_template};
-pub use value::{InstanceId, Value, format_number};
+pub use value::{
+    InstanceId, Value, format_number, has_unknown_json, is_unknown_json, unknown_json,
+};

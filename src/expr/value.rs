@@ -33,7 +33,7 @@ impl Value {
             Value::String(_) => "string",
             Value::List(_) => "list",
             Value::Map(_) => "map",
-            Value::Unknown(_) => "value known after apply",
+            Value::Unknown(_) => "value not known until apply",
             Value::Resource(_) => "resource",
         }
     }
@@ -74,7 +74,7 @@ impl Value {
         }
     }
 
-    /// The value as JSON; unknown values become the string `"(known after apply)"`.
+    /// The value as JSON; unknown values become [`unknown_json`].
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             Value::Null => serde_json::Value::Null,
@@ -83,7 +83,7 @@ impl Value {
             Value::String(s) => s.clone().into(),
             Value::List(items) => items.iter().map(Value::to_json).collect(),
             Value::Map(map) => map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
-            Value::Unknown(_) | Value::Resource(_) => "(known after apply)".into(),
+            Value::Unknown(_) | Value::Resource(_) => unknown_json(),
         }
     }
 
@@ -102,6 +102,29 @@ impl Value {
                     .collect(),
             ),
         }
+    }
+}
+
+/// How JSON documents (desired attributes, plan files) hold a value not known until apply: an object
+/// with the single key `$unknown` (no attribute of any kind is named so). It compares equal to no real
+/// value, and [`is_unknown_json`] recognises it; renderers spell it out ([`crate::report::KNOWN_AFTER_APPLY`]).
+pub fn unknown_json() -> serde_json::Value {
+    serde_json::json!({ "$unknown": true })
+}
+
+/// Whether `v` is [`unknown_json`].
+pub fn is_unknown_json(v: &serde_json::Value) -> bool {
+    v.as_object()
+        .is_some_and(|m| m.len() == 1 && m.get("$unknown") == Some(&serde_json::Value::Bool(true)))
+}
+
+/// Whether `v` holds [`unknown_json`] anywhere inside.
+pub fn has_unknown_json(v: &serde_json::Value) -> bool {
+    match v {
+        _ if is_unknown_json(v) => true,
+        serde_json::Value::Array(items) => items.iter().any(has_unknown_json),
+        serde_json::Value::Object(map) => map.values().any(has_unknown_json),
+        _ => false,
     }
 }
 
@@ -128,7 +151,7 @@ impl fmt::Display for Value {
         match self {
             Value::String(s) => write!(f, "{s:?}"),
             Value::Number(n) => f.write_str(&format_number(*n)),
-            Value::Unknown(_) | Value::Resource(_) => f.write_str("(known after apply)"),
+            Value::Unknown(_) | Value::Resource(_) => f.write_str(crate::report::KNOWN_AFTER_APPLY),
             other => write!(f, "{}", other.to_json()),
         }
     }

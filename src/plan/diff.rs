@@ -1,7 +1,7 @@
 //! Desired (resolved configuration) against actual (state, refreshed from AWS): the changes and the drift.
 
 use super::{Action, AttrDrift, Change, Drift, Duplicate, OrphanCopy};
-use crate::expr::Value;
+use crate::expr::{has_unknown_json, unknown_json};
 use crate::provider::{Attrs, Live, doc};
 use crate::resolve::{Instance, Resolved};
 use crate::schema::{self, AttrType};
@@ -596,9 +596,6 @@ fn hold_back(deletes: &mut [Change], changes: &[Change], observed: &Observed, de
 /// that scope: deleting one and creating another with the same name in one apply fails half-way
 /// (EntityAlreadyExists, DuplicatePolicyException, DuplicateOrganizationalUnitException...), because
 /// the create may run before the delete.
-/// How desired JSON shows a value that is not known yet.
-const UNKNOWN: &str = "(known after apply)";
-
 /// (kind, the attribute that must be unique, the attributes that make its scope). A subnet's CIDR
 /// block is unique in its VPC (InvalidSubnet.Conflict), and a VPC takes one internet gateway.
 const UNIQUE_NAMES: &[(&str, &str, &[&str])] = &[
@@ -620,7 +617,7 @@ fn renames_without_moved(changes: &[Change]) -> Vec<Refusal> {
         let (_, unique, scope) = UNIQUE_NAMES.iter().find(|(k, _, _)| *k == c.kind)?;
         let attrs = attrs.as_ref()?.as_object()?;
         let name = attrs.get(*unique)?;
-        if !name.is_string() || name.as_str() == Some(UNKNOWN) {
+        if !name.is_string() {
             return None;
         }
         let mut key = vec![
@@ -631,7 +628,7 @@ fn renames_without_moved(changes: &[Change]) -> Vec<Refusal> {
         ];
         for a in *scope {
             let v = attrs.get(*a).cloned().unwrap_or(Json::Null);
-            if v.as_str() == Some(UNKNOWN) {
+            if has_unknown_json(&v) {
                 return None;
             }
             key.push(v);
@@ -767,22 +764,23 @@ fn quoted_list(names: &[String]) -> String {
         .join(", ")
 }
 
-/// The instance's account as a plan shows it.
+/// The `account` of a change in an account this apply creates (its id is not known yet). Never
+/// `None`, which means the management account: a call made with it fails instead of landing there.
+pub const NEW_ACCOUNT: &str = "(new account)";
+
+/// The instance's account id: `None` for the caller's own account, [`NEW_ACCOUNT`] for one this
+/// apply creates (`Instance::account` says which).
 pub fn account_of(inst: &Instance) -> Option<String> {
     match &inst.account {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(
-            other
-                .to_json()
-                .as_str()
-                .unwrap_or("(known after apply)")
-                .to_string(),
+        crate::expr::Value::Null => None,
+        v => Some(
+            v.as_str()
+                .map_or_else(|| NEW_ACCOUNT.to_string(), str::to_string),
         ),
     }
 }
 
-/// The desired attributes as JSON (unknown values as `"(known after apply)"`).
+/// The desired attributes as JSON (unknown values as [`unknown_json`]).
 pub fn desired_json(inst: &Instance) -> Attrs {
     inst.attrs
         .iter()
@@ -871,7 +869,7 @@ fn diff_instance(
     // Computed attributes of a replaced resource are new.
     if replacing {
         for attr in inst.kind.attrs.iter().filter(|a| a.computed) {
-            after.insert(attr.name.into(), "(known after apply)".into());
+            after.insert(attr.name.into(), unknown_json());
         }
     }
     change.after = Some(Json::Object(after));
@@ -1141,7 +1139,12 @@ mod tests {
         assert!(
             renames_without_moved(&[
                 ou("o.organizational_unit.a", Action::Delete, "r-1"),
-                ou("o.organizational_unit.b", Action::Create, UNKNOWN)
+                change(
+                    "o.organizational_unit.b",
+                    "organizational_unit",
+                    Action::Create,
+                    json!({"name": "Apps", "parent_id": unknown_json()})
+                )
             ])
             .is_empty()
         );

@@ -4,6 +4,8 @@
 //!
 //! Pure functions over JSON values; the renderers decide colour and layout.
 
+use crate::expr::is_unknown_json;
+use crate::report::KNOWN_AFTER_APPLY;
 use serde_json::Value as Json;
 
 /// How a line of an attribute's diff reads.
@@ -51,11 +53,21 @@ const CONTEXT: usize = 2;
 /// Above this many line pairs a document diff is shown as the whole old and new text.
 const LCS_BUDGET: usize = 4_000_000;
 
-/// A scalar the way plans show it: strings quoted (JSON), the unknown marker bare.
+/// A value the way plans show it on one line: JSON, unknown values spelled out bare.
 pub fn scalar(v: &Json) -> String {
+    if is_unknown_json(v) {
+        return KNOWN_AFTER_APPLY.into();
+    }
+    shown(v).to_string()
+}
+
+/// `v` with every unknown value inside replaced by the words people read.
+fn shown(v: &Json) -> Json {
     match v {
-        Json::String(s) if s == "(known after apply)" => s.clone(),
-        other => other.to_string(),
+        _ if is_unknown_json(v) => KNOWN_AFTER_APPLY.into(),
+        Json::Array(items) => items.iter().map(shown).collect(),
+        Json::Object(map) => map.iter().map(|(k, v)| (k.clone(), shown(v))).collect(),
+        other => other.clone(),
     }
 }
 
@@ -86,11 +98,11 @@ pub fn attribute(
 }
 
 /// A value as a structured document: an object or array, or JSON text holding one (policy documents
-/// are JSON text in AWS). `null` (absent on one side) counts as an empty document of either shape only
-/// when the other side is one; callers pass both sides.
+/// are JSON text in AWS). Unknown values inside are spelled out; an unknown value is no document.
 fn document(v: &Json) -> Option<Json> {
     match v {
-        Json::Object(_) | Json::Array(_) => Some(v.clone()),
+        _ if is_unknown_json(v) => None,
+        Json::Object(_) | Json::Array(_) => Some(shown(v)),
         Json::String(s) => match serde_json::from_str::<Json>(s) {
             Ok(doc @ (Json::Object(_) | Json::Array(_))) => Some(doc),
             _ => None,
@@ -277,12 +289,12 @@ mod tests {
             "id",
             0,
             Some(&json!("vpc-1")),
-            Some(&json!("(known after apply)")),
+            Some(&crate::expr::unknown_json()),
             " (x)",
         );
         assert_eq!(
             signed(&unknown),
-            [r#"~ id = "vpc-1" -> (known after apply) (x)"#]
+            [format!(r#"~ id = "vpc-1" -> {KNOWN_AFTER_APPLY} (x)"#)]
         );
     }
 

@@ -7,7 +7,7 @@
 //!   null when there was none);
 //! - `resource_changes[]`: `address`, `kind`, `stack`, `account` (null: the management account), `region`,
 //!   `action` (`create`, `update`, `replace`, `delete`, `forget`, `import`), `id`, `before`, `after`
-//!   (unknown values are the string `"(known after apply)"`), `changed` (attribute names),
+//!   (unknown values are the object `{"$unknown": true}`), `changed` (attribute names),
 //!   `replace_because` (attribute names that force replacement), `reason`;
 //! - `drift[]`: `address`, `kind`, `stack`, `id`, `deleted`, `attributes[]` (`name`, `state`, `live`);
 //! - `duplicates[]` (only when there are some): configured resources missing from state that several
@@ -29,7 +29,9 @@ pub mod docdiff;
 pub mod names;
 pub mod render;
 
-pub use diff::{Diffed, Filter, Observed, Refusal, account_of, covers, desired_json, diff};
+pub use diff::{
+    Diffed, Filter, NEW_ACCOUNT, Observed, Refusal, account_of, covers, desired_json, diff,
+};
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};

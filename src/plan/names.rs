@@ -68,7 +68,7 @@ pub fn location(
             Some((id, _)) => format!("{MANAGEMENT} ({id})"),
             None => MANAGEMENT.to_string(),
         },
-        Some(id) if id.starts_with('(') => "a new account".to_string(),
+        Some(super::NEW_ACCOUNT) => "a new account".to_string(),
         Some(id) => match names.get(id) {
             Some(name) => format!("{name} ({id})"),
             None => format!("account {id}"),
@@ -126,7 +126,7 @@ mod tests {
             "the management account (999999999999), eu-west-1"
         );
         assert_eq!(
-            location(Some("(known after apply)"), Some("us-east-1"), &n),
+            location(Some(crate::plan::NEW_ACCOUNT), Some("us-east-1"), &n),
             "a new account, us-east-1"
         );
         assert_eq!(

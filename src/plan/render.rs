@@ -97,6 +97,7 @@ fn describe_action(c: &Change) -> String {
     }
 }
 
+/// An attribute value as the plan shows it: JSON, with unknown values spelled out.
 fn value(v: &Json) -> String {
     docdiff::scalar(v)
 }
@@ -596,7 +597,7 @@ mod tests {
             before: (action != Action::Create)
                 .then(|| json!({"cidr_block": "10.0.0.0/16", "id": "vpc-1"})),
             after: (action != Action::Delete)
-                .then(|| json!({"cidr_block": "10.1.0.0/16", "id": "(known after apply)"})),
+                .then(|| json!({"cidr_block": "10.1.0.0/16", "id": crate::expr::unknown_json()})),
             changed: if action == Action::Create {
                 vec![]
             } else {

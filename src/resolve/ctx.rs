@@ -74,7 +74,7 @@ impl<'x, 'a> Ctx<'x, 'a> {
         }
     }
 
-    /// Checks an `account` value: a 12-digit id, or one known after apply.
+    /// Checks an `account` value: a 12-digit id, or one not known until apply.
     pub fn account_value(&mut self, v: Value, span: Span) -> Value {
         match v {
             Value::String(s) if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) => {

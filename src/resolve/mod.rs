@@ -113,7 +113,7 @@ pub fn moves(stacks: &[ScopeDef]) -> Vec<Move> {
 
 /// Values that exist outside the configuration: what AWS assigned to resources already created (from
 /// state, or from earlier changes of the same apply), and other environments' outputs (from their state).
-/// Without them, such values are unknown ("known after apply").
+/// Without them, such values are unknown until apply.
 #[derive(Debug, Default, Clone)]
 pub struct Known {
     /// Computed attributes by resource address.

@@ -1,14 +1,13 @@
 //! The declaration graph of a scope: which declarations (resources, module instances, locals, outputs)
-//! reference which, the order to evaluate them in, and the cycles that make an order impossible.
+//! reference which, the order to evaluate them in, and the cycles that make an order impossible. The graph
+//! is a [`Dag`], the one graph type of the project.
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::expr::{Expr, Traversal};
+use crate::graph::Dag;
 use crate::load::{Meta, ScopeDef};
 use crate::schema;
 use crate::source::Span;
-use petgraph::algo::tarjan_scc;
-use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::HashMap;
 
 /// A declaration within one scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -126,27 +125,24 @@ pub fn order(
     label: &dyn Fn(Node) -> String,
     diags: &mut Diagnostics,
 ) -> Order {
-    let mut graph: DiGraph<Node, Span> = DiGraph::with_capacity(nodes.len(), nodes.len());
-    let index: HashMap<Node, NodeIndex> = nodes.iter().map(|n| (*n, graph.add_node(*n))).collect();
+    let mut graph: Dag<Node, Span> = Dag::new();
+    for n in &nodes {
+        graph.add_node(*n);
+    }
     for n in &nodes {
         for (target, span) in refs(*n) {
-            if let Some(t) = index.get(&target)
-                && graph.find_edge(index[n], *t).is_none()
-            {
-                graph.add_edge(index[n], *t, span);
-            }
+            graph.add_edge(*n, target, span);
         }
     }
     let mut in_cycle = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(nodes.len());
-    // tarjan_scc yields components dependencies-first: exactly an evaluation order.
-    for scc in tarjan_scc(&graph) {
-        let cyclic = scc.len() > 1 || graph.find_edge(scc[0], scc[0]).is_some();
-        if cyclic {
+    // Components come dependencies-first: exactly an evaluation order.
+    for scc in graph.components() {
+        if graph.is_cycle(&scc) {
             diags.push(cycle_diagnostic(&graph, &scc, label));
-            in_cycle.extend(scc.iter().map(|i| graph[*i]));
+            in_cycle.extend(scc.iter().copied());
         }
-        out.extend(scc.iter().map(|i| graph[*i]));
+        out.extend(scc);
     }
     Order {
         nodes: out,
@@ -156,61 +152,25 @@ pub fn order(
 
 /// Describes one cycle through a strongly connected component, each step with the reference that makes it.
 fn cycle_diagnostic(
-    graph: &DiGraph<Node, Span>,
-    scc: &[NodeIndex],
+    graph: &Dag<Node, Span>,
+    scc: &[Node],
     label: &dyn Fn(Node) -> String,
 ) -> Diagnostic {
-    let members: std::collections::HashSet<NodeIndex> = scc.iter().copied().collect();
     let start = *scc
         .iter()
-        .min_by_key(|i| label(graph[**i]))
+        .min_by_key(|n| label(**n))
         .expect("components are not empty");
-    // Breadth-first from start back to start, staying inside the component: the shortest cycle through it.
-    let mut prev: HashMap<NodeIndex, NodeIndex> = HashMap::new();
-    let mut queue = std::collections::VecDeque::from([start]);
-    let mut closing = None;
-    'search: while let Some(n) = queue.pop_front() {
-        for next in graph.neighbors(n) {
-            if next == start {
-                closing = Some(n);
-                break 'search;
-            }
-            if members.contains(&next) && !prev.contains_key(&next) {
-                prev.insert(next, n);
-                queue.push_back(next);
-            }
-        }
-    }
-    let mut path = vec![start];
-    let mut cur = closing.unwrap_or(start);
-    while cur != start {
-        path.push(cur);
-        cur = prev[&cur];
-    }
-    path[1..].reverse();
-    path.push(start);
-    let names: Vec<String> = path.iter().map(|i| label(graph[*i])).collect();
+    let path = graph.cycle_through(start, scc);
+    let mut names: Vec<String> = path.iter().map(|(from, _, _)| label(*from)).collect();
+    names.push(label(start));
     let mut d = Diagnostic::error(format!("dependency cycle: {}", names.join(" -> ")));
-    for pair in path.windows(2) {
-        let edge = graph
-            .find_edge(pair[0], pair[1])
-            .expect("consecutive nodes of the cycle are joined");
-        let span = graph[edge];
-        if d.primary.is_none() {
-            d = d.at(
-                span,
-                format!("`{}` references `{}` here", names[0], label(graph[pair[1]])),
-            );
+    for (i, (from, to, span)) in path.iter().enumerate() {
+        let text = format!("`{}` references `{}` here", label(*from), label(*to));
+        d = if i == 0 {
+            d.at(**span, text)
         } else {
-            d = d.note(
-                Some(span),
-                format!(
-                    "`{}` references `{}` here",
-                    label(graph[pair[0]]),
-                    label(graph[pair[1]])
-                ),
-            );
-        }
+            d.note(Some(**span), text)
+        };
     }
     d.help("break the cycle: remove one of these references, or pass the value in another way")
 }

@@ -1,0 +1,627 @@
+//! The schedule: a plan's changes as steps, in a sealed [`Dag`], and a [`Walker`] that hands out the
+//! steps whose waits are over, most urgent first.
+//!
+//! - A create, update or import is one `Apply` step; a delete or forget one `Delete` step; a replace is
+//!   both (delete first, or create first for kinds that allow it: create-before-destroy).
+//! - Applies wait for the applies of what they depend on (through unchanged resources too, and for
+//!   stack-level `depends_on` every apply of the stacks followed).
+//! - Deletes wait for whatever depended on the resource (in state) to be deleted or changed first.
+//! - Most urgent: the longest remaining chain of work, each step weighted by what it costs (creating an
+//!   account takes minutes, most calls tens of milliseconds), so the critical path starts first.
+//!
+//! Everything here is pure: the schedule is derived from the plan and the resource graph, without AWS.
+
+use crate::graph::{Cycle, Dag, ResourceGraph, Sealed};
+use crate::plan::{Action, Change};
+use crate::resolve::Resolved;
+use crate::schema;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+
+/// One unit of work: the change at index `usize` of the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Step {
+    /// Delete (or forget) the resource of the change.
+    Delete(usize),
+    /// Create, update or import the resource of the change.
+    Apply(usize),
+}
+
+impl Step {
+    /// The index of the change the step belongs to.
+    pub fn change(self) -> usize {
+        match self {
+            Step::Delete(i) | Step::Apply(i) => i,
+        }
+    }
+}
+
+/// What the schedule needs to know of one change.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub kind: String,
+    pub action: Action,
+    /// A replacement that may create the new object before deleting the old one (its kind allows it).
+    pub create_before_destroy: bool,
+}
+
+/// The relations between changes the schedule is derived from.
+#[derive(Debug, Clone, Default)]
+pub struct Input {
+    pub changes: Vec<Entry>,
+    /// For each change, the changes whose create or update its own create or update waits for.
+    pub after: Vec<Vec<usize>>,
+    /// For each change, the changes of resources that depended on it in state (deleted or changed first).
+    pub dependents: Vec<Vec<usize>>,
+}
+
+/// The steps of a plan, sealed, with their urgency.
+#[derive(Debug)]
+pub struct Schedule {
+    graph: Sealed<Step>,
+    /// Estimated milliseconds from the start of a step to the end of the longest chain waiting for it.
+    priority: HashMap<Step, u64>,
+    /// Build order of the steps: ties in priority go in plan order.
+    rank: HashMap<Step, usize>,
+}
+
+/// The schedule has a cycle (a bug in the plan or in the ordering rules), named step by step.
+#[derive(Debug, thiserror::Error)]
+#[error("internal error: the steps of the plan wait for each other in a cycle: {0}")]
+pub struct ScheduleCycle(pub String);
+
+impl Schedule {
+    /// Derives the steps and their order from a plan and the environment's resource graph; `state_deps`
+    /// maps each address in state to the addresses it depended on.
+    pub fn from_plan(
+        changes: &[Change],
+        resolved: &Resolved,
+        graph: &ResourceGraph,
+        state_deps: &[(String, Vec<String>)],
+    ) -> Result<Schedule, ScheduleCycle> {
+        let input = input(changes, resolved, graph, state_deps);
+        Schedule::build(&input).map_err(|Cycle(steps)| {
+            let names: Vec<String> = steps
+                .iter()
+                .map(|s| {
+                    let c = &changes[s.change()];
+                    let phase = if matches!(s, Step::Delete(_)) {
+                        "delete"
+                    } else {
+                        "apply"
+                    };
+                    format!("{phase} {}", c.address)
+                })
+                .collect();
+            ScheduleCycle(names.join(" -> "))
+        })
+    }
+
+    /// Builds the schedule; refuses a cycle.
+    pub fn build(input: &Input) -> Result<Schedule, Cycle<Step>> {
+        let cbd = create_before_destroy(input);
+        let mut dag = Dag::new();
+        let mut order = Vec::new();
+        for (i, c) in input.changes.iter().enumerate() {
+            let steps = match c.action {
+                Action::Create | Action::Update | Action::Import => vec![Step::Apply(i)],
+                Action::Replace if cbd.contains(&i) => vec![Step::Apply(i), Step::Delete(i)],
+                Action::Replace => vec![Step::Delete(i), Step::Apply(i)],
+                Action::Delete | Action::Forget => vec![Step::Delete(i)],
+            };
+            for s in &steps {
+                dag.add_node(*s);
+                order.push(*s);
+            }
+            if let [first, second] = steps[..] {
+                dag.add_edge(second, first, ());
+            }
+        }
+        for (i, after) in input.after.iter().enumerate() {
+            for j in after {
+                dag.add_edge(Step::Apply(i), Step::Apply(*j), ());
+            }
+        }
+        for (i, dependents) in input.dependents.iter().enumerate() {
+            for &j in dependents.iter().filter(|j| **j != i) {
+                dag.add_edge(Step::Delete(i), Step::Delete(j), ());
+                dag.add_edge(Step::Delete(i), Step::Apply(j), ());
+            }
+        }
+        // A resource replaced delete-first: its dependents that are updated (not replaced) cannot wait
+        // for the delete (they need the new resource, which needs the delete): they only wait for the new one.
+        for (i, c) in input.changes.iter().enumerate() {
+            if c.action == Action::Replace && !cbd.contains(&i) {
+                for j in input.dependents.get(i).into_iter().flatten() {
+                    if dag.reaches(Step::Apply(*j), Step::Apply(i)) {
+                        dag.remove_edge(Step::Delete(i), Step::Apply(*j));
+                    }
+                }
+            }
+        }
+        let graph = dag.seal()?;
+        let priority = priorities(&graph, input);
+        let rank = order.into_iter().enumerate().map(|(r, s)| (s, r)).collect();
+        Ok(Schedule {
+            graph,
+            priority,
+            rank,
+        })
+    }
+
+    /// Every step, in plan order.
+    pub fn steps(&self) -> impl Iterator<Item = Step> + '_ {
+        let mut steps: Vec<Step> = self.graph.order().to_vec();
+        steps.sort_by_key(|s| self.rank[s]);
+        steps.into_iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// What `step` waits for directly.
+    pub fn waits_for(&self, step: Step) -> impl Iterator<Item = Step> + '_ {
+        self.graph.waits_for(step)
+    }
+
+    /// The estimated length (ms) of the longest chain starting with `step`.
+    pub fn priority(&self, step: Step) -> u64 {
+        self.priority.get(&step).copied().unwrap_or_default()
+    }
+}
+
+/// What a step is expected to cost, in milliseconds: only the proportions matter.
+pub fn cost(kind: &str, step: Step, action: Action) -> u64 {
+    let creates =
+        matches!(step, Step::Apply(_)) && action != Action::Update && action != Action::Import;
+    match (kind, creates, step) {
+        (_, _, Step::Delete(_)) if action == Action::Forget => 1,
+        (_, false, Step::Apply(_)) if action == Action::Import => 1,
+        // CreateAccount, then polling until the account exists: minutes.
+        ("account", true, _) => 240_000,
+        // Closing an account, moving it out: tens of seconds.
+        ("account", _, Step::Delete(_)) => 20_000,
+        // NAT gateways take a minute or two to become available, and as long to go.
+        ("nat_gateway", true, _) | ("nat_gateway", _, Step::Delete(_)) => 90_000,
+        ("organization", true, _) => 5_000,
+        _ => 50,
+    }
+}
+
+/// The longest chain (by cost) from each step to the end of the schedule.
+fn priorities(graph: &Sealed<Step>, input: &Input) -> HashMap<Step, u64> {
+    let mut priority: HashMap<Step, u64> = HashMap::new();
+    // Dependents come after what they wait for in `order`: walk it backwards.
+    for &step in graph.order().iter().rev() {
+        let c = &input.changes[step.change()];
+        let longest = graph
+            .dependents(step)
+            .map(|d| priority[&d])
+            .max()
+            .unwrap_or_default();
+        priority.insert(step, cost(&c.kind, step, c.action) + longest);
+    }
+    priority
+}
+
+/// The replacements that create the new resource before deleting the old one: those of kinds that
+/// allow it when nothing they wait for is replaced delete-first (its delete would wait for theirs, and
+/// their create for its create: a cycle). Dependencies replaced create-before-destroy themselves are
+/// fine, so this is a fixpoint.
+fn create_before_destroy(input: &Input) -> HashSet<usize> {
+    let replaced = |i: usize| input.changes[i].action == Action::Replace;
+    let mut cbd: HashSet<usize> = (0..input.changes.len())
+        .filter(|i| replaced(*i) && input.changes[*i].create_before_destroy)
+        .collect();
+    loop {
+        let blocked: Vec<usize> = cbd
+            .iter()
+            .filter(|i| {
+                let after = input.after.get(**i).map(Vec::as_slice).unwrap_or_default();
+                after.iter().any(|d| replaced(*d) && !cbd.contains(d))
+            })
+            .copied()
+            .collect();
+        if blocked.is_empty() {
+            return cbd;
+        }
+        for i in blocked {
+            cbd.remove(&i);
+        }
+    }
+}
+
+/// The relations between a plan's changes, from the resource graph and the dependencies held in state.
+fn input(
+    changes: &[Change],
+    resolved: &Resolved,
+    graph: &ResourceGraph,
+    state_deps: &[(String, Vec<String>)],
+) -> Input {
+    // The first change of an address (a deposed copy's delete may follow it under the same address).
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (i, c) in changes.iter().enumerate() {
+        index.entry(c.address.as_str()).or_insert(i);
+    }
+    let instance: HashMap<&str, usize> = resolved
+        .instances
+        .iter()
+        .enumerate()
+        .map(|(i, inst)| (inst.address.as_str(), i))
+        .collect();
+    let applies = |c: &Change| c.action != Action::Delete && c.action != Action::Forget;
+    let entries = changes
+        .iter()
+        .map(|c| Entry {
+            kind: c.kind.clone(),
+            action: c.action,
+            create_before_destroy: instance.contains_key(c.address.as_str())
+                && schema::kind(&c.kind).is_some_and(|k| k.create_before_destroy),
+        })
+        .collect();
+    let after = changes
+        .iter()
+        .map(|c| {
+            if !applies(c) {
+                return Vec::new();
+            }
+            let mut after: Vec<usize> = match instance.get(c.address.as_str()) {
+                Some(&inst) => changed_deps(graph, resolved, inst, &|a| {
+                    index.get(a).copied().filter(|j| applies(&changes[*j]))
+                }),
+                None => Vec::new(),
+            };
+            // Stack-level depends_on: every create and update of the stacks this one follows.
+            for (s, followed) in &resolved.stack_deps {
+                if *s == c.stack {
+                    after.extend(
+                        (0..changes.len())
+                            .filter(|j| changes[*j].stack == *followed && applies(&changes[*j])),
+                    );
+                }
+            }
+            after
+        })
+        .collect();
+    let mut at: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, c) in changes.iter().enumerate() {
+        at.entry(c.address.as_str()).or_default().push(i);
+    }
+    let mut dependents = vec![Vec::new(); changes.len()];
+    for (address, deps) in state_deps {
+        let Some(&j) = index.get(address.as_str()) else {
+            continue;
+        };
+        for i in deps.iter().flat_map(|d| at.get(d.as_str())).flatten() {
+            dependents[*i].push(j);
+        }
+    }
+    Input {
+        changes: entries,
+        after,
+        dependents,
+    }
+}
+
+/// The changes an instance waits for: its dependencies that change, looking through unchanged ones.
+fn changed_deps(
+    graph: &ResourceGraph,
+    resolved: &Resolved,
+    inst: usize,
+    change_of: &dyn Fn(&str) -> Option<usize>,
+) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    let mut todo: Vec<usize> = graph.deps(inst).collect();
+    while let Some(d) = todo.pop() {
+        if !seen.insert(d) {
+            continue;
+        }
+        match change_of(&resolved.instances[d].address) {
+            Some(j) => out.push(j),
+            None => todo.extend(graph.deps(d)),
+        }
+    }
+    out
+}
+
+/// How the failure of one step affects the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailurePolicy {
+    /// Nothing new starts; the steps in flight finish.
+    StopAll,
+    /// What waits for the failed step (transitively) is skipped; independent branches go on.
+    #[default]
+    SkipDependents,
+}
+
+/// Where a step is in a walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Waiting(usize),
+    Ready,
+    Running,
+    Done,
+    Failed,
+    Skipped,
+}
+
+/// Walks a schedule: hands out ready steps, most urgent first, and learns how each went.
+pub struct Walker<'s> {
+    schedule: &'s Schedule,
+    status: HashMap<Step, Status>,
+    /// Ready steps: highest priority first, then plan order.
+    ready: BinaryHeap<(u64, Reverse<usize>, Step)>,
+}
+
+impl<'s> Walker<'s> {
+    pub fn new(schedule: &'s Schedule) -> Walker<'s> {
+        let mut walker = Walker {
+            schedule,
+            status: HashMap::new(),
+            ready: BinaryHeap::new(),
+        };
+        for step in schedule.steps() {
+            let n = schedule.waits_for(step).count();
+            walker.status.insert(step, Status::Waiting(n));
+            if n == 0 {
+                walker.make_ready(step);
+            }
+        }
+        walker
+    }
+
+    fn make_ready(&mut self, step: Step) {
+        self.status.insert(step, Status::Ready);
+        let s = self.schedule;
+        self.ready
+            .push((s.priority(step), Reverse(s.rank[&step]), step));
+    }
+
+    /// The most urgent ready step, now running.
+    pub fn next_step(&mut self) -> Option<Step> {
+        while let Some((_, _, step)) = self.ready.pop() {
+            if self.status[&step] == Status::Ready {
+                self.status.insert(step, Status::Running);
+                return Some(step);
+            }
+        }
+        None
+    }
+
+    /// A step succeeded: what waited only for it becomes ready.
+    pub fn done(&mut self, step: Step) {
+        self.status.insert(step, Status::Done);
+        let dependents: Vec<Step> = self.schedule.graph.dependents(step).collect();
+        for d in dependents {
+            if let Some(Status::Waiting(n)) = self.status.get(&d).copied() {
+                if n <= 1 {
+                    self.make_ready(d);
+                } else {
+                    self.status.insert(d, Status::Waiting(n - 1));
+                }
+            }
+        }
+    }
+
+    /// A step failed: returns the steps skipped because of it, in plan order.
+    pub fn failed(&mut self, step: Step, policy: FailurePolicy) -> Vec<Step> {
+        self.status.insert(step, Status::Failed);
+        match policy {
+            FailurePolicy::StopAll => self.stop(),
+            FailurePolicy::SkipDependents => {
+                let mut skipped = Vec::new();
+                let mut todo: Vec<Step> = self.schedule.graph.dependents(step).collect();
+                while let Some(s) = todo.pop() {
+                    if matches!(self.status[&s], Status::Waiting(_) | Status::Ready) {
+                        self.status.insert(s, Status::Skipped);
+                        skipped.push(s);
+                        todo.extend(self.schedule.graph.dependents(s));
+                    }
+                }
+                skipped.sort_by_key(|s| self.schedule.rank[s]);
+                skipped
+            }
+        }
+    }
+
+    /// Nothing new starts: every step not started yet is skipped; returns them in plan order.
+    pub fn stop(&mut self) -> Vec<Step> {
+        let skipped: Vec<Step> = self
+            .schedule
+            .steps()
+            .filter(|s| matches!(self.status[s], Status::Waiting(_) | Status::Ready))
+            .collect();
+        for s in &skipped {
+            self.status.insert(*s, Status::Skipped);
+        }
+        self.ready.clear();
+        skipped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(kind: &str, action: Action, cbd: bool) -> Entry {
+        Entry {
+            kind: kind.into(),
+            action,
+            create_before_destroy: cbd,
+        }
+    }
+
+    fn input(changes: Vec<Entry>) -> Input {
+        let n = changes.len();
+        Input {
+            changes,
+            after: vec![Vec::new(); n],
+            dependents: vec![Vec::new(); n],
+        }
+    }
+
+    /// Runs a walk to the end, every step succeeding except those in `fail`; returns the steps in the
+    /// order handed out and the skipped ones.
+    fn walk(schedule: &Schedule, fail: &[Step]) -> (Vec<Step>, Vec<Step>) {
+        let mut walker = Walker::new(schedule);
+        let (mut order, mut skipped) = (Vec::new(), Vec::new());
+        while let Some(step) = walker.next_step() {
+            order.push(step);
+            if fail.contains(&step) {
+                skipped.extend(walker.failed(step, FailurePolicy::SkipDependents));
+            } else {
+                walker.done(step);
+            }
+        }
+        (order, skipped)
+    }
+
+    fn position(order: &[Step], step: Step) -> usize {
+        order.iter().position(|s| *s == step).unwrap()
+    }
+
+    #[test]
+    fn creates_follow_what_they_depend_on() {
+        // 0: vpc, 1: subnet (needs the vpc), 2: route table (needs the subnet).
+        let mut i = input(vec![
+            entry("vpc", Action::Create, false),
+            entry("subnet", Action::Create, false),
+            entry("route_table", Action::Create, false),
+        ]);
+        i.after[1] = vec![0];
+        i.after[2] = vec![1];
+        let (order, skipped) = walk(&Schedule::build(&i).unwrap(), &[]);
+        assert_eq!(order, vec![Step::Apply(0), Step::Apply(1), Step::Apply(2)]);
+        assert!(skipped.is_empty());
+    }
+
+    #[test]
+    fn deletes_go_in_reverse_order() {
+        // 1 depended on 0 in state, 2 on 1.
+        let mut i = input(vec![
+            entry("vpc", Action::Delete, false),
+            entry("subnet", Action::Delete, false),
+            entry("route_table", Action::Delete, false),
+        ]);
+        i.dependents[0] = vec![1];
+        i.dependents[1] = vec![2];
+        let (order, _) = walk(&Schedule::build(&i).unwrap(), &[]);
+        assert_eq!(
+            order,
+            vec![Step::Delete(2), Step::Delete(1), Step::Delete(0)]
+        );
+    }
+
+    #[test]
+    fn a_replacement_deletes_first_unless_its_kind_creates_before_destroying() {
+        let i = input(vec![
+            entry("organizational_unit", Action::Replace, false),
+            entry("iam_policy", Action::Replace, true),
+        ]);
+        let schedule = Schedule::build(&i).unwrap();
+        let (order, _) = walk(&schedule, &[]);
+        assert!(position(&order, Step::Delete(0)) < position(&order, Step::Apply(0)));
+        assert!(position(&order, Step::Apply(1)) < position(&order, Step::Delete(1)));
+    }
+
+    #[test]
+    fn create_before_destroy_falls_back_when_a_dependency_is_replaced_delete_first() {
+        // 1 (create-before-destroy kind) needs 0, which is replaced delete-first.
+        let mut i = input(vec![
+            entry("organizational_unit", Action::Replace, false),
+            entry("iam_policy", Action::Replace, true),
+        ]);
+        i.after[1] = vec![0];
+        i.dependents[0] = vec![1];
+        let (order, _) = walk(&Schedule::build(&i).unwrap(), &[]);
+        assert!(position(&order, Step::Delete(1)) < position(&order, Step::Apply(1)));
+        assert!(position(&order, Step::Delete(1)) < position(&order, Step::Delete(0)));
+        assert!(position(&order, Step::Apply(0)) < position(&order, Step::Apply(1)));
+    }
+
+    #[test]
+    fn an_update_of_a_dependent_waits_only_for_the_new_object() {
+        // 0 replaced delete-first; 1 depended on it and is updated to point at the new one.
+        let mut i = input(vec![
+            entry("vpc", Action::Replace, false),
+            entry("subnet", Action::Update, false),
+        ]);
+        i.after[1] = vec![0];
+        i.dependents[0] = vec![1];
+        let (order, _) = walk(&Schedule::build(&i).unwrap(), &[]);
+        assert_eq!(order, vec![Step::Delete(0), Step::Apply(0), Step::Apply(1)]);
+    }
+
+    #[test]
+    fn a_cycle_is_refused() {
+        let mut i = input(vec![
+            entry("vpc", Action::Create, false),
+            entry("subnet", Action::Create, false),
+        ]);
+        i.after[0] = vec![1];
+        i.after[1] = vec![0];
+        let Cycle(steps) = Schedule::build(&i).unwrap_err();
+        assert!(steps.contains(&Step::Apply(0)) && steps.contains(&Step::Apply(1)));
+    }
+
+    #[test]
+    fn a_failure_skips_exactly_its_dependents() {
+        // 0 -> 1 -> 2 and 0 -> 3; 4 independent. 1 fails: 2 skipped, 3 and 4 go on.
+        let mut i = input(
+            (0..5)
+                .map(|_| entry("vpc", Action::Create, false))
+                .collect(),
+        );
+        i.after[1] = vec![0];
+        i.after[2] = vec![1];
+        i.after[3] = vec![0];
+        let (order, skipped) = walk(&Schedule::build(&i).unwrap(), &[Step::Apply(1)]);
+        assert_eq!(skipped, vec![Step::Apply(2)]);
+        for s in [0, 1, 3, 4] {
+            assert!(order.contains(&Step::Apply(s)), "{s} ran: {order:?}");
+        }
+        assert!(!order.contains(&Step::Apply(2)));
+    }
+
+    #[test]
+    fn stop_all_skips_everything_not_started() {
+        let i = input(
+            (0..3)
+                .map(|_| entry("vpc", Action::Create, false))
+                .collect(),
+        );
+        let schedule = Schedule::build(&i).unwrap();
+        let mut walker = Walker::new(&schedule);
+        let first = walker.next_step().unwrap();
+        assert_eq!(walker.failed(first, FailurePolicy::StopAll).len(), 2);
+        assert_eq!(walker.next_step(), None);
+    }
+
+    #[test]
+    fn the_longest_weighted_chain_starts_first() {
+        // Declared first: three quick independent changes. Declared last: an account, then a role in it.
+        let mut i = input(vec![
+            entry("iam_group", Action::Create, false),
+            entry("iam_group", Action::Create, false),
+            entry("iam_group", Action::Create, false),
+            entry("account", Action::Create, false),
+            entry("iam_role", Action::Create, false),
+        ]);
+        i.after[4] = vec![3];
+        let schedule = Schedule::build(&i).unwrap();
+        let (order, _) = walk(&schedule, &[]);
+        assert_eq!(order[0], Step::Apply(3));
+        // Equal priorities keep plan order.
+        assert_eq!(
+            &order[1..4],
+            &[Step::Apply(0), Step::Apply(1), Step::Apply(2)]
+        );
+        assert!(schedule.priority(Step::Apply(3)) > schedule.priority(Step::Apply(4)));
+    }
+}
