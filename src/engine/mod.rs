@@ -9,7 +9,6 @@
 //! apply" flows through every stack of the environment.
 
 mod apply;
-pub mod import_org;
 mod refresh;
 mod signal;
 

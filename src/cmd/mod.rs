@@ -1,16 +1,21 @@
 //! The commands that talk to AWS or to state: init, plan, apply, destroy, state, output, import,
 //! force-unlock.
 
-use crate::{fail, report};
+pub mod import_org;
+
+use crate::aws::{self, Aws};
+use crate::diag::{self, Diagnostic, Diagnostics};
+use crate::engine::{self, ApplyOptions, ApplyReport, Error, PlanOptions, Workspace};
+use crate::graph::ResourceGraph;
+use crate::load;
+use crate::load::LoadError;
+use crate::plan::{self, Filter, Plan, render};
+use crate::provider::{self, Cx, Location};
+use crate::resolve::{self, Resolved};
+use crate::schema::{self, Scope};
+use crate::source::Sources;
+use crate::state::{Backend, LockInfo, ResourceState, State};
 use indexmap::IndexMap;
-use landfall::aws::{self, Aws};
-use landfall::diag::Diagnostic;
-use landfall::engine::{self, ApplyOptions, ApplyReport, Error, PlanOptions, Workspace};
-use landfall::load::LoadError;
-use landfall::plan::{self, Filter, Plan, render};
-use landfall::provider::{self, Cx, Location};
-use landfall::schema::{self, Scope};
-use landfall::state::{Backend, LockInfo, ResourceState, State};
 use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
@@ -418,7 +423,7 @@ pub fn state(ctx: &Ctx, env: &str, command: StateCommand) -> ExitCode {
                 }
                 StateCommand::Rm(addresses) => {
                     for address in addresses {
-                        let stack = landfall::address::stack_of(&address).to_string();
+                        let stack = crate::address::stack_of(&address).to_string();
                         edit_state(&ws, &aws, &backend, &stack, "state rm", |s| {
                             s.remove(&address)
                                 .map(|_| {
@@ -431,11 +436,11 @@ pub fn state(ctx: &Ctx, env: &str, command: StateCommand) -> ExitCode {
                     Ok(())
                 }
                 StateCommand::Mv(from, to) => {
-                    landfall::state::check_shapes(&from, &to)
+                    crate::state::check_shapes(&from, &to)
                         .map_err(|e| Error::Other(e.to_string()))?;
                     let stacks = ws.stacks();
                     edit_states(&ws, &aws, &backend, &stacks, "state mv", |states| {
-                        let moved = landfall::state::move_addresses(states, &from, &to)
+                        let moved = crate::state::move_addresses(states, &from, &to)
                             .map_err(|e| e.to_string())?;
                         if moved.is_empty() {
                             return Ok(format!("Moved the create in progress at {from} to {to}."));
@@ -530,7 +535,7 @@ async fn edit_state(
     backend: &Backend,
     stack: &str,
     operation: &str,
-    edit: impl FnOnce(&mut landfall::state::State) -> Result<String, String>,
+    edit: impl FnOnce(&mut crate::state::State) -> Result<String, String>,
 ) -> Result<(), Error> {
     if !ws.stacks().iter().any(|s| s == stack) {
         return Err(Error::Other(format!(
@@ -549,7 +554,7 @@ async fn edit_state(
         let stored = backend.read(&ws.env, stack).await?;
         let (mut state, etag) = match stored {
             Some(s) => (s.state, Some(s.etag)),
-            None => (landfall::state::State::new(&ws.env, stack), None),
+            None => (crate::state::State::new(&ws.env, stack), None),
         };
         let message = edit(&mut state).map_err(Error::Other)?;
         state.serial += 1;
@@ -712,10 +717,10 @@ pub fn force_unlock(ctx: &Ctx, env: &str, stack: Option<&str>, id: &str) -> Exit
     })
 }
 
-/// `landfall import-org`: see [`landfall::engine::import_org`]. Runs without a project too (it writes
+/// `landfall import-org`: see [`crate::engine::import_org`]. Runs without a project too (it writes
 /// one), so it takes the working folder rather than a [`Ctx`].
 pub fn import_org(color: bool, dir: &std::path::Path, env: &str, stack: &str) -> ExitCode {
-    use landfall::engine::import_org::{self, Request};
+    use import_org::Request;
     runtime().block_on(async {
         let ctx = Ctx {
             color,
@@ -756,4 +761,176 @@ pub fn import_org(color: bool, dir: &std::path::Path, env: &str, stack: &str) ->
         println!("AWS was only read. Check with: landfall plan --env {env}");
         ExitCode::SUCCESS
     })
+}
+
+pub type Outcome = (Sources, Result<(Resolved, ResourceGraph), Diagnostics>);
+
+/// Loads and resolves an environment; `Err` is an exit code when nothing could be loaded at all.
+pub fn resolve_env(cwd: &std::path::Path, env: &str, color: bool) -> Result<Outcome, ExitCode> {
+    let root = match load::find_root(cwd) {
+        Ok(r) => r,
+        Err(e) => {
+            return Err(fail(
+                color,
+                Diagnostic::error(e.to_string())
+                    .help("run landfall in a project folder, or pass -C DIR"),
+            ));
+        }
+    };
+    let loaded = match load::load(&root, env) {
+        Ok(l) => l,
+        Err(LoadError::Invalid(sources, mut diags)) => {
+            diags.sort();
+            return Ok((sources, Err(diags)));
+        }
+        Err(e @ LoadError::NoEnvironment { .. }) => {
+            let LoadError::NoEnvironment { name, known, .. } = &e else {
+                unreachable!()
+            };
+            let d = Diagnostic::error(e.to_string())
+                .suggest(name, known.iter().map(String::as_str))
+                .note(
+                    None,
+                    format!(
+                        "environments: {}",
+                        if known.is_empty() {
+                            "(none)".into()
+                        } else {
+                            known.join(", ")
+                        }
+                    ),
+                );
+            return Err(fail(color, d));
+        }
+        Err(e) => return Err(fail(color, Diagnostic::error(e.to_string()))),
+    };
+    // The backend settings are checked offline too: a misspelled `kind` must not wait for `plan`.
+    let backend =
+        crate::state::BackendConfig::from_table(&loaded.env.backend, &loaded.project.home_region)
+            .err()
+            .unwrap_or_default();
+    let (sources, resolved) = resolve::resolve(loaded);
+    let result = match resolved {
+        Ok(_) if !backend.is_empty() => Err(Diagnostics(backend)),
+        Ok(r) => match ResourceGraph::new(&r) {
+            Ok(g) => Ok((r, g)),
+            Err(e) => return Err(fail(color, Diagnostic::error(e.to_string()))),
+        },
+        Err(mut d) => {
+            d.0.extend(backend);
+            d.sort();
+            Err(d)
+        }
+    };
+    Ok((sources, result))
+}
+
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+pub fn summary_json(resolved: &Resolved, g: &ResourceGraph) -> serde_json::Value {
+    serde_json::json!({ "stacks": resolved.stacks.len(), "resources": resolved.instances.len(), "dependencies": g.edge_count() })
+}
+
+/// Prints diagnostics to stderr; exit 1 when any is an error.
+pub fn report(sources: &Sources, diags: &Diagnostics, color: bool) -> ExitCode {
+    let mut text = diag::render(sources, diags, color);
+    let errors = diags.error_count();
+    if errors > 0 {
+        text.push_str(&format!(
+            "Found {errors} error{}.\n",
+            if errors == 1 { "" } else { "s" }
+        ));
+    }
+    eprint!("{text}");
+    if errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+pub fn fail(color: bool, d: Diagnostic) -> ExitCode {
+    report(&Sources::default(), &Diagnostics(vec![d]), color)
+}
+
+pub fn kinds(only: Option<&str>, color: bool) -> ExitCode {
+    let selected: Vec<&schema::Kind> = match only {
+        Some(name) => match schema::kind(name) {
+            Some(k) => vec![k],
+            None => {
+                return fail(
+                    color,
+                    Diagnostic::error(format!("unknown resource kind `{name}`"))
+                        .suggest(name, schema::KINDS.iter().map(|k| k.name)),
+                );
+            }
+        },
+        None => schema::KINDS.iter().collect(),
+    };
+    let mut out = String::new();
+    for k in selected {
+        out.push_str(&format!("{} — {}\n", k.name, k.doc));
+        for a in k.attrs {
+            let mut flags = Vec::new();
+            if a.required {
+                flags.push("required".to_string());
+            }
+            if a.computed {
+                flags.push("computed".to_string());
+            }
+            if a.force_new {
+                flags.push("forces replacement".to_string());
+            }
+            if let Some(d) = a.default {
+                flags.push(format!("default {}", resolve::default_display(d)));
+            }
+            if let Some((min, max)) = a.range {
+                flags.push(format!("{min} to {max}"));
+            }
+            if let Some(n) = a.max_len {
+                flags.push(format!("at most {n} characters"));
+            }
+            let flags = if flags.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", flags.join(", "))
+            };
+            out.push_str(&format!(
+                "  {:<30} {}{flags}{}\n",
+                a.name,
+                a.ty.describe(),
+                if a.doc.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", a.doc)
+                }
+            ));
+            // The keys of a nested block (a route, a security group rule).
+            let fields: &[schema::Field] = match a.ty {
+                schema::AttrType::Object(fields) => fields,
+                schema::AttrType::List(schema::AttrType::Object(fields)) => fields,
+                _ => continue,
+            };
+            for f in fields {
+                let mut flags = Vec::new();
+                if f.required {
+                    flags.push("required".to_string());
+                }
+                if let Some((min, max)) = f.range {
+                    flags.push(format!("{min} to {max}"));
+                }
+                let flags = if flags.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", flags.join(", "))
+                };
+                out.push_str(&format!("    .{:<27} {}{flags}\n", f.name, f.ty.describe()));
+            }
+        }
+        out.push('\n');
+    }
+    print!("{out}");
+    ExitCode::SUCCESS
 }

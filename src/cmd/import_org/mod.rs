@@ -15,8 +15,8 @@
 //! create nor close it; its id is `organization.<name>.management_account_id`) and the AWS-managed
 //! policies such as `FullAWSAccess` with their attachments. Delegated administrators are not imported.
 
-use super::{Error, Workspace, read_states};
 use crate::aws::{self, Aws, AwsError, call};
+use crate::engine::{Error, Workspace, read_states};
 use crate::plan::{self, Filter, Observed, desired_json};
 use crate::provider::{self, Cx, Live, Location};
 use crate::resolve::Known;
