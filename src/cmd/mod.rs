@@ -1,8 +1,8 @@
 //! The commands that talk to AWS or to state: init, plan, apply, destroy, state, output, import,
 //! force-unlock.
 
-pub mod import_org;
 mod force_unlock;
+pub mod import_org;
 pub use force_unlock::*;
 mod import;
 pub use import::*;

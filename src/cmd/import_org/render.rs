@@ -1,0 +1,333 @@
+//! The organization as configuration: the stack file (TOML), one JSON file per policy document, and
+//! the live resource behind each address the stack declares.
+
+use super::*;
+
+/// The organization's resource name in the generated stack.
+pub(crate) const ORG: &str = "main";
+
+/// A landfall resource name from an AWS name: lower case, runs of anything but letters and digits as
+/// one `_` (names with `-` cannot be referenced in expressions), `fallback` when nothing is left, and
+/// `fallback_` before a leading digit.
+pub fn sanitize(aws_name: &str, fallback: &str) -> String {
+    let mut out = String::new();
+    for c in aws_name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let out = out.trim_end_matches('_').to_string();
+    if out.is_empty() {
+        fallback.to_string()
+    } else if out.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("{fallback}_{out}")
+    } else {
+        out
+    }
+}
+
+/// Hands out distinct names: `x`, then `x_2`, `x_3`...
+#[derive(Default)]
+pub(crate) struct Names(HashSet<String>);
+
+impl Names {
+    pub(crate) fn take(&mut self, base: &str) -> String {
+        let mut name = base.to_string();
+        let mut n = 1;
+        while !self.0.insert(name.clone()) {
+            n += 1;
+            name = format!("{base}_{n}");
+        }
+        name
+    }
+}
+
+/// A TOML basic string holding `s` literally: escaped for TOML, and `${` written `$${` so it is not
+/// taken for an expression.
+pub(crate) fn quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.replace("${", "$${").chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A TOML key: bare when it can be, else quoted (keys are not templates: no `$${`).
+pub(crate) fn key(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        s.to_string()
+    } else {
+        quote(s).replace("$${", "${")
+    }
+}
+
+pub(crate) fn str_of<'a>(live: &'a Live, attr: &str) -> &'a str {
+    live.attrs
+        .get(attr)
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+}
+
+pub(crate) fn list_of(live: &Live, attr: &str) -> String {
+    let items: Vec<String> = live
+        .attrs
+        .get(attr)
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .map(quote)
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// `tags = { ... }` when there are any.
+pub(crate) fn tags_line(live: &Live) -> Option<String> {
+    let tags = live.attrs.get("tags").and_then(Json::as_object)?;
+    if tags.is_empty() {
+        return None;
+    }
+    let mut pairs: Vec<(&String, &Json)> = tags.iter().collect();
+    pairs.sort_by(|a, b| a.0.cmp(b.0));
+    let items: Vec<String> = pairs
+        .into_iter()
+        .map(|(k, v)| format!("{} = {}", key(k), quote(v.as_str().unwrap_or_default())))
+        .collect();
+    Some(format!("tags = {{ {} }}", items.join(", ")))
+}
+
+/// The generated configuration: the stack file, policy documents, and each address's live resource.
+pub(crate) struct Rendered {
+    pub(crate) stack_toml: String,
+    /// (path relative to the root, content).
+    pub(crate) policy_files: Vec<(String, String)>,
+    /// `kind.name` -> what AWS has.
+    pub(crate) live: IndexMap<String, Live>,
+    pub(crate) counts: Vec<(&'static str, usize)>,
+}
+
+pub(crate) fn render(org: &Org, stack: &str, env: &str, root: &Path) -> Rendered {
+    let mut live: IndexMap<String, Live> = IndexMap::new();
+    let mut out = String::new();
+    let org_id = org.organization.id.clone();
+    out.push_str(&format!(
+        "# Stack `{stack}`: AWS organization {org_id}, imported by `landfall import-org --env {env} \
+         --stack {stack}`\n# on {}. `landfall plan --env {env}` should show no changes; edit from here.\n#\n",
+        crate::state::now()
+    ));
+    out.push_str("# Left out on purpose:\n");
+    out.push_str(&format!(
+        "# - the management account {}{}: it is the organization itself, which landfall can neither create\n\
+         #   nor close. Refer to its id as ${{organization.{ORG}.management_account_id}}.\n",
+        org.management_account_id,
+        if org.management_account_name.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", org.management_account_name)
+        }
+    ));
+    out.push_str(
+        "# - AWS-managed policies (FullAWSAccess) and their attachments: AWS manages those.\n\
+         # - delegated administrators: declare them as `delegated_administrator` and `landfall import` them.\n\
+         # Accounts' `role_name` cannot be read from AWS; the default is assumed (it only matters at creation).\n",
+    );
+
+    // The organization.
+    out.push_str(&format!(
+        "\n[organization.{ORG}]\nfeature_set = {}\nenabled_policy_types = {}\naws_service_access_principals = {}\n\n\
+         [organization.{ORG}.lifecycle]\nprevent_destroy = true\n",
+        quote(str_of(&org.organization, "feature_set")),
+        list_of(&org.organization, "enabled_policy_types"),
+        list_of(&org.organization, "aws_service_access_principals"),
+    ));
+    live.insert(format!("organization.{ORG}"), org.organization.clone());
+
+    // A reference to each root, OU and account, by AWS id.
+    let mut refs: HashMap<String, String> = HashMap::new();
+    refs.insert(
+        org.root_id.clone(),
+        format!("${{organization.{ORG}.root_id}}"),
+    );
+    if !org.management_account_id.is_empty() {
+        refs.insert(
+            org.management_account_id.clone(),
+            format!("${{organization.{ORG}.management_account_id}}"),
+        );
+    }
+    // As a TOML value: a whole-string reference, or the literal id when it is not imported.
+    let reference = |refs: &HashMap<String, String>, id: &str| match refs.get(id) {
+        Some(r) => format!("\"{r}\""),
+        None => quote(id),
+    };
+    // Short names of targets, for attachment names.
+    let mut short: HashMap<String, String> = HashMap::new();
+    short.insert(org.root_id.clone(), "root".into());
+    short.insert(org.management_account_id.clone(), "management".into());
+
+    if !org.ous.is_empty() {
+        out.push_str("\n# ---- Organizational units ----\n");
+    }
+    let mut names = Names::default();
+    for ou in &org.ous {
+        let name = names.take(&sanitize(str_of(ou, "name"), "ou"));
+        out.push_str(&format!(
+            "\n[organizational_unit.{name}]\nname = {}\nparent_id = {}\n",
+            quote(str_of(ou, "name")),
+            reference(&refs, str_of(ou, "parent_id")),
+        ));
+        if let Some(t) = tags_line(ou) {
+            out.push_str(&format!("{t}\n"));
+        }
+        refs.insert(ou.id.clone(), format!("${{organizational_unit.{name}.id}}"));
+        short.insert(ou.id.clone(), name.clone());
+        live.insert(format!("organizational_unit.{name}"), ou.clone());
+    }
+
+    if !org.accounts.is_empty() {
+        out.push_str("\n# ---- Accounts ----\n");
+    }
+    let mut names = Names::default();
+    for account in &org.accounts {
+        let name = names.take(&sanitize(str_of(account, "name"), "account"));
+        out.push_str(&format!(
+            "\n[account.{name}]\nname = {}\nemail = {}\nparent_id = {}\n",
+            quote(str_of(account, "name")),
+            quote(str_of(account, "email")),
+            reference(&refs, str_of(account, "parent_id")),
+        ));
+        if let Some(t) = tags_line(account) {
+            out.push_str(&format!("{t}\n"));
+        }
+        let status = str_of(account, "status");
+        if !status.is_empty() && status != "ACTIVE" {
+            out.push_str(&format!("# status: {status}\n"));
+        }
+        refs.insert(account.id.clone(), format!("${{account.{name}.id}}"));
+        short.insert(account.id.clone(), name.clone());
+        live.insert(format!("account.{name}"), account.clone());
+    }
+
+    if !org.policies.is_empty() {
+        out.push_str("\n# ---- Policies ----\n");
+    }
+    let mut names = Names::default();
+    let mut files = Names::default();
+    let mut policy_files = Vec::new();
+    let mut policy_refs: HashMap<String, (String, String)> = HashMap::new();
+    for policy in &org.policies {
+        let name = names.take(&sanitize(str_of(policy, "name"), "policy"));
+        let text = str_of(policy, "content");
+        let document = serde_json::from_str::<Json>(text)
+            .ok()
+            .filter(Json::is_object);
+        // A readable file per document; one that is not JSON stays inline, as AWS holds it.
+        let content = match document {
+            Some(document) => {
+                let mut file = files.take(&name);
+                while root.join("policies").join(format!("{file}.json")).exists() {
+                    file = files.take(&name);
+                }
+                let path = format!("policies/{file}.json");
+                let mut pretty = serde_json::to_string_pretty(&document).unwrap_or_default();
+                pretty.push('\n');
+                policy_files.push((path.clone(), pretty));
+                format!("'${{file(\"../{path}\")}}'")
+            }
+            None => quote(text),
+        };
+        out.push_str(&format!(
+            "\n[policy.{name}]\nname = {}\n",
+            quote(str_of(policy, "name"))
+        ));
+        let description = str_of(policy, "description");
+        if !description.is_empty() {
+            out.push_str(&format!("description = {}\n", quote(description)));
+        }
+        out.push_str(&format!(
+            "type = {}\ncontent = {content}\n",
+            quote(str_of(policy, "type"))
+        ));
+        if let Some(t) = tags_line(policy) {
+            out.push_str(&format!("{t}\n"));
+        }
+        policy_refs.insert(
+            policy.id.clone(),
+            (format!("${{policy.{name}.id}}"), name.clone()),
+        );
+        live.insert(format!("policy.{name}"), policy.clone());
+    }
+
+    let attachments: Vec<&(String, String)> = org
+        .attachments
+        .iter()
+        .filter(|(p, _)| policy_refs.contains_key(p))
+        .collect();
+    if !attachments.is_empty() {
+        out.push_str("\n# ---- Policy attachments ----\n");
+    }
+    let mut names = Names::default();
+    for (policy_id, target_id) in attachments {
+        let (policy_ref, policy_name) = &policy_refs[policy_id];
+        let target_name = short
+            .get(target_id)
+            .cloned()
+            .unwrap_or_else(|| sanitize(target_id, "target"));
+        let name = names.take(&format!("{policy_name}_{target_name}"));
+        out.push_str(&format!(
+            "\n[policy_attachment.{name}]\npolicy_id = \"{policy_ref}\"\ntarget_id = {}\n",
+            reference(&refs, target_id),
+        ));
+        let id = format!("{policy_id}/{target_id}");
+        let mut attrs = provider::Attrs::new();
+        attrs.insert("policy_id".into(), policy_id.clone().into());
+        attrs.insert("target_id".into(), target_id.clone().into());
+        attrs.insert("id".into(), id.clone().into());
+        live.insert(
+            format!("policy_attachment.{name}"),
+            Live {
+                id,
+                attrs,
+                address: None,
+                lineage: None,
+            },
+        );
+    }
+    let stack_toml = out;
+    let counts = [
+        "organization",
+        "organizational_unit",
+        "account",
+        "policy",
+        "policy_attachment",
+    ]
+    .into_iter()
+    .map(|k| {
+        (
+            k,
+            live.keys()
+                .filter(|a| a.split('.').next() == Some(k))
+                .count(),
+        )
+    })
+    .collect();
+    Rendered {
+        stack_toml,
+        policy_files,
+        live,
+        counts,
+    }
+}
