@@ -1,11 +1,10 @@
-//! The `landfall` command line. Parses arguments, runs a command, and is the one place that turns
-//! errors into messages and exit codes: 0 success, 1 errors (in configuration or at run time), 2 usage.
+//! The `landfall` command line: parses the arguments (clap) and calls the command in
+//! [`landfall::cmd`]; its result becomes the exit code: 0 success, 1 errors (in configuration or at
+//! run time), 2 usage mistakes (and changes, with `plan --detailed-exitcode`).
 
 use clap::{Parser, Subcommand, ValueEnum};
-use landfall::cmd::{self as online, fail, kinds, plural, report, resolve_env, summary_json};
-use landfall::diag::{self, Diagnostic};
+use landfall::cmd::{self, Ctx, Error, PlanFormat, Scoping, StateCommand, ValidateFormat};
 use landfall::graph;
-use landfall::load;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -69,8 +68,8 @@ enum Command {
         /// Save the plan, for `landfall apply FILE`.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t = online::PlanFormat::Text)]
-        format: online::PlanFormat,
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
         /// Exit 0 when there are no changes, 2 when there are, 1 on errors.
         #[arg(long)]
         detailed_exitcode: bool,
@@ -81,7 +80,7 @@ enum Command {
         #[arg(long, requires = "destroy")]
         allow_account_closure: bool,
         #[command(flatten)]
-        scoping: online::Scoping,
+        scoping: Scoping,
     },
     /// Apply a saved plan exactly, or plan and apply an environment after confirmation.
     Apply {
@@ -93,7 +92,7 @@ enum Command {
         #[arg(long)]
         auto_approve: bool,
         #[command(flatten)]
-        scoping: online::Scoping,
+        scoping: Scoping,
     },
     /// Delete every resource of an environment, in reverse dependency order.
     Destroy {
@@ -106,7 +105,7 @@ enum Command {
         #[arg(long)]
         allow_account_closure: bool,
         #[command(flatten)]
-        scoping: online::Scoping,
+        scoping: Scoping,
     },
     /// Inspect or edit state: list, show, rm, mv.
     State {
@@ -173,12 +172,6 @@ enum StateCmd {
     Mv { from: String, to: String },
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ValidateFormat {
-    Text,
-    Json,
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let color = match cli.color {
@@ -189,40 +182,24 @@ fn main() -> ExitCode {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    let code = run(cli, color);
+    let code = cmd::exit_code(run(cli, color), color);
     let _ = std::io::stdout().flush();
-    code
+    ExitCode::from(code)
 }
 
-fn run(cli: Cli, color: bool) -> ExitCode {
-    let cwd = match cli.chdir.clone().map_or_else(std::env::current_dir, Ok) {
-        Ok(d) => d,
-        Err(e) => {
-            return fail(
-                color,
-                Diagnostic::error(format!("cannot determine the working folder: {e}")),
-            );
-        }
+/// Calls the command. Every command but `kinds` and `import-org` runs in a project, found from the
+/// working folder (`-C DIR`).
+fn run(cli: Cli, color: bool) -> cmd::Result {
+    let cwd = match cli.chdir {
+        Some(dir) => dir,
+        None => std::env::current_dir().map_err(Error::WorkingFolder)?,
     };
-    let root = || match load::find_root(&cwd) {
-        Ok(r) => Ok(online::Ctx { color, root: r }),
-        Err(e) => Err(fail(
-            color,
-            Diagnostic::error(e.to_string())
-                .help("run landfall in a project folder, or pass -C DIR"),
-        )),
-    };
-    macro_rules! ctx {
-        () => {
-            match root() {
-                Ok(c) => c,
-                Err(code) => return code,
-            }
-        };
-    }
+    let ctx = || Ctx::find(&cwd, color);
     match cli.command {
-        Command::Kinds { kind } => kinds(kind.as_deref(), color),
-        Command::Init { env } => online::init(&ctx!(), &env),
+        Command::Validate { env, format } => cmd::validate(&ctx()?, &env, format),
+        Command::Graph { env, format } => cmd::graph(&ctx()?, &env, format),
+        Command::Kinds { kind } => cmd::kinds(kind.as_deref()),
+        Command::Init { env } => cmd::init(&ctx()?, &env),
         Command::Plan {
             env,
             out,
@@ -231,9 +208,9 @@ fn run(cli: Cli, color: bool) -> ExitCode {
             destroy,
             allow_account_closure,
             scoping,
-        } => online::plan(
-            &ctx!(),
-            online::PlanArgs {
+        } => cmd::plan(
+            &ctx()?,
+            cmd::PlanArgs {
                 env,
                 out,
                 format,
@@ -248,14 +225,12 @@ fn run(cli: Cli, color: bool) -> ExitCode {
             env,
             auto_approve,
             scoping,
-        } => online::apply(
-            &ctx!(),
-            online::ApplyArgs {
+        } => cmd::apply(
+            &ctx()?,
+            cmd::ApplyArgs {
                 plan_file,
                 env,
                 auto_approve,
-                destroy: false,
-                allow_account_closure: false,
                 scoping,
             },
         ),
@@ -264,91 +239,37 @@ fn run(cli: Cli, color: bool) -> ExitCode {
             auto_approve,
             allow_account_closure,
             scoping,
-        } => online::apply(
-            &ctx!(),
-            online::ApplyArgs {
-                plan_file: None,
-                env: Some(env),
+        } => cmd::destroy(
+            &ctx()?,
+            cmd::DestroyArgs {
+                env,
                 auto_approve,
-                destroy: true,
                 allow_account_closure,
                 scoping,
             },
         ),
         Command::State { env, command } => {
-            let Some(env) = env else {
-                return fail(color, Diagnostic::error("state commands need --env ENV"));
-            };
+            let env = env.ok_or_else(|| {
+                Error::usage(
+                    "state commands need --env ENV",
+                    "landfall state list --env dev",
+                )
+            })?;
             let command = match command {
-                StateCmd::List => online::StateCommand::List,
-                StateCmd::Show { address } => online::StateCommand::Show(address),
-                StateCmd::Rm { addresses } => online::StateCommand::Rm(addresses),
-                StateCmd::Mv { from, to } => online::StateCommand::Mv(from, to),
+                StateCmd::List => StateCommand::List,
+                StateCmd::Show { address } => StateCommand::Show(address),
+                StateCmd::Rm { addresses } => StateCommand::Rm(addresses),
+                StateCmd::Mv { from, to } => StateCommand::Mv(from, to),
             };
-            online::state(&ctx!(), &env, command)
+            cmd::state(&ctx()?, &env, command)
         }
-        Command::Output { env, stack, json } => {
-            online::output(&ctx!(), &env, stack.as_deref(), json)
-        }
-        Command::Import { env, address, id } => online::import(&ctx!(), &env, &address, &id),
-        Command::ImportOrg { env, stack } => online::import_org(color, &cwd, &env, &stack),
+        Command::Output { env, stack, json } => cmd::output(&ctx()?, &env, stack.as_deref(), json),
+        Command::Import { env, address, id } => cmd::import(&ctx()?, &env, &address, &id),
+        Command::ImportOrg { env, stack } => cmd::import_org(&cwd, &env, &stack),
         Command::ForceUnlock {
             env,
             stack,
             lock_id,
-        } => online::force_unlock(&ctx!(), &env, stack.as_deref(), &lock_id),
-        Command::Validate { env, format } => {
-            let (sources, result) = match resolve_env(&cwd, &env, color) {
-                Ok(r) => r,
-                Err(code) => return code,
-            };
-            match result {
-                Ok((resolved, g)) => {
-                    if format == ValidateFormat::Json {
-                        let doc = serde_json::json!({
-                            "valid": true,
-                            "environment": env,
-                            "summary": summary_json(&resolved, &g),
-                            "diagnostics": [],
-                        });
-                        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-                    } else {
-                        println!(
-                            "Success! Environment `{env}` is valid: {}, {}, {}.",
-                            plural(resolved.stacks.len(), "stack", "stacks"),
-                            plural(resolved.instances.len(), "resource", "resources"),
-                            plural(g.edge_count(), "dependency", "dependencies"),
-                        );
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(diags) => {
-                    if format == ValidateFormat::Json {
-                        let doc = serde_json::json!({
-                            "valid": false,
-                            "environment": env,
-                            "diagnostics": diag::to_json(&sources, &diags),
-                        });
-                        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-                        ExitCode::FAILURE
-                    } else {
-                        report(&sources, &diags, color)
-                    }
-                }
-            }
-        }
-        Command::Graph { env, format } => {
-            let (sources, result) = match resolve_env(&cwd, &env, color) {
-                Ok(r) => r,
-                Err(code) => return code,
-            };
-            match result {
-                Ok((resolved, g)) => {
-                    print!("{}", graph::render(&resolved, &g, format));
-                    ExitCode::SUCCESS
-                }
-                Err(diags) => report(&sources, &diags, color),
-            }
-        }
+        } => cmd::force_unlock(&ctx()?, &env, stack.as_deref(), &lock_id),
     }
 }

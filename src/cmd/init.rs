@@ -1,21 +1,20 @@
 //! `landfall init`: prepares the state backend.
 
-use super::*;
+use super::{Ctx, Exit, Result, open, runtime};
 
-pub fn init(ctx: &Ctx, env: &str) -> ExitCode {
+/// `landfall init --env ENV`: creates the S3 state bucket when missing (versioned, encrypted,
+/// private); nothing to do for local state.
+pub fn init(ctx: &Ctx, env: &str) -> Result {
     runtime().block_on(async {
-        let (ws, _aws, backend) = match open(ctx, env).await {
-            Ok(x) => x,
-            Err(e) => return error(ctx, e),
-        };
-        match backend.init().await {
-            Ok(true) => println!(
-                "Created state bucket for {} (versioning, default encryption, public access blocked).",
-                backend.describe(&ws.env, "*")
-            ),
-            Ok(false) => println!("State backend ready: {}", backend.describe(&ws.env, "*")),
-            Err(e) => return error(ctx, e.into()),
+        let (ws, _aws, backend) = open(ctx, env).await?;
+        let place = backend.describe(&ws.env, "*");
+        if backend.init().await? {
+            println!(
+                "Created state bucket for {place} (versioning, default encryption, public access blocked)."
+            );
+        } else {
+            println!("State backend ready: {place}");
         }
-        ExitCode::SUCCESS
+        Ok(Exit::Success)
     })
 }

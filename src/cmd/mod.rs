@@ -1,49 +1,90 @@
-//! The commands that talk to AWS or to state: init, plan, apply, destroy, state, output, import,
-//! force-unlock.
+//! The command layer: one module per `landfall` command, each a function that takes the parsed options
+//! and returns a [`Result`], so tests can call commands without the binary. `main.rs` only parses the
+//! arguments, calls one of these, and turns the result into an exit code with [`exit_code`].
+//!
+//! ```text
+//! offline  validate, graph, kinds       load -> resolve -> graph
+//! online   plan                         ... -> read state -> refresh -> diff -> Plan (printed, saved)
+//!          apply, destroy               Plan -> engine::apply -> AWS + state
+//!          state, output, import,       state documents, under their locks
+//!          force-unlock, init
+//!          import-org                   AWS (read) -> discover -> render -> write (files, state)
+//! ```
+//!
+//! Commands print what the user asked for (plans, outputs, listings) to stdout; problems travel back as
+//! [`Error`], which says what went wrong and is printed, with what to do, in one place.
 
-mod force_unlock;
-pub mod import_org;
-pub use force_unlock::*;
-mod import;
-pub use import::*;
-mod output;
-pub use output::*;
-mod state;
-pub use state::*;
 mod apply;
-pub use apply::*;
-mod plan;
-pub use plan::*;
+mod error;
+mod force_unlock;
+mod graph;
+mod import;
+pub mod import_org;
 mod init;
-pub use init::*;
-mod validate;
-pub use validate::*;
 mod kinds;
-pub use kinds::*;
+mod output;
+mod plan;
+mod state;
+mod validate;
+
+pub use apply::{ApplyArgs, DestroyArgs, apply, destroy};
+pub use error::{Error, report};
+pub use force_unlock::force_unlock;
+pub use graph::graph;
+pub use import::import;
+pub use import_org::import_org;
+pub use init::init;
+pub use kinds::kinds;
+pub use output::output;
+pub use plan::{PlanArgs, PlanFormat, Scoping, plan};
+pub use state::{StateCommand, state};
+pub use validate::{ValidateFormat, validate};
 
 use crate::aws::{self, Aws};
-use crate::diag::{self, Diagnostic, Diagnostics};
-use crate::engine::{self, ApplyOptions, ApplyReport, Error, PlanOptions, Workspace};
-use crate::graph::ResourceGraph;
-use crate::load;
-use crate::load::LoadError;
-use crate::plan::{Filter, Plan, render};
-use crate::provider::{self, Cx, Location};
-use crate::resolve::{self, Resolved};
-use crate::schema::{self, Scope};
-use crate::source::Sources;
-use crate::state::{Backend, LockInfo, ResourceState, State};
-use indexmap::IndexMap;
-use std::collections::HashMap;
-use std::io::{BufRead, IsTerminal, Write};
-use std::process::ExitCode;
+use crate::engine::Workspace;
+use crate::state::Backend;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub struct Ctx {
-    pub color: bool,
-    pub root: std::path::PathBuf,
+/// What a command that ran to the end reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Exit 0.
+    Success,
+    /// `plan --detailed-exitcode` found changes: exit 2.
+    Changes,
 }
 
+/// A command's result.
+pub type Result<T = Exit> = std::result::Result<T, Error>;
+
+/// The exit code of a command's result, printing its error (if any) to stderr: 0 success, 1 errors
+/// (in the configuration or at run time), 2 usage mistakes (and changes, with `--detailed-exitcode`).
+pub fn exit_code(result: Result, color: bool) -> u8 {
+    match result {
+        Ok(Exit::Success) => 0,
+        Ok(Exit::Changes) => 2,
+        Err(e) => e.report(color),
+    }
+}
+
+/// Where a command runs: the project root, and whether to colour what it prints.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub color: bool,
+    /// The folder holding `landfall.toml`.
+    pub root: PathBuf,
+}
+
+impl Ctx {
+    /// The project that `dir` (the project root or a folder below it) belongs to.
+    pub fn find(dir: &Path, color: bool) -> Result<Ctx> {
+        let root = crate::load::find_root(dir)?;
+        Ok(Ctx { color, root })
+    }
+}
+
+/// The runtime the online commands block on.
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -51,31 +92,8 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("start the async runtime")
 }
 
-/// Prints an engine error the way the rest of the CLI prints problems. Exit code 1.
-pub fn error(ctx: &Ctx, e: Error) -> ExitCode {
-    match e {
-        Error::Config(sources, diags) => report(&sources, &diags, ctx.color),
-        Error::Load(LoadError::Invalid(sources, mut diags)) => {
-            diags.sort();
-            report(&sources, &diags, ctx.color)
-        }
-        Error::Load(LoadError::NoEnvironment { name, known, .. }) => fail(
-            ctx.color,
-            Diagnostic::error(format!("environment `{name}` not found"))
-                .suggest(&name, known.iter().map(String::as_str))
-                .note(None, format!("environments: {}", known.join(", "))),
-        ),
-        Error::Stale(_) => fail(
-            ctx.color,
-            Diagnostic::error(e.to_string()).help(
-                "a saved plan can only be applied to the state and configuration it was made from",
-            ),
-        ),
-        other => fail(ctx.color, Diagnostic::error(other.to_string())),
-    }
-}
-
-async fn open(ctx: &Ctx, env: &str) -> Result<(Workspace, Arc<Aws>, Backend), Error> {
+/// The environment's workspace, AWS clients and state backend.
+async fn open(ctx: &Ctx, env: &str) -> Result<(Workspace, Arc<Aws>, Backend)> {
     let ws = Workspace::open(&ctx.root, env)?;
     let aws = Arc::new(
         Aws::load(aws::Options {
@@ -90,76 +108,9 @@ async fn open(ctx: &Ctx, env: &str) -> Result<(Workspace, Arc<Aws>, Backend), Er
     Ok((ws, aws, backend))
 }
 
+/// Prints the AWS requests made (`--stats`).
 fn print_stats(aws: &Aws, enabled: bool) {
     if enabled {
         eprint!("{}", aws.stats().render());
     }
-}
-
-/// `landfall import-org`: see [`crate::engine::import_org`]. Runs without a project too (it writes
-/// one), so it takes the working folder rather than a [`Ctx`].
-pub fn import_org(color: bool, dir: &std::path::Path, env: &str, stack: &str) -> ExitCode {
-    use import_org::Request;
-    runtime().block_on(async {
-        let ctx = Ctx {
-            color,
-            root: dir.to_path_buf(),
-        };
-        let aws = Arc::new(Aws::load(import_org::aws_options(dir)).await);
-        let request = Request {
-            dir: dir.to_path_buf(),
-            env: env.to_string(),
-            stack: stack.to_string(),
-        };
-        let imported = match import_org::import_org(&request, &aws).await {
-            Ok(i) => i,
-            Err(e) => return error(&ctx, e),
-        };
-        let counts: Vec<String> = imported
-            .counts
-            .iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(kind, n)| format!("{n} {kind}"))
-            .collect();
-        println!(
-            "Imported organization {} into stack `{stack}` of environment `{env}`: {}.",
-            imported.organization_id,
-            counts.join(", ")
-        );
-        println!("Wrote (under {}):", imported.root.display());
-        for file in &imported.written {
-            println!("  {file}");
-        }
-        println!("State: {}", imported.state);
-        for what in &imported.left_out {
-            println!("Left out: {what}.");
-        }
-        for warning in &imported.warnings {
-            eprintln!("warning: {warning}");
-        }
-        println!("AWS was only read. Check with: landfall plan --env {env}");
-        ExitCode::SUCCESS
-    })
-}
-
-/// Prints diagnostics to stderr; exit 1 when any is an error.
-pub fn report(sources: &Sources, diags: &Diagnostics, color: bool) -> ExitCode {
-    let mut text = diag::render(sources, diags, color);
-    let errors = diags.error_count();
-    if errors > 0 {
-        text.push_str(&format!(
-            "Found {errors} error{}.\n",
-            if errors == 1 { "" } else { "s" }
-        ));
-    }
-    eprint!("{text}");
-    if errors > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
-pub fn fail(color: bool, d: Diagnostic) -> ExitCode {
-    report(&Sources::default(), &Diagnostics(vec![d]), color)
 }

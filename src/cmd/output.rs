@@ -1,26 +1,29 @@
 //! `landfall output`: the outputs the last apply recorded.
 
-use super::*;
+use super::{Ctx, Error, Exit, Result, open, runtime};
+use crate::engine;
 
-pub fn output(ctx: &Ctx, env: &str, stack: Option<&str>, json: bool) -> ExitCode {
+/// `landfall output --env ENV [--stack STACK] [--json]`: `stack.name = value` lines, or JSON
+/// `{stack: {output: value}}`.
+pub fn output(ctx: &Ctx, env: &str, stack: Option<&str>, json: bool) -> Result {
     runtime().block_on(async {
-        let (ws, _aws, backend) = match open(ctx, env).await {
-            Ok(x) => x,
-            Err(e) => return error(ctx, e),
-        };
-        let states = match engine::read_states(&ws, &backend).await {
-            Ok(s) => s,
-            Err(e) => return error(ctx, e),
-        };
+        let (ws, _aws, backend) = open(ctx, env).await?;
+        if let Some(stack) = stack
+            && !ws.stacks().iter().any(|s| s == stack)
+        {
+            return Err(Error::usage(
+                format!("environment `{env}` has no stack `{stack}`"),
+                format!("its stacks: {}", ws.stacks().join(", ")),
+            ));
+        }
+        let states = engine::read_states(&ws, &backend).await?;
         let mut all = serde_json::Map::new();
         for (name, stored) in &states {
             if stack.is_some_and(|s| s != name) {
                 continue;
             }
-            all.insert(
-                name.clone(),
-                serde_json::Value::Object(stored.state.outputs.clone()),
-            );
+            let outputs = serde_json::Value::Object(stored.state.outputs.clone());
+            all.insert(name.clone(), outputs);
         }
         if json {
             println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
@@ -31,6 +34,6 @@ pub fn output(ctx: &Ctx, env: &str, stack: Option<&str>, json: bool) -> ExitCode
                 }
             }
         }
-        ExitCode::SUCCESS
+        Ok(Exit::Success)
     })
 }

@@ -1,8 +1,16 @@
-//! `landfall plan`: what apply would change.
+//! `landfall plan`: what apply would change. Read-only: works with read-only credentials and takes
+//! no lock.
 
-use super::*;
+use super::{Ctx, Error, Exit, Result, open, print_stats, runtime};
+use crate::aws::Aws;
+use crate::engine::{self, PlanOptions, Workspace};
+use crate::plan::{Filter, Plan, render};
+use crate::state::Backend;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// How `plan` prints the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PlanFormat {
     Text,
     Json,
@@ -10,7 +18,7 @@ pub enum PlanFormat {
 }
 
 /// Options shared by plan, apply and destroy.
-#[derive(clap::Args, Clone)]
+#[derive(clap::Args, Debug, Clone)]
 pub struct Scoping {
     /// Only this resource (or module, or stack prefix) and what it depends on. Repeatable.
     #[arg(long = "target", value_name = "ADDR")]
@@ -37,21 +45,40 @@ pub struct Scoping {
     pub stats: bool,
 }
 
-pub(crate) fn filter(scoping: &Scoping, destroy: bool, allow_account_closure: bool) -> Filter {
-    Filter {
-        targets: scoping.targets.clone(),
-        excludes: scoping.excludes.clone(),
-        stacks: scoping.stacks.clone(),
-        destroy,
-        allow_account_closure,
-        replace: scoping.replace.clone(),
+impl Default for Scoping {
+    /// Everything, refreshed, at the project's parallelism.
+    fn default() -> Scoping {
+        Scoping {
+            targets: Vec::new(),
+            excludes: Vec::new(),
+            stacks: Vec::new(),
+            replace: Vec::new(),
+            refresh: true,
+            parallelism: None,
+            stats: false,
+        }
     }
 }
 
+impl Scoping {
+    /// Whether any option that changes what is planned was given (a saved plan cannot take them).
+    pub(crate) fn narrows(&self) -> bool {
+        !(self.targets.is_empty()
+            && self.excludes.is_empty()
+            && self.stacks.is_empty()
+            && self.replace.is_empty()
+            && self.refresh)
+    }
+}
+
+/// `landfall plan`'s options.
+#[derive(Debug, Clone)]
 pub struct PlanArgs {
     pub env: String,
-    pub out: Option<std::path::PathBuf>,
+    /// Save the plan here, for `landfall apply FILE`.
+    pub out: Option<PathBuf>,
     pub format: PlanFormat,
+    /// Exit 2 (instead of 0) when there are changes.
     pub detailed_exitcode: bool,
     /// A destroy plan, as `landfall destroy` would make it.
     pub destroy: bool,
@@ -59,56 +86,80 @@ pub struct PlanArgs {
     pub scoping: Scoping,
 }
 
-pub fn plan(ctx: &Ctx, args: PlanArgs) -> ExitCode {
+/// `landfall plan --env ENV`: prints the plan and saves it with `--out`. A plan holding a change
+/// landfall refuses to make is printed, not saved, and is an error.
+pub fn plan(ctx: &Ctx, args: PlanArgs) -> Result {
     runtime().block_on(async {
-        let (ws, aws, backend) = match open(ctx, &args.env).await {
-            Ok(x) => x,
-            Err(e) => return error(ctx, e),
-        };
-        let options = PlanOptions {
-            filter: filter(&args.scoping, args.destroy, args.allow_account_closure),
-            refresh: args.scoping.refresh,
-            parallelism: args.scoping.parallelism.unwrap_or(ws.parallelism()),
-        };
-        let plan = match engine::make_plan(&ws, &aws, &backend, &options).await {
-            Ok(p) => p,
-            Err(e) => {
-                print_stats(&aws, args.scoping.stats);
-                return error(ctx, e);
-            }
-        };
-        match args.format {
-            PlanFormat::Text => print!("{}", render::text(&plan, ctx.color)),
-            PlanFormat::Json => print!("{}", plan.to_json()),
-            PlanFormat::Markdown => print!("{}", render::markdown(&plan)),
-        }
-        if let Some(refusal) = plan.refusal() {
-            print_stats(&aws, args.scoping.stats);
-            return fail(
-                ctx.color,
-                Diagnostic::error(refusal).help("this plan was not saved"),
-            );
-        }
-        if let Some(out) = &args.out {
-            if let Err(e) = std::fs::write(out, plan.to_json()) {
-                return fail(
-                    ctx.color,
-                    Diagnostic::error(format!("cannot write the plan to {}: {e}", out.display())),
-                );
-            }
-            if args.format == PlanFormat::Text {
-                println!(
-                    "\nSaved the plan to {}. Apply exactly this plan with:\n    landfall apply {}",
-                    out.display(),
-                    out.display()
-                );
-            }
-        }
+        let (ws, aws, backend) = open(ctx, &args.env).await?;
+        let made = make(
+            &ws,
+            &aws,
+            &backend,
+            &args.scoping,
+            args.destroy,
+            args.allow_account_closure,
+        )
+        .await
+        .and_then(|plan| show(ctx, &args, &plan).map(|()| plan));
         print_stats(&aws, args.scoping.stats);
-        if args.detailed_exitcode && plan.has_changes() {
-            ExitCode::from(2)
+        if made?.has_changes() && args.detailed_exitcode {
+            Ok(Exit::Changes)
         } else {
-            ExitCode::SUCCESS
+            Ok(Exit::Success)
         }
     })
+}
+
+/// Prints the plan in the format asked for, then saves it unless it holds a refusal.
+fn show(ctx: &Ctx, args: &PlanArgs, plan: &Plan) -> Result<()> {
+    match args.format {
+        PlanFormat::Text => print!("{}", render::text(plan, ctx.color)),
+        PlanFormat::Json => print!("{}", plan.to_json()),
+        PlanFormat::Markdown => print!("{}", render::markdown(plan)),
+    }
+    if let Some(message) = plan.refusal() {
+        return Err(Error::Refused {
+            message,
+            applying: false,
+        });
+    }
+    let Some(out) = &args.out else {
+        return Ok(());
+    };
+    std::fs::write(out, plan.to_json()).map_err(|error| Error::WritePlan {
+        path: out.clone(),
+        error,
+    })?;
+    if args.format == PlanFormat::Text {
+        println!(
+            "\nSaved the plan to {}. Apply exactly this plan with:\n    landfall apply {}",
+            out.display(),
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Reads state, refreshes (unless `--refresh=false`) and computes the plan, for plan, apply and destroy.
+pub(crate) async fn make(
+    ws: &Workspace,
+    aws: &Arc<Aws>,
+    backend: &Backend,
+    scoping: &Scoping,
+    destroy: bool,
+    allow_account_closure: bool,
+) -> Result<Plan> {
+    let options = PlanOptions {
+        filter: Filter {
+            targets: scoping.targets.clone(),
+            excludes: scoping.excludes.clone(),
+            stacks: scoping.stacks.clone(),
+            destroy,
+            allow_account_closure,
+            replace: scoping.replace.clone(),
+        },
+        refresh: scoping.refresh,
+        parallelism: scoping.parallelism.unwrap_or(ws.parallelism()),
+    };
+    Ok(engine::make_plan(ws, aws, backend, &options).await?)
 }

@@ -530,8 +530,7 @@ pub async fn apply(
     let stacks: Vec<String> = plan.stacks.keys().cloned().collect();
     // From before the first lock until the last is released, SIGINT and SIGTERM are stop requests,
     // never the end of the process: whenever one comes, the locks are released below.
-    let interrupts = Interrupts::listen()
-        .map_err(|e| Error::Other(format!("could not listen for SIGINT/SIGTERM: {e}")))?;
+    let interrupts = Interrupts::listen().map_err(Error::Signals)?;
     let mut locked = Vec::new();
     let mut result = Ok(ApplyReport::default());
     for stack in &stacks {
@@ -817,9 +816,7 @@ async fn run(
         w.abort();
     }
     if let Some(e) = write_error {
-        return Err(Error::Other(format!(
-            "could not save state ({e}); the changes made are tagged and will be adopted by the next run"
-        )));
+        return Err(Error::StateNotSaved(e));
     }
     Ok(report)
 }

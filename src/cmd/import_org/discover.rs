@@ -1,7 +1,13 @@
 //! Reads the organization: its root, OU tree, member accounts, customer-managed policies and their
 //! attachments. Read-only calls only, through the providers' `read` where they fit.
 
-use super::*;
+use super::Error;
+use crate::aws::{Aws, AwsError, call};
+use crate::cmd::Result;
+use crate::provider::{self, Cx, Live, Location};
+use aws_sdk_organizations::types::PolicyType;
+use serde_json::Value as Json;
+use std::collections::HashMap;
 
 /// The policy types listed for customer-managed policies.
 pub(crate) const POLICY_TYPES: [&str; 4] = [
@@ -28,7 +34,7 @@ pub(crate) struct Org {
 }
 
 /// Reads the organization: read-only calls only, through the providers' `read` where they fit.
-pub(crate) async fn discover(aws: &Aws, home_region: &str) -> Result<Org, Error> {
+pub(crate) async fn discover(aws: &Aws, home_region: &str) -> Result<Org> {
     let client = aws.organizations();
     let described = match call("DescribeOrganization", || {
         client.describe_organization().send()
@@ -42,17 +48,14 @@ pub(crate) async fn discover(aws: &Aws, home_region: &str) -> Result<Org, Error>
                 .await
                 .map(|c| format!("account {}", c.account))
                 .unwrap_or_else(|_| "the caller's account".into());
-            return Err(other(format!(
-                "{who} is in no AWS organization: there is nothing to import (run import-org with \
-                 the management account's credentials)"
-            )));
+            return Err(Error::NoOrganization { who }.into());
         }
         Err(e) => return Err(e.into()),
     };
     let org_id = described
         .organization()
         .and_then(|o| o.id())
-        .ok_or_else(|| other("DescribeOrganization returned no organization id"))?
+        .ok_or(Error::NoOrganizationId)?
         .to_string();
     let management_account_id = described
         .organization()
@@ -81,7 +84,7 @@ pub(crate) async fn discover(aws: &Aws, home_region: &str) -> Result<Org, Error>
     let organization = read("organization", vec![org_id.clone()])
         .await?
         .pop()
-        .ok_or_else(|| other(format!("organization {org_id} could not be read")))?;
+        .ok_or_else(|| Error::OrganizationNotRead { id: org_id.clone() })?;
     let root_id = organization
         .attrs
         .get("root_id")
@@ -218,7 +221,7 @@ pub(crate) async fn discover(aws: &Aws, home_region: &str) -> Result<Org, Error>
 pub(crate) async fn targets_of(
     client: &aws_sdk_organizations::Client,
     policy_id: &str,
-) -> Result<Vec<String>, AwsError> {
+) -> std::result::Result<Vec<String>, AwsError> {
     let mut targets = Vec::new();
     let mut token: Option<String> = None;
     loop {

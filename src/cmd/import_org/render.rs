@@ -1,7 +1,12 @@
 //! The organization as configuration: the stack file (TOML), one JSON file per policy document, and
 //! the live resource behind each address the stack declares.
 
-use super::*;
+use super::discover::Org;
+use crate::provider::{self, Live};
+use indexmap::IndexMap;
+use serde_json::Value as Json;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 /// The organization's resource name in the generated stack.
 pub(crate) const ORG: &str = "main";
@@ -329,5 +334,43 @@ pub(crate) fn render(org: &Org, stack: &str, env: &str, root: &Path) -> Rendered
         policy_files,
         live,
         counts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_sanitized_and_distinct() {
+        assert_eq!(sanitize("Log Archive", "account"), "log_archive");
+        assert_eq!(sanitize("deny-root-user", "policy"), "deny_root_user");
+        assert_eq!(sanitize("  --Prod!! ", "ou"), "prod");
+        assert_eq!(sanitize("123 team", "account"), "account_123_team");
+        assert_eq!(sanitize("Équipe", "ou"), "quipe");
+        assert_eq!(sanitize("***", "ou"), "ou");
+        let mut names = Names::default();
+        assert_eq!(names.take("dev"), "dev");
+        assert_eq!(names.take("dev"), "dev_2");
+        assert_eq!(names.take("dev"), "dev_3");
+        for s in ["log_archive", "account_123_team", "ou", "dev_2"] {
+            assert!(crate::load::is_plain_name(s), "{s}");
+        }
+        assert!(
+            !crate::load::is_plain_name("1x")
+                && !crate::load::is_plain_name("")
+                && !crate::load::is_plain_name("a.b")
+        );
+    }
+
+    #[test]
+    fn strings_are_quoted_for_toml_and_templates() {
+        assert_eq!(quote(r#"a "b" \ ${x}"#), r#""a \"b\" \\ $${x}""#);
+        assert_eq!(key("cost-center"), "cost-center");
+        assert_eq!(key("aws:tag ${x}"), r#""aws:tag ${x}""#);
+        let parsed: toml::Table = format!("v = {}", quote("line\nnext\t\u{1}"))
+            .parse()
+            .unwrap();
+        assert_eq!(parsed["v"].as_str(), Some("line\nnext\t\u{1}"));
     }
 }
