@@ -92,9 +92,46 @@ pub(crate) async fn discover(aws: &Aws, home_region: &str) -> Result<Org> {
         .unwrap_or_default()
         .to_string();
 
-    // The OU tree, breadth first (parents before children), children by name.
+    let (parents, ou_ids) = ou_tree(&client, &root_id).await?;
+    let ous = read("organizational_unit", ou_ids).await?;
+
+    let (account_ids, management_account_name) =
+        member_accounts(&client, &parents, &management_account_id).await?;
+    let accounts = read("account", account_ids).await?;
+
+    let (policy_ids, aws_managed) = customer_policies(&client).await?;
+    let policies = read("policy", policy_ids.clone()).await?;
+    let mut attachments = Vec::new();
+    for policy_id in &policy_ids {
+        for target in targets_of(&client, policy_id).await? {
+            attachments.push((policy_id.clone(), target));
+        }
+    }
+    let mut aws_managed_attachments = 0;
+    for policy_id in &aws_managed {
+        aws_managed_attachments += targets_of(&client, policy_id).await?.len();
+    }
+    Ok(Org {
+        organization,
+        root_id,
+        management_account_id,
+        management_account_name,
+        ous,
+        accounts,
+        policies,
+        attachments,
+        aws_managed_attachments,
+    })
+}
+
+/// The OU tree below the root, breadth first (parents before children), children by name: every parent
+/// (the root first) and the OU ids.
+async fn ou_tree(
+    client: &aws_sdk_organizations::Client,
+    root_id: &str,
+) -> std::result::Result<(Vec<String>, Vec<String>), AwsError> {
     let mut ou_ids = Vec::new();
-    let mut parents = vec![root_id.clone()];
+    let mut parents = vec![root_id.to_string()];
     let mut i = 0;
     while i < parents.len() {
         let parent = parents[i].clone();
@@ -127,12 +164,18 @@ pub(crate) async fn discover(aws: &Aws, home_region: &str) -> Result<Org> {
             ou_ids.push(id);
         }
     }
-    let ous = read("organizational_unit", ou_ids).await?;
+    Ok((parents, ou_ids))
+}
 
-    // Member accounts, by parent (in tree order), then name.
+/// Member accounts, by parent (in tree order), then name; and the management account's name.
+async fn member_accounts(
+    client: &aws_sdk_organizations::Client,
+    parents: &[String],
+    management_account_id: &str,
+) -> std::result::Result<(Vec<String>, String), AwsError> {
     let mut account_ids = Vec::new();
     let mut management_account_name = String::new();
-    for parent in &parents {
+    for parent in parents {
         let mut children = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -162,9 +205,13 @@ pub(crate) async fn discover(aws: &Aws, home_region: &str) -> Result<Org> {
         children.sort();
         account_ids.extend(children.into_iter().map(|(_, id)| id));
     }
-    let accounts = read("account", account_ids).await?;
+    Ok((account_ids, management_account_name))
+}
 
-    // Customer-managed policies of every type, and where they are attached.
+/// Customer-managed policies of every type, by name (their ids), and the AWS-managed ones' ids.
+async fn customer_policies(
+    client: &aws_sdk_organizations::Client,
+) -> std::result::Result<(Vec<String>, Vec<String>), AwsError> {
     let mut policy_ids = Vec::new();
     let mut aws_managed = Vec::new();
     for policy_type in POLICY_TYPES {
@@ -193,29 +240,10 @@ pub(crate) async fn discover(aws: &Aws, home_region: &str) -> Result<Org> {
         }
     }
     policy_ids.sort();
-    let policy_ids: Vec<String> = policy_ids.into_iter().map(|(_, id)| id).collect();
-    let policies = read("policy", policy_ids.clone()).await?;
-    let mut attachments = Vec::new();
-    for policy_id in &policy_ids {
-        for target in targets_of(&client, policy_id).await? {
-            attachments.push((policy_id.clone(), target));
-        }
-    }
-    let mut aws_managed_attachments = 0;
-    for policy_id in &aws_managed {
-        aws_managed_attachments += targets_of(&client, policy_id).await?.len();
-    }
-    Ok(Org {
-        organization,
-        root_id,
-        management_account_id,
-        management_account_name,
-        ous,
-        accounts,
-        policies,
-        attachments,
-        aws_managed_attachments,
-    })
+    Ok((
+        policy_ids.into_iter().map(|(_, id)| id).collect(),
+        aws_managed,
+    ))
 }
 
 pub(crate) async fn targets_of(
