@@ -6,17 +6,23 @@
 //! files --load--> declarations (spans kept)          load/     landfall.toml, environments, stacks, modules
 //!       --resolve--> resource instances               resolve/  expressions, count/for_each, modules, checks
 //!       --graph--> DAG across all stacks              graph/    petgraph, cycle-free, dot/mermaid/json
+//!       --refresh--> what AWS has                     engine/   batched reads through provider/ (kinds)
+//!       --diff--> Plan (saved as JSON)                plan/     create/update/replace/delete, drift, render
+//!       --apply--> AWS changes + state checkpoints    engine/   the concurrent executor; state/ (S3/local, locks)
 //! ```
 //!
-//! Refresh, diff, plan files and apply build on these and are the only stages that talk to AWS. Everything
-//! here runs offline, without credentials. Supporting modules: [`source`] (files and spans), [`address`] (resource addresses), [`diag`]
-//! (diagnostics), [`expr`] (the expression language), [`schema`] (the resource kinds).
+//! Everything up to `graph` runs offline, without credentials. The commands users run (validate, graph,
+//! kinds, init, plan, apply, destroy, state, output, import, import-org, force-unlock) are [`cmd`]: one
+//! module each, called by `main.rs` after parsing the arguments, and by tests directly. Supporting modules:
+//! [`source`] (files and spans), [`address`] (resource addresses), [`diag`] (diagnostics), [`expr`] (the
+//! expression language), [`schema`] (the resource kinds), [`aws`] (credentials, clients, retries).
 //!
 //! Apply: `engine::schedule` (steps derived from the sealed graph) -> `engine::executor` (bounded, failure
 //! policy, stop requests) -> `engine::events` -> [`report`] (live terminal, plain CI lines, JSON lines).
 
 pub mod address;
 pub mod aws;
+pub mod cmd;
 pub mod diag;
 pub mod engine;
 pub mod expr;

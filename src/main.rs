@@ -1,15 +1,10 @@
-//! The `landfall` command line. Parses arguments, runs a command, and is the one place that turns
-//! errors into messages and exit codes: 0 success, 1 errors (in configuration or at run time), 2 usage.
-
-mod online;
+//! The `landfall` command line: parses the arguments (clap) and calls the command in
+//! [`landfall::cmd`]; its result becomes the exit code: 0 success, 1 errors (in configuration or at
+//! run time), 2 usage mistakes (and changes, with `plan --detailed-exitcode`).
 
 use clap::{Parser, Subcommand, ValueEnum};
-use landfall::diag::{self, Diagnostic, Diagnostics};
-use landfall::graph::{self, ResourceGraph};
-use landfall::load::{self, LoadError};
-use landfall::resolve::{self, Resolved};
-use landfall::schema;
-use landfall::source::Sources;
+use landfall::cmd::{self, Ctx, Error, PlanFormat, Scoping, StateCommand, ValidateFormat};
+use landfall::graph;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,8 +68,8 @@ enum Command {
         /// Save the plan, for `landfall apply FILE`.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t = online::PlanFormat::Text)]
-        format: online::PlanFormat,
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
         /// Exit 0 when there are no changes, 2 when there are, 1 on errors.
         #[arg(long)]
         detailed_exitcode: bool,
@@ -85,7 +80,7 @@ enum Command {
         #[arg(long, requires = "destroy")]
         allow_account_closure: bool,
         #[command(flatten)]
-        scoping: online::Scoping,
+        scoping: Scoping,
     },
     /// Apply a saved plan exactly, or plan and apply an environment after confirmation.
     Apply {
@@ -104,7 +99,7 @@ enum Command {
         #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
         heartbeat: std::time::Duration,
         #[command(flatten)]
-        scoping: online::Scoping,
+        scoping: Scoping,
     },
     /// Delete every resource of an environment, in reverse dependency order.
     Destroy {
@@ -124,7 +119,7 @@ enum Command {
         #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
         heartbeat: std::time::Duration,
         #[command(flatten)]
-        scoping: online::Scoping,
+        scoping: Scoping,
     },
     /// Inspect or edit state: list, show, rm, mv.
     State {
@@ -191,12 +186,6 @@ enum StateCmd {
     Mv { from: String, to: String },
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ValidateFormat {
-    Text,
-    Json,
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_log();
@@ -208,9 +197,9 @@ fn main() -> ExitCode {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    let code = run(cli, color);
+    let code = cmd::exit_code(run(cli, color), color);
     let _ = std::io::stdout().flush();
-    code
+    ExitCode::from(code)
 }
 
 /// `LANDFALL_LOG=debug` logs every AWS request to stderr (service, operation, account, region,
@@ -235,32 +224,14 @@ fn init_log() {
     }
 }
 
-fn run(cli: Cli, color: bool) -> ExitCode {
-    let cwd = match cli.chdir.clone().map_or_else(std::env::current_dir, Ok) {
-        Ok(d) => d,
-        Err(e) => {
-            return fail(
-                color,
-                Diagnostic::error(format!("cannot determine the working folder: {e}")),
-            );
-        }
+/// Calls the command. Every command but `kinds` and `import-org` runs in a project, found from the
+/// working folder (`-C DIR`).
+fn run(cli: Cli, color: bool) -> cmd::Result {
+    let cwd = match cli.chdir {
+        Some(dir) => dir,
+        None => std::env::current_dir().map_err(Error::WorkingFolder)?,
     };
-    let root = || match load::find_root(&cwd) {
-        Ok(r) => Ok(online::Ctx { color, root: r }),
-        Err(e) => Err(fail(
-            color,
-            Diagnostic::error(e.to_string())
-                .help("run landfall in a project folder, or pass -C DIR"),
-        )),
-    };
-    macro_rules! ctx {
-        () => {
-            match root() {
-                Ok(c) => c,
-                Err(code) => return code,
-            }
-        };
-    }
+    let ctx = || Ctx::find(&cwd, color);
     if let Command::Apply {
         format, heartbeat, ..
     }
@@ -272,8 +243,10 @@ fn run(cli: Cli, color: bool) -> ExitCode {
         landfall::report::select(landfall::report::Settings { format, heartbeat });
     }
     match cli.command {
-        Command::Kinds { kind } => kinds(kind.as_deref(), color),
-        Command::Init { env } => online::init(&ctx!(), &env),
+        Command::Validate { env, format } => cmd::validate(&ctx()?, &env, format),
+        Command::Graph { env, format } => cmd::graph(&ctx()?, &env, format),
+        Command::Kinds { kind } => cmd::kinds(kind.as_deref()),
+        Command::Init { env } => cmd::init(&ctx()?, &env),
         Command::Plan {
             env,
             out,
@@ -282,9 +255,9 @@ fn run(cli: Cli, color: bool) -> ExitCode {
             destroy,
             allow_account_closure,
             scoping,
-        } => online::plan(
-            &ctx!(),
-            online::PlanArgs {
+        } => cmd::plan(
+            &ctx()?,
+            cmd::PlanArgs {
                 env,
                 out,
                 format,
@@ -300,14 +273,12 @@ fn run(cli: Cli, color: bool) -> ExitCode {
             auto_approve,
             scoping,
             ..
-        } => online::apply(
-            &ctx!(),
-            online::ApplyArgs {
+        } => cmd::apply(
+            &ctx()?,
+            cmd::ApplyArgs {
                 plan_file,
                 env,
                 auto_approve,
-                destroy: false,
-                allow_account_closure: false,
                 scoping,
             },
         ),
@@ -317,265 +288,37 @@ fn run(cli: Cli, color: bool) -> ExitCode {
             allow_account_closure,
             scoping,
             ..
-        } => online::apply(
-            &ctx!(),
-            online::ApplyArgs {
-                plan_file: None,
-                env: Some(env),
+        } => cmd::destroy(
+            &ctx()?,
+            cmd::DestroyArgs {
+                env,
                 auto_approve,
-                destroy: true,
                 allow_account_closure,
                 scoping,
             },
         ),
         Command::State { env, command } => {
-            let Some(env) = env else {
-                return fail(color, Diagnostic::error("state commands need --env ENV"));
-            };
+            let env = env.ok_or_else(|| {
+                Error::usage(
+                    "state commands need --env ENV",
+                    "landfall state list --env dev",
+                )
+            })?;
             let command = match command {
-                StateCmd::List => online::StateCommand::List,
-                StateCmd::Show { address } => online::StateCommand::Show(address),
-                StateCmd::Rm { addresses } => online::StateCommand::Rm(addresses),
-                StateCmd::Mv { from, to } => online::StateCommand::Mv(from, to),
+                StateCmd::List => StateCommand::List,
+                StateCmd::Show { address } => StateCommand::Show(address),
+                StateCmd::Rm { addresses } => StateCommand::Rm(addresses),
+                StateCmd::Mv { from, to } => StateCommand::Mv(from, to),
             };
-            online::state(&ctx!(), &env, command)
+            cmd::state(&ctx()?, &env, command)
         }
-        Command::Output { env, stack, json } => {
-            online::output(&ctx!(), &env, stack.as_deref(), json)
-        }
-        Command::Import { env, address, id } => online::import(&ctx!(), &env, &address, &id),
-        Command::ImportOrg { env, stack } => online::import_org(color, &cwd, &env, &stack),
+        Command::Output { env, stack, json } => cmd::output(&ctx()?, &env, stack.as_deref(), json),
+        Command::Import { env, address, id } => cmd::import(&ctx()?, &env, &address, &id),
+        Command::ImportOrg { env, stack } => cmd::import_org(&cwd, &env, &stack),
         Command::ForceUnlock {
             env,
             stack,
             lock_id,
-        } => online::force_unlock(&ctx!(), &env, stack.as_deref(), &lock_id),
-        Command::Validate { env, format } => {
-            let (sources, result) = match resolve_env(&cwd, &env, color) {
-                Ok(r) => r,
-                Err(code) => return code,
-            };
-            match result {
-                Ok((resolved, g)) => {
-                    if format == ValidateFormat::Json {
-                        let doc = serde_json::json!({
-                            "valid": true,
-                            "environment": env,
-                            "summary": summary_json(&resolved, &g),
-                            "diagnostics": [],
-                        });
-                        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-                    } else {
-                        println!(
-                            "Success! Environment `{env}` is valid: {}, {}, {}.",
-                            plural(resolved.stacks.len(), "stack", "stacks"),
-                            plural(resolved.instances.len(), "resource", "resources"),
-                            plural(g.edge_count(), "dependency", "dependencies"),
-                        );
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(diags) => {
-                    if format == ValidateFormat::Json {
-                        let doc = serde_json::json!({
-                            "valid": false,
-                            "environment": env,
-                            "diagnostics": diag::to_json(&sources, &diags),
-                        });
-                        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-                        ExitCode::FAILURE
-                    } else {
-                        report(&sources, &diags, color)
-                    }
-                }
-            }
-        }
-        Command::Graph { env, format } => {
-            let (sources, result) = match resolve_env(&cwd, &env, color) {
-                Ok(r) => r,
-                Err(code) => return code,
-            };
-            match result {
-                Ok((resolved, g)) => {
-                    print!("{}", graph::render(&resolved, &g, format));
-                    ExitCode::SUCCESS
-                }
-                Err(diags) => report(&sources, &diags, color),
-            }
-        }
+        } => cmd::force_unlock(&ctx()?, &env, stack.as_deref(), &lock_id),
     }
-}
-
-type Outcome = (Sources, Result<(Resolved, ResourceGraph), Diagnostics>);
-
-/// Loads and resolves an environment; `Err` is an exit code when nothing could be loaded at all.
-fn resolve_env(cwd: &std::path::Path, env: &str, color: bool) -> Result<Outcome, ExitCode> {
-    let root = match load::find_root(cwd) {
-        Ok(r) => r,
-        Err(e) => {
-            return Err(fail(
-                color,
-                Diagnostic::error(e.to_string())
-                    .help("run landfall in a project folder, or pass -C DIR"),
-            ));
-        }
-    };
-    let loaded = match load::load(&root, env) {
-        Ok(l) => l,
-        Err(LoadError::Invalid(sources, mut diags)) => {
-            diags.sort();
-            return Ok((sources, Err(diags)));
-        }
-        Err(e @ LoadError::NoEnvironment { .. }) => {
-            let LoadError::NoEnvironment { name, known, .. } = &e else {
-                unreachable!()
-            };
-            let d = Diagnostic::error(e.to_string())
-                .suggest(name, known.iter().map(String::as_str))
-                .note(
-                    None,
-                    format!(
-                        "environments: {}",
-                        if known.is_empty() {
-                            "(none)".into()
-                        } else {
-                            known.join(", ")
-                        }
-                    ),
-                );
-            return Err(fail(color, d));
-        }
-        Err(e) => return Err(fail(color, Diagnostic::error(e.to_string()))),
-    };
-    // The backend settings are checked offline too: a misspelled `kind` must not wait for `plan`.
-    let backend = landfall::state::BackendConfig::from_table(
-        &loaded.env.backend,
-        &loaded.project.home_region,
-    )
-    .err()
-    .unwrap_or_default();
-    let (sources, resolved) = resolve::resolve(loaded);
-    let result = match resolved {
-        Ok(_) if !backend.is_empty() => Err(Diagnostics(backend)),
-        Ok(r) => match ResourceGraph::new(&r) {
-            Ok(g) => Ok((r, g)),
-            Err(e) => return Err(fail(color, Diagnostic::error(e.to_string()))),
-        },
-        Err(mut d) => {
-            d.0.extend(backend);
-            d.sort();
-            Err(d)
-        }
-    };
-    Ok((sources, result))
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-fn summary_json(resolved: &Resolved, g: &ResourceGraph) -> serde_json::Value {
-    serde_json::json!({ "stacks": resolved.stacks.len(), "resources": resolved.instances.len(), "dependencies": g.edge_count() })
-}
-
-/// Prints diagnostics to stderr; exit 1 when any is an error.
-fn report(sources: &Sources, diags: &Diagnostics, color: bool) -> ExitCode {
-    let mut text = diag::render(sources, diags, color);
-    let errors = diags.error_count();
-    if errors > 0 {
-        text.push_str(&format!(
-            "Found {errors} error{}.\n",
-            if errors == 1 { "" } else { "s" }
-        ));
-    }
-    eprint!("{text}");
-    if errors > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
-fn fail(color: bool, d: Diagnostic) -> ExitCode {
-    report(&Sources::default(), &Diagnostics(vec![d]), color)
-}
-
-fn kinds(only: Option<&str>, color: bool) -> ExitCode {
-    let selected: Vec<&schema::Kind> = match only {
-        Some(name) => match schema::kind(name) {
-            Some(k) => vec![k],
-            None => {
-                return fail(
-                    color,
-                    Diagnostic::error(format!("unknown resource kind `{name}`"))
-                        .suggest(name, schema::KINDS.iter().map(|k| k.name)),
-                );
-            }
-        },
-        None => schema::KINDS.iter().collect(),
-    };
-    let mut out = String::new();
-    for k in selected {
-        out.push_str(&format!("{} — {}\n", k.name, k.doc));
-        for a in k.attrs {
-            let mut flags = Vec::new();
-            if a.required {
-                flags.push("required".to_string());
-            }
-            if a.computed {
-                flags.push("computed".to_string());
-            }
-            if a.force_new {
-                flags.push("forces replacement".to_string());
-            }
-            if let Some(d) = a.default {
-                flags.push(format!("default {}", resolve::default_display(d)));
-            }
-            if let Some((min, max)) = a.range {
-                flags.push(format!("{min} to {max}"));
-            }
-            if let Some(n) = a.max_len {
-                flags.push(format!("at most {n} characters"));
-            }
-            let flags = if flags.is_empty() {
-                String::new()
-            } else {
-                format!(" [{}]", flags.join(", "))
-            };
-            out.push_str(&format!(
-                "  {:<30} {}{flags}{}\n",
-                a.name,
-                a.ty.describe(),
-                if a.doc.is_empty() {
-                    String::new()
-                } else {
-                    format!(" — {}", a.doc)
-                }
-            ));
-            // The keys of a nested block (a route, a security group rule).
-            let fields: &[schema::Field] = match a.ty {
-                schema::AttrType::Object(fields) => fields,
-                schema::AttrType::List(schema::AttrType::Object(fields)) => fields,
-                _ => continue,
-            };
-            for f in fields {
-                let mut flags = Vec::new();
-                if f.required {
-                    flags.push("required".to_string());
-                }
-                if let Some((min, max)) = f.range {
-                    flags.push(format!("{min} to {max}"));
-                }
-                let flags = if flags.is_empty() {
-                    String::new()
-                } else {
-                    format!(" [{}]", flags.join(", "))
-                };
-                out.push_str(&format!("    .{:<27} {}{flags}\n", f.name, f.ty.describe()));
-            }
-        }
-        out.push('\n');
-    }
-    print!("{out}");
-    ExitCode::SUCCESS
 }

@@ -109,8 +109,7 @@ pub async fn apply_with(
     let lock = LockInfo::new(&who, &options.operation);
     // From before the first lock until the last is released, SIGINT and SIGTERM are stop requests,
     // never the end of the process: whenever one comes, the locks are released below.
-    let interrupts = Interrupts::listen()
-        .map_err(|e| Error::Other(format!("could not listen for SIGINT/SIGTERM: {e}")))?;
+    let interrupts = Interrupts::listen().map_err(Error::Signals)?;
     let (locked, mut result) = lock_all(ws, backend, plan, &lock, &interrupts, reporter).await;
     if matches!(&result, Ok(r) if !r.interrupted) {
         result = run(ws, aws, backend, plan, &interrupts, executor, reporter).await;
@@ -183,14 +182,14 @@ async fn run(
         resolved = ws.resolve(&known)?.1;
     }
     let checkpoints = Checkpoints::open(ws, backend, plan, &stored).await?;
-    let graph = ResourceGraph::new(&resolved).map_err(|e| Error::Other(e.to_string()))?;
+    let graph = ResourceGraph::new(&resolved).map_err(|e| Error::Graph(e.to_string()))?;
     let schedule = Schedule::from_plan(
         &plan.resource_changes,
         &resolved,
         &graph,
         &checkpoints.dependencies(),
     )
-    .map_err(|e| Error::Other(e.to_string()))?;
+    .map_err(|e| Error::Graph(e.to_string()))?;
     let mut work = Changes {
         plan,
         ws,

@@ -191,9 +191,7 @@ impl Checkpoints {
             w.abort();
         }
         match write_error {
-            Some(e) => Err(Error::Other(format!(
-                "could not save state ({e}); the changes made are tagged and will be adopted by the next run"
-            ))),
+            Some(e) => Err(Error::StateNotSaved(e)),
             None => Ok(()),
         }
     }

@@ -12,7 +12,6 @@ mod apply;
 mod checkpoint;
 pub mod events;
 pub mod executor;
-pub mod import_org;
 mod refresh;
 pub mod schedule;
 mod signal;
@@ -49,8 +48,27 @@ pub enum Error {
     Refused(Vec<plan::Refusal>),
     #[error("the saved plan is stale: {0}. Run `landfall plan` again")]
     Stale(String),
-    #[error("{0}")]
-    Other(String),
+    /// A task of the run (a state read) panicked or was cancelled.
+    #[error(transparent)]
+    Task(#[from] tokio::task::JoinError),
+    /// A `[[moved]]` entry of the configuration that state cannot take.
+    #[error("cannot record the [[moved]] entry from {from} to {to}: {error}")]
+    MoveEntry {
+        from: String,
+        to: String,
+        error: Box<crate::state::MoveError>,
+    },
+    /// Apply could not install its SIGINT/SIGTERM handlers, so it does not start.
+    #[error("could not listen for SIGINT/SIGTERM: {0}")]
+    Signals(std::io::Error),
+    /// The last checkpoints of an apply could not be written (`stack: cause`).
+    #[error(
+        "could not save state ({0}); the changes made are tagged and will be adopted by the next run"
+    )]
+    StateNotSaved(String),
+    /// The resource graph or the apply schedule could not be built (a cycle validate missed).
+    #[error("the resource graph cannot be built: {0}")]
+    Graph(String),
 }
 
 impl From<StateError> for Error {
@@ -166,7 +184,7 @@ pub async fn read_states(
     }
     let mut found = Vec::new();
     while let Some(joined) = reads.join_next().await {
-        let (i, result, stack) = joined.map_err(|e| Error::Other(e.to_string()))?;
+        let (i, result, stack) = joined?;
         if let Some(stored) = result? {
             found.push((i, stack, stored));
         }
@@ -244,11 +262,12 @@ pub fn apply_moves(
                 crate::state::MoveError::NotInState { .. }
                 | crate::state::MoveError::NoStack { .. },
             ) => {}
-            Err(e) => {
-                return Err(Error::Other(format!(
-                    "cannot record the [[moved]] entry from {} to {}: {e}",
-                    m.from, m.to
-                )));
+            Err(error) => {
+                return Err(Error::MoveEntry {
+                    from: m.from.clone(),
+                    to: m.to.clone(),
+                    error: Box::new(error),
+                });
             }
         }
     }

@@ -9,6 +9,7 @@
 //! compared against state instead of AWS. `tags` never contains landfall's own `landfall:*` tags: those
 //! are reported in [`Live::address`] and [`Live::lineage`].
 
+mod attrs;
 pub mod doc;
 mod ec2;
 mod iam;

@@ -6,7 +6,7 @@
 
 use super::{
     created, describe_batched, filter, find_created, gone, ignore_not_found, live, paginate,
-    str_attr, tag_spec, update_tags,
+    required, tag_spec, update_tags,
 };
 use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::{Attrs, Cx, Live};
@@ -28,7 +28,7 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
 pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live, AwsError> {
     let op = "CreateInternetGateway";
     let ec2 = cx.ec2().await?;
-    let vpc_id = str_attr(desired, "vpc_id", op)?;
+    let vpc_id = required(desired, "vpc_id", op)?;
     let tags = cx.creation_tags(address, desired);
     let outcome = call_create(
         op,
@@ -64,7 +64,7 @@ pub async fn update(
 ) -> Result<Live, AwsError> {
     let ec2 = cx.ec2().await?;
     update_tags(&ec2, id, current, desired).await?;
-    let vpc_id = str_attr(desired, "vpc_id", "AttachInternetGateway")?;
+    let vpc_id = required(desired, "vpc_id", "AttachInternetGateway")?;
     let attached = attached_vpcs(&find(&ec2, id).await?);
     for other in attached.iter().filter(|v| *v != vpc_id) {
         detach(&ec2, id, other).await?;

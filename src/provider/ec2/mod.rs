@@ -20,12 +20,13 @@ pub mod subnet;
 pub mod vpc;
 
 use crate::aws::{AwsError, call};
+pub(super) use crate::provider::attrs::{LandfallTags, ignore_not_found, required, tag_map};
 pub(super) use crate::provider::paginate;
 use crate::provider::{ADDRESS_TAG, Attrs, LINEAGE_TAG, Live};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -159,22 +160,6 @@ pub(super) fn tag_spec(resource_type: ResourceType, tags: &[(String, String)]) -
         .build()
 }
 
-/// The configured tags of a set of attributes, without landfall's own.
-fn tag_map(attrs: &Attrs) -> BTreeMap<String, String> {
-    attrs
-        .get("tags")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| !is_landfall_tag(k))
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-        .collect()
-}
-
-fn is_landfall_tag(key: &str) -> bool {
-    key == ADDRESS_TAG || key == LINEAGE_TAG || key.starts_with("landfall:")
-}
-
 /// Brings a resource's tags from `current` to `desired`: CreateTags for new and changed values,
 /// DeleteTags for removed keys. landfall's own tags are never touched.
 pub(super) async fn update_tags(
@@ -183,7 +168,10 @@ pub(super) async fn update_tags(
     current: &Attrs,
     desired: &Attrs,
 ) -> Result<(), AwsError> {
-    let (current, desired) = (tag_map(current), tag_map(desired));
+    let (current, desired) = (
+        tag_map(current, LandfallTags::Drop),
+        tag_map(desired, LandfallTags::Drop),
+    );
     let set: Vec<Tag> = desired
         .iter()
         .filter(|(k, v)| current.get(*k) != Some(*v))
@@ -213,15 +201,6 @@ pub(super) async fn update_tags(
         .await?;
     }
     Ok(())
-}
-
-/// A required string attribute.
-pub(super) fn str_attr<'a>(attrs: &'a Attrs, name: &str, op: &str) -> Result<&'a str, AwsError> {
-    attrs
-        .get(name)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| AwsError::other(op, format!("attribute `{name}` is not set")))
 }
 
 /// An optional string attribute; `None` when absent, null or empty.
@@ -263,15 +242,6 @@ pub(super) fn object_list<'a>(
         .into_iter()
         .flatten()
         .filter_map(Value::as_object)
-}
-
-/// Treats "not found" as success (`None`): for deletions of things already gone.
-pub(super) fn ignore_not_found<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
-    }
 }
 
 /// The error for a resource that vanished while being changed.

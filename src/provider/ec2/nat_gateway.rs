@@ -8,7 +8,7 @@
 
 use super::{
     describe_batched, filter, find_created, gone, ignore_not_found, live, opt_str, paginate, poll,
-    str_attr, tag_spec, update_tags,
+    required, tag_spec, update_tags,
 };
 use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::{ADDRESS_TAG, Attrs, Cx, LINEAGE_TAG, Live};
@@ -39,7 +39,7 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
     {
         return wait_available(&ec2, id).await;
     }
-    let subnet_id = str_attr(desired, "subnet_id", op)?;
+    let subnet_id = required(desired, "subnet_id", op)?;
     let tags = cx.creation_tags(address, desired);
     let allocation_id = match spare_address(cx, &ec2, address).await? {
         Some(allocation_id) => Some(allocation_id),

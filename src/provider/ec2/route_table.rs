@@ -9,7 +9,7 @@
 
 use super::{
     created, describe_batched, filter, find_created, gone, ignore_not_found, live, object_list,
-    opt_str, paginate, str_attr, str_list, tag_spec, update_tags,
+    opt_str, paginate, required, str_list, tag_spec, update_tags,
 };
 use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::{Attrs, Cx, Live};
@@ -36,7 +36,7 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
 pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live, AwsError> {
     let op = "CreateRouteTable";
     let ec2 = cx.ec2().await?;
-    let vpc_id = str_attr(desired, "vpc_id", op)?;
+    let vpc_id = required(desired, "vpc_id", op)?;
     let tags = cx.creation_tags(address, desired);
     let outcome = call_create(
         op,

@@ -13,7 +13,7 @@
 
 use super::{
     describe_batched, filter, find_created, gone, ignore_not_found, live, object_list, opt_str,
-    paginate, str_attr, str_list, tag_spec, update_tags,
+    paginate, required, str_list, tag_spec, update_tags,
 };
 use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::{Attrs, Cx, Live};
@@ -39,9 +39,9 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
 pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live, AwsError> {
     let op = "CreateSecurityGroup";
     let ec2 = cx.ec2().await?;
-    let name = str_attr(desired, "name", op)?;
+    let name = required(desired, "name", op)?;
     let description = opt_str(desired, "description").unwrap_or("Managed by landfall");
-    let vpc_id = str_attr(desired, "vpc_id", op)?;
+    let vpc_id = required(desired, "vpc_id", op)?;
     // Parse the rules before creating anything.
     let ingress = desired_rules(desired, "ingress")?;
     let egress = desired_rules(desired, "egress")?;

@@ -6,7 +6,7 @@
 
 use super::{
     bool_attr, created, describe_batched, filter, find_created, gone, ignore_not_found, live,
-    paginate, partition, str_attr, tag_spec, update_tags,
+    paginate, partition, required, tag_spec, update_tags,
 };
 use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::{Attrs, Cx, Live};
@@ -28,9 +28,9 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
 pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live, AwsError> {
     let op = "CreateSubnet";
     let ec2 = cx.ec2().await?;
-    let vpc_id = str_attr(desired, "vpc_id", op)?;
-    let cidr = str_attr(desired, "cidr_block", op)?;
-    let zone = str_attr(desired, "availability_zone", op)?;
+    let vpc_id = required(desired, "vpc_id", op)?;
+    let cidr = required(desired, "cidr_block", op)?;
+    let zone = required(desired, "availability_zone", op)?;
     let tags = cx.creation_tags(address, desired);
     let outcome = call_create(
         op,

@@ -11,7 +11,7 @@
 
 use super::{
     bool_attr, created, filter, find_created, gone, has_address_tag, ignore_not_found, live,
-    paginate, partition, str_attr, tag_spec, update_tags,
+    paginate, partition, required, tag_spec, update_tags,
 };
 use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::{Attrs, Cx, Live};
@@ -50,7 +50,7 @@ pub(super) async fn listing(cx: &Cx<'_>) -> Result<Arc<Vec<Vpc>>, AwsError> {
 
 pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live, AwsError> {
     let ec2 = cx.ec2().await?;
-    let cidr = str_attr(desired, "cidr_block", "CreateVpc")?;
+    let cidr = required(desired, "cidr_block", "CreateVpc")?;
     let tags = cx.creation_tags(address, desired);
     let outcome = call_create(
         "CreateVpc",

@@ -10,7 +10,7 @@
 //! An account has at most one alias and a new one replaces the old, so an update is a create of the new
 //! alias.
 
-use super::{ignore_not_found, object, str_attr};
+use super::{ignore_not_found, object, str_or_empty};
 use crate::aws::{AwsError, call};
 use crate::provider::{Attrs, Cx, Live};
 use serde_json::json;
@@ -35,7 +35,7 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
 
 pub async fn create(cx: &Cx<'_>, _address: &str, desired: &Attrs) -> Result<Live, AwsError> {
     let iam = cx.iam().await?;
-    let alias = str_attr(desired, "alias");
+    let alias = str_or_empty(desired, "alias");
     call("CreateAccountAlias", || {
         iam.create_account_alias().account_alias(alias).send()
     })
@@ -54,12 +54,12 @@ pub async fn update(
 
 pub async fn delete(cx: &Cx<'_>, _id: &str, current: &Attrs) -> Result<(), AwsError> {
     let iam = cx.iam().await?;
-    let alias = str_attr(current, "alias");
+    let alias = str_or_empty(current, "alias");
     let deleted = call("DeleteAccountAlias", || {
         iam.delete_account_alias().account_alias(alias).send()
     })
     .await;
-    ignore_not_found(deleted.map(drop))
+    ignore_not_found(deleted.map(drop)).map(drop)
 }
 
 fn live(alias: &str) -> Live {

@@ -21,7 +21,7 @@
 
 use super::{
     Principal, account_details, applied_attrs, ignore_not_found, inline_policies, non_empty,
-    object, str_attr, string_list,
+    object, str_or_empty, string_list,
 };
 use crate::aws::{AwsError, call};
 use crate::provider::{Attrs, CLOCK_SKEW_SECS, Cx, Live, unix_now};
@@ -66,8 +66,8 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
 
 pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live, AwsError> {
     let iam = cx.iam().await?;
-    let name = str_attr(desired, "name");
-    let path = non_empty(str_attr(desired, "path")).unwrap_or("/");
+    let name = str_or_empty(desired, "name");
+    let path = non_empty(str_or_empty(desired, "path")).unwrap_or("/");
     // The intent to create, recorded before asking (see the module docs): the time it was first
     // recorded, kept when an interrupted run's intent is resumed.
     let since = match cx.pending.and_then(intent_time) {
@@ -124,8 +124,8 @@ pub async fn update(
     desired: &Attrs,
 ) -> Result<Live, AwsError> {
     let iam = cx.iam().await?;
-    let path = non_empty(str_attr(desired, "path")).unwrap_or("/");
-    if path != non_empty(str_attr(current, "path")).unwrap_or("/") {
+    let path = non_empty(str_or_empty(desired, "path")).unwrap_or("/");
+    if path != non_empty(str_or_empty(current, "path")).unwrap_or("/") {
         call("UpdateGroup", || {
             iam.update_group().group_name(id).new_path(path).send()
         })
@@ -135,7 +135,7 @@ pub async fn update(
         .sync_permissions(&iam, current, desired)
         .await?;
     // The ARN contains the path, so a new path means a new ARN.
-    let arn = str_attr(current, "arn");
+    let arn = str_or_empty(current, "arn");
     let arn = match arn.split_once(":group/") {
         Some((prefix, _)) => format!("{prefix}:group{path}{id}"),
         None => arn.to_string(),
@@ -155,6 +155,7 @@ pub async fn delete(cx: &Cx<'_>, id: &str, _current: &Attrs) -> Result<(), AwsEr
             .await
             .map(drop),
     )
+    .map(drop)
 }
 
 /// Removes the group's users and strips its policies: IAM refuses to delete a group that has any.

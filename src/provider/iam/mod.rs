@@ -17,6 +17,9 @@ pub mod policy;
 pub mod role;
 
 use crate::aws::{AwsError, call};
+pub(crate) use crate::provider::attrs::{
+    LandfallTags, ignore_not_found, str_or_empty, string_set, tag_map,
+};
 use crate::provider::doc::canonical;
 use crate::provider::{Attrs, Cx};
 use aws_sdk_iam::Client;
@@ -54,11 +57,6 @@ pub(crate) fn take_over(
 
 // ---- Attribute values ---------------------------------------------------------------------------------
 
-/// A string attribute; absent or not a string reads as `""` (the schema's default for optional strings).
-pub(crate) fn str_attr<'a>(attrs: &'a Attrs, name: &str) -> &'a str {
-    attrs.get(name).and_then(Value::as_str).unwrap_or_default()
-}
-
 /// A whole-number attribute, if set (configuration numbers may arrive as floats).
 pub(crate) fn int_attr(attrs: &Attrs, name: &str) -> Option<i32> {
     let n = attrs.get(name)?.as_f64()?;
@@ -70,21 +68,6 @@ pub(crate) fn bool_attr(attrs: &Attrs, name: &str, default: bool) -> bool {
     attrs.get(name).and_then(Value::as_bool).unwrap_or(default)
 }
 
-/// A list-of-strings attribute as a set (e.g. `managed_policy_arns`, which is exclusive and unordered).
-pub(crate) fn string_set(attrs: &Attrs, name: &str) -> BTreeSet<String> {
-    attrs
-        .get(name)
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// A map attribute (`inline_policies`: name → document; `tags`: key → value).
 fn map_attr<'a>(attrs: &'a Attrs, name: &str) -> impl Iterator<Item = (&'a String, &'a Value)> {
     attrs
@@ -92,19 +75,6 @@ fn map_attr<'a>(attrs: &'a Attrs, name: &str) -> impl Iterator<Item = (&'a Strin
         .and_then(Value::as_object)
         .into_iter()
         .flatten()
-}
-
-/// The configured tags, without landfall's own (which only creation sets).
-pub(crate) fn tag_map(attrs: &Attrs) -> BTreeMap<String, String> {
-    map_attr(attrs, "tags")
-        .filter(|(k, _)| !is_landfall_tag(k))
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-        .collect()
-}
-
-/// landfall's own tags (`landfall:address`, `landfall:lineage`): set at creation, never changed after.
-fn is_landfall_tag(key: &str) -> bool {
-    key.starts_with("landfall:")
 }
 
 /// A sorted JSON list of strings, the form `managed_policy_arns` is reported in.
@@ -138,7 +108,9 @@ pub(crate) fn applied_attrs(desired: &Attrs, id: &str, arn: &str) -> Attrs {
         );
     }
     if attrs.contains_key("tags") {
-        let tags = tag_map(desired).into_iter().map(|(k, v)| (k, v.into()));
+        let tags = tag_map(desired, LandfallTags::Drop)
+            .into_iter()
+            .map(|(k, v)| (k, v.into()));
         attrs.insert("tags".into(), Value::Object(tags.collect()));
     }
     attrs.insert("id".into(), id.into());
@@ -217,8 +189,8 @@ pub(crate) fn document_changes(current: &Attrs, desired: &Attrs) -> Changes<(Str
 
 /// Tags to set (new or changed values) and keys to remove; landfall's own tags are never touched.
 pub(crate) fn tag_changes(current: &Attrs, desired: &Attrs) -> Changes<(String, String)> {
-    let have = tag_map(current);
-    let want = tag_map(desired);
+    let have = tag_map(current, LandfallTags::Drop);
+    let want = tag_map(desired, LandfallTags::Drop);
     Changes {
         put: want
             .iter()
@@ -378,7 +350,7 @@ impl Principal<'_> {
             .await
             .map(drop),
         };
-        ignore_not_found(result)
+        ignore_not_found(result).map(drop)
     }
 
     async fn put_inline(&self, iam: &Client, policy: &str, document: &str) -> Result<(), AwsError> {
@@ -427,7 +399,7 @@ impl Principal<'_> {
             .await
             .map(drop),
         };
-        ignore_not_found(result)
+        ignore_not_found(result).map(drop)
     }
 
     /// The managed policies attached right now, asked of IAM (for deletion, which must not trust state).
@@ -572,14 +544,6 @@ pub(crate) fn inline_policies<'a>(
             .filter_map(|(name, doc)| Some((name?.to_string(), decode_document(doc?))))
             .collect(),
     )
-}
-
-/// Treats "no such entity" as success (deletes are idempotent).
-pub(crate) fn ignore_not_found(result: Result<(), AwsError>) -> Result<(), AwsError> {
-    match result {
-        Err(e) if e.is_not_found() => Ok(()),
-        other => other,
-    }
 }
 
 #[cfg(test)]

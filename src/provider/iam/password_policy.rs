@@ -82,7 +82,7 @@ pub async fn delete(cx: &Cx<'_>, _id: &str, _current: &Attrs) -> Result<(), AwsE
         iam.delete_account_password_policy().send()
     })
     .await;
-    ignore_not_found(deleted.map(drop))
+    ignore_not_found(deleted.map(drop)).map(drop)
 }
 
 /// Sets the whole policy to `desired`.

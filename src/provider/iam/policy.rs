@@ -18,7 +18,7 @@
 
 use super::{
     account_details, applied_attrs, decode_document, document_text, ignore_not_found, non_empty,
-    object, same_document, sdk_tags, str_attr, tag_changes, tag_pairs, take_over, wanted,
+    object, same_document, sdk_tags, str_or_empty, tag_changes, tag_pairs, take_over, wanted,
 };
 use crate::aws::{AwsError, call};
 use crate::provider::{Attrs, Cx, Live};
@@ -147,15 +147,15 @@ async fn tags_of(iam: &Client, arn: &str) -> Result<Vec<(String, String)>, AwsEr
 
 pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live, AwsError> {
     let iam = cx.iam().await?;
-    let name = str_attr(desired, "name");
-    let path = non_empty(str_attr(desired, "path")).unwrap_or("/");
+    let name = str_or_empty(desired, "name");
+    let path = non_empty(str_or_empty(desired, "path")).unwrap_or("/");
     let document = desired.get("policy").map(document_text).unwrap_or_default();
     let tags = sdk_tags(cx.creation_tags(address, desired), "CreatePolicy")?;
     let created = call("CreatePolicy", || {
         iam.create_policy()
             .policy_name(name)
             .path(path)
-            .set_description(non_empty(str_attr(desired, "description")).map(str::to_string))
+            .set_description(non_empty(str_or_empty(desired, "description")).map(str::to_string))
             .policy_document(&document)
             .set_tags(Some(tags.clone()))
             .send()
@@ -249,6 +249,7 @@ pub async fn delete(cx: &Cx<'_>, id: &str, _current: &Attrs) -> Result<(), AwsEr
             .await
             .map(drop),
     )
+    .map(drop)
 }
 
 /// Detaches the policy from every role, group and user and deletes its non-default versions: IAM
@@ -367,7 +368,7 @@ async fn delete_version(iam: &Client, arn: &str, version: &PolicyVersion) -> Res
             .send()
     })
     .await;
-    ignore_not_found(deleted.map(drop))
+    ignore_not_found(deleted.map(drop)).map(drop)
 }
 
 fn applied(arn: &str, desired: &Attrs) -> Live {

@@ -20,8 +20,8 @@
 
 use super::{
     Principal, account_details, applied_attrs, decode_document, document_text, ignore_not_found,
-    inline_policies, int_attr, non_empty, object, same_document, sdk_tags, str_attr, string_list,
-    tag_changes, tag_pairs, take_over, wanted,
+    inline_policies, int_attr, non_empty, object, same_document, sdk_tags, str_or_empty,
+    string_list, tag_changes, tag_pairs, take_over, wanted,
 };
 use crate::aws::{AwsError, call};
 use crate::provider::{Attrs, Cx, Live};
@@ -122,8 +122,8 @@ async fn role_settings(iam: &Client) -> Result<HashMap<String, (String, i32)>, A
 
 pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live, AwsError> {
     let iam = cx.iam().await?;
-    let name = str_attr(desired, "name");
-    let path = non_empty(str_attr(desired, "path")).unwrap_or("/");
+    let name = str_or_empty(desired, "name");
+    let path = non_empty(str_or_empty(desired, "path")).unwrap_or("/");
     let trust = desired
         .get("assume_role_policy")
         .map(document_text)
@@ -134,10 +134,10 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
             .role_name(name)
             .path(path)
             .assume_role_policy_document(&trust)
-            .set_description(non_empty(str_attr(desired, "description")).map(str::to_string))
+            .set_description(non_empty(str_or_empty(desired, "description")).map(str::to_string))
             .set_max_session_duration(int_attr(desired, "max_session_duration"))
             .set_permissions_boundary(
-                non_empty(str_attr(desired, "permissions_boundary")).map(str::to_string),
+                non_empty(str_or_empty(desired, "permissions_boundary")).map(str::to_string),
             )
             .set_tags(Some(tags.clone()))
             .send()
@@ -189,9 +189,9 @@ pub async fn update(
         .await?;
     }
 
-    let description = str_attr(desired, "description");
+    let description = str_or_empty(desired, "description");
     let max_session = int_attr(desired, "max_session_duration");
-    if description != str_attr(current, "description")
+    if description != str_or_empty(current, "description")
         || max_session != int_attr(current, "max_session_duration")
     {
         call("UpdateRole", || {
@@ -204,8 +204,8 @@ pub async fn update(
         .await?;
     }
 
-    let boundary = str_attr(desired, "permissions_boundary");
-    if boundary != str_attr(current, "permissions_boundary") {
+    let boundary = str_or_empty(desired, "permissions_boundary");
+    if boundary != str_or_empty(current, "permissions_boundary") {
         if boundary.is_empty() {
             ignore_not_found(
                 call("DeleteRolePermissionsBoundary", || {
@@ -249,7 +249,7 @@ pub async fn update(
     Principal::Role(id)
         .sync_permissions(&iam, current, desired)
         .await?;
-    Ok(applied(id, str_attr(current, "arn"), desired))
+    Ok(applied(id, str_or_empty(current, "arn"), desired))
 }
 
 pub async fn delete(cx: &Cx<'_>, id: &str, _current: &Attrs) -> Result<(), AwsError> {
@@ -264,6 +264,7 @@ pub async fn delete(cx: &Cx<'_>, id: &str, _current: &Attrs) -> Result<(), AwsEr
             .await
             .map(drop),
     )
+    .map(drop)
 }
 
 /// Removes the role from its instance profiles and strips its policies: IAM refuses to delete a role

@@ -42,6 +42,7 @@ pub mod policy;
 pub mod policy_attachment;
 
 use crate::aws::{AwsError, call};
+pub(crate) use crate::provider::attrs::{LandfallTags, required, str_attr, string_set, tag_map};
 use crate::provider::{ADDRESS_TAG, Attrs, Cx, LINEAGE_TAG, Live};
 use aws_sdk_organizations::Client;
 use aws_sdk_organizations::types::{Account, OrganizationalUnit, Tag};
@@ -52,49 +53,10 @@ use std::sync::Arc;
 /// The error AWS returns for any call when the caller's account is in no organization.
 pub(crate) const NOT_IN_USE: &str = "AWSOrganizationsNotInUseException";
 
-/// A string attribute, if present and a string.
-pub(crate) fn str_attr<'a>(attrs: &'a Attrs, name: &str) -> Option<&'a str> {
-    attrs.get(name).and_then(Value::as_str)
-}
-
-/// A required string attribute; its absence is an error naming the operation.
-pub(crate) fn required<'a>(attrs: &'a Attrs, name: &str, op: &str) -> Result<&'a str, AwsError> {
-    str_attr(attrs, name)
-        .ok_or_else(|| AwsError::other(op, format!("the attribute `{name}` is missing")))
-}
-
-/// A list-of-strings attribute as a sorted set (absent = empty).
-pub(crate) fn str_set(attrs: &Attrs, name: &str) -> BTreeSet<String> {
-    attrs
-        .get(name)
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// A sorted JSON list of strings.
 pub(crate) fn json_list<I: IntoIterator<Item = String>>(items: I) -> Value {
     let set: BTreeSet<String> = items.into_iter().collect();
     Value::Array(set.into_iter().map(Value::String).collect())
-}
-
-/// The `tags` attribute as a map (absent = empty). landfall's own tags never appear in it.
-pub(crate) fn tag_map(attrs: &Attrs) -> BTreeMap<String, String> {
-    attrs
-        .get("tags")
-        .and_then(Value::as_object)
-        .map(|t| {
-            t.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Tags in the SDK's form.
@@ -152,7 +114,7 @@ pub(crate) async fn sync_tags(
         .into_iter()
         .filter(|(k, _)| k != ADDRESS_TAG && k != LINEAGE_TAG)
         .collect();
-    let desired = tag_map(desired);
+    let desired = tag_map(desired, LandfallTags::Keep);
     let set: Vec<(String, String)> = desired
         .iter()
         .filter(|(k, v)| current.get(*k) != Some(*v))

@@ -17,7 +17,7 @@
 //! change as done. `delete` is `DeleteOrganization` (AWS refuses while member accounts remain).
 
 use super::{
-    NOT_IN_USE, Root, adopting, cached_root, json_list, refreshing, root, str_attr, str_set,
+    NOT_IN_USE, Root, adopting, cached_root, json_list, refreshing, root, str_attr, string_set,
 };
 use crate::aws::{AwsError, call};
 use crate::provider::{Attrs, Cx, Live};
@@ -96,8 +96,8 @@ pub async fn update(
     let root_id = str_attr(&current.attrs, "root_id").unwrap_or_default();
 
     let (have, want) = (
-        str_set(&current.attrs, "enabled_policy_types"),
-        str_set(desired, "enabled_policy_types"),
+        string_set(&current.attrs, "enabled_policy_types"),
+        string_set(desired, "enabled_policy_types"),
     );
     for policy_type in want.difference(&have) {
         let enabled = call("EnablePolicyType", || {
@@ -132,8 +132,8 @@ pub async fn update(
     }
 
     let (have, want) = (
-        str_set(&current.attrs, "aws_service_access_principals"),
-        str_set(desired, "aws_service_access_principals"),
+        string_set(&current.attrs, "aws_service_access_principals"),
+        string_set(desired, "aws_service_access_principals"),
     );
     for principal in want.difference(&have) {
         call("EnableAWSServiceAccess", || {

@@ -1,0 +1,186 @@
+//! `landfall apply` and `landfall destroy`: a saved plan exactly, or a plan made now and confirmed.
+
+use super::plan::{Scoping, make};
+use super::{Ctx, Error, Exit, Result, open, print_stats, runtime};
+use crate::engine::{self, ApplyOptions, ApplyReport};
+use crate::plan::{self, Plan, render};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// `landfall apply`'s options.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyArgs {
+    /// A plan saved with `plan --out`: applied without asking, or refused if stale.
+    pub plan_file: Option<PathBuf>,
+    /// Plan this environment now and apply after confirmation (or with `--env`, the saved plan's).
+    pub env: Option<String>,
+    pub auto_approve: bool,
+    pub scoping: Scoping,
+}
+
+/// `landfall destroy`'s options.
+#[derive(Debug, Clone, Default)]
+pub struct DestroyArgs {
+    pub env: String,
+    pub auto_approve: bool,
+    /// Close accounts that have `close_on_destroy = true`; others are only removed from state.
+    pub allow_account_closure: bool,
+    pub scoping: Scoping,
+}
+
+/// `landfall apply [PLAN_FILE] [--env ENV]`.
+pub fn apply(ctx: &Ctx, args: ApplyArgs) -> Result {
+    let saved = match &args.plan_file {
+        Some(file) => Some(read_plan(file, args.env.as_deref(), &args.scoping)?),
+        None => None,
+    };
+    let env = match (&saved, &args.env) {
+        (Some(plan), _) => plan.environment.clone(),
+        (None, Some(env)) => env.clone(),
+        (None, None) => {
+            return Err(Error::usage(
+                "apply needs a plan file or --env ENV",
+                "landfall apply plan.json, or landfall apply --env dev",
+            ));
+        }
+    };
+    run(
+        ctx,
+        &env,
+        saved,
+        &args.scoping,
+        args.auto_approve,
+        (false, false),
+    )
+}
+
+/// `landfall destroy --env ENV`: deletes every resource of the environment (or of the scope), in
+/// reverse dependency order, after confirmation.
+pub fn destroy(ctx: &Ctx, args: DestroyArgs) -> Result {
+    let how = (true, args.allow_account_closure);
+    run(ctx, &args.env, None, &args.scoping, args.auto_approve, how)
+}
+
+/// A saved plan, checked against what the command line says.
+fn read_plan(file: &Path, env: Option<&str>, scoping: &Scoping) -> Result<Plan> {
+    if scoping.narrows() {
+        return Err(Error::usage(
+            "a saved plan is applied as it was made: --target, --exclude, --stack, --replace and \
+             --refresh cannot change it",
+            "give those options to `landfall plan --out FILE`, or apply with --env ENV instead of a file",
+        ));
+    }
+    let plan = std::fs::read_to_string(file)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str::<Plan>(&t).map_err(|e| e.to_string()))
+        .map_err(|reason| Error::PlanFile {
+            path: file.to_path_buf(),
+            reason,
+        })?;
+    if plan.format_version != plan::FORMAT_VERSION {
+        return Err(Error::PlanVersion {
+            found: plan.format_version,
+            expected: plan::FORMAT_VERSION,
+        });
+    }
+    match env {
+        Some(env) if env != plan.environment => Err(Error::PlanEnvironment {
+            plan: plan.environment,
+            given: env.to_string(),
+        }),
+        _ => Ok(plan),
+    }
+}
+
+/// Applies `saved`, or a plan made now (`how`: destroy, allow account closure) once confirmed.
+fn run(
+    ctx: &Ctx,
+    env: &str,
+    saved: Option<Plan>,
+    scoping: &Scoping,
+    auto_approve: bool,
+    (destroy, allow_account_closure): (bool, bool),
+) -> Result {
+    runtime().block_on(async {
+        let (ws, aws, backend) = open(ctx, env).await?;
+        let plan = match saved {
+            Some(plan) => plan,
+            None => {
+                let plan =
+                    make(&ws, &aws, &backend, scoping, destroy, allow_account_closure).await?;
+                print!("{}", render::text(&plan, ctx.color));
+                if let Some(message) = plan.refusal() {
+                    return Err(Error::Refused {
+                        message,
+                        applying: true,
+                    });
+                }
+                if !plan.has_changes() {
+                    print_stats(&aws, scoping.stats);
+                    return Ok(Exit::Success);
+                }
+                if !auto_approve {
+                    let verb = if destroy { "destroy" } else { "apply" };
+                    confirm(&format!(
+                        "\nDo you want to {verb} these changes to `{env}`?"
+                    ))?;
+                }
+                plan
+            }
+        };
+        if !plan.has_changes() {
+            println!("No changes to apply.");
+            return Ok(Exit::Success);
+        }
+        let options = ApplyOptions {
+            parallelism: scoping.parallelism.unwrap_or(ws.parallelism()),
+            operation: if plan.destroy { "destroy" } else { "apply" }.into(),
+        };
+        let result = engine::apply(&ws, &aws, &backend, &plan, &options).await;
+        print_stats(&aws, scoping.stats);
+        finish(&result?, &plan)
+    })
+}
+
+/// Asks for "yes" on the terminal; anything else cancels. Without a terminal, refuses.
+fn confirm(question: &str) -> Result<()> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::NoTerminal);
+    }
+    print!("{question}\n  Only 'yes' will be accepted: ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(Error::Confirm)?;
+    if line.trim() == "yes" {
+        return Ok(());
+    }
+    eprintln!("Cancelled; nothing was changed.");
+    Err(Error::Reported)
+}
+
+/// Says what was done; an apply that did not make every change is an error.
+fn finish(r: &ApplyReport, plan: &Plan) -> Result {
+    if !(r.failed.is_empty() && r.skipped.is_empty() && !r.interrupted) {
+        return Err(Error::Incomplete {
+            done: r.done,
+            failed: r.failed.clone(),
+            skipped: r.skipped.clone(),
+            interrupted: r.interrupted,
+        });
+    }
+    let moved = match plan.moved.len() {
+        0 => String::new(),
+        1 => " (and 1 move recorded in state)".into(),
+        n => format!(" (and {n} moves recorded in state)"),
+    };
+    println!(
+        "\nApply complete: {} change{} made to environment `{}`{moved}.",
+        r.done,
+        if r.done == 1 { "" } else { "s" },
+        plan.environment
+    );
+    Ok(Exit::Success)
+}
