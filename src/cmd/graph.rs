@@ -8,8 +8,8 @@ use crate::graph::{self, Format};
 pub fn graph(ctx: &Ctx, env: &str, format: Format) -> Result {
     let (sources, checked) = check(ctx, env)?;
     match checked {
-        Ok((resolved, g)) => {
-            print!("{}", graph::render(&resolved, &g, format));
+        Ok(resolved) => {
+            print!("{}", graph::render(&resolved, &resolved.graph, format));
             Ok(Exit::Success)
         }
         Err(diags) => Err(crate::engine::Error::Config(Box::new(sources), diags).into()),

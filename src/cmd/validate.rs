@@ -3,7 +3,6 @@
 
 use super::{Ctx, Error, Exit, Result};
 use crate::diag::{self, Diagnostics};
-use crate::graph::ResourceGraph;
 use crate::load::{self, LoadError};
 use crate::resolve::{self, Resolved};
 use crate::source::Sources;
@@ -17,31 +16,28 @@ pub enum ValidateFormat {
 
 /// An environment loaded and resolved offline: its sources, and its resources and graph or every
 /// problem found.
-pub(crate) type Checked = (
-    Sources,
-    std::result::Result<(Resolved, ResourceGraph), Diagnostics>,
-);
+pub(crate) type Checked = (Sources, std::result::Result<Resolved, Diagnostics>);
 
 /// `landfall validate --env ENV`: prints the verdict; an invalid configuration is an error.
 pub fn validate(ctx: &Ctx, env: &str, format: ValidateFormat) -> Result {
     let (sources, checked) = check(ctx, env)?;
     let json = format == ValidateFormat::Json;
     match checked {
-        Ok((resolved, g)) if json => print_json(&serde_json::json!({
+        Ok(resolved) if json => print_json(&serde_json::json!({
             "valid": true,
             "environment": env,
             "summary": {
                 "stacks": resolved.stacks.len(),
                 "resources": resolved.instances.len(),
-                "dependencies": g.edge_count(),
+                "dependencies": resolved.graph.edge_count(),
             },
             "diagnostics": [],
         })),
-        Ok((resolved, g)) => println!(
+        Ok(resolved) => println!(
             "Success! Environment `{env}` is valid: {}, {}, {}.",
             plural(resolved.stacks.len(), "stack", "stacks"),
             plural(resolved.instances.len(), "resource", "resources"),
-            plural(g.edge_count(), "dependency", "dependencies"),
+            plural(resolved.graph.edge_count(), "dependency", "dependencies"),
         ),
         Err(diags) if json => {
             print_json(&serde_json::json!({
@@ -79,10 +75,7 @@ pub(crate) fn check(ctx: &Ctx, env: &str) -> Result<Checked> {
     let (sources, resolved) = resolve::resolve(loaded);
     let result = match resolved {
         Ok(_) if !backend.is_empty() => Err(Diagnostics(backend)),
-        Ok(r) => {
-            let g = ResourceGraph::new(&r).map_err(|e| Error::Graph(e.to_string()))?;
-            Ok((r, g))
-        }
+        Ok(r) => Ok(r),
         Err(mut d) => {
             d.0.extend(backend);
             d.sort();

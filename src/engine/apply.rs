@@ -21,7 +21,6 @@ use super::signal::Interrupts;
 use super::step::Changes;
 use super::{Error, Workspace, read_states};
 use crate::aws::Aws;
-use crate::graph::ResourceGraph;
 use crate::plan::{Action, Change, Plan};
 use crate::resolve::{Known, Resolved};
 use crate::state::{Backend, LockInfo, State, Stored};
@@ -182,11 +181,10 @@ async fn run(
         resolved = ws.resolve(&known)?.1;
     }
     let checkpoints = Checkpoints::open(ws, backend, plan, &stored).await?;
-    let graph = ResourceGraph::new(&resolved).map_err(|e| Error::Graph(e.to_string()))?;
     let schedule = Schedule::from_plan(
         &plan.resource_changes,
         &resolved,
-        &graph,
+        &resolved.graph,
         &checkpoints.dependencies(),
     )
     .map_err(|e| Error::Graph(e.to_string()))?;

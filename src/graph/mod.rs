@@ -13,7 +13,7 @@ mod render;
 pub use render::{Format, render};
 
 use crate::expr::InstanceId;
-use crate::resolve::Resolved;
+use crate::resolve::Instance;
 use petgraph::Direction;
 use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -246,18 +246,29 @@ pub struct ResourceGraph {
     pub graph: Sealed<InstanceId>,
 }
 
+impl std::fmt::Debug for ResourceGraph {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResourceGraph")
+            .field("nodes", &self.node_count())
+            .field("edges", &self.edge_count())
+            .finish()
+    }
+}
+
 /// The resolver let a cycle through; a bug, reported instead of looping forever later.
 #[derive(Debug, thiserror::Error)]
 #[error("internal error: the resource graph has a cycle that resolution did not report")]
 pub struct CycleError;
 
 impl ResourceGraph {
-    pub fn new(resolved: &Resolved) -> Result<Self, CycleError> {
+    /// Built once by the resolver, sealed, and kept in [`crate::resolve::Resolved::graph`]: validate, `graph`, plan and
+    /// the executor all read that one.
+    pub fn new(instances: &[Instance]) -> Result<Self, CycleError> {
         let mut dag = Dag::new();
-        for i in 0..resolved.instances.len() {
+        for i in 0..instances.len() {
             dag.add_node(InstanceId(i as u32));
         }
-        for (i, inst) in resolved.instances.iter().enumerate() {
+        for (i, inst) in instances.iter().enumerate() {
             for d in &inst.deps {
                 dag.add_edge(InstanceId(i as u32), *d, ());
             }
@@ -286,6 +297,31 @@ impl ResourceGraph {
         self.graph
             .waits_for(InstanceId(i as u32))
             .map(|d| d.0 as usize)
+    }
+
+    /// `start` and everything it depends on, directly or not (what `--target` takes along).
+    pub fn with_dependencies(&self, start: impl IntoIterator<Item = usize>) -> HashSet<usize> {
+        self.closure(start, |n| self.graph.waits_for(n).collect())
+    }
+
+    /// `start` and everything that depends on it, directly or not (what `--exclude` leaves out).
+    pub fn with_dependents(&self, start: impl IntoIterator<Item = usize>) -> HashSet<usize> {
+        self.closure(start, |n| self.graph.dependents(n).collect())
+    }
+
+    fn closure(
+        &self,
+        start: impl IntoIterator<Item = usize>,
+        next: impl Fn(InstanceId) -> Vec<InstanceId>,
+    ) -> HashSet<usize> {
+        let mut seen = HashSet::new();
+        let mut todo: Vec<usize> = start.into_iter().collect();
+        while let Some(i) = todo.pop() {
+            if seen.insert(i) {
+                todo.extend(next(InstanceId(i as u32)).into_iter().map(|d| d.0 as usize));
+            }
+        }
+        seen
     }
 }
 

@@ -122,31 +122,22 @@ impl Filter {
     /// everything that depends on an exclusion.
     fn instances_in_scope(&self, resolved: &Resolved) -> HashSet<usize> {
         let all = &resolved.instances;
+        let matching = |patterns: &[String]| -> Vec<usize> {
+            (0..all.len())
+                .filter(|&i| patterns.iter().any(|p| covers(p, &all[i].address)))
+                .collect()
+        };
         let mut scope: HashSet<usize> = if self.targets.is_empty() {
             (0..all.len()).collect()
         } else {
-            let mut seen = HashSet::new();
-            let mut stack: Vec<usize> = (0..all.len())
-                .filter(|&i| self.targets.iter().any(|t| covers(t, &all[i].address)))
-                .collect();
-            while let Some(i) = stack.pop() {
-                if seen.insert(i) {
-                    stack.extend(all[i].deps.iter().map(|d| d.0 as usize));
-                }
-            }
-            seen
+            resolved.graph.with_dependencies(matching(&self.targets))
         };
         if !self.stacks.is_empty() {
             scope.retain(|&i| self.stacks.contains(&all[i].stack));
         }
         if !self.excludes.is_empty() {
-            // Instances are in dependency order, so one pass finds every dependent of an exclusion.
-            let mut excluded = vec![false; all.len()];
-            for (i, inst) in all.iter().enumerate() {
-                excluded[i] = self.excludes.iter().any(|e| covers(e, &inst.address))
-                    || inst.deps.iter().any(|d| excluded[d.0 as usize]);
-            }
-            scope.retain(|&i| !excluded[i]);
+            let excluded = resolved.graph.with_dependents(matching(&self.excludes));
+            scope.retain(|i| !excluded.contains(i));
         }
         scope
     }

@@ -73,6 +73,8 @@ pub struct Resolved {
     /// The `[[moved]]` entries ([`moves`]): refresh follows them from the address a resource was
     /// tagged with at creation to the one it has now.
     pub moves: Vec<Move>,
+    /// The dependency graph of `instances`, built once here and sealed (cycle-free).
+    pub graph: crate::graph::ResourceGraph,
 }
 
 impl Resolved {
@@ -200,7 +202,15 @@ pub fn resolve_with(loaded: Loaded, known: &Known) -> (Sources, Result<Resolved,
         diags.sort();
         return (sources, Err(diags));
     }
+    let graph = match crate::graph::ResourceGraph::new(&instances) {
+        Ok(g) => g,
+        Err(e) => {
+            diags.push(crate::diag::Diagnostic::error(e.to_string()));
+            return (sources, Err(diags));
+        }
+    };
     let resolved = Resolved {
+        graph,
         moves: moves(&stacks),
         environment: env.name.clone(),
         stacks: stacks.iter().map(|s| s.name.clone()).collect(),
