@@ -33,6 +33,28 @@ enum Color {
     Never,
 }
 
+impl Color {
+    /// Whether to colour a stream: `auto` colours a terminal unless `NO_COLOR` is set. Each stream
+    /// decides for itself (stdout may be a file while stderr is a terminal).
+    fn on(self, terminal: bool) -> bool {
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+}
+
+/// A command that only prints ends quietly when its reader goes away (`landfall plan | head`), as
+/// other command-line tools do, instead of failing on the broken pipe. Apply and destroy keep the
+/// broken pipe an error they survive: they hold locks and must finish writing state.
+fn quiet_on_closed_pipe() {
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Check an environment's configuration offline: syntax, types, references, cycles and AWS limits.
@@ -167,6 +189,17 @@ enum Command {
         stack: Option<String>,
         lock_id: String,
     },
+    /// Render a saved plan again (what the apply job is about to apply, or the merge-request comment
+    /// from the plan artifact). Needs no project or credentials.
+    Show {
+        /// A plan saved with `plan --out`.
+        plan_file: PathBuf,
+        #[arg(long, value_enum, default_value_t = cmd::PlanFormat::Text)]
+        format: cmd::PlanFormat,
+        /// With --format markdown: write each comment-sized part to DIR/plan-N.md.
+        #[arg(long, value_name = "DIR")]
+        parts_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -189,15 +222,12 @@ enum StateCmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_log();
-    let color = match cli.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => {
-            std::io::stderr().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
-    let code = cmd::exit_code(run(cli, color), color);
+    if !matches!(cli.command, Command::Apply { .. } | Command::Destroy { .. }) {
+        quiet_on_closed_pipe();
+    }
+    let color = cli.color.on(std::io::stderr().is_terminal());
+    let stdout_color = cli.color.on(std::io::stdout().is_terminal());
+    let code = cmd::exit_code(run(cli, color, stdout_color), color);
     let _ = std::io::stdout().flush();
     ExitCode::from(code)
 }
@@ -226,12 +256,12 @@ fn init_log() {
 
 /// Calls the command. Every command but `kinds` and `import-org` runs in a project, found from the
 /// working folder (`-C DIR`).
-fn run(cli: Cli, color: bool) -> cmd::Result {
+fn run(cli: Cli, color: bool, stdout_color: bool) -> cmd::Result {
     let cwd = match cli.chdir {
         Some(dir) => dir,
         None => std::env::current_dir().map_err(Error::WorkingFolder)?,
     };
-    let ctx = || Ctx::find(&cwd, color);
+    let ctx = || Ctx::find(&cwd, color).map(|c| c.with_stdout_color(stdout_color));
     if let Command::Apply {
         format, heartbeat, ..
     }
@@ -320,5 +350,15 @@ fn run(cli: Cli, color: bool) -> cmd::Result {
             stack,
             lock_id,
         } => cmd::force_unlock(&ctx()?, &env, stack.as_deref(), &lock_id),
+        Command::Show {
+            plan_file,
+            format,
+            parts_dir,
+        } => cmd::show(cmd::ShowArgs {
+            plan_file,
+            format,
+            parts_dir,
+            color: stdout_color,
+        }),
     }
 }

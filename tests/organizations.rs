@@ -60,7 +60,10 @@ async fn account_moved_outside_landfall_is_drift_and_apply_moves_it_back() {
     let plan = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(plan.contains("Changed outside landfall"), "{}", text(&out));
     assert!(
-        plan.contains(&format!("~ parent_id = \"{ou}\" -> \"{root}\"")),
+        // OU and root names follow their ids (issue 12: readable plans).
+        plan.contains(&format!(
+            "~ parent_id = \"{ou}\" (OU Workloads) -> \"{root}\" (the root)"
+        )),
         "{plan}"
     );
     assert!(

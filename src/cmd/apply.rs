@@ -61,15 +61,8 @@ pub fn destroy(ctx: &Ctx, args: DestroyArgs) -> Result {
     run(ctx, &args.env, None, &args.scoping, args.auto_approve, how)
 }
 
-/// A saved plan, checked against what the command line says.
-fn read_plan(file: &Path, env: Option<&str>, scoping: &Scoping) -> Result<Plan> {
-    if scoping.narrows() {
-        return Err(Error::usage(
-            "a saved plan is applied as it was made: --target, --exclude, --stack, --replace and \
-             --refresh cannot change it",
-            "give those options to `landfall plan --out FILE`, or apply with --env ENV instead of a file",
-        ));
-    }
+/// A plan file saved by `plan --out`, of this landfall's format version.
+pub(crate) fn load_plan(file: &Path) -> Result<Plan> {
     let plan = std::fs::read_to_string(file)
         .map_err(|e| e.to_string())
         .and_then(|t| serde_json::from_str::<Plan>(&t).map_err(|e| e.to_string()))
@@ -83,6 +76,19 @@ fn read_plan(file: &Path, env: Option<&str>, scoping: &Scoping) -> Result<Plan> 
             expected: plan::FORMAT_VERSION,
         });
     }
+    Ok(plan)
+}
+
+/// A saved plan, checked against what the command line says.
+fn read_plan(file: &Path, env: Option<&str>, scoping: &Scoping) -> Result<Plan> {
+    if scoping.narrows() {
+        return Err(Error::usage(
+            "a saved plan is applied as it was made: --target, --exclude, --stack, --replace and \
+             --refresh cannot change it",
+            "give those options to `landfall plan --out FILE`, or apply with --env ENV instead of a file",
+        ));
+    }
+    let plan = load_plan(file)?;
     match env {
         Some(env) if env != plan.environment => Err(Error::PlanEnvironment {
             plan: plan.environment,
@@ -108,7 +114,7 @@ fn run(
             None => {
                 let plan =
                     make(&ws, &aws, &backend, scoping, destroy, allow_account_closure).await?;
-                print!("{}", render::text(&plan, ctx.color));
+                print!("{}", render::text(&plan, ctx.stdout_color));
                 if let Some(message) = plan.refusal() {
                     return Err(Error::Refused {
                         message,

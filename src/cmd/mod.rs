@@ -24,6 +24,7 @@ mod init;
 mod kinds;
 mod output;
 mod plan;
+mod show;
 mod state;
 mod validate;
 
@@ -37,6 +38,7 @@ pub use init::init;
 pub use kinds::kinds;
 pub use output::output;
 pub use plan::{PlanArgs, PlanFormat, Scoping, plan};
+pub use show::{ShowArgs, show};
 pub use state::{StateCommand, state};
 pub use validate::{ValidateFormat, validate};
 
@@ -71,16 +73,31 @@ pub fn exit_code(result: Result, color: bool) -> u8 {
 /// Where a command runs: the project root, and whether to colour what it prints.
 #[derive(Debug, Clone)]
 pub struct Ctx {
+    /// Colour on stderr (diagnostics, progress).
     pub color: bool,
+    /// Colour on stdout (the plan); decided apart, since stdout may be a file while stderr is not.
+    pub stdout_color: bool,
     /// The folder holding `landfall.toml`.
     pub root: PathBuf,
 }
 
 impl Ctx {
-    /// The project that `dir` (the project root or a folder below it) belongs to.
+    /// The project that `dir` (the project root or a folder below it) belongs to; stdout coloured
+    /// like stderr until [`Ctx::with_stdout_color`] says otherwise.
     pub fn find(dir: &Path, color: bool) -> Result<Ctx> {
         let root = crate::load::find_root(dir)?;
-        Ok(Ctx { color, root })
+        Ok(Ctx {
+            color,
+            stdout_color: color,
+            root,
+        })
+    }
+
+    pub fn with_stdout_color(self, stdout_color: bool) -> Ctx {
+        Ctx {
+            stdout_color,
+            ..self
+        }
     }
 }
 

@@ -113,7 +113,7 @@ pub fn plan(ctx: &Ctx, args: PlanArgs) -> Result {
 /// Prints the plan in the format asked for, then saves it unless it holds a refusal.
 fn show(ctx: &Ctx, args: &PlanArgs, plan: &Plan) -> Result<()> {
     match args.format {
-        PlanFormat::Text => print!("{}", render::text(plan, ctx.color)),
+        PlanFormat::Text => print!("{}", render::text(plan, ctx.stdout_color)),
         PlanFormat::Json => print!("{}", plan.to_json()),
         PlanFormat::Markdown => print!("{}", render::markdown(plan)),
     }
