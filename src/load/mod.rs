@@ -379,11 +379,11 @@ impl Loader {
     /// A region name, checked against the known AWS regions.
     fn region(&mut self, e: &Expr) -> String {
         let name = self.plain_string(e);
-        if !name.is_empty() && !crate::schema::REGIONS.contains(&name.as_str()) {
+        if !name.is_empty() && !crate::schema::is_region(&name) {
             self.diags.push(
                 Diagnostic::error(format!("unknown AWS region {name:?}"))
                     .at(e.span, "not a region")
-                    .suggest(&name, crate::schema::REGIONS.iter().copied()),
+                    .suggest(&name, crate::schema::region_names()),
             );
         }
         name

@@ -509,17 +509,19 @@ impl Checker<'_> {
             }
             if let (Some(az), Some(region)) =
                 (Self::str_attr(inst, "availability_zone"), &inst.region)
-                && (!az.starts_with(region.as_str()) || az.len() <= region.len())
+                && let Some(why) = zone_problem(az, region)
             {
+                let zones = crate::schema::zone_letters(region)
+                    .unwrap_or_default()
+                    .chars()
+                    .map(|c| format!("{region}{c}"));
                 found.push(
-                    Diagnostic::error(format!(
-                        "{}: availability zone {az:?} is not in the subnet's region {region}",
-                        inst.address
-                    ))
-                    .at(Self::span(inst, "availability_zone"), "wrong zone")
-                    .help(format!(
-                        "zones of {region} are named {region}a, {region}b, ..."
-                    )),
+                    Diagnostic::error(format!("{}: {why}", inst.address))
+                        .at(Self::span(inst, "availability_zone"), "no such zone")
+                        .help(format!(
+                            "zones of {region}: {}",
+                            zones.collect::<Vec<_>>().join(", ")
+                        )),
                 );
             }
             let Some(vpc_id) = inst.attrs.get("vpc_id").and_then(Value::origin) else {
@@ -635,6 +637,22 @@ impl Checker<'_> {
     }
 }
 
+/// Why `az` is not an availability zone of `region`, if it is not: another region's zone, or a letter
+/// the region does not have (`us-east-1g`).
+fn zone_problem(az: &str, region: &str) -> Option<String> {
+    let letters = crate::schema::zone_letters(region)?;
+    let Some(letter) = az.strip_prefix(region) else {
+        return Some(format!(
+            "availability zone {az:?} is not in the subnet's region {region}"
+        ));
+    };
+    let mut chars = letter.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) if letters.contains(c) => None,
+        _ => Some(format!("{region} has no availability zone {az:?}")),
+    }
+}
+
 fn valid_email(email: &str) -> Result<(), &'static str> {
     let len = email.chars().count();
     if !(6..=64).contains(&len) {
@@ -701,6 +719,17 @@ fn statement_problem(s: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zones_are_checked_against_the_region_s_letters() {
+        assert!(zone_problem("us-east-1f", "us-east-1").is_none());
+        assert!(zone_problem("ca-central-1d", "ca-central-1").is_none());
+        assert!(zone_problem("ca-central-1c", "ca-central-1").is_some());
+        assert!(zone_problem("us-east-1g", "us-east-1").is_some());
+        assert!(zone_problem("us-east-1", "us-east-1").is_some());
+        assert!(zone_problem("us-east-1aa", "us-east-1").is_some());
+        assert!(zone_problem("eu-west-1a", "eu-central-1").is_some());
+    }
 
     #[test]
     fn emails() {

@@ -50,6 +50,43 @@ impl<'x, 'a> Ctx<'x, 'a> {
         }
     }
 
+    /// Where the value of `e` was written when `e` only passes a value on unchanged: `"${var.cidr}"` was
+    /// set in the environment file, `"${input.cidr}"` where the module was called (or further back). A
+    /// value of the wrong type is reported there, where it must be fixed, with the use as a note.
+    pub fn written_at(&self, e: &Expr) -> Option<&'x Expr> {
+        let t = e.as_traversal()?;
+        let frame: &'x Frame = self.frame;
+        let vars: &'a IndexMap<String, Expr> = self.r.var_exprs;
+        let (first, rest) = t.steps.split_first()?;
+        let expr::Step::Attr(name, _) = first else {
+            return None;
+        };
+        let mut at: &'x Expr = match (t.root, self.def.kind) {
+            ("var", ScopeKind::Stack) => vars.get(*name)?,
+            ("input", ScopeKind::Module) => frame.input_exprs.get(*name)?,
+            _ => return None,
+        };
+        for step in rest {
+            at = match (step, &at.kind) {
+                (expr::Step::Attr(k, _), expr::ExprKind::Map(entries)) => {
+                    &entries.iter().find(|en| en.key == *k)?.value
+                }
+                (expr::Step::Index(i), expr::ExprKind::Map(entries)) => {
+                    let k = i.as_str()?;
+                    &entries.iter().find(|en| en.key == k)?.value
+                }
+                (expr::Step::Index(i), expr::ExprKind::List(items)) => match &i.kind {
+                    expr::ExprKind::Lit(Value::Number(n)) if n.fract() == 0.0 && *n >= 0.0 => {
+                        items.get(*n as usize)?
+                    }
+                    _ => return None,
+                },
+                _ => return None,
+            };
+        }
+        Some(at)
+    }
+
     /// Replaces whole resources inside a value by their attributes (for outputs and stored values).
     pub fn materialize(&mut self, v: Value) -> Value {
         match v {
@@ -99,12 +136,12 @@ impl<'x, 'a> Ctx<'x, 'a> {
     /// Checks a `region` value: a known AWS region, known at plan time.
     pub fn region_value(&mut self, v: Value, span: Span) -> Option<String> {
         match v {
-            Value::String(s) if crate::schema::REGIONS.contains(&s.as_str()) => Some(s),
+            Value::String(s) if crate::schema::is_region(&s) => Some(s),
             Value::String(s) => {
                 self.r.diags.push(
                     Diagnostic::error(format!("unknown AWS region {s:?}"))
                         .at(span, "not a region")
-                        .suggest(&s, crate::schema::REGIONS.iter().copied()),
+                        .suggest(&s, crate::schema::region_names()),
                 );
                 None
             }

@@ -113,42 +113,61 @@ impl Kind {
     }
 }
 
-/// Commercial AWS regions, for catching typos.
-pub const REGIONS: &[&str] = &[
-    "af-south-1",
-    "ap-east-1",
-    "ap-east-2",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-south-1",
-    "ap-south-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-southeast-3",
-    "ap-southeast-4",
-    "ap-southeast-5",
-    "ap-southeast-7",
-    "ca-central-1",
-    "ca-west-1",
-    "eu-central-1",
-    "eu-central-2",
-    "eu-north-1",
-    "eu-south-1",
-    "eu-south-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "il-central-1",
-    "me-central-1",
-    "me-south-1",
-    "mx-central-1",
-    "sa-east-1",
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
+/// Commercial AWS regions (for catching typos) with the letters of their availability zones: `us-east-1`
+/// has `us-east-1a` to `us-east-1f`. The letters are the zone names AWS documents for each region; which
+/// physical zone a letter maps to differs per account, the set of letters does not. The local emulator
+/// (moto 5.2.5) knows a subset of these (`us-west-1` a-b, `ap-northeast-1` a, c, d), never a letter
+/// outside them.
+pub const REGIONS: &[(&str, &str)] = &[
+    ("af-south-1", "abc"),
+    ("ap-east-1", "abc"),
+    ("ap-east-2", "abc"),
+    ("ap-northeast-1", "abcd"),
+    ("ap-northeast-2", "abcd"),
+    ("ap-northeast-3", "abc"),
+    ("ap-south-1", "abc"),
+    ("ap-south-2", "abc"),
+    ("ap-southeast-1", "abc"),
+    ("ap-southeast-2", "abc"),
+    ("ap-southeast-3", "abc"),
+    ("ap-southeast-4", "abc"),
+    ("ap-southeast-5", "abc"),
+    ("ap-southeast-7", "abc"),
+    ("ca-central-1", "abd"),
+    ("ca-west-1", "abc"),
+    ("eu-central-1", "abc"),
+    ("eu-central-2", "abc"),
+    ("eu-north-1", "abc"),
+    ("eu-south-1", "abc"),
+    ("eu-south-2", "abc"),
+    ("eu-west-1", "abc"),
+    ("eu-west-2", "abc"),
+    ("eu-west-3", "abc"),
+    ("il-central-1", "abc"),
+    ("me-central-1", "abc"),
+    ("me-south-1", "abc"),
+    ("mx-central-1", "abc"),
+    ("sa-east-1", "abc"),
+    ("us-east-1", "abcdef"),
+    ("us-east-2", "abc"),
+    ("us-west-1", "abc"),
+    ("us-west-2", "abcd"),
 ];
+
+/// Whether `name` is a known AWS region.
+pub fn is_region(name: &str) -> bool {
+    REGIONS.iter().any(|(r, _)| *r == name)
+}
+
+/// The names of the known AWS regions.
+pub fn region_names() -> impl Iterator<Item = &'static str> {
+    REGIONS.iter().map(|(r, _)| *r)
+}
+
+/// The availability zone letters of a known region (`"abc"`).
+pub fn zone_letters(region: &str) -> Option<&'static str> {
+    REGIONS.iter().find(|(r, _)| *r == region).map(|(_, l)| *l)
+}
 
 /// Looks up a kind by its configuration name.
 pub fn kind(name: &str) -> Option<&'static Kind> {
@@ -226,6 +245,35 @@ mod tests {
                 k.attr("tags").is_some(),
                 "{}: taggable must match a tags attribute",
                 k.name
+            );
+        }
+    }
+
+    /// Tests run against moto 5.2.5: every zone it has must pass validation (its list, from
+    /// moto/ec2/models/availability_zones_and_regions.py; other regions get a, b, c there).
+    #[test]
+    fn every_zone_of_the_emulator_is_known() {
+        let moto = [
+            ("ap-northeast-1", "acd"),
+            ("ap-northeast-2", "abcd"),
+            ("ap-south-1", "abc"),
+            ("ap-southeast-2", "abc"),
+            ("ca-central-1", "abd"),
+            ("eu-west-1", "abc"),
+            ("eu-west-2", "abc"),
+            ("eu-west-3", "abc"),
+            ("us-east-1", "abcdef"),
+            ("us-west-1", "ab"),
+            ("us-west-2", "abcd"),
+        ];
+        for (region, letters) in moto {
+            let known = zone_letters(region).unwrap_or_else(|| panic!("{region} unknown"));
+            assert!(letters.chars().all(|c| known.contains(c)), "{region}");
+        }
+        for (region, letters) in REGIONS {
+            assert!(
+                !letters.is_empty() && letters.chars().all(|c| c.is_ascii_lowercase()),
+                "{region}"
             );
         }
     }
