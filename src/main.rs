@@ -482,12 +482,7 @@ fn kinds(only: Option<&str>, color: bool) -> ExitCode {
             if let Some(d) = a.default {
                 flags.push(format!("default {}", resolve::default_display(d)));
             }
-            if let Some((min, max)) = a.range {
-                flags.push(format!("{min} to {max}"));
-            }
-            if let Some(n) = a.max_len {
-                flags.push(format!("at most {n} characters"));
-            }
+            flags.extend(a.constraints());
             let flags = if flags.is_empty() {
                 String::new()
             } else {
@@ -517,6 +512,7 @@ fn kinds(only: Option<&str>, color: bool) -> ExitCode {
                 if let Some((min, max)) = f.range {
                     flags.push(format!("{min} to {max}"));
                 }
+                flags.extend(f.text.map(|t| t.describe()));
                 let flags = if flags.is_empty() {
                     String::new()
                 } else {

@@ -50,6 +50,82 @@ pub struct Field {
     pub required: bool,
     /// The smallest and largest number AWS accepts (numbers only).
     pub range: Option<(i64, i64)>,
+    /// What AWS accepts in the string (strings, or each string of a list).
+    pub text: Option<Text>,
+}
+
+/// What AWS accepts in a string: its length in characters, and a pattern or a set of values where AWS
+/// documents one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Text {
+    pub min: usize,
+    pub max: usize,
+    pub pattern: Option<&'static Pattern>,
+    /// The only values AWS accepts (empty: any).
+    pub one_of: &'static [&'static str],
+}
+
+/// A pattern AWS documents for a string, checked without a regular expression engine.
+#[derive(Debug)]
+pub struct Pattern {
+    /// The pattern as a regular expression, for JSON Schema and `landfall kinds`.
+    pub regex: &'static str,
+    /// What it allows, in words, for messages.
+    pub describe: &'static str,
+    pub test: fn(&str) -> bool,
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.regex == other.regex
+    }
+}
+impl Eq for Pattern {}
+
+impl Text {
+    /// Why `s` is not accepted, if it is not.
+    pub fn problem(&self, s: &str) -> Option<String> {
+        let n = s.chars().count();
+        if n < self.min || n > self.max {
+            return Some(match self.min {
+                0 => format!("is {n} characters long; AWS accepts at most {}", self.max),
+                min => format!(
+                    "is {n} characters long; AWS accepts {min} to {} characters",
+                    self.max
+                ),
+            });
+        }
+        if !self.one_of.is_empty() && !self.one_of.contains(&s) {
+            return Some(format!("is {s:?}; AWS accepts {}", self.one_of.join(", ")));
+        }
+        match self.pattern {
+            Some(p) if !(p.test)(s) => Some(format!("is {s:?}; AWS accepts {}", p.describe)),
+            _ => None,
+        }
+    }
+
+    /// The constraint in words, for `landfall kinds`.
+    pub fn describe(&self) -> String {
+        let mut out = match (self.min, self.max) {
+            (0, usize::MAX) => String::new(),
+            (0, max) => format!("at most {max} characters"),
+            (min, max) => format!("{min} to {max} characters"),
+        };
+        let rule = if !self.one_of.is_empty() {
+            format!("one of {}", self.one_of.join(", "))
+        } else if let Some(p) = self.pattern {
+            p.describe.to_string()
+        } else {
+            String::new()
+        };
+        if !rule.is_empty() {
+            if !out.is_empty() {
+                out.push_str("; ");
+            }
+            out.push_str(&rule);
+        }
+        out
+    }
 }
 
 /// A default value for an attribute the configuration does not set.
@@ -79,8 +155,30 @@ pub struct Attr {
     pub doc: &'static str,
     /// The smallest and largest number AWS accepts (numbers only).
     pub range: Option<(i64, i64)>,
-    /// The most characters AWS accepts (strings only).
-    pub max_len: Option<usize>,
+    /// What AWS accepts in the string: the value, each string of a list, each value of a map.
+    pub text: Option<Text>,
+    /// What AWS accepts as the keys of a map (tag keys, inline policy names).
+    pub keys: Option<Text>,
+}
+
+impl Attr {
+    /// The attribute's limits in words (`6 to 128`, `1 to 64 characters; ...`), for `landfall kinds`.
+    pub fn constraints(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some((min, max)) = self.range {
+            out.push(format!("{min} to {max}"));
+        }
+        if let Some(t) = self.text.map(|t| t.describe()).filter(|t| !t.is_empty()) {
+            out.push(match self.keys {
+                Some(_) => format!("values: {t}"),
+                None => t,
+            });
+        }
+        if let Some(t) = self.keys.map(|t| t.describe()).filter(|t| !t.is_empty()) {
+            out.push(format!("keys: {t}"));
+        }
+        out
+    }
 }
 
 /// Where a kind's resources live: once per account, or per account and region.
@@ -185,7 +283,54 @@ pub(crate) const fn attr(name: &'static str, ty: AttrType, doc: &'static str) ->
         computed: false,
         doc,
         range: None,
-        max_len: None,
+        text: None,
+        keys: None,
+    }
+}
+
+pub(crate) const fn field(name: &'static str, ty: AttrType) -> Field {
+    Field {
+        name,
+        ty,
+        required: false,
+        range: None,
+        text: None,
+    }
+}
+
+/// A string of `min` to `max` characters.
+pub(crate) const fn len(min: usize, max: usize) -> Text {
+    Text {
+        min,
+        max,
+        pattern: None,
+        one_of: &[],
+    }
+}
+
+impl Text {
+    pub(crate) const fn pattern(mut self, p: &'static Pattern) -> Self {
+        self.pattern = Some(p);
+        self
+    }
+    pub(crate) const fn one_of(mut self, values: &'static [&'static str]) -> Self {
+        self.one_of = values;
+        self
+    }
+}
+
+impl Field {
+    pub(crate) const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    pub(crate) const fn range(mut self, min: i64, max: i64) -> Self {
+        self.range = Some((min, max));
+        self
+    }
+    pub(crate) const fn text(mut self, t: Text) -> Self {
+        self.text = Some(t);
+        self
     }
 }
 
@@ -210,8 +355,12 @@ impl Attr {
         self.range = Some((min, max));
         self
     }
-    pub(crate) const fn max_len(mut self, n: usize) -> Self {
-        self.max_len = Some(n);
+    pub(crate) const fn text(mut self, t: Text) -> Self {
+        self.text = Some(t);
+        self
+    }
+    pub(crate) const fn keys(mut self, t: Text) -> Self {
+        self.keys = Some(t);
         self
     }
 }
