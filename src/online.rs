@@ -233,32 +233,10 @@ pub fn apply(ctx: &Ctx, args: ApplyArgs) -> ExitCode {
         // A saved plan names its environment.
         let (saved, env) = match (&args.plan_file, &args.env) {
             (Some(file), env) => {
-                let plan = match std::fs::read_to_string(file)
-                    .map_err(|e| e.to_string())
-                    .and_then(|t| serde_json::from_str::<Plan>(&t).map_err(|e| e.to_string()))
-                {
+                let plan = match read_plan_file(file) {
                     Ok(p) => p,
-                    Err(e) => {
-                        return fail(
-                            ctx.color,
-                            Diagnostic::error(format!(
-                                "{} is not a landfall plan file: {e}",
-                                file.display()
-                            ))
-                            .help("make one with `landfall plan --env ENV --out FILE`"),
-                        );
-                    }
+                    Err(d) => return fail(ctx.color, d),
                 };
-                if plan.format_version != plan::FORMAT_VERSION {
-                    return fail(
-                        ctx.color,
-                        Diagnostic::error(format!(
-                            "the plan file has format version {}; this landfall reads {}",
-                            plan.format_version,
-                            plan::FORMAT_VERSION
-                        )),
-                    );
-                }
                 if let Some(env) = env
                     && *env != plan.environment
                 {
@@ -756,4 +734,30 @@ pub fn import_org(color: bool, dir: &std::path::Path, env: &str, stack: &str) ->
         println!("AWS was only read. Check with: landfall plan --env {env}");
         ExitCode::SUCCESS
     })
+}
+
+/// Reads a saved plan. The format version is checked before the rest of the file, so a plan saved by
+/// another landfall version is named as such, not as a malformed file.
+fn read_plan_file(file: &std::path::Path) -> Result<Plan, Diagnostic> {
+    let not_a_plan = |e: String| {
+        Diagnostic::error(format!(
+            "{} is not a landfall plan file: {e}",
+            file.display()
+        ))
+        .help("make one with `landfall plan --env ENV --out FILE`")
+    };
+    let doc: serde_json::Value = std::fs::read_to_string(file)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+        .map_err(not_a_plan)?;
+    let version = &doc["format_version"];
+    if version.as_u64() != Some(plan::FORMAT_VERSION.into()) {
+        return Err(Diagnostic::error(format!(
+            "{} has plan format version {version}; this landfall reads format version {}",
+            file.display(),
+            plan::FORMAT_VERSION
+        ))
+        .help("the plan was saved by another landfall version: run `landfall plan --env ENV --out FILE` again and apply the new file"));
+    }
+    serde_json::from_value(doc).map_err(|e| not_a_plan(e.to_string()))
 }
