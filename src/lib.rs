@@ -14,6 +14,7 @@
 
 pub mod address;
 pub mod aws;
+pub mod complete;
 pub mod diag;
 pub mod engine;
 pub mod expr;

@@ -61,6 +61,20 @@ enum Command {
         /// Show one kind only.
         kind: Option<String>,
     },
+    /// Print the JSON Schema of a configuration file, for editors (taplo, Even Better TOML).
+    Schema {
+        /// Which file's schema to print.
+        #[arg(long, value_enum, default_value_t = schema::json_schema::FileType::Stack)]
+        file: schema::json_schema::FileType,
+        /// Write every file's schema into DIR instead (project, env, stack and module.schema.json).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Print a shell completion script; environment and stack names are completed from the project.
+    Completions { shell: clap_complete::Shell },
+    /// Environment or stack names of the project, for completion scripts.
+    #[command(name = "__complete", hide = true)]
+    Complete { what: landfall::complete::Names },
     /// Prepare the state backend: create the S3 bucket if missing (versioned, encrypted, private).
     Init {
         #[arg(short, long)]
@@ -226,6 +240,33 @@ fn run(cli: Cli, color: bool) -> ExitCode {
     }
     match cli.command {
         Command::Kinds { kind } => kinds(kind.as_deref(), color),
+        Command::Schema { file, out: None } => {
+            let doc = schema::json_schema::schema(file);
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Command::Schema { out: Some(dir), .. } => match schema::json_schema::write_all(&dir) {
+            Ok(paths) => {
+                paths.iter().for_each(|p| println!("{}", p.display()));
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(
+                color,
+                Diagnostic::error(format!("cannot write {}: {e}", dir.display())),
+            ),
+        },
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            print!(
+                "{}",
+                landfall::complete::script(shell, &mut Cli::command(), "landfall")
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Complete { what } => {
+            print!("{}", landfall::complete::names(&cwd, what));
+            ExitCode::SUCCESS
+        }
         Command::Init { env } => online::init(&ctx!(), &env),
         Command::Plan {
             env,

@@ -6,8 +6,8 @@ mod scope;
 mod toml;
 
 pub use scope::{
-    InputDecl, InputType, Meta, ModuleCall, MovedDecl, Named, ResourceDecl, ScopeDef, ScopeKind,
-    Validation, list_of_strings, table,
+    INPUT_TYPES, InputDecl, InputType, Meta, ModuleCall, MovedDecl, Named, ResourceDecl, ScopeDef,
+    ScopeKind, Validation, list_of_strings, table,
 };
 
 use crate::diag::{Diagnostic, Diagnostics};
@@ -114,6 +114,17 @@ pub fn environment_names(root: &Path) -> Vec<String> {
         .filter_map(|e| e.file_name().into_string().ok())
         .collect();
     names.sort();
+    names
+}
+
+/// The stacks of a project: `stacks/NAME.toml` files and `stacks/NAME/` folders.
+pub fn stack_names(root: &Path) -> Vec<String> {
+    let mut names: Vec<String> = folder_entries(&root.join("stacks"))
+        .into_iter()
+        .filter(|n| is_plain_name(n))
+        .collect();
+    names.sort();
+    names.dedup();
     names
 }
 

@@ -4,6 +4,7 @@
 //! This is the single source of truth the resolver checks configuration against. The AWS behaviour of each
 //! kind (read, create, update, delete) lives with the provider code, keyed by the same kind name.
 
+pub mod json_schema;
 mod kinds;
 
 pub use kinds::KINDS;
@@ -68,7 +69,7 @@ pub struct Text {
 /// A pattern AWS documents for a string, checked without a regular expression engine.
 #[derive(Debug)]
 pub struct Pattern {
-    /// The pattern as a regular expression, for JSON Schema and `landfall kinds`.
+    /// The pattern as a regular expression, for JSON Schema (empty when a portable one cannot say it).
     pub regex: &'static str,
     /// What it allows, in words, for messages.
     pub describe: &'static str,
