@@ -554,7 +554,7 @@ fn limits(
         Value::String(s) => {
             if let Some(why) = text.and_then(|t| t.problem(s)) {
                 found.push((
-                    format!("`{name}` {}", shorten(&why)),
+                    format!("`{name}` {why}"),
                     "not accepted by AWS",
                     format!(
                         "AWS accepts {}",
@@ -572,7 +572,7 @@ fn limits(
             for (k, item) in map {
                 if let Some(why) = keys.and_then(|t| t.problem(k)) {
                     found.push((
-                        format!("`{name}` key {}", shorten(&why)),
+                        format!("`{name}` key {why}"),
                         "key not accepted by AWS",
                         format!(
                             "AWS accepts keys of {}",
@@ -587,16 +587,6 @@ fn limits(
         }
         _ => {}
     }
-}
-
-/// A message quoting a value, cut when the value is long (a megabyte description stays one line).
-fn shorten(message: &str) -> String {
-    const MAX: usize = 200;
-    if message.chars().count() <= MAX {
-        return message.to_string();
-    }
-    let head: String = message.chars().take(MAX).collect();
-    format!("{head}...")
 }
 
 /// Why `az` is not an availability zone of `region`, if it is not: another region's zone, or a letter
