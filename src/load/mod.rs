@@ -265,7 +265,8 @@ impl Loader {
                 Err(e) => {
                     self.incomplete = true;
                     let mut d =
-                        Diagnostic::error(format!("cannot read {}: {e}", self.display(path)));
+                        Diagnostic::error(format!("cannot read {}: {e}", self.display(path)))
+                            .help("check the path (relative to the file that names it) and that the file can be read");
                     if let Some(span) = cause {
                         d = d.at(span, "needed here");
                     }

@@ -430,7 +430,10 @@ impl Checker<'_> {
                     .note(
                         Some(Self::span(vpc, "cidr_block")),
                         format!("{} has {vnet}", vpc.address),
-                    ),
+                    )
+                    .help(format!(
+                        "pick a range inside {vnet}, e.g. with cidrsubnet(\"{vnet}\", 4, N)"
+                    )),
                 );
                 continue;
             }

@@ -123,7 +123,8 @@ impl<'x, 'a> Ctx<'x, 'a> {
                 let mut d = Diagnostic::error(format!(
                     "`account` must be a 12-digit account id, found {other}"
                 ))
-                .at(span, "not an account id");
+                .at(span, "not an account id")
+                .help("write the account's 12-digit id in quotes, or reference it: ${account.prod.id}");
                 if let Value::Resource(_) = other {
                     d = d.help("use the account's id, e.g. ${account.prod.id} or ${each.value.id}");
                 }
@@ -217,7 +218,8 @@ impl<'x, 'a> Ctx<'x, 'a> {
                     "`depends_on` names `{}`, which is not declared",
                     t.path(rest.len().min(2) + usize::from(t.root == "stack") * 2)
                 ))
-                .at(e.span, "unknown resource or module"),
+                .at(e.span, "unknown resource or module")
+                .help("name a resource (`vpc.main`) or module (`module.net`) declared in this stack, or `stack.NAME.kind.name`"),
             ),
         }
     }
@@ -506,6 +508,7 @@ impl Scope for Ctx<'_, '_> {
                     Some(v) => Ok(navigate(v, steps, 1)),
                     None => Err(Diagnostic::error(format!("unknown variable `var.{name}`"))
                         .at(span, "not set in this environment")
+                        .help(format!("set {name} in the environment's [vars]"))
                         .suggest(name, self.r.vars.keys().map(String::as_str))
                         .note(None, "variables come from the environment's [vars] and the files it includes")),
                 }
@@ -614,6 +617,7 @@ impl Scope for Ctx<'_, '_> {
                         "stack `{name}` is not deployed by this environment"
                     ))
                     .at(span, "unknown stack")
+                    .help(format!("add \"{name}\" to the environment's `stacks`, or read another environment's outputs with remote.ENV.{name}.OUTPUT"))
                     .suggest(name, self.r.stack_names.iter().map(String::as_str));
                     return Err(if in_env {
                         d
@@ -792,7 +796,8 @@ impl Scope for Ctx<'_, '_> {
                     return Err(Diagnostic::error(format!(
                         "stack `{s}` is not deployed by this environment"
                     ))
-                    .at(arg.span, "unknown stack"));
+                    .at(arg.span, "unknown stack")
+                    .help(format!("add \"{s}\" to the environment's `stacks`")));
                 }
             },
             _ => return Err(usage()),

@@ -215,13 +215,14 @@ pub fn resolve_with(loaded: Loaded, known: &Known) -> (Sources, Result<Resolved,
 /// A type error found at the place a value was written (`set`, when that is not where it is used), with
 /// the use as a note.
 fn used_at(d: Diagnostic, set: Option<&Expr>, used: &Expr) -> Diagnostic {
-    match (set, d.help.is_some()) {
-        (None, _) => d,
-        (Some(_), true) => d.note(Some(used.span), "used here"),
-        (Some(_), false) => d
-            .note(Some(used.span), "used here")
-            .help("fix the value where it is set: every use of it reads that value"),
+    if set.is_none() {
+        return d;
     }
+    let help = match &d.help {
+        Some(h) => format!("{h} where the value is set: every use of it reads that value"),
+        None => "fix the value where it is set: every use of it reads that value".into(),
+    };
+    d.note(Some(used.span), "used here").help(help)
 }
 
 /// A value and the instances it was computed from.
@@ -863,7 +864,8 @@ impl<'a> Resolver<'a> {
                                 at,
                                 format!("fails the validation of module `{}`", call.source),
                             )
-                            .note(Some(rule.condition.span), "the rule"),
+                            .note(Some(rule.condition.span), "the rule")
+                            .help("pass a value the module's validation accepts"),
                         );
                         ok = false;
                     }
