@@ -26,14 +26,17 @@ pub struct Diagnostic {
 
 /// The longest message kept whole: one quoting a value (a megabyte string that is not a CIDR block)
 /// keeps its beginning and its end, where the explanation is.
-const MAX_MESSAGE: usize = 400;
+/// Messages listing several findings (renames to declare) run to a few thousand characters and stay whole.
+const MAX_MESSAGE: usize = 4000;
+/// How much of each end of a clipped message is kept.
+const CLIP_KEEP: usize = 200;
 
 fn clip(message: String) -> String {
     let n = message.chars().count();
     if n <= MAX_MESSAGE {
         return message;
     }
-    let keep = MAX_MESSAGE / 2;
+    let keep = CLIP_KEEP;
     let head: String = message.chars().take(keep).collect();
     let tail: String = message.chars().skip(n - keep).collect();
     format!("{head} [... {} characters ...] {tail}", n - 2 * keep)
