@@ -24,11 +24,29 @@ pub struct Diagnostic {
     pub help: Option<String>,
 }
 
+/// The longest message kept whole: one quoting a value (a megabyte string that is not a CIDR block)
+/// keeps its beginning and its end, where the explanation is.
+/// Messages listing several findings (renames to declare) run to a few thousand characters and stay whole.
+const MAX_MESSAGE: usize = 4000;
+/// How much of each end of a clipped message is kept.
+const CLIP_KEEP: usize = 200;
+
+fn clip(message: String) -> String {
+    let n = message.chars().count();
+    if n <= MAX_MESSAGE {
+        return message;
+    }
+    let keep = CLIP_KEEP;
+    let head: String = message.chars().take(keep).collect();
+    let tail: String = message.chars().skip(n - keep).collect();
+    format!("{head} [... {} characters ...] {tail}", n - 2 * keep)
+}
+
 impl Diagnostic {
     pub fn error(message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
-            message: message.into(),
+            message: clip(message.into()),
             primary: None,
             notes: vec![],
             help: None,
@@ -53,7 +71,7 @@ impl Diagnostic {
     }
 
     pub fn help(mut self, text: impl Into<String>) -> Self {
-        self.help = Some(text.into());
+        self.help = Some(clip(text.into()));
         self
     }
 
@@ -317,6 +335,21 @@ pub fn to_json(sources: &Sources, diags: &Diagnostics) -> serde_json::Value {
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn a_message_quoting_a_huge_value_keeps_its_beginning_and_end() {
+        let d = Diagnostic::error(format!(
+            "{:?} is not a valid IPv4 CIDR block",
+            "1".repeat(100_000)
+        ));
+        assert!(d.message.chars().count() < 500, "{}", d.message);
+        assert!(d.message.starts_with("\"111"), "{}", d.message);
+        assert!(
+            d.message.ends_with("is not a valid IPv4 CIDR block"),
+            "{}",
+            d.message
+        );
+    }
 
     #[test]
     fn a_megabyte_line_is_cut_around_the_column() {

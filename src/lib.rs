@@ -23,6 +23,7 @@
 pub mod address;
 pub mod aws;
 pub mod cmd;
+pub mod complete;
 pub mod diag;
 pub mod engine;
 pub mod expr;

@@ -78,6 +78,20 @@ enum Command {
         /// Show one kind only.
         kind: Option<String>,
     },
+    /// Print the JSON Schema of a configuration file, for editors (taplo, Even Better TOML).
+    Schema {
+        /// Which file's schema to print.
+        #[arg(long, value_enum, default_value_t = landfall::schema::json_schema::FileType::Stack)]
+        file: landfall::schema::json_schema::FileType,
+        /// Write every file's schema into DIR instead (project, env, stack and module.schema.json).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Print a shell completion script; environment and stack names are completed from the project.
+    Completions { shell: clap_complete::Shell },
+    /// Environment or stack names of the project, for completion scripts.
+    #[command(name = "__complete", hide = true)]
+    Complete { what: landfall::complete::Names },
     /// Prepare the state backend: create the S3 bucket if missing (versioned, encrypted, private).
     Init {
         #[arg(short, long)]
@@ -277,6 +291,29 @@ fn run(cli: Cli, color: bool, stdout_color: bool) -> cmd::Result {
         Command::Graph { env, format } => cmd::graph(&ctx()?, &env, format),
         Command::Kinds { kind } => cmd::kinds(kind.as_deref()),
         Command::Init { env } => cmd::init(&ctx()?, &env),
+        Command::Schema { file, out: None } => {
+            let doc = landfall::schema::json_schema::schema(file);
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            Ok(cmd::Exit::Success)
+        }
+        Command::Schema { out: Some(dir), .. } => {
+            let paths = landfall::schema::json_schema::write_all(&dir)
+                .map_err(|error| Error::WriteFile { path: dir, error })?;
+            paths.iter().for_each(|p| println!("{}", p.display()));
+            Ok(cmd::Exit::Success)
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            print!(
+                "{}",
+                landfall::complete::script(shell, &mut Cli::command(), "landfall")
+            );
+            Ok(cmd::Exit::Success)
+        }
+        Command::Complete { what } => {
+            print!("{}", landfall::complete::names(&cwd, what));
+            Ok(cmd::Exit::Success)
+        }
         Command::Plan {
             env,
             out,

@@ -13,8 +13,7 @@ fn project() -> tempfile::TempDir {
     common::fixture_copy("tests/fixtures/engine")
 }
 
-/// The `--stats` lines of a run: (service.operation, attempts). The runs plan one stack, whose reads
-/// are one call per operation (batched per kind, account and region), so attempts are retries.
+/// The `--stats` lines of a run: (service.operation, attempts).
 fn attempts(out: &Output) -> Vec<(String, u64)> {
     String::from_utf8_lossy(&out.stderr)
         .lines()
@@ -26,6 +25,31 @@ fn attempts(out: &Output) -> Vec<(String, u64)> {
             name.contains('.').then(|| (name.to_string(), n))
         })
         .collect()
+}
+
+/// The calls a healthy `plan --stack network` makes, per operation: attempts beyond them are retries.
+fn calls(dir: &std::path::Path, moto: &Moto) -> std::collections::HashMap<String, u64> {
+    let out = common::cli::landfall(
+        dir,
+        moto,
+        &["plan", "--env", "test", "--stack", "network", "--stats"],
+    );
+    expect_code(&out, 0);
+    attempts(&out).into_iter().collect()
+}
+
+/// Every operation of a failed run was attempted at most `per_call` times per call it makes.
+#[track_caller]
+fn at_most(failed: &Output, healthy: &std::collections::HashMap<String, u64>, per_call: u64) {
+    let tried = attempts(failed);
+    assert!(!tried.is_empty(), "{}", text(failed));
+    for (op, n) in &tried {
+        let calls = healthy.get(op).copied().unwrap_or(1);
+        assert!(
+            *n <= calls * per_call,
+            "{op}: {n} attempts for {calls} call(s); at most {per_call} each: {tried:?}"
+        );
+    }
 }
 
 #[test]
@@ -48,9 +72,7 @@ fn missing_credentials_fail_at_once_saying_where_landfall_looked() {
         "{}",
         text(&out)
     );
-    let tried = attempts(&out);
-    assert!(!tried.is_empty(), "{}", text(&out));
-    assert!(tried.iter().all(|(_, n)| *n == 1), "retried: {tried:?}");
+    at_most(&out, &calls(dir.path(), &moto), 1);
 }
 
 #[test]
@@ -77,9 +99,7 @@ fn a_refused_connection_names_the_endpoint_after_a_few_attempts() {
         "{}",
         text(&out)
     );
-    let tried = attempts(&out);
-    assert!(!tried.is_empty(), "{}", text(&out));
-    assert!(tried.iter().all(|(_, n)| *n <= 5), "{tried:?}");
+    at_most(&out, &calls(dir.path(), &moto), 5);
 }
 
 #[test]
@@ -108,10 +128,8 @@ fn a_silent_endpoint_fails_after_two_attempts_naming_it() {
         "{}",
         text(&out)
     );
-    let tried = attempts(&out);
-    assert!(!tried.is_empty(), "{}", text(&out));
     // 15 s per attempt and a 25 s budget for unanswered calls: two attempts, not ten.
-    assert!(tried.iter().all(|(_, n)| *n <= 2), "{tried:?}");
+    at_most(&out, &calls(dir.path(), &moto), 2);
     drop(held);
 }
 

@@ -129,3 +129,148 @@ fn odd_expressions_never_panic() {
         validate(tmp.path(), "test");
     }
 }
+
+/// Depth and size extremes, through the real binary: each exits 1 with a located diagnostic, never
+/// aborts (a stack overflow is exit 134), and prints how long it took (measured, not asserted).
+#[test]
+fn depth_and_size_extremes_exit_1_with_a_located_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("landfall.toml"),
+        "[project]\nname = \"t\"\nhome_region = \"eu-west-1\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(tmp.path().join("environments/test")).unwrap();
+    std::fs::write(
+        tmp.path().join("environments/test/env.toml"),
+        "stacks = [\"s\"]\n[vars]\nl = [1]\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(tmp.path().join("stacks")).unwrap();
+    let n = 10_000;
+    let cases: Vec<(&str, String)> = vec![
+        // TOML itself nested deep: arrays, inline tables, dotted keys.
+        (
+            "toml arrays",
+            format!(
+                "[vpc.v]\ncidr_block = {}1{}\n",
+                "[".repeat(n),
+                "]".repeat(n)
+            ),
+        ),
+        (
+            "toml inline tables",
+            format!(
+                "[vpc.v]\ncidr_block = {}1{}\n",
+                "{a=".repeat(n),
+                "}".repeat(n)
+            ),
+        ),
+        (
+            "toml dotted keys",
+            format!("[vpc.v]\n{} = 1\n", vec!["k"; n].join(".")),
+        ),
+        (
+            "toml table headers",
+            format!("[{}]\nx = 1\n", vec!["vpc"; n].join(".")),
+        ),
+        // Expressions nested deep in every construct.
+        (
+            "parentheses",
+            format!(
+                "[vpc.v]\ncidr_block = '${{{}1{}}}'\n",
+                "(".repeat(n),
+                ")".repeat(n)
+            ),
+        ),
+        (
+            "lists",
+            format!(
+                "[vpc.v]\ncidr_block = '${{{}1{}}}'\n",
+                "[".repeat(n),
+                "]".repeat(n)
+            ),
+        ),
+        (
+            "calls",
+            format!(
+                "[vpc.v]\ncidr_block = '${{{}1{}}}'\n",
+                "length([".repeat(n),
+                "])".repeat(n)
+            ),
+        ),
+        (
+            "not",
+            format!("[vpc.v]\ncidr_block = '${{{}true}}'\n", "!".repeat(n)),
+        ),
+        (
+            "conditionals",
+            format!(
+                "[vpc.v]\ncidr_block = '${{{}1}}'\n",
+                "true ? 1 : ".repeat(n)
+            ),
+        ),
+        (
+            "indexes",
+            format!("[vpc.v]\ncidr_block = '${{var.l{}}}'\n", "[0]".repeat(n)),
+        ),
+        (
+            "attributes",
+            format!("[vpc.v]\ncidr_block = '${{var{}}}'\n", ".l".repeat(n)),
+        ),
+        (
+            "binary chain",
+            format!("[vpc.v]\ncidr_block = '${{1{}}}'\n", " + 1".repeat(n)),
+        ),
+        (
+            "mixed chain",
+            format!(
+                "[vpc.v]\ncidr_block = '${{1{}}}'\n",
+                " * 1 - 1 == 1 && true || 2".repeat(n / 5)
+            ),
+        ),
+        // Sizes: a megabyte string, a huge array, a huge template.
+        (
+            "megabyte string",
+            format!(
+                "[iam_role.r]\nname = \"r\"\nassume_role_policy = \"{{}}\"\ndescription = \"{}\"\n",
+                "x".repeat(1 << 20)
+            ),
+        ),
+        (
+            "huge array",
+            format!("[vpc.v]\ncidr_block = [{}]\n", vec!["1"; 200_000].join(",")),
+        ),
+        (
+            "huge template",
+            format!("[vpc.v]\ncidr_block = \"{}\"\n", "${1}".repeat(100_000)),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, body) in cases {
+        std::fs::write(tmp.path().join("stacks/s.toml"), &body).unwrap();
+        let started = std::time::Instant::now();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_landfall"))
+            .args(["validate", "--env", "test"])
+            .current_dir(tmp.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let took = started.elapsed();
+        let err = String::from_utf8_lossy(&out.stderr);
+        println!("{name}: exit {:?} in {took:?}", out.status.code());
+        if out.status.code() != Some(1) || !err.contains("--> stacks/s.toml:") {
+            failures.push(format!(
+                "{name}: exit {:?}\n{}",
+                out.status.code(),
+                &err[..err.len().min(2000)]
+            ));
+        }
+        if err.lines().any(|l| l.len() > 1000) {
+            failures.push(format!(
+                "{name}: a line of the message is longer than 1000 characters"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

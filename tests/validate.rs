@@ -269,6 +269,32 @@ fn a_toml_error_in_env_toml_comes_without_a_false_no_stacks_error() {
 }
 
 #[test]
+fn a_plan_file_of_another_format_version_is_refused_before_anything_runs() {
+    let tmp = example_copy();
+    let file = tmp.path().join("old.plan.json");
+    for version in ["0", "2", "\"1\"", "null"] {
+        std::fs::write(
+            &file,
+            format!("{{\"format_version\": {version}, \"environment\": \"dev\"}}"),
+        )
+        .unwrap();
+        let out = landfall(tmp.path(), &["apply", file.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "old.plan.json has plan format version {version}; this landfall reads format version 1"
+            )),
+            "{err}"
+        );
+        assert!(
+            err.contains("run `landfall plan --env ENV --out FILE` again"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn outside_a_project_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let out = landfall(tmp.path(), &["validate", "--env", "dev"]);

@@ -63,20 +63,24 @@ pub fn destroy(ctx: &Ctx, args: DestroyArgs) -> Result {
 
 /// A plan file saved by `plan --out`, of this landfall's format version.
 pub(crate) fn load_plan(file: &Path) -> Result<Plan> {
-    let plan = std::fs::read_to_string(file)
+    let not_a_plan = |reason: String| Error::PlanFile {
+        path: file.to_path_buf(),
+        reason,
+    };
+    // The version first: a plan of another format may not even parse as this one.
+    let doc: serde_json::Value = std::fs::read_to_string(file)
         .map_err(|e| e.to_string())
-        .and_then(|t| serde_json::from_str::<Plan>(&t).map_err(|e| e.to_string()))
-        .map_err(|reason| Error::PlanFile {
-            path: file.to_path_buf(),
-            reason,
-        })?;
-    if plan.format_version != plan::FORMAT_VERSION {
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+        .map_err(not_a_plan)?;
+    let version = &doc["format_version"];
+    if version.as_u64() != Some(plan::FORMAT_VERSION.into()) {
         return Err(Error::PlanVersion {
-            found: plan.format_version,
+            path: file.to_path_buf(),
+            found: version.to_string(),
             expected: plan::FORMAT_VERSION,
         });
     }
-    Ok(plan)
+    serde_json::from_value(doc).map_err(|e| not_a_plan(e.to_string()))
 }
 
 /// A saved plan, checked against what the command line says.

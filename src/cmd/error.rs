@@ -46,10 +46,22 @@ pub enum Error {
     },
     #[error("{} is not a landfall plan file: {reason}", .path.display())]
     PlanFile { path: PathBuf, reason: String },
-    #[error("the plan file has format version {found}; this landfall reads {expected}")]
-    PlanVersion { found: u32, expected: u32 },
+    #[error(
+        "{} has plan format version {found}; this landfall reads format version {expected}",
+        .path.display()
+    )]
+    PlanVersion {
+        path: PathBuf,
+        found: String,
+        expected: u32,
+    },
     #[error("the plan is for environment `{plan}`, not `{given}`")]
     PlanEnvironment { plan: String, given: String },
+    #[error("cannot write {}: {error}", .path.display())]
+    WriteFile {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     #[error("cannot write the plan to {}: {error}", .path.display())]
     WritePlan {
         path: PathBuf,
@@ -142,6 +154,9 @@ impl Error {
             Error::Usage { message, help } => Diagnostic::error(message).help(help),
             Error::UnknownKind(ref name) => Diagnostic::error(self.to_string())
                 .suggest(name, crate::schema::KINDS.iter().map(|k| k.name)),
+            Error::PlanVersion { .. } => Diagnostic::error(self.to_string()).help(
+                "the plan was saved by another landfall version: run `landfall plan --env ENV --out FILE` again and apply the new file",
+            ),
             Error::PlanFile { .. } => Diagnostic::error(self.to_string())
                 .help("make one with `landfall plan --env ENV --out FILE`"),
             Error::Refused { applying, .. } => {

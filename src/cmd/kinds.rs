@@ -28,6 +28,7 @@ pub fn kinds(only: Option<&str>) -> Result {
                 if let Some((min, max)) = f.range {
                     flags.push(format!("{min} to {max}"));
                 }
+                flags.extend(f.text.map(|t| t.describe()));
                 let flags = bracketed(&flags);
                 out.push_str(&format!("    .{:<27} {}{flags}\n", f.name, f.ty.describe()));
             }
@@ -53,12 +54,7 @@ fn attr_line(a: &schema::Attr) -> String {
     if let Some(d) = a.default {
         flags.push(format!("default {}", resolve::default_display(d)));
     }
-    if let Some((min, max)) = a.range {
-        flags.push(format!("{min} to {max}"));
-    }
-    if let Some(n) = a.max_len {
-        flags.push(format!("at most {n} characters"));
-    }
+    flags.extend(a.constraints());
     let doc = if a.doc.is_empty() {
         String::new()
     } else {

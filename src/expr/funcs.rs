@@ -45,6 +45,7 @@ pub(super) fn call(
     let Some((_, usage)) = FUNCTIONS.iter().find(|(n, _)| *n == name) else {
         return Err(Diagnostic::error(format!("unknown function `{name}`"))
             .at(name_span, "not a landfall function")
+            .help("use one of the functions listed below")
             .suggest(name, FUNCTIONS.iter().map(|(n, _)| *n))
             .note(
                 None,
@@ -64,7 +65,8 @@ pub(super) fn call(
                 "wrong number of arguments to `{name}`: {} given",
                 args.len()
             ))
-            .at(call, format!("usage: {usage}")));
+            .at(call, format!("usage: {usage}"))
+            .help(format!("call it as {usage}")));
         }
         Ok(())
     };
@@ -257,7 +259,8 @@ pub(super) fn call(
                     "cidrsubnet: network number {netnum} does not fit in {newbits} bits (0 to {})",
                     (1u64 << newbits) - 1
                 ))
-                .at(spans[2], "out of range"));
+                .at(spans[2], "out of range")
+                .help("use a smaller network number, or more new bits"));
             }
             let base = u32::from(net.network()) as u64;
             let addr = base + (netnum << (32 - prefix));

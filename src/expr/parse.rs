@@ -28,6 +28,10 @@ impl StrOrigin {
     }
 }
 
+/// What every syntax error suggests: the shape of the language, and how to write a literal `${`.
+const SYNTAX_HELP: &str = "expressions are written \"${...}\" with references (var.x, vpc.main.id), \
+     literals, operators and function calls; write $${ for a literal ${";
+
 /// Parses a configuration string: a literal, one whole `${expr}` (which keeps the value's type), or a
 /// template mixing both.
 pub fn parse_template(src: &str, origin: StrOrigin) -> Result<Expr, Diagnostic> {
@@ -244,6 +248,7 @@ impl Parser<'_> {
     fn error_at(&self, start: usize, end: usize, message: String) -> Diagnostic {
         Diagnostic::error(format!("invalid expression: {message}"))
             .at(self.span(start, end), "here")
+            .help(SYNTAX_HELP)
     }
 
     fn error_here(&mut self, message: &str) -> Diagnostic {
@@ -256,6 +261,7 @@ impl Parser<'_> {
             describe(&tok)
         ))
         .at(self.span(s, e.max(s)), "here")
+        .help(SYNTAX_HELP)
     }
 
     /// Goes one level deeper, or refuses at `start` once [`MAX_DEPTH`] is reached.

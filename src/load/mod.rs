@@ -6,8 +6,8 @@ mod scope;
 mod toml;
 
 pub use scope::{
-    InputDecl, InputType, Meta, ModuleCall, MovedDecl, Named, ResourceDecl, ScopeDef, ScopeKind,
-    Validation, list_of_strings, table,
+    INPUT_TYPES, InputDecl, InputType, Meta, ModuleCall, MovedDecl, Named, ResourceDecl, ScopeDef,
+    ScopeKind, Validation, list_of_strings, table,
 };
 
 use crate::diag::{Diagnostic, Diagnostics};
@@ -114,6 +114,17 @@ pub fn environment_names(root: &Path) -> Vec<String> {
         .filter_map(|e| e.file_name().into_string().ok())
         .collect();
     names.sort();
+    names
+}
+
+/// The stacks of a project: `stacks/NAME.toml` files and `stacks/NAME/` folders.
+pub fn stack_names(root: &Path) -> Vec<String> {
+    let mut names: Vec<String> = folder_entries(&root.join("stacks"))
+        .into_iter()
+        .filter(|n| is_plain_name(n))
+        .collect();
+    names.sort();
+    names.dedup();
     names
 }
 
@@ -254,7 +265,8 @@ impl Loader {
                 Err(e) => {
                     self.incomplete = true;
                     let mut d =
-                        Diagnostic::error(format!("cannot read {}: {e}", self.display(path)));
+                        Diagnostic::error(format!("cannot read {}: {e}", self.display(path)))
+                            .help("check the path (relative to the file that names it) and that the file can be read");
                     if let Some(span) = cause {
                         d = d.at(span, "needed here");
                     }
@@ -379,11 +391,11 @@ impl Loader {
     /// A region name, checked against the known AWS regions.
     fn region(&mut self, e: &Expr) -> String {
         let name = self.plain_string(e);
-        if !name.is_empty() && !crate::schema::REGIONS.contains(&name.as_str()) {
+        if !name.is_empty() && !crate::schema::is_region(&name) {
             self.diags.push(
                 Diagnostic::error(format!("unknown AWS region {name:?}"))
                     .at(e.span, "not a region")
-                    .suggest(&name, crate::schema::REGIONS.iter().copied()),
+                    .suggest(&name, crate::schema::region_names()),
             );
         }
         name

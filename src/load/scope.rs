@@ -127,7 +127,8 @@ pub enum InputType {
     Any,
 }
 
-const INPUT_TYPES: &[(&str, InputType)] = &[
+/// The module input types, by the name `type = "..."` gives them.
+pub const INPUT_TYPES: &[(&str, InputType)] = &[
     ("string", InputType::String),
     ("number", InputType::Number),
     ("bool", InputType::Bool),

@@ -94,71 +94,39 @@ impl Checker<'_> {
             .filter(move |(_, i)| i.kind.name == kind)
     }
 
-    /// Every attribute within the range and length its schema gives (what AWS accepts), nested blocks
-    /// such as security group rules included.
+    /// Every attribute within the range, length and pattern its schema gives (what AWS accepts), nested
+    /// blocks such as security group rules included.
     fn bounds(&mut self) {
         use crate::schema::AttrType;
-        /// A number outside `range`, or not a whole number where one is expected: (it, min, max).
-        fn number(v: &Value, range: Option<(i64, i64)>) -> Option<(f64, f64, f64)> {
-            let ((min, max), Value::Number(n)) = (range?, v) else {
-                return None;
-            };
-            let (min, max) = (min as f64, max as f64);
-            (*n < min || *n > max || n.fract() != 0.0).then_some((*n, min, max))
-        }
         for inst in self.instances {
             for attr in inst.kind.attrs {
                 let Some(v) = inst.attrs.get(attr.name) else {
                     continue;
                 };
                 let at = Self::span(inst, attr.name);
-                if let Some((n, min, max)) = number(v, attr.range) {
-                    self.diags.push(
-                        Diagnostic::error(format!(
-                            "`{}` is {}; AWS accepts whole numbers from {} to {}",
-                            attr.name,
-                            crate::expr::format_number(n),
-                            crate::expr::format_number(min),
-                            crate::expr::format_number(max)
-                        ))
-                        .at(at, "out of range"),
-                    );
-                }
-                if let (Some(max), Value::String(text)) = (attr.max_len, v)
-                    && text.chars().count() > max
+                let mut found = Vec::new();
+                limits(attr.name, v, attr.range, attr.text, attr.keys, &mut found);
+                if let (AttrType::List(AttrType::Object(fields)), Value::List(items)) =
+                    (&attr.ty, v)
                 {
-                    self.diags.push(
-                        Diagnostic::error(format!(
-                            "`{}` is {} characters long; AWS accepts at most {max}",
-                            attr.name,
-                            text.chars().count()
-                        ))
-                        .at(at, "too long"),
-                    );
-                }
-                let (AttrType::List(AttrType::Object(fields)), Value::List(items)) = (&attr.ty, v)
-                else {
-                    continue;
-                };
-                for item in items {
-                    let Value::Map(block) = item else { continue };
-                    for f in fields.iter() {
-                        if let Some((n, min, max)) =
-                            block.get(f.name).and_then(|v| number(v, f.range))
-                        {
-                            self.diags.push(
-                                Diagnostic::error(format!(
-                                    "`{}.{}` is {}; AWS accepts whole numbers from {} to {}",
-                                    attr.name,
-                                    f.name,
-                                    crate::expr::format_number(n),
-                                    crate::expr::format_number(min),
-                                    crate::expr::format_number(max)
-                                ))
-                                .at(at, "out of range"),
-                            );
+                    for block in items.iter().filter_map(|i| match i {
+                        Value::Map(m) => Some(m),
+                        _ => None,
+                    }) {
+                        for f in fields.iter() {
+                            if let Some(v) = block.get(f.name) {
+                                let name = format!("{}.{}", attr.name, f.name);
+                                limits(&name, v, f.range, f.text, None, &mut found);
+                            }
                         }
                     }
+                }
+                for (message, label, help) in found {
+                    self.diags.push(
+                        Diagnostic::error(format!("{}: {message}", inst.address))
+                            .at(at, label)
+                            .help(help),
+                    );
                 }
             }
         }
@@ -177,13 +145,6 @@ impl Checker<'_> {
         let mut found = Vec::new();
         for (_, inst) in self.of_kind("account") {
             if let Some(email) = Self::str_attr(inst, "email") {
-                if let Err(why) = valid_email(email) {
-                    found.push(
-                        Diagnostic::error(format!("{}: {email:?} is not a valid account email: {why}", inst.address))
-                            .at(Self::span(inst, "email"), "invalid email")
-                            .help("AWS needs a unique address of 6 to 64 characters, like aws+prod@example.com"),
-                    );
-                }
                 match emails.get(&email.to_ascii_lowercase()) {
                     Some(first) => found.push(
                         Diagnostic::error(format!("duplicate account email {email:?}"))
@@ -195,18 +156,6 @@ impl Checker<'_> {
                         emails.insert(email.to_ascii_lowercase(), inst);
                     }
                 }
-            }
-            if let Some(name) = Self::str_attr(inst, "name")
-                && (name.is_empty() || name.chars().count() > 50)
-            {
-                found.push(
-                    Diagnostic::error(format!(
-                        "{}: account names have 1 to 50 characters, this one {}",
-                        inst.address,
-                        name.chars().count()
-                    ))
-                    .at(Self::span(inst, "name"), "too long"),
-                );
             }
         }
         self.diags.0.extend(found);
@@ -223,15 +172,6 @@ impl Checker<'_> {
             let Some(name) = Self::str_attr(inst, "name") else {
                 continue;
             };
-            if name.is_empty() || name.chars().count() > 128 {
-                found.push(
-                    Diagnostic::error(format!(
-                        "{}: OU names have 1 to 128 characters",
-                        inst.address
-                    ))
-                    .at(Self::span(inst, "name"), "invalid length"),
-                );
-            }
             if let Some(parent) = parent_of[&i].clone() {
                 match by_parent.get(&(parent.clone(), name.to_string())) {
                     Some(first) => found.push(
@@ -365,44 +305,8 @@ impl Checker<'_> {
 
     fn iam(&mut self) {
         let mut found = Vec::new();
-        let limits = [("iam_role", 64), ("iam_group", 128), ("iam_policy", 128)];
-        for (kind, max) in limits {
+        for kind in ["iam_role", "iam_group", "iam_policy"] {
             for (_, inst) in self.of_kind(kind) {
-                if let Some(name) = Self::str_attr(inst, "name") {
-                    if name.is_empty() || name.chars().count() > max {
-                        found.push(
-                            Diagnostic::error(format!(
-                                "{}: {kind} names have 1 to {max} characters, this one has {}",
-                                inst.address,
-                                name.chars().count()
-                            ))
-                            .at(Self::span(inst, "name"), "too long"),
-                        );
-                    } else if let Some(c) = name
-                        .chars()
-                        .find(|c| !(c.is_ascii_alphanumeric() || "+=,.@_-".contains(*c)))
-                    {
-                        found.push(
-                            Diagnostic::error(format!(
-                                "{}: IAM names may not contain {c:?}",
-                                inst.address
-                            ))
-                            .at(Self::span(inst, "name"), "invalid character")
-                            .help("IAM names use letters, digits and + = , . @ _ -"),
-                        );
-                    }
-                }
-                if let Some(path) = Self::str_attr(inst, "path")
-                    && (!path.starts_with('/') || !path.ends_with('/') || path.len() > 512)
-                {
-                    found.push(
-                        Diagnostic::error(format!(
-                            "{}: IAM paths start and end with `/` and have at most 512 characters",
-                            inst.address
-                        ))
-                        .at(Self::span(inst, "path"), "invalid path"),
-                    );
-                }
                 for doc_attr in ["assume_role_policy", "policy"] {
                     if let Some(doc) = inst.attrs.get(doc_attr).filter(|d| !d.has_unknown())
                         && let Some(why) = not_a_policy_document(doc)
@@ -415,23 +319,6 @@ impl Checker<'_> {
                             .at(Self::span(inst, doc_attr), "invalid document"),
                         );
                     }
-                }
-            }
-        }
-        for (_, inst) in self.of_kind("iam_account_alias") {
-            if let Some(alias) = Self::str_attr(inst, "alias") {
-                let ok = (3..=63).contains(&alias.len())
-                    && alias
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                    && !alias.starts_with('-')
-                    && !alias.ends_with('-');
-                if !ok {
-                    found.push(
-                        Diagnostic::error(format!("{}: invalid account alias {alias:?}", inst.address))
-                            .at(Self::span(inst, "alias"), "invalid alias")
-                            .help("3 to 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen"),
-                    );
                 }
             }
         }
@@ -509,17 +396,19 @@ impl Checker<'_> {
             }
             if let (Some(az), Some(region)) =
                 (Self::str_attr(inst, "availability_zone"), &inst.region)
-                && (!az.starts_with(region.as_str()) || az.len() <= region.len())
+                && let Some(why) = zone_problem(az, region)
             {
+                let zones = crate::schema::zone_letters(region)
+                    .unwrap_or_default()
+                    .chars()
+                    .map(|c| format!("{region}{c}"));
                 found.push(
-                    Diagnostic::error(format!(
-                        "{}: availability zone {az:?} is not in the subnet's region {region}",
-                        inst.address
-                    ))
-                    .at(Self::span(inst, "availability_zone"), "wrong zone")
-                    .help(format!(
-                        "zones of {region} are named {region}a, {region}b, ..."
-                    )),
+                    Diagnostic::error(format!("{}: {why}", inst.address))
+                        .at(Self::span(inst, "availability_zone"), "no such zone")
+                        .help(format!(
+                            "zones of {region}: {}",
+                            zones.collect::<Vec<_>>().join(", ")
+                        )),
                 );
             }
             let Some(vpc_id) = inst.attrs.get("vpc_id").and_then(Value::origin) else {
@@ -541,7 +430,10 @@ impl Checker<'_> {
                     .note(
                         Some(Self::span(vpc, "cidr_block")),
                         format!("{} has {vnet}", vpc.address),
-                    ),
+                    )
+                    .help(format!(
+                        "pick a range inside {vnet}, e.g. with cidrsubnet(\"{vnet}\", 4, N)"
+                    )),
                 );
                 continue;
             }
@@ -635,28 +527,85 @@ impl Checker<'_> {
     }
 }
 
-fn valid_email(email: &str) -> Result<(), &'static str> {
-    let len = email.chars().count();
-    if !(6..=64).contains(&len) {
-        return Err("AWS needs 6 to 64 characters");
+/// What is outside the limits AWS sets on a value: a number outside `range` (or not whole), a string
+/// (or each string of a list, each value of a map) not matching `text`, a map key not matching `keys`.
+/// Each problem is a message naming the attribute and a label.
+fn limits(
+    name: &str,
+    v: &Value,
+    range: Option<(i64, i64)>,
+    text: Option<crate::schema::Text>,
+    keys: Option<crate::schema::Text>,
+    found: &mut Vec<(String, &'static str, String)>,
+) {
+    use crate::expr::format_number;
+    match v {
+        Value::Number(n) => {
+            if let Some((min, max)) = range
+                && (*n < min as f64 || *n > max as f64 || n.fract() != 0.0)
+            {
+                found.push((
+                    format!(
+                        "`{name}` is {}; AWS accepts whole numbers from {min} to {max}",
+                        format_number(*n)
+                    ),
+                    "out of range",
+                    format!("write a whole number from {min} to {max} (`landfall kinds` lists every limit)"),
+                ));
+            }
+        }
+        Value::String(s) => {
+            if let Some(why) = text.and_then(|t| t.problem(s)) {
+                found.push((
+                    format!("`{name}` {why}"),
+                    "not accepted by AWS",
+                    format!(
+                        "AWS accepts {}",
+                        text.map(|t| t.describe()).unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+        Value::List(items) => {
+            for item in items.iter().filter(|i| matches!(i, Value::String(_))) {
+                limits(name, item, range, text, None, found);
+            }
+        }
+        Value::Map(map) => {
+            for (k, item) in map {
+                if let Some(why) = keys.and_then(|t| t.problem(k)) {
+                    found.push((
+                        format!("`{name}` key {why}"),
+                        "key not accepted by AWS",
+                        format!(
+                            "AWS accepts keys of {}",
+                            keys.map(|t| t.describe()).unwrap_or_default()
+                        ),
+                    ));
+                }
+                if matches!(item, Value::String(_)) {
+                    limits(&format!("{name}.{k}"), item, range, text, None, found);
+                }
+            }
+        }
+        _ => {}
     }
-    if email.chars().any(char::is_whitespace) {
-        return Err("it contains white space");
-    }
-    let Some((local, domain)) = email.split_once('@') else {
-        return Err("there is no @");
+}
+
+/// Why `az` is not an availability zone of `region`, if it is not: another region's zone, or a letter
+/// the region does not have (`us-east-1g`).
+fn zone_problem(az: &str, region: &str) -> Option<String> {
+    let letters = crate::schema::zone_letters(region)?;
+    let Some(letter) = az.strip_prefix(region) else {
+        return Some(format!(
+            "availability zone {az:?} is not in the subnet's region {region}"
+        ));
     };
-    if local.is_empty() || domain.contains('@') {
-        return Err("it needs exactly one @ with a name before it");
+    let mut chars = letter.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) if letters.contains(c) => None,
+        _ => Some(format!("{region} has no availability zone {az:?}")),
     }
-    if !domain.contains('.')
-        || domain.starts_with('.')
-        || domain.ends_with('.')
-        || domain.contains("..")
-    {
-        return Err("the domain is not a valid host name");
-    }
-    Ok(())
 }
 
 /// Why a value is not an IAM-style policy document (`{"Version": ..., "Statement": [...]}`), if it is not.
@@ -703,12 +652,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn emails() {
-        assert!(valid_email("aws+prod@example.com").is_ok());
-        assert!(valid_email("no-at.example.com").is_err());
-        assert!(valid_email("a@b").is_err());
-        assert!(valid_email("two@@example.com").is_err());
-        assert!(valid_email("x y@example.com").is_err());
+    fn zones_are_checked_against_the_region_s_letters() {
+        assert!(zone_problem("us-east-1f", "us-east-1").is_none());
+        assert!(zone_problem("ca-central-1d", "ca-central-1").is_none());
+        assert!(zone_problem("ca-central-1c", "ca-central-1").is_some());
+        assert!(zone_problem("us-east-1g", "us-east-1").is_some());
+        assert!(zone_problem("us-east-1", "us-east-1").is_some());
+        assert!(zone_problem("us-east-1aa", "us-east-1").is_some());
+        assert!(zone_problem("eu-west-1a", "eu-central-1").is_some());
     }
 
     #[test]

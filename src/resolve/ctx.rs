@@ -50,6 +50,43 @@ impl<'x, 'a> Ctx<'x, 'a> {
         }
     }
 
+    /// Where the value of `e` was written when `e` only passes a value on unchanged: `"${var.cidr}"` was
+    /// set in the environment file, `"${input.cidr}"` where the module was called (or further back). A
+    /// value of the wrong type is reported there, where it must be fixed, with the use as a note.
+    pub fn written_at(&self, e: &Expr) -> Option<&'x Expr> {
+        let t = e.as_traversal()?;
+        let frame: &'x Frame = self.frame;
+        let vars: &'a IndexMap<String, Expr> = self.r.var_exprs;
+        let (first, rest) = t.steps.split_first()?;
+        let expr::Step::Attr(name, _) = first else {
+            return None;
+        };
+        let mut at: &'x Expr = match (t.root, self.def.kind) {
+            ("var", ScopeKind::Stack) => vars.get(*name)?,
+            ("input", ScopeKind::Module) => frame.input_exprs.get(*name)?,
+            _ => return None,
+        };
+        for step in rest {
+            at = match (step, &at.kind) {
+                (expr::Step::Attr(k, _), expr::ExprKind::Map(entries)) => {
+                    &entries.iter().find(|en| en.key == *k)?.value
+                }
+                (expr::Step::Index(i), expr::ExprKind::Map(entries)) => {
+                    let k = i.as_str()?;
+                    &entries.iter().find(|en| en.key == k)?.value
+                }
+                (expr::Step::Index(i), expr::ExprKind::List(items)) => match &i.kind {
+                    expr::ExprKind::Lit(Value::Number(n)) if n.fract() == 0.0 && *n >= 0.0 => {
+                        items.get(*n as usize)?
+                    }
+                    _ => return None,
+                },
+                _ => return None,
+            };
+        }
+        Some(at)
+    }
+
     /// Replaces whole resources inside a value by their attributes (for outputs and stored values).
     pub fn materialize(&mut self, v: Value) -> Value {
         match v {
@@ -86,7 +123,8 @@ impl<'x, 'a> Ctx<'x, 'a> {
                 let mut d = Diagnostic::error(format!(
                     "`account` must be a 12-digit account id, found {other}"
                 ))
-                .at(span, "not an account id");
+                .at(span, "not an account id")
+                .help("write the account's 12-digit id in quotes, or reference it: ${account.prod.id}");
                 if let Value::Resource(_) = other {
                     d = d.help("use the account's id, e.g. ${account.prod.id} or ${each.value.id}");
                 }
@@ -99,12 +137,12 @@ impl<'x, 'a> Ctx<'x, 'a> {
     /// Checks a `region` value: a known AWS region, known at plan time.
     pub fn region_value(&mut self, v: Value, span: Span) -> Option<String> {
         match v {
-            Value::String(s) if crate::schema::REGIONS.contains(&s.as_str()) => Some(s),
+            Value::String(s) if crate::schema::is_region(&s) => Some(s),
             Value::String(s) => {
                 self.r.diags.push(
                     Diagnostic::error(format!("unknown AWS region {s:?}"))
                         .at(span, "not a region")
-                        .suggest(&s, crate::schema::REGIONS.iter().copied()),
+                        .suggest(&s, crate::schema::region_names()),
                 );
                 None
             }
@@ -180,7 +218,8 @@ impl<'x, 'a> Ctx<'x, 'a> {
                     "`depends_on` names `{}`, which is not declared",
                     t.path(rest.len().min(2) + usize::from(t.root == "stack") * 2)
                 ))
-                .at(e.span, "unknown resource or module"),
+                .at(e.span, "unknown resource or module")
+                .help("name a resource (`vpc.main`) or module (`module.net`) declared in this stack, or `stack.NAME.kind.name`"),
             ),
         }
     }
@@ -469,6 +508,7 @@ impl Scope for Ctx<'_, '_> {
                     Some(v) => Ok(navigate(v, steps, 1)),
                     None => Err(Diagnostic::error(format!("unknown variable `var.{name}`"))
                         .at(span, "not set in this environment")
+                        .help(format!("set {name} in the environment's [vars]"))
                         .suggest(name, self.r.vars.keys().map(String::as_str))
                         .note(None, "variables come from the environment's [vars] and the files it includes")),
                 }
@@ -577,6 +617,7 @@ impl Scope for Ctx<'_, '_> {
                         "stack `{name}` is not deployed by this environment"
                     ))
                     .at(span, "unknown stack")
+                    .help(format!("add \"{name}\" to the environment's `stacks`, or read another environment's outputs with remote.ENV.{name}.OUTPUT"))
                     .suggest(name, self.r.stack_names.iter().map(String::as_str));
                     return Err(if in_env {
                         d
@@ -755,7 +796,8 @@ impl Scope for Ctx<'_, '_> {
                     return Err(Diagnostic::error(format!(
                         "stack `{s}` is not deployed by this environment"
                     ))
-                    .at(arg.span, "unknown stack"));
+                    .at(arg.span, "unknown stack")
+                    .help(format!("add \"{s}\" to the environment's `stacks`")));
                 }
             },
             _ => return Err(usage()),

@@ -13,7 +13,7 @@ mod types;
 use ctx::{Binding, Ctx, Literal};
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::expr::{self, InstanceId, Value};
+use crate::expr::{self, Expr, InstanceId, Value};
 use crate::load::{Loaded, ModuleCall, Project, ResourceDecl, ScopeDef};
 use crate::schema::{self, Kind};
 use crate::source::{Sources, Span};
@@ -154,6 +154,7 @@ pub fn resolve_with(loaded: Loaded, known: &Known) -> (Sources, Result<Resolved,
         known,
         stack_names: env.stacks.iter().map(|(n, _)| n.clone()).collect(),
         vars: IndexMap::new(),
+        var_exprs: &env.vars,
         instances: Vec::new(),
         frames: Vec::new(),
         module_orders: HashMap::new(),
@@ -221,6 +222,19 @@ pub fn resolve_with(loaded: Loaded, known: &Known) -> (Sources, Result<Resolved,
     (sources, Ok(resolved))
 }
 
+/// A type error found at the place a value was written (`set`, when that is not where it is used), with
+/// the use as a note.
+fn used_at(d: Diagnostic, set: Option<&Expr>, used: &Expr) -> Diagnostic {
+    if set.is_none() {
+        return d;
+    }
+    let help = match &d.help {
+        Some(h) => format!("{h} where the value is set: every use of it reads that value"),
+        None => "fix the value where it is set: every use of it reads that value".into(),
+    };
+    d.note(Some(used.span), "used here").help(help)
+}
+
 /// A value and the instances it was computed from.
 #[derive(Debug, Clone, Default)]
 struct Tracked {
@@ -261,6 +275,9 @@ struct Frame {
     /// Address prefix: the stack name, then `.module.NAME[KEY]` per module level.
     prefix: String,
     inputs: IndexMap<String, Tracked>,
+    /// Where each input's value was written: the module call's entry, its default, or what that entry
+    /// passes on unchanged (an environment variable, an outer module's input).
+    input_exprs: IndexMap<String, Expr>,
     locals: HashMap<usize, Tracked>,
     resources: HashMap<usize, Expansion<InstanceId>>,
     modules: HashMap<usize, Expansion<ModuleResult>>,
@@ -284,6 +301,8 @@ struct Resolver<'a> {
     known: &'a Known,
     stack_names: Vec<String>,
     vars: IndexMap<String, Value>,
+    /// The environment's `[vars]` as written: where a variable's value was set, for errors about it.
+    var_exprs: &'a IndexMap<String, Expr>,
     instances: Vec<Instance>,
     /// One per stack, in the order of `stacks`.
     frames: Vec<Frame>,
@@ -596,12 +615,14 @@ impl<'a> Resolver<'a> {
                 let Some(v) = cx.eval(&entry.value) else {
                     continue;
                 };
-                match types::check(cx.r.sources, v, &attr.ty, &entry.value, &entry.key) {
+                let set = cx.written_at(&entry.value);
+                let at = set.unwrap_or(&entry.value);
+                match types::check(cx.r.sources, v, &attr.ty, at, &entry.key) {
                     Ok(v) => {
                         let v = cx.materialize(v);
                         attrs.insert(entry.key.clone(), v);
                     }
-                    Err(d) => cx.r.diags.push(d),
+                    Err(d) => cx.r.diags.push(used_at(d, set, &entry.value)),
                 }
                 attr_spans.insert(entry.key.clone(), entry.value.span);
             }
@@ -778,7 +799,11 @@ impl<'a> Resolver<'a> {
                     ok = false;
                     continue;
                 };
-                match types::check_input(value, decl.ty, at, &decl.name) {
+                let set = cx.written_at(at);
+                child
+                    .input_exprs
+                    .insert(decl.name.clone(), set.unwrap_or(at).clone());
+                match types::check_input(value, decl.ty, set.unwrap_or(at), &decl.name) {
                     Ok(v) => {
                         child.inputs.insert(
                             decl.name.clone(),
@@ -790,7 +815,7 @@ impl<'a> Resolver<'a> {
                     }
                     Err(d) => {
                         ok = false;
-                        cx.r.diags.push(d);
+                        cx.r.diags.push(used_at(d, set, at));
                     }
                 }
             }
@@ -849,7 +874,8 @@ impl<'a> Resolver<'a> {
                                 at,
                                 format!("fails the validation of module `{}`", call.source),
                             )
-                            .note(Some(rule.condition.span), "the rule"),
+                            .note(Some(rule.condition.span), "the rule")
+                            .help("pass a value the module's validation accepts"),
                         );
                         ok = false;
                     }

@@ -112,11 +112,11 @@ fn a_whole_interpolation_keeps_its_type_and_templates_make_strings() {
     let r = one_stack(
         r#"
 [locals]
-azs = ["a", "b"]
+arns = ["arn:aws:iam::aws:policy/A", "arn:aws:iam::aws:policy/B"]
 n = 3
 [iam_group.g]
 name = "g-${local.n}"
-managed_policy_arns = '${concat(local.azs, [format("%s-%d", "x", local.n)])}'
+managed_policy_arns = '${concat(local.arns, [format("%s-%d", "arn:aws:iam::aws:policy/X", local.n)])}'
 "#,
     )
     .unwrap();
@@ -125,9 +125,9 @@ managed_policy_arns = '${concat(local.azs, [format("%s-%d", "x", local.n)])}'
     assert_eq!(
         g.attrs["managed_policy_arns"],
         Value::List(vec![
-            Value::String("a".into()),
-            Value::String("b".into()),
-            Value::String("x-3".into())
+            Value::String("arn:aws:iam::aws:policy/A".into()),
+            Value::String("arn:aws:iam::aws:policy/B".into()),
+            Value::String("arn:aws:iam::aws:policy/X-3".into())
         ])
     );
 }

@@ -36,10 +36,25 @@ fn mismatch(name: &str, ty: &AttrType, v: &Value, span: Span) -> Diagnostic {
         ty.describe(),
         describe(v)
     ))
-    .at(span, format!("expected {}", ty.describe()));
+    .at(span, format!("expected {}", ty.describe()))
+    .help(format!("write {}", example(ty)));
     match v {
         Value::Resource(_) => d.help("use one of the resource's attributes, e.g. `.id`"),
         _ => d,
+    }
+}
+
+/// How a value of `ty` is written, for hints.
+fn example(ty: &AttrType) -> String {
+    match ty {
+        AttrType::String => "a quoted string".into(),
+        AttrType::Number => "a number, such as 14".into(),
+        AttrType::Bool => "true or false".into(),
+        AttrType::Cidr => "a quoted CIDR block, such as \"10.0.0.0/16\"".into(),
+        AttrType::Json => "a table, or a string holding JSON".into(),
+        AttrType::List(inner) => format!("a list, [...], of {}", example(inner)),
+        AttrType::Map(inner) => format!("a table, {{ key = ... }}, of {}", example(inner)),
+        AttrType::Object(_) => "a table, { key = ... }".into(),
     }
 }
 
@@ -213,6 +228,7 @@ fn json_error(
             );
             return Diagnostic::error(message)
                 .at(at, "invalid JSON here")
+                .help("fix the JSON file (a trailing comma, a missing quote...)")
                 .note(Some(span), "read here");
         }
     }
@@ -230,6 +246,10 @@ pub fn check_input(v: Value, ty: InputType, expr: &Expr, name: &str) -> Result<V
             describe(v)
         ))
         .at(expr.span, format!("expected {}", ty.name()))
+        .help(format!(
+            "the module declares `{name}` as {}; pass one",
+            ty.name()
+        ))
     };
     match (ty, v) {
         (_, v @ Value::Unknown(_)) | (InputType::Any, v) => Ok(v),

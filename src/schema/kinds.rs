@@ -1,13 +1,112 @@
-//! The kinds landfall manages, with their attributes. Names follow the AWS APIs in snake case.
+//! The kinds landfall manages, with their attributes. Names follow the AWS APIs in snake case; the
+//! lengths, ranges and patterns are the ones the AWS API references give for each parameter.
 
 use super::AttrType::{self, *};
 use super::Default as D;
-use super::{Attr, Field, Kind, Scope, attr};
+use super::{Attr, Field, Kind, Pattern, Scope, Text, attr, field, len};
 
 const STRINGS: AttrType = List(&String);
 const STRING_MAP: AttrType = Map(&String);
 const DOCUMENTS: AttrType = Map(&Json);
 
+/// IAM user, group, role and policy names, role session and inline policy names.
+const IAM_NAME: Pattern = Pattern {
+    regex: r"^[\w+=,.@-]+$",
+    describe: "letters, digits and + = , . @ _ -",
+    test: |s| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+    },
+};
+/// IAM paths: `/` or `/a/b/`.
+const IAM_PATH: Pattern = Pattern {
+    regex: r"^/([\x21-\x7E]*/)?$",
+    describe: "a path starting and ending with /",
+    test: |s| s.starts_with('/') && s.ends_with('/') && s.chars().all(|c| c.is_ascii_graphic()),
+};
+/// Account aliases.
+const ALIAS: Pattern = Pattern {
+    regex: r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$",
+    describe: "lowercase letters, digits and hyphens, not starting or ending with a hyphen",
+    test: |s| {
+        s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !s.starts_with('-')
+            && !s.ends_with('-')
+    },
+};
+/// Root user emails.
+const EMAIL: Pattern = Pattern {
+    regex: r"^[^\s@]+@[^\s@]+\.[^\s@]+$",
+    describe: "a valid email address such as aws+prod@example.com",
+    test: |s| {
+        let host = |d: &str| {
+            d.contains('.') && !d.starts_with('.') && !d.ends_with('.') && !d.contains("..")
+        };
+        s.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.contains('@') && host(domain)
+        }) && !s.chars().any(char::is_whitespace)
+    },
+};
+/// Service principals (`sso.amazonaws.com`).
+const PRINCIPAL: Pattern = Pattern {
+    regex: r"^[\w+=,.@-]*$",
+    describe: "a service principal such as sso.amazonaws.com",
+    test: |s| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+    },
+};
+/// ARNs (managed policies, permissions boundaries).
+const ARN: Pattern = Pattern {
+    regex: r"^arn:aws[a-z-]*:",
+    describe: "an ARN (arn:aws:...)",
+    test: |s| s.starts_with("arn:aws"),
+};
+/// Tag keys: the `aws:` prefix is reserved for AWS (characters differ per service: IAM allows fewer
+/// than Organizations and EC2, so they are left to AWS).
+const TAG_KEY: Pattern = Pattern {
+    // Not expressible without look-ahead, which editors' regex engines lack.
+    regex: "",
+    describe: "any text not starting with aws: (reserved for AWS)",
+    test: |s| !s.starts_with("aws:"),
+};
+/// Security group rule protocols: a name AWS knows, `-1` for all, or a protocol number.
+const PROTOCOL: Pattern = Pattern {
+    regex: r"^(tcp|udp|icmp|icmpv6|-1|[0-9]{1,3})$",
+    describe: "tcp, udp, icmp, icmpv6, -1 (all) or a protocol number",
+    test: |s| {
+        matches!(s, "tcp" | "udp" | "icmp" | "icmpv6" | "-1")
+            || s.parse::<u8>().is_ok() && s.len() <= 3
+    },
+};
+/// Availability zone names (`eu-west-1a`); the letters per region are checked against the region table.
+const ZONE: Pattern = Pattern {
+    regex: r"^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$",
+    describe: "a zone name such as eu-west-1a",
+    test: |s| {
+        s.rsplit_once('-').is_some_and(|(region, rest)| {
+            region.contains('-')
+                && rest.len() == 2
+                && rest.as_bytes()[0].is_ascii_digit()
+                && rest.as_bytes()[1].is_ascii_lowercase()
+        })
+    },
+};
+
+const POLICY_TYPES: &[&str] = &[
+    "SERVICE_CONTROL_POLICY",
+    "RESOURCE_CONTROL_POLICY",
+    "TAG_POLICY",
+    "BACKUP_POLICY",
+];
+
+const fn iam_name(max: usize) -> Text {
+    len(1, max).pattern(&IAM_NAME)
+}
+const fn iam_path() -> Text {
+    len(1, 512).pattern(&IAM_PATH)
+}
 const fn id() -> Attr {
     attr("id", String, "the identifier AWS assigned").computed()
 }
@@ -21,78 +120,45 @@ const fn tags() -> Attr {
         "tags; the project's default tags are merged in",
     )
     .default(D::EmptyMap)
+    .keys(len(1, 128).pattern(&TAG_KEY))
+    .text(len(0, 256))
+}
+const fn managed_policy_arns() -> Attr {
+    attr(
+        "managed_policy_arns",
+        STRINGS,
+        "exactly these managed policies are attached",
+    )
+    .default(D::EmptyList)
+    .text(len(20, 2048).pattern(&ARN))
+}
+const fn inline_policies() -> Attr {
+    attr(
+        "inline_policies",
+        DOCUMENTS,
+        "exactly these inline policies, by name",
+    )
+    .default(D::EmptyMap)
+    .keys(iam_name(128))
 }
 
 const ROUTE_FIELDS: &[Field] = &[
-    Field {
-        name: "destination_cidr_block",
-        ty: Cidr,
-        required: true,
-        range: None,
-    },
-    Field {
-        name: "gateway_id",
-        ty: String,
-        required: false,
-        range: None,
-    },
-    Field {
-        name: "nat_gateway_id",
-        ty: String,
-        required: false,
-        range: None,
-    },
-    Field {
-        name: "transit_gateway_id",
-        ty: String,
-        required: false,
-        range: None,
-    },
-    Field {
-        name: "vpc_peering_connection_id",
-        ty: String,
-        required: false,
-        range: None,
-    },
+    field("destination_cidr_block", Cidr).required(),
+    field("gateway_id", String),
+    field("nat_gateway_id", String),
+    field("transit_gateway_id", String),
+    field("vpc_peering_connection_id", String),
 ];
 
 const RULE_FIELDS: &[Field] = &[
-    Field {
-        name: "protocol",
-        ty: String,
-        required: true,
-        range: None,
-    },
-    Field {
-        name: "from_port",
-        ty: Number,
-        required: false,
-        range: Some((-1, 65535)),
-    },
-    Field {
-        name: "to_port",
-        ty: Number,
-        required: false,
-        range: Some((-1, 65535)),
-    },
-    Field {
-        name: "cidr_blocks",
-        ty: STRINGS,
-        required: false,
-        range: None,
-    },
-    Field {
-        name: "security_group_id",
-        ty: String,
-        required: false,
-        range: None,
-    },
-    Field {
-        name: "description",
-        ty: String,
-        required: false,
-        range: None,
-    },
+    field("protocol", String)
+        .required()
+        .text(len(1, 7).pattern(&PROTOCOL)),
+    field("from_port", Number).range(-1, 65535),
+    field("to_port", Number).range(-1, 65535),
+    field("cidr_blocks", STRINGS),
+    field("security_group_id", String),
+    field("description", String).text(len(0, 255)),
 ];
 
 /// Every kind, in the order `landfall kinds` lists them.
@@ -107,19 +173,22 @@ pub static KINDS: &[Kind] = &[
         attrs: &[
             attr("feature_set", String, "ALL or CONSOLIDATED_BILLING")
                 .default(D::Str("ALL"))
+                .text(len(1, 64).one_of(&["ALL", "CONSOLIDATED_BILLING"]))
                 .force_new(),
             attr(
                 "enabled_policy_types",
                 STRINGS,
                 "SERVICE_CONTROL_POLICY, TAG_POLICY, BACKUP_POLICY, RESOURCE_CONTROL_POLICY",
             )
-            .default(D::EmptyList),
+            .default(D::EmptyList)
+            .text(len(1, 64).one_of(POLICY_TYPES)),
             attr(
                 "aws_service_access_principals",
                 STRINGS,
                 "services trusted in the organization, e.g. sso.amazonaws.com",
             )
-            .default(D::EmptyList),
+            .default(D::EmptyList)
+            .text(len(1, 128).pattern(&PRINCIPAL)),
             id(),
             arn(),
             attr("root_id", String, "the id of the organization root (r-...)").computed(),
@@ -140,7 +209,9 @@ pub static KINDS: &[Kind] = &[
         // cannot collide) must exist for them to move to before the old one goes.
         create_before_destroy: true,
         attrs: &[
-            attr("name", String, "the OU's name; unique under its parent").required(),
+            attr("name", String, "the OU's name; unique under its parent")
+                .required()
+                .text(len(1, 128)),
             attr("parent_id", String, "the root id or the parent OU's id")
                 .required()
                 .force_new(),
@@ -156,8 +227,12 @@ pub static KINDS: &[Kind] = &[
         taggable: true,
         create_before_destroy: false,
         attrs: &[
-            attr("name", String, "the account name (at most 50 characters)").required(),
-            attr("email", String, "the root user's email; unique across AWS").required(),
+            attr("name", String, "the account name")
+                .required()
+                .text(len(1, 50)),
+            attr("email", String, "the root user's email; unique across AWS")
+                .required()
+                .text(len(6, 64).pattern(&EMAIL)),
             attr(
                 "parent_id",
                 String,
@@ -169,7 +244,8 @@ pub static KINDS: &[Kind] = &[
                 String,
                 "the access role created in the account",
             )
-            .default(D::Str("OrganizationAccountAccessRole")),
+            .default(D::Str("OrganizationAccountAccessRole"))
+            .text(iam_name(64)),
             attr(
                 "close_on_destroy",
                 Bool,
@@ -189,16 +265,19 @@ pub static KINDS: &[Kind] = &[
         taggable: true,
         create_before_destroy: false,
         attrs: &[
-            attr("name", String, "the policy's name").required(),
+            attr("name", String, "the policy's name")
+                .required()
+                .text(len(1, 128)),
             attr("description", String, "what the policy is for")
                 .default(D::Str(""))
-                .max_len(512),
+                .text(len(0, 512)),
             attr(
                 "type",
                 String,
                 "SERVICE_CONTROL_POLICY, TAG_POLICY, BACKUP_POLICY or RESOURCE_CONTROL_POLICY",
             )
             .default(D::Str("SERVICE_CONTROL_POLICY"))
+            .text(len(1, 64).one_of(POLICY_TYPES))
             .force_new(),
             attr("content", Json, "the policy document").required(),
             tags(),
@@ -234,6 +313,7 @@ pub static KINDS: &[Kind] = &[
                 .force_new(),
             attr("service_principal", String, "e.g. guardduty.amazonaws.com")
                 .required()
+                .text(len(1, 128).pattern(&PRINCIPAL))
                 .force_new(),
             id(),
         ],
@@ -246,24 +326,15 @@ pub static KINDS: &[Kind] = &[
         taggable: false,
         create_before_destroy: false,
         attrs: &[
-            attr("name", String, "the group's name (at most 128 characters)")
+            attr("name", String, "the group's name")
                 .required()
+                .text(iam_name(128))
                 .force_new(),
             attr("path", String, "the IAM path")
-                .max_len(512)
+                .text(iam_path())
                 .default(D::Str("/")),
-            attr(
-                "managed_policy_arns",
-                STRINGS,
-                "exactly these managed policies are attached",
-            )
-            .default(D::EmptyList),
-            attr(
-                "inline_policies",
-                DOCUMENTS,
-                "exactly these inline policies, by name",
-            )
-            .default(D::EmptyMap),
+            managed_policy_arns(),
+            inline_policies(),
             id(),
             arn(),
         ],
@@ -275,16 +346,17 @@ pub static KINDS: &[Kind] = &[
         taggable: true,
         create_before_destroy: false,
         attrs: &[
-            attr("name", String, "the role's name (at most 64 characters)")
+            attr("name", String, "the role's name")
                 .required()
+                .text(iam_name(64))
                 .force_new(),
             attr("path", String, "the IAM path")
-                .max_len(512)
+                .text(iam_path())
                 .default(D::Str("/"))
                 .force_new(),
             attr("description", String, "what the role is for")
                 .default(D::Str(""))
-                .max_len(1000),
+                .text(len(0, 1000)),
             attr("assume_role_policy", Json, "the trust policy").required(),
             attr("max_session_duration", Number, "seconds, 3600 to 43200")
                 .range(3600, 43200)
@@ -294,19 +366,10 @@ pub static KINDS: &[Kind] = &[
                 String,
                 "the ARN of the boundary policy",
             )
-            .default(D::Str("")),
-            attr(
-                "managed_policy_arns",
-                STRINGS,
-                "exactly these managed policies are attached",
-            )
-            .default(D::EmptyList),
-            attr(
-                "inline_policies",
-                DOCUMENTS,
-                "exactly these inline policies, by name",
-            )
-            .default(D::EmptyMap),
+            .default(D::Str(""))
+            .text(len(0, 2048)),
+            managed_policy_arns(),
+            inline_policies(),
             tags(),
             id(),
             arn(),
@@ -319,16 +382,17 @@ pub static KINDS: &[Kind] = &[
         taggable: true,
         create_before_destroy: false,
         attrs: &[
-            attr("name", String, "the policy's name (at most 128 characters)")
+            attr("name", String, "the policy's name")
                 .required()
+                .text(iam_name(128))
                 .force_new(),
             attr("path", String, "the IAM path")
-                .max_len(512)
+                .text(iam_path())
                 .default(D::Str("/"))
                 .force_new(),
             attr("description", String, "what the policy is for")
                 .default(D::Str(""))
-                .max_len(1000)
+                .text(len(0, 1000))
                 .force_new(),
             attr("policy", Json, "the policy document").required(),
             tags(),
@@ -375,12 +439,9 @@ pub static KINDS: &[Kind] = &[
         taggable: false,
         create_before_destroy: false,
         attrs: &[
-            attr(
-                "alias",
-                String,
-                "3 to 63 lowercase letters, digits and hyphens",
-            )
-            .required(),
+            attr("alias", String, "the alias in the account's sign-in URL")
+                .required()
+                .text(len(3, 63).pattern(&ALIAS)),
             id(),
         ],
     },
@@ -419,6 +480,7 @@ pub static KINDS: &[Kind] = &[
             .force_new(),
             attr("availability_zone", String, "e.g. eu-west-1a")
                 .required()
+                .text(len(1, 32).pattern(&ZONE))
                 .force_new(),
             attr("map_public_ip_on_launch", Bool, "").default(D::Bool(false)),
             tags(),
@@ -487,11 +549,11 @@ pub static KINDS: &[Kind] = &[
         attrs: &[
             attr("name", String, "unique in the VPC")
                 .required()
-                .max_len(255)
+                .text(len(1, 255))
                 .force_new(),
             attr("description", String, "")
                 .default(D::Str("Managed by landfall"))
-                .max_len(255)
+                .text(len(0, 255))
                 .force_new(),
             attr("vpc_id", String, "the VPC").required().force_new(),
             attr(

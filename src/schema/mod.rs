@@ -4,6 +4,7 @@
 //! This is the single source of truth the resolver checks configuration against. The AWS behaviour of each
 //! kind (read, create, update, delete) lives with the provider code, keyed by the same kind name.
 
+pub mod json_schema;
 mod kinds;
 
 pub use kinds::KINDS;
@@ -50,6 +51,82 @@ pub struct Field {
     pub required: bool,
     /// The smallest and largest number AWS accepts (numbers only).
     pub range: Option<(i64, i64)>,
+    /// What AWS accepts in the string (strings, or each string of a list).
+    pub text: Option<Text>,
+}
+
+/// What AWS accepts in a string: its length in characters, and a pattern or a set of values where AWS
+/// documents one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Text {
+    pub min: usize,
+    pub max: usize,
+    pub pattern: Option<&'static Pattern>,
+    /// The only values AWS accepts (empty: any).
+    pub one_of: &'static [&'static str],
+}
+
+/// A pattern AWS documents for a string, checked without a regular expression engine.
+#[derive(Debug)]
+pub struct Pattern {
+    /// The pattern as a regular expression, for JSON Schema (empty when a portable one cannot say it).
+    pub regex: &'static str,
+    /// What it allows, in words, for messages.
+    pub describe: &'static str,
+    pub test: fn(&str) -> bool,
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.regex == other.regex
+    }
+}
+impl Eq for Pattern {}
+
+impl Text {
+    /// Why `s` is not accepted, if it is not.
+    pub fn problem(&self, s: &str) -> Option<String> {
+        let n = s.chars().count();
+        if n < self.min || n > self.max {
+            return Some(match self.min {
+                0 => format!("is {n} characters long; AWS accepts at most {}", self.max),
+                min => format!(
+                    "is {n} characters long; AWS accepts {min} to {} characters",
+                    self.max
+                ),
+            });
+        }
+        if !self.one_of.is_empty() && !self.one_of.contains(&s) {
+            return Some(format!("is {s:?}; AWS accepts {}", self.one_of.join(", ")));
+        }
+        match self.pattern {
+            Some(p) if !(p.test)(s) => Some(format!("is {s:?}; AWS accepts {}", p.describe)),
+            _ => None,
+        }
+    }
+
+    /// The constraint in words, for `landfall kinds`.
+    pub fn describe(&self) -> String {
+        let mut out = match (self.min, self.max) {
+            (0, usize::MAX) => String::new(),
+            (0, max) => format!("at most {max} characters"),
+            (min, max) => format!("{min} to {max} characters"),
+        };
+        let rule = if !self.one_of.is_empty() {
+            format!("one of {}", self.one_of.join(", "))
+        } else if let Some(p) = self.pattern {
+            p.describe.to_string()
+        } else {
+            String::new()
+        };
+        if !rule.is_empty() {
+            if !out.is_empty() {
+                out.push_str("; ");
+            }
+            out.push_str(&rule);
+        }
+        out
+    }
 }
 
 /// A default value for an attribute the configuration does not set.
@@ -79,8 +156,30 @@ pub struct Attr {
     pub doc: &'static str,
     /// The smallest and largest number AWS accepts (numbers only).
     pub range: Option<(i64, i64)>,
-    /// The most characters AWS accepts (strings only).
-    pub max_len: Option<usize>,
+    /// What AWS accepts in the string: the value, each string of a list, each value of a map.
+    pub text: Option<Text>,
+    /// What AWS accepts as the keys of a map (tag keys, inline policy names).
+    pub keys: Option<Text>,
+}
+
+impl Attr {
+    /// The attribute's limits in words (`6 to 128`, `1 to 64 characters; ...`), for `landfall kinds`.
+    pub fn constraints(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some((min, max)) = self.range {
+            out.push(format!("{min} to {max}"));
+        }
+        if let Some(t) = self.text.map(|t| t.describe()).filter(|t| !t.is_empty()) {
+            out.push(match self.keys {
+                Some(_) => format!("values: {t}"),
+                None => t,
+            });
+        }
+        if let Some(t) = self.keys.map(|t| t.describe()).filter(|t| !t.is_empty()) {
+            out.push(format!("keys: {t}"));
+        }
+        out
+    }
 }
 
 /// Where a kind's resources live: once per account, or per account and region.
@@ -113,42 +212,61 @@ impl Kind {
     }
 }
 
-/// Commercial AWS regions, for catching typos.
-pub const REGIONS: &[&str] = &[
-    "af-south-1",
-    "ap-east-1",
-    "ap-east-2",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-south-1",
-    "ap-south-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-southeast-3",
-    "ap-southeast-4",
-    "ap-southeast-5",
-    "ap-southeast-7",
-    "ca-central-1",
-    "ca-west-1",
-    "eu-central-1",
-    "eu-central-2",
-    "eu-north-1",
-    "eu-south-1",
-    "eu-south-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "il-central-1",
-    "me-central-1",
-    "me-south-1",
-    "mx-central-1",
-    "sa-east-1",
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
+/// Commercial AWS regions (for catching typos) with the letters of their availability zones: `us-east-1`
+/// has `us-east-1a` to `us-east-1f`. The letters are the zone names AWS documents for each region; which
+/// physical zone a letter maps to differs per account, the set of letters does not. The local emulator
+/// (moto 5.2.5) knows a subset of these (`us-west-1` a-b, `ap-northeast-1` a, c, d), never a letter
+/// outside them.
+pub const REGIONS: &[(&str, &str)] = &[
+    ("af-south-1", "abc"),
+    ("ap-east-1", "abc"),
+    ("ap-east-2", "abc"),
+    ("ap-northeast-1", "abcd"),
+    ("ap-northeast-2", "abcd"),
+    ("ap-northeast-3", "abc"),
+    ("ap-south-1", "abc"),
+    ("ap-south-2", "abc"),
+    ("ap-southeast-1", "abc"),
+    ("ap-southeast-2", "abc"),
+    ("ap-southeast-3", "abc"),
+    ("ap-southeast-4", "abc"),
+    ("ap-southeast-5", "abc"),
+    ("ap-southeast-7", "abc"),
+    ("ca-central-1", "abd"),
+    ("ca-west-1", "abc"),
+    ("eu-central-1", "abc"),
+    ("eu-central-2", "abc"),
+    ("eu-north-1", "abc"),
+    ("eu-south-1", "abc"),
+    ("eu-south-2", "abc"),
+    ("eu-west-1", "abc"),
+    ("eu-west-2", "abc"),
+    ("eu-west-3", "abc"),
+    ("il-central-1", "abc"),
+    ("me-central-1", "abc"),
+    ("me-south-1", "abc"),
+    ("mx-central-1", "abc"),
+    ("sa-east-1", "abc"),
+    ("us-east-1", "abcdef"),
+    ("us-east-2", "abc"),
+    ("us-west-1", "abc"),
+    ("us-west-2", "abcd"),
 ];
+
+/// Whether `name` is a known AWS region.
+pub fn is_region(name: &str) -> bool {
+    REGIONS.iter().any(|(r, _)| *r == name)
+}
+
+/// The names of the known AWS regions.
+pub fn region_names() -> impl Iterator<Item = &'static str> {
+    REGIONS.iter().map(|(r, _)| *r)
+}
+
+/// The availability zone letters of a known region (`"abc"`).
+pub fn zone_letters(region: &str) -> Option<&'static str> {
+    REGIONS.iter().find(|(r, _)| *r == region).map(|(_, l)| *l)
+}
 
 /// Looks up a kind by its configuration name.
 pub fn kind(name: &str) -> Option<&'static Kind> {
@@ -166,7 +284,54 @@ pub(crate) const fn attr(name: &'static str, ty: AttrType, doc: &'static str) ->
         computed: false,
         doc,
         range: None,
-        max_len: None,
+        text: None,
+        keys: None,
+    }
+}
+
+pub(crate) const fn field(name: &'static str, ty: AttrType) -> Field {
+    Field {
+        name,
+        ty,
+        required: false,
+        range: None,
+        text: None,
+    }
+}
+
+/// A string of `min` to `max` characters.
+pub(crate) const fn len(min: usize, max: usize) -> Text {
+    Text {
+        min,
+        max,
+        pattern: None,
+        one_of: &[],
+    }
+}
+
+impl Text {
+    pub(crate) const fn pattern(mut self, p: &'static Pattern) -> Self {
+        self.pattern = Some(p);
+        self
+    }
+    pub(crate) const fn one_of(mut self, values: &'static [&'static str]) -> Self {
+        self.one_of = values;
+        self
+    }
+}
+
+impl Field {
+    pub(crate) const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    pub(crate) const fn range(mut self, min: i64, max: i64) -> Self {
+        self.range = Some((min, max));
+        self
+    }
+    pub(crate) const fn text(mut self, t: Text) -> Self {
+        self.text = Some(t);
+        self
     }
 }
 
@@ -191,8 +356,12 @@ impl Attr {
         self.range = Some((min, max));
         self
     }
-    pub(crate) const fn max_len(mut self, n: usize) -> Self {
-        self.max_len = Some(n);
+    pub(crate) const fn text(mut self, t: Text) -> Self {
+        self.text = Some(t);
+        self
+    }
+    pub(crate) const fn keys(mut self, t: Text) -> Self {
+        self.keys = Some(t);
         self
     }
 }
@@ -226,6 +395,35 @@ mod tests {
                 k.attr("tags").is_some(),
                 "{}: taggable must match a tags attribute",
                 k.name
+            );
+        }
+    }
+
+    /// Tests run against moto 5.2.5: every zone it has must pass validation (its list, from
+    /// moto/ec2/models/availability_zones_and_regions.py; other regions get a, b, c there).
+    #[test]
+    fn every_zone_of_the_emulator_is_known() {
+        let moto = [
+            ("ap-northeast-1", "acd"),
+            ("ap-northeast-2", "abcd"),
+            ("ap-south-1", "abc"),
+            ("ap-southeast-2", "abc"),
+            ("ca-central-1", "abd"),
+            ("eu-west-1", "abc"),
+            ("eu-west-2", "abc"),
+            ("eu-west-3", "abc"),
+            ("us-east-1", "abcdef"),
+            ("us-west-1", "ab"),
+            ("us-west-2", "abcd"),
+        ];
+        for (region, letters) in moto {
+            let known = zone_letters(region).unwrap_or_else(|| panic!("{region} unknown"));
+            assert!(letters.chars().all(|c| known.contains(c)), "{region}");
+        }
+        for (region, letters) in REGIONS {
+            assert!(
+                !letters.is_empty() && letters.chars().all(|c| c.is_ascii_lowercase()),
+                "{region}"
             );
         }
     }

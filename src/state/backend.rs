@@ -105,7 +105,8 @@ impl BackendConfig {
             }
             other => {
                 let span = table.get("kind").map(|e| e.span);
-                let d = Diagnostic::error(format!("unknown backend kind `{other}`"));
+                let d = Diagnostic::error(format!("unknown backend kind `{other}`"))
+                    .help("kind = \"local\" (state under .landfall/state) or \"s3\" (with bucket)");
                 diags.push(match span {
                     Some(s) => d.at(s, "expected \"local\" or \"s3\""),
                     None => d,
