@@ -32,6 +32,8 @@ pub async fn tracked<T>(attempt: u32, send: impl Future<Output = T>) -> (T, Opti
         endpoint: None,
         attempt,
     });
+    // Boxed: the SDK's futures are large, and every call goes through here.
+    let send = Box::pin(send);
     SLOT.scope(slot, async {
         let out = send.await;
         (out, SLOT.with(|s| s.borrow().endpoint.clone()))
