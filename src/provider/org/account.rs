@@ -168,7 +168,20 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
     if from != parent_id {
         move_account(&client, &account_id, &from, parent_id).await?;
     }
-    read_one(&client, &account_id).await
+    match cx.pending {
+        // Resumed: an earlier run sent the request, with the tags it had then.
+        Some(_) => read_one(&client, &account_id).await,
+        // Its parent and tags are what this run just set: no second `ListParents` nor
+        // `ListTagsForResource`.
+        None => {
+            let account = describe(&client, &account_id).await?;
+            Ok(live(
+                &account,
+                parent_id,
+                cx.creation_tags(address, desired),
+            ))
+        }
+    }
 }
 
 pub async fn update(
@@ -424,16 +437,21 @@ async fn move_account(client: &Client, id: &str, from: &str, to: &str) -> Result
 
 /// One account, read directly: `DescribeAccount`, `ListParents`, `ListTagsForResource`.
 async fn read_one(client: &Client, id: &str) -> Result<Live, AwsError> {
+    let account = describe(client, id).await?;
+    let parent_id = parent_of(client, id).await?;
+    let tags = tags_of(client, id).await?;
+    Ok(live(&account, &parent_id, tags))
+}
+
+/// `DescribeAccount`.
+async fn describe(client: &Client, id: &str) -> Result<Account, AwsError> {
     let out = call("DescribeAccount", || {
         client.describe_account().account_id(id).send()
     })
     .await?;
-    let account = out
-        .account()
-        .ok_or_else(|| AwsError::other("DescribeAccount", format!("account {id} not returned")))?;
-    let parent_id = parent_of(client, id).await?;
-    let tags = tags_of(client, id).await?;
-    Ok(live(account, &parent_id, tags))
+    out.account()
+        .cloned()
+        .ok_or_else(|| AwsError::other("DescribeAccount", format!("account {id} not returned")))
 }
 
 fn live(account: &Account, parent_id: &str, tags: Vec<(String, String)>) -> Live {
