@@ -41,7 +41,7 @@ start_aws() {
         python3 scripts/fault-proxy.py --upstream "$endpoint" --latency "$(echo "$latency_ms / 1000" | bc -l)" \
             --create-account-seconds "$hold" >"$work/proxy.$port" 2>&1 &
         pids+=($!)
-        for _ in $(seq 50); do grep -q listening "$work/proxy.$port" && break; sleep 0.1; done
+        for _ in $(seq 50); do grep -qs listening "$work/proxy.$port" && break; sleep 0.1; done
         proxy_port="$(awk '/listening/ {print $3}' "$work/proxy.$port")"
         endpoint="http://127.0.0.1:$proxy_port"
     fi
