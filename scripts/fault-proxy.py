@@ -5,6 +5,7 @@
                    [--slow 0.1] [--create-account-in-progress 3] [--seed 1]
                    [--fail-create-account NAME=REASON] [--deny-assume-role 3]
                    [--lose-response CreateGroup] [--lose-put-response .lock]
+                   [--latency 0.1] [--create-account-seconds 30]
 
 Prints `listening on PORT` once ready. Per request, independently:
   --throttle P  answer with the service's own throttling error (EC2 RequestLimitExceeded, IAM/STS
@@ -37,6 +38,11 @@ Prints `listening on PORT` once ready. Per request, independently:
                 (400 DependencyViolation), and AssociateRouteTable for a subnet associated with
                 a table already (400 Resource.AlreadyAssociated; the emulator silently keeps the
                 old association); counted as "refused_dependency".
+  --latency S   wait S seconds (e.g. 0.1) before forwarding every request: a fixed round trip, as
+                from a runner to AWS (the emulator answers in about 2 ms). Counted as "delayed".
+  --create-account-seconds S
+                report every account creation IN_PROGRESS until S seconds after its CreateAccount
+                answer (as AWS, where it takes minutes), counted as "in_progress".
 Counts of injected faults are kept at GET /__faults (JSON). Standard library only.
 """
 
@@ -55,9 +61,10 @@ import urllib.parse
 lock = threading.Lock()
 counts = {"forwarded": 0, "throttled": 0, "dropped": 0, "slowed": 0, "in_progress": 0,
           "failed_creations": 0, "denied_assume_role": 0, "lost_responses": 0,
-          "refused_dependency": 0, "refused": 0}
+          "refused_dependency": 0, "refused": 0, "delayed": 0}
 lost = set()
 polls = {}
+created_at = {}
 assume_attempts = {}
 
 
@@ -168,6 +175,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             with lock:
                 counts["slowed"] += 1
             time.sleep(0.5 + rng.random())
+        if args.latency:
+            with lock:
+                counts["delayed"] += 1
+            time.sleep(args.latency)
         headers = {k: v for k, v in self.headers.items()
                    if k.lower() not in ("transfer-encoding", "connection", "content-length")}
         headers["Content-Length"] = str(len(body))
@@ -178,8 +189,12 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         with lock:
             counts["forwarded"] += 1
         target = self.headers.get("X-Amz-Target", "")
+        if args.create_account_seconds and target.endswith(".CreateAccount"):
+            data = self.start_creation(data)
         if args.create_account_in_progress and target.endswith("DescribeCreateAccountStatus"):
             data = self.hold_in_progress(data)
+        if args.create_account_seconds and target.endswith("DescribeCreateAccountStatus"):
+            data = self.hold_for_seconds(data)
         if failures and target.endswith("DescribeCreateAccountStatus"):
             data = self.fail_creation(data)
         if args.lose_response or args.lose_put_response:
@@ -210,6 +225,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
     def ec2_query(self, params):
         """Asks the emulator an EC2 question with the caller's own headers (same account)."""
         body = urllib.parse.urlencode({"Version": "2016-11-15", **params}).encode()
+        if args.latency:
+            with lock:
+                counts["delayed"] += 1
+            time.sleep(args.latency)
         headers = {k: v for k, v in self.headers.items()
                    if k.lower() not in ("transfer-encoding", "connection", "content-length")}
         headers["Content-Length"] = str(len(body))
@@ -265,6 +284,37 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             return json.dumps(doc).encode()
         return data
 
+    def start_creation(self, data):
+        """Notes when a creation was requested, and answers IN_PROGRESS as AWS does."""
+        try:
+            doc = json.loads(data)
+            status = doc["CreateAccountStatus"]
+        except (ValueError, KeyError):
+            return data
+        with lock:
+            created_at[status.get("Id", "")] = time.monotonic()
+        status["State"] = "IN_PROGRESS"
+        status.pop("AccountId", None)
+        return json.dumps(doc).encode()
+
+    def hold_for_seconds(self, data):
+        try:
+            doc = json.loads(data)
+            status = doc["CreateAccountStatus"]
+        except (ValueError, KeyError):
+            return data
+        with lock:
+            started = created_at.get(status.get("Id", ""))
+            held = started is not None and time.monotonic() - started < args.create_account_seconds
+            if held:
+                counts["in_progress"] += 1
+        if held:
+            status["State"] = "IN_PROGRESS"
+            status.pop("AccountId", None)
+            status.pop("CompletedTimestamp", None)
+            return json.dumps(doc).encode()
+        return data
+
     def fail_creation(self, data):
         try:
             doc = json.loads(data)
@@ -301,6 +351,8 @@ if __name__ == "__main__":
     p.add_argument("--deny-assume-role", type=int, default=0)
     p.add_argument("--lose-response", action="append", default=[], metavar="OPERATION")
     p.add_argument("--lose-put-response", action="append", default=[], metavar="SUFFIX")
+    p.add_argument("--latency", type=float, default=0.0)
+    p.add_argument("--create-account-seconds", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--strict", action="store_true")
     p.add_argument("--refuse", action="append", default=[], metavar="OPERATION:TEXT")

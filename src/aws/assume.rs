@@ -44,6 +44,9 @@ pub(crate) struct AccessRole {
     pub role_arn: String,
     pub timeout: Duration,
     reach: Mutex<Reach>,
+    /// The credentials last obtained: requests into the account that start together share one
+    /// `AssumeRole` (the SDK's identity cache does not merge concurrent first requests).
+    held: tokio::sync::Mutex<Option<Credentials>>,
 }
 
 /// Why a member account could not be reached. Not transient: [`call`] does not retry it, since
@@ -76,10 +79,25 @@ impl AccessRole {
             role_arn: format!("arn:aws:iam::{account}:role/{role_name}"),
             timeout,
             reach: Mutex::new(Reach::Untried),
+            held: tokio::sync::Mutex::new(None),
         }
     }
 
     async fn credentials(&self) -> provider::Result {
+        let mut held = self.held.lock().await;
+        let fresh = |c: &Credentials| {
+            c.expiry()
+                .is_none_or(|e| e > SystemTime::now() + Duration::from_secs(300))
+        };
+        if let Some(c) = held.as_ref().filter(|c| fresh(c)) {
+            return Ok(c.clone());
+        }
+        let c = self.obtain().await?;
+        *held = Some(c.clone());
+        Ok(c)
+    }
+
+    async fn obtain(&self) -> provider::Result {
         let reach = self.reach.lock().unwrap().clone();
         match &reach {
             Reach::Own => return self.base.provide_credentials().await,

@@ -76,6 +76,8 @@ pub struct Aws {
     /// Per member account: an SDK configuration whose credentials come from assuming the access role.
     /// The provider caches the credentials and refreshes them before they expire.
     accounts: Mutex<HashMap<String, SdkConfig>>,
+    /// Values read once per run and shared by every step ([`Aws::run_memo`]), by type.
+    memos: Mutex<HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>,
 }
 
 /// Who landfall runs as.
@@ -127,7 +129,23 @@ impl Aws {
             stats: Arc::new(Stats::default()),
             caller: Arc::default(),
             accounts: Mutex::new(HashMap::new()),
+            memos: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The `T` kept for this run (a default one the first time): how a read that every step would
+    /// repeat (e.g. the organization's accounts, for the duplicate-email check) is made once per
+    /// run. Whoever changes what it holds keeps it current.
+    pub fn run_memo<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let memo = self
+            .memos
+            .lock()
+            .unwrap()
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()))
+            .clone();
+        // Keyed by its type: the downcast cannot fail.
+        memo.downcast::<T>().unwrap_or_default()
     }
 
     pub fn stats(&self) -> &Stats {

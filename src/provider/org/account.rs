@@ -120,7 +120,7 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
     let request_id = match cx.pending {
         Some(request_id) => request_id.to_string(),
         None => {
-            if let Some(existing) = account_with_email(&client, email).await? {
+            if let Some(existing) = known_account_with_email(cx, &client, email).await? {
                 return Err(email_taken(address, email, Some(&existing)));
             }
             let tags = sdk_tags(cx.creation_tags(address, desired), OP)?;
@@ -168,7 +168,24 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
     if from != parent_id {
         move_account(&client, &account_id, &from, parent_id).await?;
     }
-    read_one(&client, &account_id).await
+    match cx.pending {
+        // Resumed: an earlier run sent the request, with the tags it had then.
+        Some(_) => read_one(&client, &account_id).await,
+        // Its parent and tags are what this run just set: no second `ListParents` nor
+        // `ListTagsForResource`.
+        None => {
+            let account = describe(&client, &account_id).await?;
+            if let Some(emails) = cx.aws.run_memo::<Emails>().0.get() {
+                let mut emails = emails.lock().unwrap();
+                emails.insert(email.to_lowercase(), account.clone());
+            }
+            Ok(live(
+                &account,
+                parent_id,
+                cx.creation_tags(address, desired),
+            ))
+        }
+    }
 }
 
 pub async fn update(
@@ -387,26 +404,57 @@ fn email_taken(address: &str, email: &str, existing: Option<&Account>) -> AwsErr
     )
 }
 
-/// The organization's account with this email (case-insensitive), if any: one paginated `ListAccounts`.
-async fn account_with_email(client: &Client, email: &str) -> Result<Option<Account>, AwsError> {
+/// The organization's accounts by email (lower case), listed once per run ([`Aws::run_memo`]) and
+/// kept current with the accounts the run creates: the duplicate-email check of N creations costs
+/// one paginated `ListAccounts`, not N. An account someone else creates meanwhile with the same
+/// email makes AWS fail the creation with `EMAIL_ALREADY_EXISTS`, which is reported as such.
+#[derive(Default)]
+struct Emails(tokio::sync::OnceCell<std::sync::Mutex<std::collections::HashMap<String, Account>>>);
+
+/// [`account_with_email`] from the run's [`Emails`].
+async fn known_account_with_email(
+    cx: &Cx<'_>,
+    client: &Client,
+    email: &str,
+) -> Result<Option<Account>, AwsError> {
+    let memo = cx.aws.run_memo::<Emails>();
+    let emails = memo
+        .0
+        .get_or_try_init(|| async {
+            let all = list_accounts(client).await?;
+            let by_email = all
+                .into_iter()
+                .filter_map(|a| Some((a.email()?.to_lowercase(), a)))
+                .collect();
+            Ok::<_, AwsError>(std::sync::Mutex::new(by_email))
+        })
+        .await?;
+    Ok(emails.lock().unwrap().get(&email.to_lowercase()).cloned())
+}
+
+/// Every account of the organization: a paginated `ListAccounts`.
+async fn list_accounts(client: &Client) -> Result<Vec<Account>, AwsError> {
+    let mut accounts = Vec::new();
     let mut token: Option<String> = None;
     loop {
         let out = call("ListAccounts", || {
             client.list_accounts().set_next_token(token.clone()).send()
         })
         .await?;
-        if let Some(found) = out
-            .accounts()
-            .iter()
-            .find(|a| a.email().is_some_and(|e| e.eq_ignore_ascii_case(email)))
-        {
-            return Ok(Some(found.clone()));
-        }
+        accounts.extend(out.accounts().iter().cloned());
         token = out.next_token().map(str::to_string);
         if token.is_none() {
-            return Ok(None);
+            return Ok(accounts);
         }
     }
+}
+
+/// The organization's account with this email (case-insensitive), if any: one paginated `ListAccounts`.
+async fn account_with_email(client: &Client, email: &str) -> Result<Option<Account>, AwsError> {
+    Ok(list_accounts(client)
+        .await?
+        .into_iter()
+        .find(|a| a.email().is_some_and(|e| e.eq_ignore_ascii_case(email))))
 }
 
 async fn move_account(client: &Client, id: &str, from: &str, to: &str) -> Result<(), AwsError> {
@@ -424,16 +472,21 @@ async fn move_account(client: &Client, id: &str, from: &str, to: &str) -> Result
 
 /// One account, read directly: `DescribeAccount`, `ListParents`, `ListTagsForResource`.
 async fn read_one(client: &Client, id: &str) -> Result<Live, AwsError> {
+    let account = describe(client, id).await?;
+    let parent_id = parent_of(client, id).await?;
+    let tags = tags_of(client, id).await?;
+    Ok(live(&account, &parent_id, tags))
+}
+
+/// `DescribeAccount`.
+async fn describe(client: &Client, id: &str) -> Result<Account, AwsError> {
     let out = call("DescribeAccount", || {
         client.describe_account().account_id(id).send()
     })
     .await?;
-    let account = out
-        .account()
-        .ok_or_else(|| AwsError::other("DescribeAccount", format!("account {id} not returned")))?;
-    let parent_id = parent_of(client, id).await?;
-    let tags = tags_of(client, id).await?;
-    Ok(live(account, &parent_id, tags))
+    out.account()
+        .cloned()
+        .ok_or_else(|| AwsError::other("DescribeAccount", format!("account {id} not returned")))
 }
 
 fn live(account: &Account, parent_id: &str, tags: Vec<(String, String)>) -> Live {

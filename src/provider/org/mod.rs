@@ -46,6 +46,7 @@ pub(crate) use crate::provider::attrs::{LandfallTags, required, str_attr, string
 use crate::provider::{ADDRESS_TAG, Attrs, Cx, LINEAGE_TAG, Live};
 use aws_sdk_organizations::Client;
 use aws_sdk_organizations::types::{Account, OrganizationalUnit, Tag};
+use futures_util::future::join_all;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -347,21 +348,25 @@ async fn cached_child_accounts(cx: &Cx<'_>, parent: &str) -> Result<Arc<Vec<Acco
 }
 
 /// Every OU of the organization with its parent's id, parents before children: one
-/// `ListOrganizationalUnitsForParent` per parent (the root and each OU), plus pagination; each
-/// listing is shared through the refresh's cache.
+/// `ListOrganizationalUnitsForParent` per parent (the root and each OU), plus pagination, a level of
+/// the tree at a time with all of its listings in flight at once (as many round trips as the tree
+/// is deep); each listing is shared through the refresh's cache.
 pub(crate) async fn all_ous(
     cx: &Cx<'_>,
     root_id: &str,
 ) -> Result<Vec<(OrganizationalUnit, String)>, AwsError> {
     let mut found = Vec::new();
-    let mut queue = vec![root_id.to_string()];
-    while let Some(parent) = queue.pop() {
-        for ou in cached_child_ous(cx, &parent).await?.iter() {
-            if let Some(id) = ou.id() {
-                queue.push(id.to_string());
+    let mut level = vec![root_id.to_string()];
+    while !level.is_empty() {
+        let listings = join_all(level.iter().map(|p| cached_child_ous(cx, p))).await;
+        let mut next = Vec::new();
+        for (parent, ous) in level.iter().zip(listings) {
+            for ou in ous?.iter() {
+                next.extend(ou.id().map(str::to_string));
+                found.push((ou.clone(), parent.clone()));
             }
-            found.push((ou.clone(), parent.clone()));
         }
+        level = next;
     }
     Ok(found)
 }
@@ -380,7 +385,7 @@ fn hinted_parents(cx: &Cx<'_>, kind: &str, root: &Root) -> Option<BTreeSet<Strin
 }
 
 /// The OUs a read of `organizational_unit` needs, with their parents' ids. During a refresh only the
-/// parents that state and configuration place OUs under are listed (AWS cannot move an OU, so one
+/// parents that state and configuration place OUs under are listed (all at once) (AWS cannot move an OU, so one
 /// absent from its parent is gone); otherwise the whole tree is walked ([`all_ous`]).
 pub(crate) async fn ous_to_read(
     cx: &Cx<'_>,
@@ -389,9 +394,11 @@ pub(crate) async fn ous_to_read(
     let Some(parents) = hinted_parents(cx, "organizational_unit", root) else {
         return all_ous(cx, &root.id).await;
     };
+    let parents: Vec<String> = parents.into_iter().collect();
+    let listings = join_all(parents.iter().map(|p| cached_child_ous(cx, p))).await;
     let mut found = Vec::new();
-    for parent in parents {
-        match cached_child_ous(cx, &parent).await {
+    for (parent, listing) in parents.iter().zip(listings) {
+        match listing {
             Ok(ous) => found.extend(ous.iter().map(|ou| (ou.clone(), parent.clone()))),
             // The parent OU itself is gone, and so are its children.
             Err(e) if e.is("ParentNotFoundException") => {}
@@ -422,9 +429,10 @@ pub(crate) async fn accounts_to_read(
             )
             .collect(),
     };
+    let listings = join_all(parents.iter().map(|p| cached_child_accounts(cx, p))).await;
     let mut found = Vec::new();
-    for parent in parents {
-        match cached_child_accounts(cx, &parent).await {
+    for (parent, listing) in parents.iter().zip(listings) {
+        match listing {
             Ok(accounts) => found.extend(accounts.iter().map(|a| (a.clone(), parent.clone()))),
             Err(e) if e.is("ParentNotFoundException") => {}
             Err(e) => return Err(e),

@@ -76,7 +76,7 @@ pub async fn create(cx: &Cx<'_>, _address: &str, desired: &Attrs) -> Result<Live
             ),
         ));
     }
-    update(cx, &current.id, &current.attrs, desired).await
+    converge(cx, current, desired).await
 }
 
 pub async fn update(
@@ -85,7 +85,6 @@ pub async fn update(
     _current: &Attrs,
     desired: &Attrs,
 ) -> Result<Live, AwsError> {
-    let client = cx.organizations();
     // Work from what AWS reports now, not from state: the sets are exclusive.
     let current = describe(cx)
         .await?
@@ -93,6 +92,15 @@ pub async fn update(
         .ok_or_else(|| {
             AwsError::other("DescribeOrganization", format!("organization {id} is gone"))
         })?;
+    converge(cx, current, desired).await
+}
+
+/// Brings the organization's policy types and service access from `current` (as AWS reported it
+/// just now) to `desired`; reads it again only if something changed.
+async fn converge(cx: &Cx<'_>, current: Live, desired: &Attrs) -> Result<Live, AwsError> {
+    let client = cx.organizations();
+    let id = current.id.clone();
+    let mut changed = false;
     let root_id = str_attr(&current.attrs, "root_id").unwrap_or_default();
 
     let (have, want) = (
@@ -129,6 +137,7 @@ pub async fn update(
     }
     if have != want {
         wait_for_policy_types(&client, &want).await?;
+        changed = true;
     }
 
     let (have, want) = (
@@ -153,7 +162,9 @@ pub async fn update(
         })
         .await?;
     }
-
+    if !changed && have == want {
+        return Ok(current);
+    }
     describe(cx).await?.ok_or_else(|| {
         AwsError::other("DescribeOrganization", format!("organization {id} is gone"))
     })

@@ -43,14 +43,21 @@ const POLICY_TYPES: [&str; 4] = [
 pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     let client = cx.organizations();
     let mut found = Vec::new();
-    for id in ids {
-        let read = if refreshing(cx) {
-            describe(&client, id)
-                .await
-                .and_then(|policy| live_of(&policy, None))
-        } else {
-            read_one(&client, id).await
-        };
+    // One read per policy, all in flight at once.
+    let reads = futures_util::future::join_all(ids.iter().map(|id| {
+        let client = &client;
+        async move {
+            if refreshing(cx) {
+                describe(client, id)
+                    .await
+                    .and_then(|policy| live_of(&policy, None))
+            } else {
+                read_one(client, id).await
+            }
+        }
+    }))
+    .await;
+    for read in reads {
         match read {
             Ok(live) => found.push(live),
             Err(e) if is_gone(&e) => {}

@@ -28,25 +28,35 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     }
     let types = policy_types(cx);
     let mut found = Vec::new();
-    for listing in cover(&pairs, &types) {
-        let listed = match listing {
-            Listing::TargetsOf(policy_id) => targets_of(&client, policy_id).await.map(|targets| {
-                targets
-                    .into_iter()
-                    .map(|t| (policy_id.to_string(), t))
-                    .collect()
-            }),
-            Listing::PoliciesOf(target_id, policy_type) => {
-                policies_of(&client, target_id, policy_type)
-                    .await
-                    .map(|policies| {
-                        policies
-                            .into_iter()
-                            .map(|p| (p, target_id.to_string()))
-                            .collect::<Vec<_>>()
-                    })
+    // Every listing in flight at once.
+    let listings =
+        futures_util::future::join_all(cover(&pairs, &types).into_iter().map(|listing| {
+            let client = &client;
+            async move {
+                match listing {
+                    Listing::TargetsOf(policy_id) => {
+                        targets_of(client, policy_id).await.map(|targets| {
+                            targets
+                                .into_iter()
+                                .map(|t| (policy_id.to_string(), t))
+                                .collect()
+                        })
+                    }
+                    Listing::PoliciesOf(target_id, policy_type) => {
+                        policies_of(client, target_id, policy_type)
+                            .await
+                            .map(|policies| {
+                                policies
+                                    .into_iter()
+                                    .map(|p| (p, target_id.to_string()))
+                                    .collect::<Vec<_>>()
+                            })
+                    }
+                }
             }
-        };
+        }))
+        .await;
+    for listed in listings {
         let listed: Vec<(String, String)> = match listed {
             Ok(listed) => listed,
             Err(e) if is_gone(&e) || target_gone(&e) => continue,
