@@ -276,43 +276,14 @@ fn run(cli: Cli, color: bool, stdout_color: bool) -> cmd::Result {
         None => std::env::current_dir().map_err(Error::WorkingFolder)?,
     };
     let ctx = || Ctx::find(&cwd, color).map(|c| c.with_stdout_color(stdout_color));
-    if let Command::Apply {
-        format, heartbeat, ..
-    }
-    | Command::Destroy {
-        format, heartbeat, ..
-    } = &cli.command
-    {
-        let (format, heartbeat) = (*format, *heartbeat);
-        landfall::report::select(landfall::report::Settings { format, heartbeat });
-    }
+    select_reporter(&cli.command);
     match cli.command {
         Command::Validate { env, format } => cmd::validate(&ctx()?, &env, format),
         Command::Graph { env, format } => cmd::graph(&ctx()?, &env, format),
         Command::Kinds { kind } => cmd::kinds(kind.as_deref()),
         Command::Init { env } => cmd::init(&ctx()?, &env),
-        Command::Schema { file, out: None } => {
-            let doc = landfall::schema::json_schema::schema(file);
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-            Ok(cmd::Exit::Success)
-        }
-        Command::Schema { out: Some(dir), .. } => {
-            let paths = landfall::schema::json_schema::write_all(&dir)
-                .map_err(|error| Error::WriteFile { path: dir, error })?;
-            paths.iter().for_each(|p| println!("{}", p.display()));
-            Ok(cmd::Exit::Success)
-        }
-        Command::Completions { shell } => {
-            use clap::CommandFactory;
-            print!(
-                "{}",
-                landfall::complete::script(shell, &mut Cli::command(), "landfall")
-            );
-            Ok(cmd::Exit::Success)
-        }
-        Command::Complete { what } => {
-            print!("{}", landfall::complete::names(&cwd, what));
-            Ok(cmd::Exit::Success)
+        c @ (Command::Schema { .. } | Command::Completions { .. } | Command::Complete { .. }) => {
+            authoring(c, &cwd)
         }
         Command::Plan {
             env,
@@ -397,5 +368,49 @@ fn run(cli: Cli, color: bool, stdout_color: bool) -> cmd::Result {
             parts_dir,
             color: stdout_color,
         }),
+    }
+}
+
+/// Apply and destroy report through the reporter their `--format` and `--heartbeat` choose.
+fn select_reporter(command: &Command) {
+    if let Command::Apply {
+        format, heartbeat, ..
+    }
+    | Command::Destroy {
+        format, heartbeat, ..
+    } = command
+    {
+        let (format, heartbeat) = (*format, *heartbeat);
+        landfall::report::select(landfall::report::Settings { format, heartbeat });
+    }
+}
+
+/// The commands that help write configuration: schemas for editors, shell completions.
+fn authoring(command: Command, cwd: &std::path::Path) -> cmd::Result {
+    match command {
+        Command::Schema { file, out: None } => {
+            let doc = landfall::schema::json_schema::schema(file);
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            Ok(cmd::Exit::Success)
+        }
+        Command::Schema { out: Some(dir), .. } => {
+            let paths = landfall::schema::json_schema::write_all(&dir)
+                .map_err(|error| Error::WriteFile { path: dir, error })?;
+            paths.iter().for_each(|p| println!("{}", p.display()));
+            Ok(cmd::Exit::Success)
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            print!(
+                "{}",
+                landfall::complete::script(shell, &mut Cli::command(), "landfall")
+            );
+            Ok(cmd::Exit::Success)
+        }
+        Command::Complete { what } => {
+            print!("{}", landfall::complete::names(cwd, what));
+            Ok(cmd::Exit::Success)
+        }
+        _ => unreachable!("only the authoring commands are passed here"),
     }
 }

@@ -105,6 +105,17 @@ pub async fn refresh_missing(
     pass(aws, home_region, resolved, states, parallelism, out, false).await
 }
 
+/// What one refresh pass reads: per (kind, location), the ids state knows there and the ids to
+/// recognise; what configured-but-missing resources look like where they would be; read hints.
+#[derive(Default)]
+struct Reads<'a> {
+    groups: BTreeMap<(String, Location), Group>,
+    hints: HashMap<String, KindHints>,
+    expected: HashMap<&'a str, ((String, Location), Identity)>,
+    /// Old objects of interrupted replacements carry their address too; they are not copies.
+    deposed: HashSet<&'a str>,
+}
+
 async fn pass(
     aws: &Arc<Aws>,
     home_region: &str,
@@ -114,72 +125,126 @@ async fn pass(
     out: &mut Refreshed,
     with_state: bool,
 ) -> Result<bool, AwsError> {
-    let mut groups: BTreeMap<(String, Location), Group> = BTreeMap::new();
-    let mut in_state = HashSet::new();
-    let mut hints: HashMap<String, KindHints> = HashMap::new();
-    // Old objects of interrupted replacements carry their address too; they are not copies.
-    let mut deposed: HashSet<&str> = HashSet::new();
-    for state in states.values() {
-        deposed.extend(state.deposed.iter().map(|r| r.id.as_str()));
-        for r in &state.resources {
-            in_state.insert(r.address.as_str());
-            if !with_state {
-                continue;
-            }
-            hints
-                .entry(r.kind.clone())
-                .or_default()
-                .in_state
-                .push(r.attributes.clone());
-            let loc = location(r.account.clone(), r.region.as_deref(), home_region, &r.kind);
-            groups
-                .entry((r.kind.clone(), loc))
-                .or_default()
-                .known
-                .push((r.address.clone(), r.id.clone()));
-        }
-    }
-    // Where configured resources missing from state would be, if an earlier run (of any state)
-    // created them, and how each is recognised there.
-    let mut expected: HashMap<&str, ((String, Location), Identity)> = HashMap::new();
-    for inst in &resolved.instances {
-        let address = inst.address.as_str();
-        if in_state.contains(address) || out.searched.contains(address) {
-            continue;
-        }
-        let account = match &inst.account {
-            Value::Null => None,
-            Value::String(s) => Some(s.clone()),
-            _ => continue, // the account is not known (yet): neither is where to look
-        };
-        let known: provider::Attrs = inst
-            .attrs
-            .iter()
-            .filter(|(_, v)| !v.has_unknown() && v.first_resource().is_none())
-            .map(|(k, v)| (k.clone(), v.to_json()))
-            .collect();
-        let Some(identity) = provider::identity(inst.kind.name, &known) else {
-            continue; // not recognisable until what it refers to is found
-        };
-        let key = (
-            inst.kind.name.to_string(),
-            location(account, inst.region.as_deref(), home_region, inst.kind.name),
-        );
-        let group = groups.entry(key.clone()).or_default();
-        if let Identity::Id(id) = &identity {
-            group.recognise.push(id.clone());
-        }
-        expected.insert(address, (key, identity));
-        hints
-            .entry(inst.kind.name.to_string())
-            .or_default()
-            .missing
-            .push(known);
-    }
-    if groups.is_empty() {
+    let mut reads = Reads::default();
+    let in_state = reads.from_state(states, home_region, with_state);
+    reads.expect_missing(resolved, &in_state, &out.searched, home_region);
+    if reads.groups.is_empty() {
         return Ok(false);
     }
+    let Reads {
+        groups,
+        hints,
+        expected,
+        deposed,
+    } = reads;
+    let mut candidates: BTreeMap<String, Vec<Live>> = BTreeMap::new();
+    for (key, group, found) in read_all(aws, groups, hints, parallelism).await? {
+        record_found(out, resolved, &deposed, &group, &found);
+        recognise(&mut candidates, resolved, &expected, &key, &group, &found);
+    }
+    out.searched
+        .extend(expected.into_keys().map(str::to_string));
+    let found_any = !candidates.is_empty();
+    for (address, mut lives) in candidates {
+        if lives.len() == 1 {
+            out.adopted.insert(address, lives.remove(0));
+        } else {
+            let mut ids: Vec<String> = lives.into_iter().map(|l| l.id).collect();
+            ids.sort();
+            out.duplicates.insert(address, ids);
+        }
+    }
+    Ok(found_any)
+}
 
+impl<'a> Reads<'a> {
+    /// What state holds (read by id when `with_state`); returns the addresses in state.
+    fn from_state(
+        &mut self,
+        states: &'a IndexMap<String, State>,
+        home_region: &str,
+        with_state: bool,
+    ) -> HashSet<&'a str> {
+        let mut in_state = HashSet::new();
+        for state in states.values() {
+            self.deposed
+                .extend(state.deposed.iter().map(|r| r.id.as_str()));
+            for r in &state.resources {
+                in_state.insert(r.address.as_str());
+                if !with_state {
+                    continue;
+                }
+                self.hints
+                    .entry(r.kind.clone())
+                    .or_default()
+                    .in_state
+                    .push(r.attributes.clone());
+                let loc = location(r.account.clone(), r.region.as_deref(), home_region, &r.kind);
+                self.groups
+                    .entry((r.kind.clone(), loc))
+                    .or_default()
+                    .known
+                    .push((r.address.clone(), r.id.clone()));
+            }
+        }
+        in_state
+    }
+
+    /// Where configured resources missing from state would be, if an earlier run (of any state)
+    /// created them, and how each is recognised there.
+    fn expect_missing(
+        &mut self,
+        resolved: &'a Resolved,
+        in_state: &HashSet<&str>,
+        searched: &HashSet<String>,
+        home_region: &str,
+    ) {
+        for inst in &resolved.instances {
+            let address = inst.address.as_str();
+            if in_state.contains(address) || searched.contains(address) {
+                continue;
+            }
+            let account = match &inst.account {
+                Value::Null => None,
+                Value::String(s) => Some(s.clone()),
+                _ => continue, // the account is not known (yet): neither is where to look
+            };
+            let known: provider::Attrs = inst
+                .attrs
+                .iter()
+                .filter(|(_, v)| !v.has_unknown() && v.first_resource().is_none())
+                .map(|(k, v)| (k.clone(), v.to_json()))
+                .collect();
+            let Some(identity) = provider::identity(inst.kind.name, &known) else {
+                continue; // not recognisable until what it refers to is found
+            };
+            let key = (
+                inst.kind.name.to_string(),
+                location(account, inst.region.as_deref(), home_region, inst.kind.name),
+            );
+            let group = self.groups.entry(key.clone()).or_default();
+            if let Identity::Id(id) = &identity {
+                group.recognise.push(id.clone());
+            }
+            self.expected.insert(address, (key, identity));
+            self.hints
+                .entry(inst.kind.name.to_string())
+                .or_default()
+                .missing
+                .push(known);
+        }
+    }
+}
+
+type Found = ((String, Location), Group, Vec<Live>);
+
+/// Every group's batched read, `parallelism` at once.
+async fn read_all(
+    aws: &Arc<Aws>,
+    groups: BTreeMap<(String, Location), Group>,
+    hints: HashMap<String, KindHints>,
+    parallelism: usize,
+) -> Result<Vec<Found>, AwsError> {
     let limit = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
     let cache = Arc::new(ReadCache::with_hints(hints));
     let mut reads = tokio::task::JoinSet::new();
@@ -204,74 +269,81 @@ async fn pass(
             (key, group, found)
         });
     }
-    // Live resources recognised as a missing resource, found where it is configured.
-    let mut candidates: BTreeMap<String, Vec<Live>> = BTreeMap::new();
+    let mut all = Vec::new();
     while let Some(joined) = reads.join_next().await {
         let (key, group, found) = joined.map_err(|e| AwsError::other("refresh", e.to_string()))?;
-        let found = found?;
-        let by_id: HashMap<&str, &Live> = found.iter().map(|l| (l.id.as_str(), l)).collect();
-        for (address, id) in &group.known {
-            out.live.insert(
-                address.clone(),
-                by_id.get(id.as_str()).map(|l| (*l).clone()),
-            );
-        }
-        let known_ids: HashSet<&str> = group.known.iter().map(|(_, id)| id.as_str()).collect();
-        let in_group: HashMap<&str, &str> = group
-            .known
-            .iter()
-            .map(|(a, id)| (a.as_str(), id.as_str()))
-            .collect();
-        for live in &found {
-            let Some(address) = live.address.as_deref().map(|a| resolved.moved_address(a)) else {
-                continue;
-            };
-            let address = address.as_str();
-            // Any id known under another address is not a copy: a resource moved to a new address
-            // keeps the tag of its old one.
-            let copy = in_group.get(address).is_some_and(|id| *id != live.id)
-                && !known_ids.contains(live.id.as_str())
-                && !deposed.contains(live.id.as_str());
-            if copy {
-                let seen = out.copies.entry(address.to_string()).or_default();
-                if !seen.iter().any(|l| l.id == live.id) {
-                    seen.push(live.clone());
-                }
-            }
-        }
-        for (address, (place, identity)) in &expected {
-            if *place != key {
-                continue;
-            }
-            let recognised = found.iter().filter(|live| match identity {
-                Identity::Tag => live
-                    .address
-                    .as_deref()
-                    .is_some_and(|a| resolved.moved_address(a) == *address),
-                Identity::Id(id) => live.id == *id && !known_ids.contains(id.as_str()),
-                Identity::Singleton => {
-                    live.address.is_none() && !known_ids.contains(live.id.as_str())
-                }
-            });
-            for live in recognised {
-                let seen = candidates.entry(address.to_string()).or_default();
-                if !seen.iter().any(|l| l.id == live.id) {
-                    seen.push(live.clone());
-                }
+        all.push((key, group, found?));
+    }
+    Ok(all)
+}
+
+/// What a group's read says of the resources state knows there, and the copies beside them.
+fn record_found(
+    out: &mut Refreshed,
+    resolved: &Resolved,
+    deposed: &HashSet<&str>,
+    group: &Group,
+    found: &[Live],
+) {
+    let by_id: HashMap<&str, &Live> = found.iter().map(|l| (l.id.as_str(), l)).collect();
+    for (address, id) in &group.known {
+        out.live.insert(
+            address.clone(),
+            by_id.get(id.as_str()).map(|l| (*l).clone()),
+        );
+    }
+    let known_ids: HashSet<&str> = group.known.iter().map(|(_, id)| id.as_str()).collect();
+    let in_group: HashMap<&str, &str> = group
+        .known
+        .iter()
+        .map(|(a, id)| (a.as_str(), id.as_str()))
+        .collect();
+    for live in found {
+        let Some(address) = live.address.as_deref().map(|a| resolved.moved_address(a)) else {
+            continue;
+        };
+        let address = address.as_str();
+        // Any id known under another address is not a copy: a resource moved to a new address
+        // keeps the tag of its old one.
+        let copy = in_group.get(address).is_some_and(|id| *id != live.id)
+            && !known_ids.contains(live.id.as_str())
+            && !deposed.contains(live.id.as_str());
+        if copy {
+            let seen = out.copies.entry(address.to_string()).or_default();
+            if !seen.iter().any(|l| l.id == live.id) {
+                seen.push(live.clone());
             }
         }
     }
-    out.searched
-        .extend(expected.into_keys().map(str::to_string));
-    let found_any = !candidates.is_empty();
-    for (address, mut lives) in candidates {
-        if lives.len() == 1 {
-            out.adopted.insert(address, lives.remove(0));
-        } else {
-            let mut ids: Vec<String> = lives.into_iter().map(|l| l.id).collect();
-            ids.sort();
-            out.duplicates.insert(address, ids);
+}
+
+/// Live resources of a group recognised as a configured resource missing from state.
+fn recognise(
+    candidates: &mut BTreeMap<String, Vec<Live>>,
+    resolved: &Resolved,
+    expected: &HashMap<&str, ((String, Location), Identity)>,
+    key: &(String, Location),
+    group: &Group,
+    found: &[Live],
+) {
+    let known_ids: HashSet<&str> = group.known.iter().map(|(_, id)| id.as_str()).collect();
+    for (address, (place, identity)) in expected {
+        if place != key {
+            continue;
+        }
+        let recognised = found.iter().filter(|live| match identity {
+            Identity::Tag => live
+                .address
+                .as_deref()
+                .is_some_and(|a| resolved.moved_address(a) == *address),
+            Identity::Id(id) => live.id == *id && !known_ids.contains(id.as_str()),
+            Identity::Singleton => live.address.is_none() && !known_ids.contains(live.id.as_str()),
+        });
+        for live in recognised {
+            let seen = candidates.entry(address.to_string()).or_default();
+            if !seen.iter().any(|l| l.id == live.id) {
+                seen.push(live.clone());
+            }
         }
     }
-    Ok(found_any)
 }
