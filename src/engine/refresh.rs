@@ -126,7 +126,7 @@ async fn pass(
     with_state: bool,
 ) -> Result<bool, AwsError> {
     let mut reads = Reads::default();
-    let in_state = reads.from_state(states, home_region, with_state);
+    let in_state = reads.read_state(states, home_region, with_state);
     reads.expect_missing(resolved, &in_state, &out.searched, home_region);
     if reads.groups.is_empty() {
         return Ok(false);
@@ -159,7 +159,7 @@ async fn pass(
 
 impl<'a> Reads<'a> {
     /// What state holds (read by id when `with_state`); returns the addresses in state.
-    fn from_state(
+    fn read_state(
         &mut self,
         states: &'a IndexMap<String, State>,
         home_region: &str,
