@@ -30,11 +30,13 @@ fn saved_plan(dir: &Path, n: usize) -> std::path::PathBuf {
         created: "2026-11-27T00:00:00Z".into(),
         config_digest: "d".into(),
         destroy: false,
+        derived_from: None,
         stacks: [(
             "network".to_string(),
             Basis {
                 lineage: None,
                 serial: None,
+                config: None,
             },
         )]
         .into_iter()

@@ -113,6 +113,7 @@ fn run(
 ) -> Result {
     runtime().block_on(async {
         let (ws, aws, backend) = open(ctx, env).await?;
+        let saved_plan = saved.is_some();
         let plan = match saved {
             Some(plan) => plan,
             None => {
@@ -145,6 +146,7 @@ fn run(
         let options = ApplyOptions {
             parallelism: scoping.parallelism.unwrap_or(ws.parallelism()),
             operation: if plan.destroy { "destroy" } else { "apply" }.into(),
+            saved: saved_plan,
         };
         let result = engine::apply(&ws, &aws, &backend, &plan, &options).await;
         print_stats(&aws, scoping.stats);

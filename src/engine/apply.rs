@@ -21,8 +21,9 @@ use super::signal::Interrupts;
 use super::step::Changes;
 use super::{Error, Workspace, read_states};
 use crate::aws::Aws;
+use crate::plan::verify::{self, Mismatch};
 use crate::plan::{Action, Change, Plan};
-use crate::resolve::{Known, Resolved};
+use crate::resolve::Known;
 use crate::state::{Backend, LockInfo, State, Stored};
 use indexmap::IndexMap;
 use std::collections::{HashMap, HashSet};
@@ -33,6 +34,10 @@ use std::time::{Duration, Instant};
 pub struct ApplyOptions {
     pub parallelism: usize,
     pub operation: String,
+    /// The plan comes from a file (`apply FILE`), which is not trusted: once locked, the plan is
+    /// derived again from configuration, state and AWS, and the derived plan is applied only if the
+    /// file says exactly the same ([`crate::plan::verify`]).
+    pub saved: bool,
 }
 
 /// How the run reports and reacts, beside [`ApplyOptions`].
@@ -111,7 +116,8 @@ pub async fn apply_with(
     let interrupts = Interrupts::listen().map_err(Error::Signals)?;
     let (locked, mut result) = lock_all(ws, backend, plan, &lock, &interrupts, reporter).await;
     if matches!(&result, Ok(r) if !r.interrupted) {
-        result = run(ws, aws, backend, plan, &interrupts, executor, reporter).await;
+        let what = (plan, options);
+        result = run(ws, aws, backend, what, &interrupts, executor, reporter).await;
     }
     for stack in &locked {
         if let Err(e) = backend.unlock(&ws.env, stack, &lock.id).await {
@@ -164,17 +170,28 @@ async fn lock_all(
     (locked, Ok(ApplyReport::default()))
 }
 
-/// Verifies the plan against state and configuration, then performs it.
+/// Verifies the plan against state (and a saved plan against everything it was derived from),
+/// then performs it.
 async fn run(
     ws: &Workspace,
     aws: &Arc<Aws>,
     backend: &Backend,
-    plan: &Plan,
+    (plan, options): (&Plan, &ApplyOptions),
     interrupts: &Interrupts,
     executor: Executor,
     reporter: &mut dyn Reporter,
 ) -> Result<ApplyReport, Error> {
-    let (mut stored, mut known, mut resolved) = verify(ws, backend, plan).await?;
+    let mut stored = read_states(ws, backend).await?;
+    same_states(plan, &stored)?;
+    let derived = match options.saved {
+        true => Some(derive_again(ws, aws, backend, plan, &stored, options.parallelism).await?),
+        false => None,
+    };
+    // What runs is the derived plan, never the file (they are the same if this point is reached).
+    let plan = derived.as_ref().unwrap_or(plan);
+    let mut known = super::known_values(ws, backend, &stored).await?;
+    forget_renewed(&mut known, plan, &stored);
+    let mut resolved = ws.resolve(&known)?.1;
     if record_moves(ws, backend, &mut stored, reporter).await? {
         known = super::known_values(ws, backend, &stored).await?;
         forget_renewed(&mut known, plan, &stored);
@@ -216,15 +233,9 @@ async fn run(
     Ok(report)
 }
 
-/// Reads state and resolves the configuration as the plan saw them; refuses the plan as stale if
-/// either moved since.
-async fn verify(
-    ws: &Workspace,
-    backend: &Backend,
-    plan: &Plan,
-) -> Result<(IndexMap<String, Stored>, Known, Resolved), Error> {
-    let stored = read_states(ws, backend).await?;
-    // Also for a plan made by this same command: someone may have applied between the plan and the lock.
+/// Refuses the plan as stale if any stack's state moved since it was made (also a plan made by
+/// this same command: someone may have applied between the plan and the lock).
+fn same_states(plan: &Plan, stored: &IndexMap<String, Stored>) -> Result<(), Error> {
     for (stack, basis) in &plan.stacks {
         let now = stored
             .get(stack)
@@ -242,17 +253,33 @@ async fn verify(
             )));
         }
     }
-    let mut known = super::known_values(ws, backend, &stored).await?;
-    forget_renewed(&mut known, plan, &stored);
-    let (sources, resolved) = ws.resolve(&known)?;
-    if sources.digest() != plan.config_digest {
-        // Changes made by the plan itself (new ids) do not alter the files read, so the digest of a
-        // resolution with state values equals the plan's unless the files changed.
-        return Err(Error::Stale(
-            "the configuration changed since the plan was made".into(),
-        ));
+    Ok(())
+}
+
+/// Derives a saved plan again from the configuration, the states read and a fresh refresh, with
+/// the options it records, and returns the derived plan if the file says exactly the same.
+async fn derive_again(
+    ws: &Workspace,
+    aws: &Arc<Aws>,
+    backend: &Backend,
+    file: &Plan,
+    stored: &IndexMap<String, Stored>,
+    parallelism: usize,
+) -> Result<Plan, Error> {
+    let recorded = file.derived_from.as_ref();
+    let options = super::PlanOptions {
+        filter: recorded
+            .map(|d| d.options.filter.clone())
+            .unwrap_or_default(),
+        refresh: recorded.is_none_or(|d| d.options.refresh),
+        parallelism,
+    };
+    let derived = super::derive_plan(ws, aws, backend, stored.clone(), &options).await?;
+    match verify::compare(file, &derived) {
+        Ok(()) => Ok(derived),
+        Err(Mismatch::Stale(found)) => Err(Error::Stale(found.join("; "))),
+        Err(Mismatch::Changes(found)) => Err(Error::PlanEdited(found)),
     }
-    Ok((stored, known, resolved))
 }
 
 /// The executor's outcome counted in changes: a change is done when every step of it is, failed when

@@ -48,6 +48,13 @@ pub enum Error {
     Refused(Vec<plan::Refusal>),
     #[error("the saved plan is stale: {0}. Run `landfall plan` again")]
     Stale(String),
+    /// A saved plan whose changes are not those configuration and state imply, each difference
+    /// named ([`plan::verify`]).
+    #[error(
+        "the plan file does not match what configuration and state imply:\n  {}\nthe plan file was edited or is stale; run `landfall plan` again",
+        .0.join("\n  ")
+    )]
+    PlanEdited(Vec<String>),
     /// A task of the run (a state read) panicked or was cancelled.
     #[error(transparent)]
     Task(#[from] tokio::task::JoinError),
@@ -279,21 +286,20 @@ pub fn apply_moves(
     Ok(out)
 }
 
-/// The state each stack's plan is made against (lineage and serial; none for a stack without state),
-/// for apply to refuse the plan if it moved.
-fn bases(ws: &Workspace, stored: &IndexMap<String, Stored>) -> IndexMap<String, Basis> {
+/// The state each stack's plan is made against (lineage and serial; none for a stack without state)
+/// and the digest of its resolved configuration, for apply to refuse the plan if either moved.
+fn bases(
+    ws: &Workspace,
+    stored: &IndexMap<String, Stored>,
+    digests: &IndexMap<String, String>,
+) -> IndexMap<String, Basis> {
     ws.stacks()
         .into_iter()
         .map(|s| {
-            let basis = match stored.get(&s) {
-                Some(st) => Basis {
-                    lineage: Some(st.state.lineage.clone()),
-                    serial: Some(st.state.serial),
-                },
-                None => Basis {
-                    lineage: None,
-                    serial: None,
-                },
+            let basis = Basis {
+                lineage: stored.get(&s).map(|st| st.state.lineage.clone()),
+                serial: stored.get(&s).map(|st| st.state.serial),
+                config: digests.get(&s).cloned(),
             };
             (s, basis)
         })
@@ -315,22 +321,96 @@ pub async fn make_plan(
     backend: &Backend,
     options: &PlanOptions,
 ) -> Result<Plan, Error> {
-    let mut stored = read_states(ws, backend).await?;
+    let stored = read_states(ws, backend).await?;
+    derive_plan(ws, aws, backend, stored, options).await
+}
+
+/// Computes the plan from the states read: refreshes (unless told not to), diffs, and records what
+/// the plan was derived from ([`plan::basis`]). The same code makes a plan and, at `apply FILE`,
+/// derives a saved one again.
+pub async fn derive_plan(
+    ws: &Workspace,
+    aws: &Arc<Aws>,
+    backend: &Backend,
+    mut stored: IndexMap<String, Stored>,
+    options: &PlanOptions,
+) -> Result<Plan, Error> {
     // `[[moved]]` entries: plan against state as it will be once they are recorded.
-    let moves = ws.moves();
-    let moved = apply_moves(&moves, &mut stored)?;
+    let moved = apply_moves(&ws.moves(), &mut stored)?;
     let mut known = known_values(ws, backend, &stored).await?;
-    let (_, first) = ws.resolve(&known)?;
+    let remote_outputs = plan::basis::remote_values(&known);
     let states: IndexMap<String, State> = stored
         .iter()
         .map(|(k, v)| (k.clone(), v.state.clone()))
         .collect();
-    let mut refreshed = if options.refresh {
-        let parallelism = options.parallelism;
-        refresh(aws, ws.home_region(), &first, &states, parallelism).await?
-    } else {
-        Refreshed::default()
+    let refreshed = observe(ws, aws, &mut known, &states, options).await?;
+    let observed = Observed {
+        states: &states,
+        live: &refreshed.live,
+        adopted: &refreshed.adopted,
+        duplicates: &refreshed.duplicates,
+        copies: &refreshed.copies,
     };
+    // Resources that will be (re)created get new ids: forget the old ones and resolve again until
+    // nothing more becomes unknown.
+    let (resolved, diffed) = loop {
+        let (_, resolved) = ws.resolve(&known)?;
+        let diffed = plan::diff(&resolved, &observed, &options.filter).map_err(Error::Refused)?;
+        let renewed: Vec<&str> = diffed
+            .changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::Create | Action::Replace))
+            .map(|c| c.address.as_str())
+            .filter(|a| known.attrs.contains_key(*a))
+            .collect();
+        if renewed.is_empty() {
+            break (resolved, diffed);
+        }
+        for a in renewed {
+            known.attrs.remove(a);
+        }
+    };
+    let digests = plan::basis::config_digests(&resolved);
+    Ok(Plan {
+        format_version: plan::FORMAT_VERSION,
+        environment: ws.env.clone(),
+        created: crate::state::now(),
+        config_digest: plan::basis::combined(&digests),
+        destroy: options.filter.destroy,
+        stacks: bases(ws, &stored, &digests),
+        derived_from: Some(plan::basis::Derivation {
+            options: plan::basis::Options {
+                filter: options.filter.clone(),
+                refresh: options.refresh,
+            },
+            remote_outputs,
+            observed: plan::basis::Observations::record(&observed),
+        }),
+        summary: Plan::summarize(&diffed.changes, &diffed.drift, &moved),
+        moved,
+        resource_changes: diffed.changes,
+        drift: diffed.drift,
+        kept: diffed.kept,
+        duplicates: diffed.duplicates,
+        copies: diffed.copies,
+        names: plan::names::collect(states.values()),
+    })
+}
+
+/// Refreshes (unless `--refresh=false`) and adds what AWS reports to the known values.
+async fn observe(
+    ws: &Workspace,
+    aws: &Arc<Aws>,
+    known: &mut Known,
+    states: &IndexMap<String, State>,
+    options: &PlanOptions,
+) -> Result<Refreshed, Error> {
+    if !options.refresh {
+        return Ok(Refreshed::default());
+    }
+    let (home, parallelism) = (ws.home_region(), options.parallelism);
+    let (_, first) = ws.resolve(known)?;
+    let mut refreshed = refresh(aws, home, &first, states, parallelism).await?;
     // What was adopted can make more accounts known (an account found by its tag, so the VPCs
     // configured in it can be looked for): resolve again and look there, until nothing new is found.
     let mut adopted = 0;
@@ -339,10 +419,8 @@ pub async fn make_plan(
         for (address, live) in &refreshed.adopted {
             known.attrs.insert(address.clone(), live.attrs.clone());
         }
-        let (_, again) = ws.resolve(&known)?;
-        let (home, parallelism) = (ws.home_region(), options.parallelism);
-        if !refresh::refresh_missing(aws, home, &again, &states, parallelism, &mut refreshed)
-            .await?
+        let (_, again) = ws.resolve(known)?;
+        if !refresh::refresh_missing(aws, home, &again, states, parallelism, &mut refreshed).await?
         {
             break;
         }
@@ -354,46 +432,5 @@ pub async fn make_plan(
             }
         }
     }
-    let observed = Observed {
-        states: &states,
-        live: &refreshed.live,
-        adopted: &refreshed.adopted,
-        duplicates: &refreshed.duplicates,
-        copies: &refreshed.copies,
-    };
-    // Resources that will be (re)created get new ids: forget the old ones and resolve again until
-    // nothing more becomes unknown.
-    let (sources, diffed) = loop {
-        let (sources, resolved) = ws.resolve(&known)?;
-        let diffed = plan::diff(&resolved, &observed, &options.filter).map_err(Error::Refused)?;
-        let renewed: Vec<&str> = diffed
-            .changes
-            .iter()
-            .filter(|c| matches!(c.action, Action::Create | Action::Replace))
-            .map(|c| c.address.as_str())
-            .filter(|a| known.attrs.contains_key(*a))
-            .collect();
-        if renewed.is_empty() {
-            break (sources, diffed);
-        }
-        for a in renewed {
-            known.attrs.remove(a);
-        }
-    };
-    Ok(Plan {
-        format_version: plan::FORMAT_VERSION,
-        environment: ws.env.clone(),
-        created: crate::state::now(),
-        config_digest: sources.digest(),
-        destroy: options.filter.destroy,
-        stacks: bases(ws, &stored),
-        summary: Plan::summarize(&diffed.changes, &diffed.drift, &moved),
-        moved,
-        resource_changes: diffed.changes,
-        drift: diffed.drift,
-        kept: diffed.kept,
-        duplicates: diffed.duplicates,
-        copies: diffed.copies,
-        names: plan::names::collect(states.values()),
-    })
+    Ok(refreshed)
 }

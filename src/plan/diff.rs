@@ -28,7 +28,7 @@ pub struct Observed<'a> {
 const COPY_REASON: &str = "an orphan copy";
 
 /// Which resources a plan covers (`--target`, `--exclude`, `--stack`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Filter {
     pub targets: Vec<String>,
     pub excludes: Vec<String>,

@@ -2,9 +2,11 @@
 //! (`plan --out`), so a plan file is readable by anything that reads the JSON output.
 //!
 //! Schema (format_version 1):
-//! - `format_version`, `environment`, `created` (RFC 3339), `config_digest` (SHA-256 over every file the
-//!   configuration was read from), `stacks` (per stack: `lineage` and `serial` of the state the plan read,
-//!   null when there was none);
+//! - `format_version`, `environment`, `created` (RFC 3339), `config_digest` (SHA-256 over the stacks'
+//!   configuration digests), `stacks` (per stack: `lineage` and `serial` of the state the plan read,
+//!   null when there was none, and `config`, the digest of the stack's resolved configuration);
+//! - `derived_from`: the rest of what the plan was derived from ([`basis::Derivation`]: `options`,
+//!   `remote_outputs`, `observed`), for `apply FILE` to derive it again ([`verify`]);
 //! - `resource_changes[]`: `address`, `kind`, `stack`, `account` (null: the management account), `region`,
 //!   `action` (`create`, `update`, `replace`, `delete`, `forget`, `import`), `id`, `before`, `after`
 //!   (unknown values are the object `{"$unknown": true}`), `changed` (attribute names),
@@ -24,10 +26,12 @@
 //!   (`"111111111111": "account prod"`, `"ou-ab12-cdef3456": "OU workloads"`), for renderers;
 //! - `summary`: `add`, `change`, `replace`, `destroy`, `forget`, `import`, `moved`, `drifted`.
 
+pub mod basis;
 mod diff;
 pub mod docdiff;
 pub mod names;
 pub mod render;
+pub mod verify;
 
 pub use diff::{
     Diffed, Filter, NEW_ACCOUNT, Observed, Refusal, account_of, covers, desired_json, diff,
@@ -75,6 +79,9 @@ impl Action {
 pub struct Basis {
     pub lineage: Option<String>,
     pub serial: Option<u64>,
+    /// The digest of the stack's resolved desired configuration ([`basis::config_digests`]).
+    #[serde(default)]
+    pub config: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -200,6 +207,10 @@ pub struct Plan {
     #[serde(default)]
     pub destroy: bool,
     pub stacks: IndexMap<String, Basis>,
+    /// What else the plan was derived from; apply derives it again and refuses any difference.
+    /// Absent in plans saved by landfall before 2026-11-27, which apply refuses.
+    #[serde(default)]
+    pub derived_from: Option<basis::Derivation>,
     /// Address changes from `[[moved]]` entries. Informational: apply derives them again from the
     /// configuration and state it verified, never from this list.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

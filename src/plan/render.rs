@@ -621,6 +621,7 @@ mod tests {
                     Basis {
                         lineage: None,
                         serial: None,
+                        config: None,
                     },
                 )
             })
@@ -631,6 +632,7 @@ mod tests {
             created: "2026-11-26T00:00:00Z".into(),
             config_digest: "d".into(),
             destroy: false,
+            derived_from: None,
             stacks,
             summary: Plan::summarize(&changes, &[], &[]),
             moved: vec![],

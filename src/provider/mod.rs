@@ -234,8 +234,8 @@ impl<'a> Cx<'a> {
     }
 }
 
-/// One resource as AWS reports it.
-#[derive(Debug, Clone, PartialEq)]
+/// One resource as AWS reports it (recorded in saved plans: `plan::basis`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Live {
     pub id: String,
     pub attrs: Attrs,
