@@ -55,6 +55,16 @@ fn quiet_on_closed_pipe() {
     }
 }
 
+/// `--lock-timeout`, on the commands that lock state.
+#[derive(clap::Args, Clone, Copy)]
+struct LockWait {
+    /// Wait this long for a state lock someone else holds (e.g. 30s, 5m), saying who holds it, instead
+    /// of failing at once (the default, 0s).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration,
+          default_value = "0s", global = true)]
+    lock_timeout: std::time::Duration,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Check an environment's configuration offline: syntax, types, references, cycles and AWS limits.
@@ -136,6 +146,8 @@ enum Command {
         heartbeat: std::time::Duration,
         #[command(flatten)]
         scoping: Scoping,
+        #[command(flatten)]
+        lock: LockWait,
     },
     /// Delete every resource of an environment, in reverse dependency order.
     Destroy {
@@ -156,6 +168,8 @@ enum Command {
         heartbeat: std::time::Duration,
         #[command(flatten)]
         scoping: Scoping,
+        #[command(flatten)]
+        lock: LockWait,
     },
     /// Inspect or edit state: list, show, rm, mv.
     State {
@@ -163,6 +177,8 @@ enum Command {
         env: Option<String>,
         #[command(subcommand)]
         command: StateCmd,
+        #[command(flatten)]
+        lock: LockWait,
     },
     /// Print the outputs recorded by the last apply.
     Output {
@@ -182,6 +198,8 @@ enum Command {
         address: String,
         /// The AWS id (vpc-..., a role name, an account id...).
         id: String,
+        #[command(flatten)]
+        lock: LockWait,
     },
     /// Adopt an existing AWS organization: write a stack (OUs, accounts, policies, attachments) and its
     /// state from what AWS has, so the next plan shows no changes. Read-only in AWS. Works in an empty
@@ -275,7 +293,13 @@ fn run(cli: Cli, color: bool, stdout_color: bool) -> cmd::Result {
         Some(dir) => dir,
         None => std::env::current_dir().map_err(Error::WorkingFolder)?,
     };
-    let ctx = || Ctx::find(&cwd, color).map(|c| c.with_stdout_color(stdout_color));
+    let lock_timeout = lock_timeout(&cli.command);
+    let ctx = || {
+        Ctx::find(&cwd, color).map(|c| {
+            c.with_stdout_color(stdout_color)
+                .with_lock_timeout(lock_timeout)
+        })
+    };
     select_reporter(&cli.command);
     match cli.command {
         Command::Validate { env, format } => cmd::validate(&ctx()?, &env, format),
@@ -335,7 +359,7 @@ fn run(cli: Cli, color: bool, stdout_color: bool) -> cmd::Result {
                 scoping,
             },
         ),
-        Command::State { env, command } => {
+        Command::State { env, command, .. } => {
             let env = env.ok_or_else(|| {
                 Error::usage(
                     "state commands need --env ENV",
@@ -351,7 +375,9 @@ fn run(cli: Cli, color: bool, stdout_color: bool) -> cmd::Result {
             cmd::state(&ctx()?, &env, command)
         }
         Command::Output { env, stack, json } => cmd::output(&ctx()?, &env, stack.as_deref(), json),
-        Command::Import { env, address, id } => cmd::import(&ctx()?, &env, &address, &id),
+        Command::Import {
+            env, address, id, ..
+        } => cmd::import(&ctx()?, &env, &address, &id),
         Command::ImportOrg { env, stack } => cmd::import_org(&cwd, &env, &stack),
         Command::ForceUnlock {
             env,
@@ -368,6 +394,17 @@ fn run(cli: Cli, color: bool, stdout_color: bool) -> cmd::Result {
             parts_dir,
             color: stdout_color,
         }),
+    }
+}
+
+/// `--lock-timeout` of the commands that lock state (zero for the others).
+fn lock_timeout(command: &Command) -> std::time::Duration {
+    match command {
+        Command::Apply { lock, .. }
+        | Command::Destroy { lock, .. }
+        | Command::Import { lock, .. }
+        | Command::State { lock, .. } => lock.lock_timeout,
+        _ => std::time::Duration::ZERO,
     }
 }
 

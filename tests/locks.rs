@@ -433,3 +433,164 @@ async fn unreadable_lock_prints_a_force_unlock_command_a_shell_accepts() {
         0,
     );
 }
+
+/// A run whose stderr is collected as it is written, to see it say that it waits.
+struct Watched {
+    child: Child,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    reader: std::thread::JoinHandle<()>,
+}
+
+impl Watched {
+    fn spawn(d: &Path, moto: &Moto, args: &[&str]) -> Watched {
+        let mut child = command(d, &moto.endpoint, moto, args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let (mut pipe, sink) = (child.stderr.take().unwrap(), stderr.clone());
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = std::io::Read::read(&mut pipe, &mut buf) {
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Watched {
+            child,
+            stderr,
+            reader,
+        }
+    }
+
+    fn said(&self, what: &str) -> bool {
+        self.stderr.lock().unwrap().contains(what)
+    }
+
+    /// Waits for the end: the exit code and everything written to stderr.
+    fn finish(mut self) -> (Option<i32>, String) {
+        let status = self.child.wait().unwrap();
+        self.reader.join().unwrap();
+        let err = self.stderr.lock().unwrap().clone();
+        (status.code(), err)
+    }
+}
+
+/// An apply through a slow proxy, stopped (SIGSTOP) once it holds a lock: a run in progress that
+/// holds the environment's lock until the test lets it go on (SIGCONT).
+async fn apply_holding_the_lock(d: &Path, moto: &Moto, proxy: &FaultProxy, s3: bool) -> Child {
+    let child = spawn_apply(d, &proxy.endpoint, moto);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let locked = match s3 {
+            true => !s3_locks(moto).await.is_empty(),
+            false => lock_file(d, "network").exists(),
+        };
+        if locked {
+            break;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for a lock");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    signal(&child, "STOP");
+    child
+}
+
+/// The second of two runs on one environment waits for the first and then does its work: a destroy
+/// queued behind an apply removes everything that apply made.
+async fn second_run_waits_then_succeeds(s3: bool) {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto, &["--slow", "1.0"]);
+    let dir = project();
+    let d = dir.path();
+    if s3 {
+        use_s3_backend(d, &moto);
+    }
+    let first = apply_holding_the_lock(d, &moto, &proxy, s3).await;
+    let destroy = ["destroy", "--env", "test", "--auto-approve"];
+    let second = Watched::spawn(
+        d,
+        &moto,
+        &[&destroy[..], &["--lock-timeout", "10m"]].concat(),
+    );
+    wait_for("the second run to wait", Duration::from_secs(120), || {
+        second.said("is locked by")
+    });
+    signal(&first, "CONT");
+    let out = first.wait_with_output().unwrap();
+    expect_code(&out, 0);
+    let (code, err) = second.finish();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("(apply, since "), "{err}");
+    assert!(err.contains("waiting up to 10m for it"), "{err}");
+    assert_eq!(census(&moto).await, NOTHING, "{err}");
+    if s3 {
+        assert_eq!(s3_locks(&moto).await, Vec::<String>::new());
+    } else {
+        assert!(!lock_file(d, "network").exists() && !lock_file(d, "identity").exists());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_a_lock_timeout_a_second_run_waits_for_the_first_then_succeeds_local() {
+    second_run_waits_then_succeeds(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_a_lock_timeout_a_second_run_waits_for_the_first_then_succeeds_s3() {
+    second_run_waits_then_succeeds(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_short_lock_timeout_fails_cleanly_naming_the_holder() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto, &["--slow", "1.0"]);
+    let dir = project();
+    let d = dir.path();
+    let first = apply_holding_the_lock(d, &moto, &proxy, false).await;
+    let holder: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(lock_file(d, "network")).unwrap()).unwrap();
+    let out = landfall(
+        d,
+        &moto,
+        &[
+            "state",
+            "rm",
+            "--env",
+            "test",
+            "network.vpc.main",
+            "--lock-timeout",
+            "1s",
+        ],
+    );
+    expect_code(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("waiting up to 1s for it"), "{err}");
+    assert!(err.contains("Gave up waiting for the lock after"), "{err}");
+    assert_eq!(lock_id(&err).as_deref(), holder["id"].as_str(), "{err}");
+    // The holder's run goes on undisturbed, and its lock was never taken from it.
+    signal(&first, "CONT");
+    let out = first.wait_with_output().unwrap();
+    expect_code(&out, 0);
+    assert_eq!(census(&moto).await, FULL);
+    expect_code(
+        &landfall(d, &moto, &["plan", "--env", "test", "--detailed-exitcode"]),
+        0,
+    );
+}
+
+#[test]
+fn a_bad_lock_timeout_is_a_usage_error_naming_the_flag() {
+    let moto = Moto::start();
+    let dir = project();
+    let out = landfall(
+        dir.path(),
+        &moto,
+        &["apply", "--env", "test", "--lock-timeout", "soon"],
+    );
+    expect_code(&out, 2);
+    assert!(stderr(&out).contains("--lock-timeout"), "{}", text(&out));
+    assert!(!dir.path().join(".landfall").exists());
+}

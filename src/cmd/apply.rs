@@ -117,6 +117,8 @@ fn run(
         let plan = match saved {
             Some(plan) => plan,
             None => {
+                // With --lock-timeout: after the run before this one, so that the plan is not stale.
+                backend.wait_unlocked(env, &ws.stacks()).await?;
                 let plan =
                     make(&ws, &aws, &backend, scoping, destroy, allow_account_closure).await?;
                 print!("{}", render::text(&plan, ctx.stdout_color));

@@ -79,6 +79,8 @@ pub struct Ctx {
     pub stdout_color: bool,
     /// The folder holding `landfall.toml`.
     pub root: PathBuf,
+    /// How long a command that locks state waits for a lock someone else holds (`--lock-timeout`).
+    pub lock_timeout: std::time::Duration,
 }
 
 impl Ctx {
@@ -90,12 +92,20 @@ impl Ctx {
             color,
             stdout_color: color,
             root,
+            lock_timeout: std::time::Duration::ZERO,
         })
     }
 
     pub fn with_stdout_color(self, stdout_color: bool) -> Ctx {
         Ctx {
             stdout_color,
+            ..self
+        }
+    }
+
+    pub fn with_lock_timeout(self, lock_timeout: std::time::Duration) -> Ctx {
+        Ctx {
+            lock_timeout,
             ..self
         }
     }
@@ -121,7 +131,9 @@ async fn open(ctx: &Ctx, env: &str) -> Result<(Workspace, Arc<Aws>, Backend)> {
         })
         .await,
     );
-    let backend = ws.backend(Some(aws.clone()));
+    let backend = ws
+        .backend(Some(aws.clone()))
+        .with_lock_timeout(ctx.lock_timeout);
     Ok((ws, aws, backend))
 }
 

@@ -259,6 +259,8 @@ pub struct Backend {
     /// Local paths are relative to the project root.
     root: PathBuf,
     aws: Option<std::sync::Arc<Aws>>,
+    /// How long [`Backend::lock`] waits for a lock someone else holds (`--lock-timeout`; zero: not at all).
+    pub(super) lock_timeout: std::time::Duration,
 }
 
 impl Backend {
@@ -273,6 +275,7 @@ impl Backend {
             config,
             root: root.to_path_buf(),
             aws,
+            lock_timeout: std::time::Duration::ZERO,
         }
     }
 
@@ -443,12 +446,13 @@ impl Backend {
         }
     }
 
-    /// Takes the lock of a stack, or reports who holds it, with every stack of `stacks` (the
-    /// environment's) whose lock that same holder has.
+    /// Takes the lock of a stack once, or reports who holds it, with every stack of `stacks` (the
+    /// environment's) whose lock that same holder has. [`Backend::lock`] calls it until it gets the
+    /// lock or its time is up.
     ///
     /// A lock that carries `info`'s own id is ours: the answer to our create was lost and its retry
     /// found what the first attempt wrote.
-    pub async fn lock(
+    pub(super) async fn try_lock(
         &self,
         env: &str,
         stack: &str,
