@@ -130,7 +130,8 @@ enum Command {
     },
     /// Apply a saved plan exactly, or plan and apply an environment after confirmation.
     Apply {
-        /// A plan saved with `plan --out`; applied without asking, or refused if stale.
+        /// A plan saved with `plan --out`: derived again from configuration, state and AWS, and
+        /// applied without asking only if it says exactly the same; refused otherwise.
         plan_file: Option<PathBuf>,
         #[arg(short, long)]
         env: Option<String>,

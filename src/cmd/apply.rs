@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 /// `landfall apply`'s options.
 #[derive(Debug, Clone, Default)]
 pub struct ApplyArgs {
-    /// A plan saved with `plan --out`: applied without asking, or refused if stale.
+    /// A plan saved with `plan --out`: derived again and applied without asking if the file says the
+    /// same, refused otherwise.
     pub plan_file: Option<PathBuf>,
     /// Plan this environment now and apply after confirmation (or with `--env`, the saved plan's).
     pub env: Option<String>,

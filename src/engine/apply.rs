@@ -1,7 +1,7 @@
 //! Applying a plan: lock, verify, record moves, run the schedule, save, unlock.
 //!
 //! ```text
-//! plan file --verify (state and configuration as when planned, or refused as stale)--> Plan
+//! plan file --derive again (config + state + refresh) and compare, or refuse--> derived Plan
 //! Plan + sealed resource graph --schedule--> steps --executor (bounded, failure policy)--> events
 //!   each step: inputs resolved with the values produced in this run --checkpoint--> state
 //! ```
@@ -10,7 +10,9 @@
 //!   SIGTERM). From before the first lock until the last is released, a stop request is never the end
 //!   of the process: the first one starts nothing new (steps in flight finish, state is saved), the
 //!   second abandons the steps in flight.
-//! - The plan is refused as stale if any stack's state or the configuration moved since it was made.
+//! - The plan is refused as stale if any stack's state moved since it was made. A saved plan
+//!   ([`ApplyOptions::saved`]) is derived again from configuration, state and a fresh refresh, and
+//!   the derived plan runs only if the file says exactly the same ([`crate::plan::verify`]).
 //! - The order of the steps is the [`Schedule`] (see there); what a step does is [`step`](super::step).
 
 use super::checkpoint::Checkpoints;
