@@ -346,3 +346,18 @@ async fn a_plan_whose_remote_output_changed_is_refused_as_stale() {
             .exists()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_comment_or_a_reformat_after_the_plan_does_not_make_it_stale() {
+    let t = Trust::applied();
+    let plan = retag(&t);
+    t.edit(
+        "stacks/network.toml",
+        "[vpc.main]\ncidr_block = \"10.0.0.0/16\"\ntags = { Name = \"main\", env = \"${var.env_tag}\" }",
+        "# The one VPC.\n[vpc.main]\ntags = { env = \"${var.env_tag}\", Name = \"main\" }\ncidr_block   =   \"10.0.0.0/16\"",
+    );
+    std::fs::write(t.plan_file(), serde_json::to_string(&plan).unwrap()).unwrap();
+    let out = t.run(&["apply", t.plan_file().to_str().unwrap()]);
+    expect_code(&out, 0);
+    assert_eq!(t.vpc_env_tags().await, vec!["staging".to_string()]);
+}

@@ -249,3 +249,103 @@ fn show<T: serde::Serialize>(value: Option<&T>) -> String {
     let cut: String = text.chars().take(LIMIT).collect();
     format!("{cut}…")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A plan of one stack with these changes, derived from an empty observation.
+    fn plan(changes: Json) -> Plan {
+        serde_json::from_value(json!({
+            "format_version": 1, "environment": "dev", "created": "2026-11-27T00:00:00Z",
+            "config_digest": "c", "destroy": false,
+            "stacks": { "network": { "lineage": "l", "serial": 3, "config": "c1" } },
+            "derived_from": {
+                "options": { "targets": [], "excludes": [], "stacks": [], "destroy": false,
+                             "allow_account_closure": false, "replace": [], "refresh": true },
+                "remote_outputs": {},
+                "observed": { "live": {}, "adopted": {}, "duplicates": {}, "copies": {} }
+            },
+            "resource_changes": changes, "drift": [],
+            "summary": { "add": 0, "change": 0, "replace": 0, "destroy": 0, "forget": 0, "import": 0, "drifted": 0 }
+        }))
+        .unwrap()
+    }
+
+    fn update(env: &str) -> Json {
+        json!({ "address": "network.vpc.main", "kind": "vpc", "stack": "network", "account": null,
+                "region": "eu-west-1", "action": "update", "id": "vpc-1",
+                "before": { "tags": { "env": "a" } }, "after": { "tags": { "env": env } },
+                "changed": ["tags"], "replace_because": [], "reason": null })
+    }
+
+    fn changes(file: &Plan, derived: &Plan) -> Vec<String> {
+        match compare(file, derived) {
+            Err(Mismatch::Changes(found)) => found,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_same_plan_passes() {
+        assert_eq!(
+            compare(&plan(json!([update("b")])), &plan(json!([update("b")]))),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn an_added_change_is_named() {
+        let mut extra = update("b");
+        extra["address"] = json!("network.subnet.a");
+        extra["action"] = json!("delete");
+        let found = changes(
+            &plan(json!([update("b"), extra])),
+            &plan(json!([update("b")])),
+        );
+        assert_eq!(
+            found,
+            [
+                "plan file says delete network.subnet.a (vpc-1); configuration and state imply no change"
+            ]
+        );
+    }
+
+    #[test]
+    fn another_action_and_another_value_are_named() {
+        let mut deleted = update("b");
+        deleted["action"] = json!("delete");
+        let found = changes(&plan(json!([deleted])), &plan(json!([update("b")])));
+        assert_eq!(
+            found,
+            [
+                "plan file says delete network.vpc.main (vpc-1); configuration and state imply update network.vpc.main (vpc-1)"
+            ]
+        );
+        let found = changes(&plan(json!([update("evil")])), &plan(json!([update("b")])));
+        assert_eq!(
+            found,
+            [
+                "network.vpc.main: plan file says after.tags = {\"env\":\"evil\"}; configuration and state imply {\"env\":\"b\"}"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_changed_basis_is_stale_before_any_change_is_compared() {
+        let file = plan(json!([update("b")]));
+        let mut derived = plan(json!([]));
+        derived.stacks["network"].config = Some("c2".into());
+        let Err(Mismatch::Stale(found)) = compare(&file, &derived) else {
+            panic!("not stale");
+        };
+        assert_eq!(
+            found,
+            ["the configuration of stack `network` is not the one the plan was made from"]
+        );
+        let mut old = file.clone();
+        old.derived_from = None;
+        assert!(matches!(compare(&old, &file), Err(Mismatch::Stale(_))));
+    }
+}
