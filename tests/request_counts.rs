@@ -7,6 +7,7 @@ mod common;
 
 use common::cli::{expect_code, landfall, requests, text};
 use common::moto::Moto;
+use common::project::Project;
 
 fn project() -> tempfile::TempDir {
     common::fixture_copy("tests/fixtures/org")
@@ -24,10 +25,10 @@ async fn apply_and_no_op_plan_of_an_organization_send_each_read_once() {
     );
     expect_code(&out, 0);
     // The organization, one OU and two accounts: the organization is described once after its
-    // creation (not again to update it), and each new account costs one `ListParents` (where AWS put
-    // it) and one `DescribeAccount`; its tags are the ones it was created with (no
-    // `ListTagsForResource`). The organization's accounts are listed once for the duplicate-email
-    // check of both.
+    // creation (not again to update it), and a new account costs its creation, one status poll and
+    // its move from the root (listed once for the run) to its OU: its parent, name, email and tags
+    // are what the run asked for (no `ListParents`, `DescribeAccount`, `ListTagsForResource`). The
+    // organization's accounts are listed once for the duplicate-email check of both.
     assert_counts(
         &out,
         &[
@@ -39,14 +40,46 @@ async fn apply_and_no_op_plan_of_an_organization_send_each_read_once() {
             ("ListOrganizationalUnitsForParent", 1),
             ("CreateAccount", 2),
             ("DescribeCreateAccountStatus", 2),
-            ("ListParents", 2),
+            ("ListParents", 0),
             ("MoveAccount", 2),
-            ("DescribeAccount", 2),
+            ("DescribeAccount", 0),
             ("ListTagsForResource", 0),
             ("ListAccounts", 1),
-            ("total", 20),
+            ("total", 16),
         ],
     );
+    // What the run reported without asking is what AWS holds (an independent read).
+    let org = aws_sdk_organizations::Client::new(&moto.sdk_config().await);
+    for name in ["alpha", "beta"] {
+        let shown = landfall(
+            d,
+            &moto,
+            &[
+                "state",
+                "show",
+                "--env",
+                "test",
+                &format!("org.account.{name}"),
+            ],
+        );
+        expect_code(&shown, 0);
+        let state: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+        let id = state["id"].as_str().unwrap();
+        let account = org.describe_account().account_id(id).send().await.unwrap();
+        let account = account.account().unwrap();
+        assert_eq!(
+            state["attributes"]["arn"],
+            account.arn().unwrap(),
+            "{state}"
+        );
+        assert_eq!(state["attributes"]["status"], "ACTIVE", "{state}");
+        let parents = org.list_parents().child_id(id).send().await.unwrap();
+        assert_eq!(
+            state["attributes"]["parent_id"],
+            parents.parents()[0].id().unwrap(),
+            "{state}"
+        );
+    }
     // Nothing to change: the root, then one listing per parent that holds managed OUs or accounts.
     let plan = landfall(
         d,
@@ -65,6 +98,109 @@ async fn apply_and_no_op_plan_of_an_organization_send_each_read_once() {
             ("total", 4),
         ],
     );
+}
+
+/// A network and role baseline like the one stamped into every account of a landing zone.
+const BASELINE: &str = r#"
+[iam_role.ops]
+name = "ops"
+description = "Operators"
+tags = { team = "platform" }
+[iam_role.ops.assume_role_policy]
+Version = "2012-10-17"
+Statement = [{ Effect = "Allow", Principal = { AWS = "arn:aws:iam::111111111111:root" }, Action = "sts:AssumeRole" }]
+[iam_role.ops.inline_policies.deny-secrets]
+Version = "2012-10-17"
+Statement = [{ Effect = "Deny", Action = ["secretsmanager:GetSecretValue"], Resource = "*" }]
+
+[vpc.this]
+cidr_block = "10.20.0.0/20"
+enable_dns_hostnames = true
+
+[subnet.public]
+vpc_id = "${vpc.this.id}"
+cidr_block = "10.20.0.0/24"
+availability_zone = "eu-west-1a"
+map_public_ip_on_launch = true
+
+[subnet.private]
+vpc_id = "${vpc.this.id}"
+cidr_block = "10.20.8.0/24"
+availability_zone = "eu-west-1b"
+
+[internet_gateway.this]
+vpc_id = "${vpc.this.id}"
+
+[route_table.public]
+vpc_id = "${vpc.this.id}"
+routes = [{ destination_cidr_block = "0.0.0.0/0", gateway_id = "${internet_gateway.this.id}" }]
+subnet_ids = ["${subnet.public.id}"]
+
+[security_group.web]
+name = "web"
+description = "HTTPS in, anything out"
+vpc_id = "${vpc.this.id}"
+ingress = [{ protocol = "tcp", from_port = 443, to_port = 443, cidr_blocks = ["10.20.0.0/20"], description = "HTTPS" }]
+egress = [{ protocol = "-1", cidr_blocks = ["0.0.0.0/0"], description = "anything out" }]
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_of_a_baseline_sends_only_the_calls_each_kind_needs() {
+    let project = Project::new(BASELINE);
+    let out = project.apply();
+    // Every resource is created with its tags (TagSpecifications, Tags on CreateRole) and reported
+    // from what its creation answered and what was asked for: no Describe* after a create, no
+    // CreateTags. A security group starts with AWS's one default egress rule (not described).
+    assert_counts(
+        &out,
+        &[
+            ("CreateRole", 1),
+            ("PutRolePolicy", 1),
+            ("CreateVpc", 1),
+            ("ModifyVpcAttribute", 1),
+            ("CreateSubnet", 2),
+            ("ModifySubnetAttribute", 1),
+            ("CreateInternetGateway", 1),
+            ("AttachInternetGateway", 1),
+            ("CreateRouteTable", 1),
+            ("CreateRoute", 1),
+            ("AssociateRouteTable", 1),
+            ("CreateSecurityGroup", 1),
+            ("AuthorizeSecurityGroupIngress", 1),
+            ("UpdateSecurityGroupRuleDescriptionsEgress", 1),
+            ("CreateTags", 0),
+            // The refresh before the changes: one batched read per kind, looking for tagged
+            // resources an earlier run created and lost from state; none after a create.
+            ("DescribeSecurityGroups", 1),
+            ("DescribeSubnets", 1),
+            ("DescribeVpcs", 1),
+            ("DescribeRouteTables", 1),
+            ("DescribeInternetGateways", 1),
+            ("GetAccountAuthorizationDetails", 1),
+            ("GetCallerIdentity", 1),
+            ("total", 22),
+        ],
+    );
+    // What was reported without asking is what AWS holds: the plan after it is empty.
+    project.expect_converged();
+    // An independent read of the security group's rules.
+    let ec2 = aws_sdk_ec2::Client::new(&project.moto.sdk_config().await);
+    let group = ec2
+        .describe_security_groups()
+        .group_ids(project.id("main.security_group.web"))
+        .send()
+        .await
+        .unwrap()
+        .security_groups()[0]
+        .clone();
+    let ingress = &group.ip_permissions()[0];
+    assert_eq!(
+        (ingress.from_port(), ingress.ip_ranges()[0].cidr_ip()),
+        (Some(443), Some("10.20.0.0/20"))
+    );
+    let egress = group.ip_permissions_egress();
+    assert_eq!(egress.len(), 1, "{egress:?}");
+    assert_eq!(egress[0].ip_ranges()[0].description(), Some("anything out"));
 }
 
 fn assert_counts(out: &std::process::Output, expected: &[(&str, u64)]) {

@@ -238,20 +238,37 @@ impl<'a> Reads<'a> {
 
 type Found = ((String, Location), Group, Vec<Live>);
 
-/// Every group's batched read, `parallelism` at once.
+/// Group reads in flight at once across all accounts, at most: bounds the sockets a refresh opens
+/// (and the load on an emulator), whatever the number of accounts.
+pub const MAX_READS_IN_FLIGHT: usize = 256;
+
+/// Every group's batched read: `parallelism` at once in each account (AWS throttles requests per
+/// account and region, so accounts do not slow each other down), at most [`MAX_READS_IN_FLIGHT`] in
+/// all. The management account's reads start first (the organization's listings walk the OU tree a
+/// level at a time, the longest chain of a refresh); the others go kind by kind across accounts, so
+/// each account's first read (which assumes its access role, shared by its other reads) starts early.
 async fn read_all(
     aws: &Arc<Aws>,
     groups: BTreeMap<(String, Location), Group>,
     hints: HashMap<String, KindHints>,
     parallelism: usize,
 ) -> Result<Vec<Found>, AwsError> {
-    let limit = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
+    let all = Arc::new(tokio::sync::Semaphore::new(MAX_READS_IN_FLIGHT));
+    let mut per_account: HashMap<Option<String>, Arc<tokio::sync::Semaphore>> = HashMap::new();
     let cache = Arc::new(ReadCache::with_hints(hints));
     let mut reads = tokio::task::JoinSet::new();
-    for (key, group) in groups {
-        let (aws, limit, cache) = (aws.clone(), limit.clone(), cache.clone());
+    let (management, members): (Vec<_>, Vec<_>) = groups
+        .into_iter()
+        .partition(|(key, _)| key.1.account.is_none());
+    for (key, group) in management.into_iter().chain(members) {
+        let account = per_account
+            .entry(key.1.account.clone())
+            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(parallelism.max(1))))
+            .clone();
+        let (aws, all, cache) = (aws.clone(), all.clone(), cache.clone());
         reads.spawn(async move {
-            let _permit = limit.acquire_owned().await;
+            let _in_account = account.acquire_owned().await;
+            let _in_all = all.acquire_owned().await;
             let mut ids: Vec<String> = group.known.iter().map(|(_, id)| id.clone()).collect();
             ids.extend(group.recognise.iter().cloned());
             ids.sort();

@@ -12,8 +12,8 @@
 //! descriptions in place (UpdateSecurityGroupRuleDescriptions*).
 
 use super::{
-    describe_batched, filter, find_created, gone, ignore_not_found, live, object_list, opt_str,
-    paginate, required, str_list, tag_spec, update_tags,
+    created, describe_batched, filter, find_created, gone, ignore_not_found, live, object_list,
+    opt_str, paginate, required, str_list, tag_spec, update_tags,
 };
 use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::{Attrs, Cx, Live};
@@ -59,30 +59,38 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
         || find_created(cx, address, |f| describe(&ec2, f), SecurityGroup::tags),
     )
     .await?;
-    let id = match outcome {
-        Created::Sent(out) => out.group_id().map(str::to_string),
-        Created::Found(group) => group.group_id().map(str::to_string),
+    let (id, have_ingress, have_egress) = match outcome {
+        // A new group has AWS's one default rule, all traffic out to anywhere (and to `::/0` in a
+        // VPC with IPv6, which landfall does not manage): no need to ask.
+        Created::Sent(out) => (
+            out.group_id().map(str::to_string),
+            Rules::new(),
+            default_egress(),
+        ),
+        // Found after a lost answer: it may have had rules added since; converge from what it has.
+        Created::Found(group) => (
+            group.group_id().map(str::to_string),
+            rules_of(group.ip_permissions()),
+            rules_of(group.ip_permissions_egress()),
+        ),
     };
     let id = &id.ok_or_else(|| AwsError::other(op, "the response holds no group id"))?;
-    // The group starts with AWS's default rules; converge from what it has.
-    let group = find(&ec2, id).await?;
-    sync(
-        &ec2,
-        id,
-        Direction::Ingress,
-        &rules_of(group.ip_permissions()),
-        &ingress,
-    )
-    .await?;
-    sync(
-        &ec2,
-        id,
-        Direction::Egress,
-        &rules_of(group.ip_permissions_egress()),
-        &egress,
-    )
-    .await?;
-    Ok(to_live(&find(&ec2, id).await?))
+    sync(&ec2, id, Direction::Ingress, &have_ingress, &ingress).await?;
+    sync(&ec2, id, Direction::Egress, &have_egress, &egress).await?;
+    // The group is what was just asked for: no DescribeSecurityGroups to report it.
+    let mut attrs = Attrs::new();
+    attrs.insert("name".into(), name.into());
+    attrs.insert("description".into(), description.into());
+    attrs.insert("vpc_id".into(), vpc_id.into());
+    attrs.insert("ingress".into(), to_json(&ingress));
+    attrs.insert("egress".into(), to_json(&egress));
+    Ok(created(id, attrs, &tags))
+}
+
+/// The egress rule AWS gives every new security group.
+fn default_egress() -> Rules {
+    let all = Rule::new("-1", None, None, Source::Cidr("0.0.0.0/0".into()));
+    Rules::from([(all, None)])
 }
 
 pub async fn update(

@@ -37,14 +37,16 @@
 //! (`close_on_destroy`). A closed account stays in the organization, SUSPENDED, for 90 days.
 
 use super::{
-    NOT_IN_USE, accounts_to_read, adopting, cached_root, has_address, live_untagged,
-    live_with_tags, moved_account, parent_of, refreshing, required, sdk_tags, str_attr, sync_tags,
-    tags_of,
+    NOT_IN_USE, Root, accounts_to_read, adopting, cached_root, has_address, live_untagged,
+    live_with_tags, moved_account, parent_of, refreshing, required, run_root, sdk_tags, str_attr,
+    sync_tags, tags_of,
 };
 use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::{Attrs, CLOCK_SKEW_SECS, Cx, Live, paginate, unix_now};
 use aws_sdk_organizations::Client;
-use aws_sdk_organizations::types::{Account, AccountJoinedMethod, CreateAccountState};
+use aws_sdk_organizations::types::{
+    Account, AccountJoinedMethod, AccountState, AccountStatus, CreateAccountState,
+};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
@@ -164,28 +166,51 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
     };
     drop(permit);
 
-    let from = parent_of(&client, &account_id).await?;
-    if from != parent_id {
-        move_account(&client, &account_id, &from, parent_id).await?;
-    }
-    match cx.pending {
-        // Resumed: an earlier run sent the request, with the tags it had then.
-        Some(_) => read_one(&client, &account_id).await,
-        // Its parent and tags are what this run just set: no second `ListParents` nor
-        // `ListTagsForResource`.
-        None => {
-            let account = describe(&client, &account_id).await?;
-            if let Some(emails) = cx.aws.run_memo::<Emails>().0.get() {
-                let mut emails = emails.lock().unwrap();
-                emails.insert(email.to_lowercase(), account.clone());
-            }
-            Ok(live(
-                &account,
-                parent_id,
-                cx.creation_tags(address, desired),
-            ))
+    if cx.pending.is_some() {
+        // Resumed: an earlier run sent the request, with the tags it had then, and the account
+        // may have been moved since.
+        let from = parent_of(&client, &account_id).await?;
+        if from != parent_id {
+            move_account(&client, &account_id, &from, parent_id).await?;
         }
+        return read_one(&client, &account_id).await;
     }
+    // AWS creates an account in the root, with the name, email and tags this run just sent: no
+    // `ListParents`, `DescribeAccount` nor `ListTagsForResource` to report it.
+    let root = run_root(cx, OP).await?;
+    if root.id != parent_id {
+        move_account(&client, &account_id, &root.id, parent_id).await?;
+    }
+    let account = new_account(&root, &account_id, name, email)?;
+    if let Some(emails) = cx.aws.run_memo::<Emails>().0.get() {
+        let mut emails = emails.lock().unwrap();
+        emails.insert(email.to_lowercase(), account.clone());
+    }
+    Ok(live(
+        &account,
+        parent_id,
+        cx.creation_tags(address, desired),
+    ))
+}
+
+/// The account AWS reports once a creation succeeded: active, its ARN under the organization's
+/// (`arn:PARTITION:organizations::MANAGEMENT:account/o-.../ACCOUNT_ID`).
+fn new_account(root: &Root, id: &str, name: &str, email: &str) -> Result<Account, AwsError> {
+    let (_, org_id, management) = root
+        .organization()
+        .ok_or_else(|| AwsError::other("ListRoots", format!("unexpected root ARN {}", root.arn)))?;
+    let partition = root.arn.split(':').nth(1).unwrap_or("aws");
+    Ok(Account::builder()
+        .id(id)
+        .arn(format!(
+            "arn:{partition}:organizations::{management}:account/{org_id}/{id}"
+        ))
+        .name(name)
+        .email(email)
+        .state(AccountState::Active)
+        .status(AccountStatus::Active)
+        .joined_method(AccountJoinedMethod::Created)
+        .build())
 }
 
 pub async fn update(

@@ -208,6 +208,7 @@ pub(crate) fn has_address(tags: &[(String, String)]) -> bool {
 }
 
 /// The organization's root: its id and the status of each policy type on it.
+#[derive(Clone)]
 pub(crate) struct Root {
     pub id: String,
     /// `arn:PARTITION:organizations::MANAGEMENT_ACCOUNT:root/ORGANIZATION_ID/ROOT_ID`.
@@ -321,8 +322,35 @@ pub(crate) async fn child_accounts(
 /// The organization's root ([`root`]), fetched once per refresh; `None` without an organization.
 pub(crate) async fn cached_root(cx: &Cx<'_>) -> Result<Arc<Option<Root>>, AwsError> {
     let client = cx.organizations();
-    cx.cached("organizations:root", || async move { root(&client).await })
-        .await
+    let root = cx
+        .cached("organizations:root", || async move { root(&client).await })
+        .await?;
+    if let Some(known) = root.as_ref() {
+        // The run's first sight of the root serves [`run_root`] too.
+        let _ = cx.aws.run_memo::<RunRoot>().0.set(Arc::new(known.clone()));
+    }
+    Ok(root)
+}
+
+/// The organization's root as first listed in this run ([`crate::aws::Aws::run_memo`]): its id and ARN do not
+/// change while the organization exists (its policy types do: read those with [`root`]).
+#[derive(Default)]
+struct RunRoot(tokio::sync::OnceCell<Arc<Root>>);
+
+/// The organization's root, listed once per run (see [`RunRoot`]); an error naming `op` without an
+/// organization.
+pub(crate) async fn run_root(cx: &Cx<'_>, op: &str) -> Result<Arc<Root>, AwsError> {
+    let client = cx.organizations();
+    let memo = cx.aws.run_memo::<RunRoot>();
+    let root = memo
+        .0
+        .get_or_try_init(|| async {
+            root(&client).await?.map(Arc::new).ok_or_else(|| {
+                AwsError::other(op, "there is no organization (ListRoots found no root)")
+            })
+        })
+        .await?;
+    Ok(root.clone())
 }
 
 /// The OUs directly under `parent`, listed once per refresh ([`child_ous`]).
