@@ -16,6 +16,13 @@ done
 
 echo "==> local AWS emulator (pinned moto in .venv/)"
 ./scripts/moto-venv.sh >/dev/null
+echo "==> gitlab-ci-local (pinned in tools/gitlab-ci-local, for tests/pipeline.rs)"
+if [ ! -x tools/gitlab-ci-local/node_modules/.bin/gitlab-ci-local ]; then
+    npm ci --prefix tools/gitlab-ci-local --no-audit --no-fund >/dev/null
+fi
+for tool in git rsync jq; do
+    command -v "$tool" >/dev/null || { echo "error: $tool not found (tests/pipeline.rs runs the GitLab pipeline with it)" >&2; exit 1; }
+done
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy"

@@ -233,6 +233,15 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         parts_dir: Option<PathBuf>,
     },
+    /// List the environments and stacks whose desired resources differ between git revision REF and
+    /// the working tree (offline: no AWS call, no state read), for pipelines that plan only those.
+    Affected {
+        /// The revision to compare with (the merge request's base: `origin/main`, a commit).
+        #[arg(long, value_name = "REF")]
+        base: String,
+        #[arg(long, value_enum, default_value_t = cmd::AffectedFormat::Text)]
+        format: cmd::AffectedFormat,
+    },
 }
 
 #[derive(Subcommand)]
@@ -395,6 +404,7 @@ fn run(cli: Cli, color: bool, stdout_color: bool) -> cmd::Result {
             parts_dir,
             color: stdout_color,
         }),
+        Command::Affected { base, format } => cmd::affected(&ctx()?, &base, format),
     }
 }
 

@@ -91,6 +91,9 @@ pub enum Error {
     NoLock { env: String, id: String },
     #[error(transparent)]
     ImportOrg(#[from] import_org::Error),
+    /// `affected` could not read the repository (not one, an unknown revision, git missing).
+    #[error("{message}")]
+    Git { message: String, help: String },
 }
 
 impl From<engine::Error> for Error {
@@ -167,6 +170,7 @@ impl Error {
                 })
             }
             Error::Incomplete { .. } => incomplete(&self),
+            Error::Git { message, help } => Diagnostic::error(message).help(help),
             Error::NoLock { ref env, .. } => Diagnostic::error(self.to_string()).help(format!(
                 "the lock may have been released already; `landfall apply --env {env}` says who holds a lock"
             )),

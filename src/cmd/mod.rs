@@ -14,6 +14,7 @@
 //! Commands print what the user asked for (plans, outputs, listings) to stdout; problems travel back as
 //! [`Error`], which says what went wrong and is printed, with what to do, in one place.
 
+mod affected;
 mod apply;
 mod error;
 mod force_unlock;
@@ -28,6 +29,7 @@ mod show;
 mod state;
 mod validate;
 
+pub use affected::{Affected, AffectedFormat, affected};
 pub use apply::{ApplyArgs, DestroyArgs, apply, destroy};
 pub use error::{Error, report};
 pub use force_unlock::force_unlock;
