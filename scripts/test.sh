@@ -20,9 +20,21 @@ echo "==> gitlab-ci-local (pinned in tools/gitlab-ci-local, for tests/pipeline.r
 if [ ! -x tools/gitlab-ci-local/node_modules/.bin/gitlab-ci-local ]; then
     npm ci --prefix tools/gitlab-ci-local --no-audit --no-fund >/dev/null
 fi
+missing=()
 for tool in git rsync jq; do
-    command -v "$tool" >/dev/null || { echo "error: $tool not found (tests/pipeline.rs runs the GitLab pipeline with it)" >&2; exit 1; }
+    command -v "$tool" >/dev/null || missing+=("$tool")
 done
+if [ ${#missing[@]} -gt 0 ]; then
+    # Debian packages the GitLab pipeline test needs (gitlab-ci-local copies the checkout with rsync).
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    if command -v apt-get >/dev/null; then
+        echo "==> installing ${missing[*]} (Debian packages)"
+        $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        echo "error: ${missing[*]} not found (tests/pipeline.rs runs the GitLab pipeline with them)" >&2
+        exit 1
+    fi
+fi
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy"
