@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod moto;
 pub mod project;
+pub mod state;
 
 use std::path::{Path, PathBuf};
 
