@@ -9,7 +9,7 @@
 #   CRITICAL=1  also applies on a second fresh emulator at parallelism 1000: that run's wall time is
 #               the critical path, for the bound max(critical path, requests x latency / parallelism).
 #   KEEP=DIR    keep the project and the outputs in DIR.
-#   LANDFALL_BIN=PATH  run this binary instead of building the release one.
+#   LANDFALL_BIN=PATH  run that binary instead of building a release one.
 # Run it with `nice -n 19` on a shared machine. Prints one `key: value` line per figure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -17,10 +17,12 @@ accounts="${1:-28}"
 latency_ms="${2:-0}"
 par="${3:-10}"
 hold="${4:-0}"
-if [ -z "${LANDFALL_BIN:-}" ]; then
+if [ -n "${LANDFALL_BIN:-}" ]; then
+    bin="$LANDFALL_BIN" # e.g. a debug build: request and state-write counts do not depend on it
+else
     cargo build --release --locked --quiet --bin landfall
+    bin="${CARGO_TARGET_DIR:-$PWD/target}/release/landfall"
 fi
-bin="${LANDFALL_BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release/landfall}"
 moto_server="$(./scripts/moto-venv.sh)"
 work="${KEEP:-$(mktemp -d)}"
 mkdir -p "$work"

@@ -709,11 +709,10 @@ async fn ctrl_c_finishes_what_is_in_flight_saves_state_and_unlocks() {
     .stderr(Stdio::piped())
     .spawn()
     .unwrap();
-    let state = d.join(".landfall/state/test/network.json");
     wait_for(
         "the first change in state",
         Duration::from_secs(120),
-        || std::fs::read_to_string(&state).is_ok_and(|t| t.contains("\"address\"")),
+        || common::state::has_resources(d, "test", "network"),
     );
     let pid = child.id().to_string();
     assert!(

@@ -203,7 +203,7 @@ async fn sigterm_finishes_in_flight_saves_state_and_unlocks() {
     wait_for(
         "the first change in state",
         Duration::from_secs(120),
-        || std::fs::read_to_string(&state).is_ok_and(|t| t.contains("\"address\"")),
+        || common::state::has_resources(d, "test", "network"),
     );
     signal(&child, "TERM");
     let out = child.wait_with_output().unwrap();
@@ -278,10 +278,8 @@ async fn one_force_unlock_clears_every_lock_of_a_killed_run() {
     let dir = project();
     let d = dir.path();
     let mut child = spawn_apply(d, &proxy.endpoint, &moto);
-    let state = d.join(".landfall/state/test/network.json");
     wait_for("both locks and a change", Duration::from_secs(120), || {
-        lock_file(d, "identity").exists()
-            && std::fs::read_to_string(&state).is_ok_and(|t| t.contains("\"address\""))
+        lock_file(d, "identity").exists() && common::state::has_resources(d, "test", "network")
     });
     child.kill().unwrap(); // SIGKILL: no cleanup at all
     child.wait().unwrap();

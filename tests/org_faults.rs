@@ -29,10 +29,6 @@ fn project() -> tempfile::TempDir {
     common::fixture_copy("tests/fixtures/org")
 }
 
-fn state_file(d: &Path) -> PathBuf {
-    d.join(".landfall/state/test/org.json")
-}
-
 /// Adds `line` to the `[defaults]` table of the project's landfall.toml.
 fn set_default(d: &Path, line: &str) {
     let settings = d.join("landfall.toml");
@@ -49,11 +45,10 @@ fn lock_file(d: &Path) -> PathBuf {
     d.join(".landfall/state/test/org.json.lock")
 }
 
-/// The state document as landfall last wrote it (None before the first write). The local backend
-/// writes beside and renames, so a read never sees half a document.
+/// The state as landfall last wrote it (None before the first write): the document, with the
+/// journal it names replayed (a running apply's checkpoints).
 fn state(d: &Path) -> Option<serde_json::Value> {
-    let text = std::fs::read_to_string(state_file(d)).ok()?;
-    serde_json::from_str(&text).ok()
+    common::state::json(d, "test", "org")
 }
 
 /// The addresses with a pending creation request recorded in state.

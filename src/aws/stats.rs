@@ -7,12 +7,17 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Requests sent, keyed by (service, operation). Every attempt counts, retries included.
 #[derive(Debug, Default)]
 pub struct Stats {
     counts: Arc<Mutex<BTreeMap<(String, String), u64>>>,
+    /// State writes (whole documents and journal batches), to see what checkpoints cost.
+    state_writes: AtomicU64,
+    /// Their bytes.
+    state_bytes: AtomicU64,
 }
 
 impl Stats {
@@ -24,6 +29,12 @@ impl Stats {
 
     pub fn snapshot(&self) -> BTreeMap<(String, String), u64> {
         self.counts.lock().unwrap().clone()
+    }
+
+    /// Counts one state write of `bytes`.
+    pub fn state_written(&self, bytes: usize) {
+        self.state_writes.fetch_add(1, Ordering::Relaxed);
+        self.state_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
     pub fn total(&self) -> u64 {
@@ -45,6 +56,11 @@ impl Stats {
         }
         let total: u64 = counts.values().sum();
         out.push_str(&format!("  {:<width$}  {total:>6}\n", "total"));
+        let writes = self.state_writes.load(Ordering::Relaxed);
+        if writes > 0 {
+            let bytes = self.state_bytes.load(Ordering::Relaxed);
+            out.push_str(&format!("State writes: {writes} ({bytes} bytes)\n"));
+        }
         out
     }
 }

@@ -144,11 +144,11 @@ async fn read_edit_write(
     edit: impl FnOnce(&mut IndexMap<String, State>) -> Result<String>,
 ) -> Result<()> {
     let mut states = IndexMap::new();
-    let mut etags = HashMap::new();
+    let mut read = HashMap::new();
     for stack in stacks {
         let state = match backend.read(&ws.env, stack).await? {
             Some(s) => {
-                etags.insert(stack.clone(), s.etag);
+                read.insert(stack.clone(), (s.etag, s.journal));
                 s.state
             }
             None => State::new(&ws.env, stack),
@@ -160,8 +160,15 @@ async fn read_edit_write(
     for (stack, mut state) in states {
         if before.get(&stack) != Some(&state) {
             state.serial += 1;
-            let etag = etags.get(&stack).map(String::as_str);
+            let (etag, journal) = match read.get(&stack) {
+                Some((etag, journal)) => (Some(etag.as_str()), journal.as_deref()),
+                None => (None, None),
+            };
             backend.write(&state, etag).await?;
+            // A dead apply's journal, replayed into the document just written: garbage now.
+            if let Some(id) = journal {
+                backend.discard_journal(&ws.env, &stack, id).await;
+            }
         }
     }
     println!("{message}");

@@ -325,7 +325,7 @@ fn save_outputs(ws: &Workspace, known: &Known, checkpoints: &Checkpoints) {
                 .map(|(k, v)| (k.clone(), v.to_json()))
                 .collect();
             if shared.state.lock().unwrap().outputs != outputs {
-                shared.change(|s| s.outputs = outputs);
+                shared.set_outputs(outputs);
             }
         }
     }

@@ -1,42 +1,76 @@
-//! State checkpoints during an apply: one writer task per stack coalesces the changes made in memory
-//! into backend writes, one at a time, each with the ETag of the write before (`Backend::write`).
+//! State checkpoints during an apply: what a checkpoint writes is what changed.
 //!
-//! A change AWS confirmed is in memory at once ([`StackState::change`]) and on the backend with the
-//! next write; [`StackState::flush`] waits for it. A long-running create records its request id
-//! durably before polling ([`PendingRecorder`]).
+//! A change AWS confirmed is in memory at once ([`StackState::change`], which notes the address) and
+//! on the backend with the next write of the stack's writer task. The first write of a run is the
+//! whole document, naming this run's journal; every later one is a [`Batch`] of the addresses changed
+//! since (one appended line or one object, see `state::journal`), one write in flight per stack, so
+//! changes made meanwhile share the next batch. At the end ([`Checkpoints::close`]) the whole
+//! document is written again without the journal, which is then deleted. A run killed at any moment
+//! leaves a state that knows every change that reached a batch: readers replay the journal.
+//!
+//! A long-running create records its request id ([`PendingRecorder`]) without waiting for the write:
+//! polling starts at once, the id reaches the backend with the next batch.
 
 use super::{Error, Workspace};
 use crate::aws::AwsError;
 use crate::plan::Plan;
 use crate::provider::{BoxFuture, RecordPending};
-use crate::state::{Backend, Pending, State, Stored};
-use indexmap::IndexMap;
+use crate::state::{Backend, Batch, Pending, State, StateError, Stored};
+use indexmap::{IndexMap, IndexSet};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, watch};
 
-/// One stack's state, written by a single background task that coalesces checkpoints.
+/// One stack's state during an apply, written by a single background task that coalesces checkpoints.
 pub(super) struct StackState {
-    /// The state as this run has made it so far.
+    /// The state as this run has made it so far (ahead of the backend by the changes in flight).
     pub(super) state: Mutex<State>,
-    /// Bumped by every change to `state`.
-    version: Mutex<u64>,
+    /// What changed since the writer last took it.
+    dirty: Mutex<Dirty>,
     wake: Notify,
     /// The last version durably written, or the write error.
     written: watch::Sender<Result<u64, String>>,
 }
 
+#[derive(Default)]
+struct Dirty {
+    /// Bumped by every change.
+    version: u64,
+    /// The addresses changed since the last write was taken.
+    addresses: IndexSet<String>,
+    outputs: bool,
+    /// The run is over: write the whole document without a journal, then stop.
+    finish: bool,
+}
+
 impl StackState {
-    pub(super) fn change(&self, f: impl FnOnce(&mut State)) {
+    /// Changes what state holds at `address`; the change reaches the backend with the next write.
+    pub(super) fn change(&self, address: &str, f: impl FnOnce(&mut State)) {
         f(&mut self.state.lock().unwrap());
-        *self.version.lock().unwrap() += 1;
-        self.wake.notify_one();
+        self.mark(|d| {
+            d.addresses.insert(address.to_string());
+        });
     }
 
-    /// Waits until everything changed so far is written.
-    pub(super) async fn flush(&self) -> Result<(), String> {
-        let target = *self.version.lock().unwrap();
+    pub(super) fn set_outputs(&self, outputs: serde_json::Map<String, serde_json::Value>) {
+        self.state.lock().unwrap().outputs = outputs;
+        self.mark(|d| d.outputs = true);
+    }
+
+    /// Notes a change for the writer; returns the version it makes.
+    fn mark(&self, f: impl FnOnce(&mut Dirty)) -> u64 {
+        let version = {
+            let mut dirty = self.dirty.lock().unwrap();
+            f(&mut dirty);
+            dirty.version += 1;
+            dirty.version
+        };
         self.wake.notify_one();
+        version
+    }
+
+    /// Waits until version `target` is written.
+    async fn wait(&self, target: u64) -> Result<(), String> {
         let mut rx = self.written.subscribe();
         loop {
             match &*rx.borrow_and_update() {
@@ -51,31 +85,106 @@ impl StackState {
     }
 }
 
-/// The writer loop of one stack: writes the latest state whenever it changed, one write at a time.
-async fn write_loop(stack: Arc<StackState>, backend: Backend, mut etag: Option<String>) {
-    let mut written = 0u64;
-    loop {
-        let version = *stack.version.lock().unwrap();
-        if version == written {
-            stack.wake.notified().await;
-            continue;
-        }
-        let snapshot = {
-            let mut s = stack.state.lock().unwrap();
-            s.serial += 1;
-            s.clone()
-        };
-        match backend.write(&snapshot, etag.as_deref()).await {
-            Ok(new) => {
-                etag = Some(new);
-                written = version;
-                let _ = stack.written.send_replace(Ok(written));
+/// What one write takes from a [`StackState`].
+enum Write {
+    /// The whole document, naming the run's journal or (compacted) none.
+    Whole(State),
+    Batch(Batch),
+}
+
+/// The background task writing one stack's checkpoints.
+struct Writer {
+    backend: Backend,
+    env: String,
+    stack: String,
+    /// The version of the document as last written whole (None: never written).
+    etag: Option<String>,
+    /// This run's journal id.
+    journal: String,
+    /// Whether the stored document names this run's journal (batches may be appended to it).
+    journaled: bool,
+    /// A dead run's journal that the state includes: deleted once the document no longer names it.
+    replayed: Option<String>,
+}
+
+impl Writer {
+    async fn run(mut self, stack: Arc<StackState>) {
+        let mut written = 0u64;
+        loop {
+            let (version, addresses, outputs, finish) = {
+                let mut d = stack.dirty.lock().unwrap();
+                let taken = (
+                    std::mem::take(&mut d.addresses),
+                    std::mem::take(&mut d.outputs),
+                );
+                (d.version, taken.0, taken.1, d.finish)
+            };
+            if version == written {
+                stack.wake.notified().await;
+                continue;
             }
-            Err(e) => {
+            // Nothing written by this run and nothing to write: the stored document stays as it is.
+            let idle = !self.journaled && self.replayed.is_none();
+            if finish && idle && addresses.is_empty() && !outputs {
+                let _ = stack.written.send_replace(Ok(version));
+                return;
+            }
+            let write = self.take(&stack, finish, &addresses, outputs);
+            if let Err(e) = self.write(write).await {
                 let _ = stack.written.send_replace(Err(e.to_string()));
                 return;
             }
+            written = version;
+            let _ = stack.written.send_replace(Ok(written));
+            if finish {
+                return;
+            }
         }
+    }
+
+    /// The next write: the whole document first and last, a batch of what changed in between.
+    fn take(
+        &self,
+        stack: &StackState,
+        finish: bool,
+        addresses: &IndexSet<String>,
+        outputs: bool,
+    ) -> Write {
+        let mut s = stack.state.lock().unwrap();
+        s.serial += 1;
+        if finish || !self.journaled {
+            let mut whole = s.clone();
+            whole.journal = (!finish).then(|| self.journal.clone());
+            return Write::Whole(whole);
+        }
+        Write::Batch(Batch {
+            serial: s.serial,
+            entries: addresses.iter().map(|a| s.entry(a)).collect(),
+            outputs: outputs.then(|| s.outputs.clone()),
+        })
+    }
+
+    async fn write(&mut self, write: Write) -> Result<(), StateError> {
+        let state = match write {
+            Write::Batch(batch) => {
+                let (env, stack, id) = (&self.env, &self.stack, &self.journal);
+                self.backend.append_journal(env, stack, id, &batch).await?;
+                return Ok(());
+            }
+            Write::Whole(state) => state,
+        };
+        self.etag = Some(self.backend.write(&state, self.etag.as_deref()).await?);
+        let was_journaled = std::mem::replace(&mut self.journaled, state.journal.is_some());
+        // Journals the document no longer names: garbage, whose deletion may fail harmlessly.
+        let mut gone: Vec<String> = self.replayed.take().into_iter().collect();
+        if was_journaled && !self.journaled {
+            gone.push(self.journal.clone());
+        }
+        for id in gone {
+            let (env, stack) = (&self.env, &self.stack);
+            self.backend.discard_journal(env, stack, &id).await;
+        }
+        Ok(())
     }
 }
 
@@ -87,7 +196,7 @@ pub(super) struct PendingRecorder {
 impl RecordPending for PendingRecorder {
     fn record<'a>(&'a self, request_id: &'a str) -> BoxFuture<'a, Result<(), AwsError>> {
         Box::pin(async move {
-            self.stack.change(|s| {
+            self.stack.change(&self.address, |s| {
                 s.pending.retain(|p| p.address != self.address);
                 s.pending.push(Pending {
                     address: self.address.clone(),
@@ -96,21 +205,16 @@ impl RecordPending for PendingRecorder {
                     started: crate::state::now(),
                 });
             });
-            self.stack
-                .flush()
-                .await
-                .map_err(|e| AwsError::other("record pending request", e))
+            Ok(())
         })
     }
 
     fn clear(&self) -> BoxFuture<'_, Result<(), AwsError>> {
         Box::pin(async move {
-            self.stack
-                .change(|s| s.pending.retain(|p| p.address != self.address));
-            self.stack
-                .flush()
-                .await
-                .map_err(|e| AwsError::other("clear pending request", e))
+            self.stack.change(&self.address, |s| {
+                s.pending.retain(|p| p.address != self.address)
+            });
+            Ok(())
         })
     }
 }
@@ -140,25 +244,37 @@ impl Checkpoints {
             writers: Vec::new(),
         };
         for stack in ws.stacks() {
-            let (state, etag) = match stored.get(&stack) {
-                Some(s) => (s.state.clone(), Some(s.etag.clone())),
+            let (state, etag, replayed) = match stored.get(&stack) {
+                Some(s) => (s.state.clone(), Some(s.etag.clone()), s.journal.clone()),
                 None if touched.contains(stack.as_str()) => {
                     let mut state = State::new(&ws.env, &stack);
                     state.serial = 1;
                     let etag = backend.write(&state, None).await?;
-                    (state, Some(etag))
+                    (state, Some(etag), None)
                 }
                 None => continue,
             };
             let (tx, _) = watch::channel(Ok(0));
             let shared = Arc::new(StackState {
                 state: Mutex::new(state),
-                version: Mutex::new(0),
+                // A dead run's journal is compacted away by a first write, whatever this run does.
+                dirty: Mutex::new(Dirty {
+                    version: u64::from(replayed.is_some()),
+                    ..Dirty::default()
+                }),
                 wake: Notify::new(),
                 written: tx,
             });
-            let writer = write_loop(shared.clone(), backend.clone(), etag);
-            out.writers.push(tokio::spawn(writer));
+            let writer = Writer {
+                backend: backend.clone(),
+                env: ws.env.clone(),
+                stack: stack.clone(),
+                etag,
+                journal: crate::state::new_lineage(),
+                journaled: false,
+                replayed,
+            };
+            out.writers.push(tokio::spawn(writer.run(shared.clone())));
             out.stacks.insert(stack, shared);
         }
         Ok(out)
@@ -179,11 +295,17 @@ impl Checkpoints {
             .collect()
     }
 
-    /// Waits until every change is written, then stops the writers.
+    /// Ends the run: every stack's document is written whole, without the journal (deleted), once
+    /// every change is written; then the writers stop.
     pub(super) async fn close(self) -> Result<(), Error> {
+        let targets: Vec<u64> = self
+            .stacks
+            .values()
+            .map(|s| s.mark(|d| d.finish = true))
+            .collect();
         let mut write_error = None;
-        for (stack, shared) in &self.stacks {
-            if let Err(e) = shared.flush().await {
+        for ((stack, shared), target) in self.stacks.iter().zip(targets) {
+            if let Err(e) = shared.wait(target).await {
                 write_error = Some(format!("{stack}: {e}"));
             }
         }

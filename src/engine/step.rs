@@ -166,7 +166,7 @@ async fn perform(job: &Job, cx: &Cx<'_>) -> Result<Option<ResourceState>, AwsErr
 
 /// Records a step's result in the stack's state (written with the next checkpoint).
 fn checkpoint(stack: &StackState, c: &Change, result: &Option<ResourceState>) {
-    stack.change(|s| {
+    stack.change(&c.address, |s| {
         let old_id = c.id.as_deref().unwrap_or_default();
         match result {
             // The old object of a create-before-destroy replacement stays, deposed, until its delete.

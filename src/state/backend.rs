@@ -159,9 +159,9 @@ const BACKEND_KEYS: &[&str] = &[
 ];
 
 /// S3's error code for a bucket that does not exist (a missing object is `NoSuchKey`).
-const NO_SUCH_BUCKET: &str = "NoSuchBucket";
+pub(super) const NO_SUCH_BUCKET: &str = "NoSuchBucket";
 
-fn no_bucket(what: String, bucket: &str, env: &str) -> StateError {
+pub(super) fn no_bucket(what: String, bucket: &str, env: &str) -> StateError {
     StateError::NoBucket {
         what,
         bucket: bucket.to_string(),
@@ -169,7 +169,7 @@ fn no_bucket(what: String, bucket: &str, env: &str) -> StateError {
     }
 }
 
-fn s3_key(prefix: &str, env: &str, stack: &str) -> String {
+pub(super) fn s3_key(prefix: &str, env: &str, stack: &str) -> String {
     if prefix.is_empty() {
         format!("{env}/{stack}.json")
     } else {
@@ -203,8 +203,13 @@ impl LockInfo {
 /// A state document as read, with the version to make the next write conditional on.
 #[derive(Debug, Clone)]
 pub struct Stored {
+    /// With the journal it named replayed (and `journal` cleared).
     pub state: State,
+    /// The version of the document itself.
     pub etag: String,
+    /// The journal of an apply that did not finish, replayed into `state`: garbage once a document
+    /// without it is written.
+    pub journal: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -287,7 +292,7 @@ impl Backend {
         self.config.describe(env, stack)
     }
 
-    fn local_path(&self, env: &str, stack: &str) -> PathBuf {
+    pub(super) fn local_path(&self, env: &str, stack: &str) -> PathBuf {
         match &self.config {
             BackendConfig::Local { path } => {
                 self.root.join(path).join(env).join(format!("{stack}.json"))
@@ -296,7 +301,7 @@ impl Backend {
         }
     }
 
-    fn s3(&self) -> Result<(aws_sdk_s3::Client, &str, String), StateError> {
+    pub(super) fn s3(&self) -> Result<(aws_sdk_s3::Client, &str, String), StateError> {
         let BackendConfig::S3 {
             bucket,
             region,
@@ -314,17 +319,54 @@ impl Backend {
         Ok((aws.s3(region, *force_path_style), bucket, prefix.clone()))
     }
 
-    /// Reads a stack's state; `None` when it was never written.
+    /// Reads a stack's state; `None` when it was never written. The journal of an apply that is
+    /// running, or died, is replayed into it.
     pub async fn read(&self, env: &str, stack: &str) -> Result<Option<Stored>, StateError> {
+        let what = self.describe(env, stack);
+        // A running apply may compact its journal (a new document, the journal deleted) between
+        // the reads of the document and of its journal: read again until the document held still.
+        for _ in 0..5 {
+            let Some((text, etag)) = self.read_document(env, stack).await? else {
+                return Ok(None);
+            };
+            let mut state = State::from_json(&text, &what)?;
+            let Some(journal) = state.journal.take() else {
+                return Ok(Some(Stored {
+                    state,
+                    etag,
+                    journal: None,
+                }));
+            };
+            state.replay(self.read_journal(env, stack, &journal).await?);
+            let now = self.read_document(env, stack).await?;
+            if now.is_some_and(|(_, again)| again == etag) {
+                return Ok(Some(Stored {
+                    state,
+                    etag,
+                    journal: Some(journal),
+                }));
+            }
+        }
+        Err(StateError::Io {
+            what,
+            message: "it changed at every read; try again".into(),
+        })
+    }
+
+    /// A state document's text and version; `None` when it was never written.
+    async fn read_document(
+        &self,
+        env: &str,
+        stack: &str,
+    ) -> Result<Option<(String, String)>, StateError> {
         let what = self.describe(env, stack);
         match &self.config {
             BackendConfig::Local { .. } => {
-                let path = self.local_path(env, stack);
-                match std::fs::read_to_string(&path) {
-                    Ok(text) => Ok(Some(Stored {
-                        state: State::from_json(&text, &what)?,
-                        etag: digest(&text),
-                    })),
+                match std::fs::read_to_string(self.local_path(env, stack)) {
+                    Ok(text) => {
+                        let etag = digest(&text);
+                        Ok(Some((text, etag)))
+                    }
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                     Err(e) => Err(StateError::Io {
                         what,
@@ -335,19 +377,13 @@ impl Backend {
             BackendConfig::S3 { .. } => {
                 let (s3, bucket, prefix) = self.s3()?;
                 let key = s3_key(&prefix, env, stack);
-                match self.read_text(&s3, bucket, &key, &what, env).await? {
-                    Some((text, etag)) => Ok(Some(Stored {
-                        state: State::from_json(&text, &what)?,
-                        etag,
-                    })),
-                    None => Ok(None),
-                }
+                self.read_text(&s3, bucket, &key, &what, env).await
             }
         }
     }
 
     /// An S3 object's text and ETag; `None` when it does not exist.
-    async fn read_text(
+    pub(super) async fn read_text(
         &self,
         s3: &aws_sdk_s3::Client,
         bucket: &str,
@@ -388,6 +424,7 @@ impl Backend {
         let (env, stack) = (&state.environment, &state.stack);
         let what = self.describe(env, stack);
         let text = state.to_json();
+        self.count_write(text.len());
         match &self.config {
             BackendConfig::Local { .. } => {
                 // File I/O with fsync: off the async workers, which run the AWS calls.
@@ -402,31 +439,10 @@ impl Backend {
                     message: e.to_string(),
                 })?
             }
-            BackendConfig::S3 {
-                encryption,
-                kms_key_id,
-                ..
-            } => {
+            BackendConfig::S3 { .. } => {
                 let (s3, bucket, prefix) = self.s3()?;
                 let key = s3_key(&prefix, env, stack);
-                let result = call("PutObject", || {
-                    let mut req = s3
-                        .put_object()
-                        .bucket(bucket)
-                        .key(&key)
-                        .content_type("application/json")
-                        .server_side_encryption(encryption.as_str().into())
-                        .body(text.clone().into_bytes().into());
-                    if let Some(k) = kms_key_id {
-                        req = req.ssekms_key_id(k);
-                    }
-                    req = match expected {
-                        Some(etag) => req.if_match(etag),
-                        None => req.if_none_match("*"),
-                    };
-                    req.send()
-                })
-                .await;
+                let result = self.put(&s3, bucket, &key, &text, expected).await;
                 match result {
                     Ok(out) => Ok(out.e_tag().unwrap_or_default().to_string()),
                     Err(e) if e.status == Some(412) || e.is("PreconditionFailed") => {
@@ -443,6 +459,51 @@ impl Backend {
                     }),
                 }
             }
+        }
+    }
+
+    /// Writes an S3 object with the backend's encryption if it is still at version `expected`
+    /// (`None`: it must not exist yet).
+    pub(super) async fn put(
+        &self,
+        s3: &aws_sdk_s3::Client,
+        bucket: &str,
+        key: &str,
+        text: &str,
+        expected: Option<&str>,
+    ) -> Result<aws_sdk_s3::operation::put_object::PutObjectOutput, AwsError> {
+        let BackendConfig::S3 {
+            encryption,
+            kms_key_id,
+            ..
+        } = &self.config
+        else {
+            unreachable!("s3 write of a local backend")
+        };
+        call("PutObject", || {
+            let mut req = s3
+                .put_object()
+                .bucket(bucket)
+                .key(key)
+                .content_type("application/json")
+                .server_side_encryption(encryption.as_str().into())
+                .body(text.as_bytes().to_vec().into());
+            if let Some(k) = kms_key_id {
+                req = req.ssekms_key_id(k);
+            }
+            req = match expected {
+                Some(etag) => req.if_match(etag),
+                None => req.if_none_match("*"),
+            };
+            req.send()
+        })
+        .await
+    }
+
+    /// Counts a state write for `--stats`.
+    pub(super) fn count_write(&self, bytes: usize) {
+        if let Some(aws) = &self.aws {
+            aws.stats().state_written(bytes);
         }
     }
 

@@ -7,9 +7,11 @@
 
 mod backend;
 mod lock_wait;
+mod journal;
 mod moves;
 
 pub use backend::{Backend, BackendConfig, LockInfo, StateError, Stored};
+pub use journal::{Batch, Entry};
 pub use moves::{MoveError, Moved, check_shapes, move_addresses};
 
 use crate::provider::Attrs;
@@ -36,6 +38,11 @@ pub struct State {
     /// interrupted between the create and the delete). The next plan deletes them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deposed: Vec<ResourceState>,
+    /// The journal of the apply that wrote this document, while it runs (or when it died): its
+    /// batches of changes, beside the document, are part of the state. [`Backend::read`] replays
+    /// them; only an apply's checkpoints set it (see the `journal` module).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal: Option<String>,
 }
 
 /// One managed resource.
@@ -76,6 +83,7 @@ impl State {
             outputs: serde_json::Map::new(),
             pending: Vec::new(),
             deposed: Vec::new(),
+            journal: None,
         }
     }
 

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod git;
 pub mod moto;
 pub mod project;
+pub mod state;
 
 use std::path::{Path, PathBuf};
 
