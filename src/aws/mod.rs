@@ -356,3 +356,33 @@ impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for S3ControlEndpoint 
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3control::config::endpoint::{Params, ResolveEndpoint};
+
+    async fn resolve(endpoint: Option<&str>) -> String {
+        let params = Params::builder()
+            .region("eu-west-1")
+            .account_id("123456789012")
+            .requires_account_id(true)
+            .set_endpoint(endpoint.map(str::to_string))
+            .build()
+            .unwrap();
+        let resolved = S3ControlEndpoint::default().resolve_endpoint(&params).await;
+        resolved.unwrap().url().to_string()
+    }
+
+    #[tokio::test]
+    async fn s3_control_reaches_a_custom_endpoint_as_given_and_aws_with_the_account_host() {
+        assert_eq!(
+            resolve(Some("http://127.0.0.1:5000")).await,
+            "http://127.0.0.1:5000"
+        );
+        assert_eq!(
+            resolve(None).await,
+            "https://123456789012.s3-control.eu-west-1.amazonaws.com"
+        );
+    }
+}

@@ -225,3 +225,24 @@ pub async fn delete(cx: &Cx<'_>, id: &str, current: &Attrs) -> Result<(), AwsErr
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_assignment_id_follows_from_its_attributes_and_reads_back() {
+        let arn = "arn:aws:sso:::permissionSet/ssoins-1/ps-2";
+        let attrs =
+            json!({"account_id": "111122223333", "principal_id": "g-1", "permission_set_arn": arn});
+        let id = id_of(attrs.as_object().unwrap()).unwrap();
+        assert_eq!(id, format!("111122223333,GROUP,g-1,{arn}"));
+        let live = live(&id);
+        assert_eq!(live.attrs["permission_set_arn"], arn);
+        assert_eq!(live.attrs["principal_type"], "GROUP");
+        // The principal is not known yet: not recognisable in this pass.
+        let partial = json!({"account_id": "111122223333", "permission_set_arn": arn});
+        assert_eq!(id_of(partial.as_object().unwrap()), None);
+    }
+}
