@@ -99,7 +99,7 @@ fn completing_stack_offers_the_project_s_stacks() {
         &repo(),
         &["landfall", "plan", "--env", "dev", "--stack", "i"],
     );
-    assert_eq!(offered, ["identity"]);
+    assert_eq!(offered, ["identity", "identity-center"]);
 }
 
 #[test]

@@ -1050,19 +1050,9 @@ fn writes(out: &Output) -> Vec<String> {
         .collect()
 }
 
-/// Renames `kind.name` to `kind.name_renamed` in the stack (header and references) and adds the
-/// `[[moved]]` entry.
+/// See [`Project::rename_through_moved`].
 fn rename_through_moved(p: &Project, kind: &str, name: &str) {
-    let new = format!("{name}_renamed");
-    p.edit(&[(&format!("[{kind}.{name}]"), &format!("[{kind}.{new}]"))]);
-    let path = p.path().join("stacks/main.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let text = text.replace(&format!("${{{kind}.{name}."), &format!("${{{kind}.{new}."));
-    std::fs::write(
-        &path,
-        format!("{text}\n[[moved]]\nfrom = \"{kind}.{name}\"\nto = \"{kind}.{new}\"\n"),
-    )
-    .unwrap();
+    p.rename_through_moved(kind, name);
 }
 
 /// Every kind renamed through `[[moved]]` at once: the plan shows the 18 moves and nothing else, apply

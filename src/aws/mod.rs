@@ -234,6 +234,70 @@ impl Aws {
         ))
     }
 
+    /// IAM Identity Center's administration API in `region` (the instance's home region).
+    pub async fn ssoadmin(
+        &self,
+        account: Option<&str>,
+        region: &str,
+    ) -> Result<aws_sdk_ssoadmin::Client, AwsError> {
+        let config = self.config_for(account).await?;
+        Ok(aws_sdk_ssoadmin::Client::from_conf(
+            aws_sdk_ssoadmin::config::Builder::from(&config)
+                .region(Region::new(region.to_string()))
+                .interceptor(self.stats.interceptor())
+                .interceptor(observer(account, region))
+                .build(),
+        ))
+    }
+
+    /// The Identity Store of IAM Identity Center in `region` (users and groups).
+    pub async fn identitystore(
+        &self,
+        account: Option<&str>,
+        region: &str,
+    ) -> Result<aws_sdk_identitystore::Client, AwsError> {
+        let config = self.config_for(account).await?;
+        Ok(aws_sdk_identitystore::Client::from_conf(
+            aws_sdk_identitystore::config::Builder::from(&config)
+                .region(Region::new(region.to_string()))
+                .interceptor(self.stats.interceptor())
+                .interceptor(observer(account, region))
+                .build(),
+        ))
+    }
+
+    /// S3 Control (account-level S3 settings) in `region`; see [`S3ControlEndpoint`].
+    pub async fn s3control(
+        &self,
+        account: Option<&str>,
+        region: &str,
+    ) -> Result<aws_sdk_s3control::Client, AwsError> {
+        let config = self.config_for(account).await?;
+        Ok(aws_sdk_s3control::Client::from_conf(
+            aws_sdk_s3control::config::Builder::from(&config)
+                .region(Region::new(region.to_string()))
+                .endpoint_resolver(S3ControlEndpoint::default())
+                .interceptor(self.stats.interceptor())
+                .interceptor(observer(account, region))
+                .build(),
+        ))
+    }
+
+    /// The Account Management API (alternate contacts), called from inside the account itself.
+    pub async fn account(
+        &self,
+        account: Option<&str>,
+    ) -> Result<aws_sdk_account::Client, AwsError> {
+        let config = self.config_for(account).await?;
+        Ok(aws_sdk_account::Client::from_conf(
+            aws_sdk_account::config::Builder::from(&config)
+                .region(Region::new(self.default_region()))
+                .interceptor(self.stats.interceptor())
+                .interceptor(observer(account, &self.default_region()))
+                .build(),
+        ))
+    }
+
     /// Organizations, always from the management account (the caller's credentials).
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
         aws_sdk_organizations::Client::from_conf(
@@ -265,5 +329,60 @@ impl Aws {
                 .interceptor(observer(None, region))
                 .build(),
         )
+    }
+}
+
+/// S3 Control's endpoint rules put the account id in front of the host
+/// (`ACCOUNT.s3-control.REGION.amazonaws.com`), and do the same to a custom endpoint
+/// (`AWS_ENDPOINT_URL`), which then names a host that does not exist (`123456789012.127.0.0.1`). With a
+/// custom endpoint, requests go to it as given: every S3 Control request carries the account id in
+/// its `x-amz-account-id` header as well. AWS's own endpoints are left as the rules make them.
+#[derive(Debug, Default)]
+struct S3ControlEndpoint(aws_sdk_s3control::config::endpoint::DefaultResolver);
+
+impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for S3ControlEndpoint {
+    fn resolve_endpoint<'a>(
+        &'a self,
+        params: &'a aws_sdk_s3control::config::endpoint::Params,
+    ) -> aws_sdk_s3control::config::endpoint::EndpointFuture<'a> {
+        let resolved = self.0.resolve_endpoint(params);
+        let (Some(_custom), Some(account)) = (params.endpoint(), params.account_id()) else {
+            return resolved;
+        };
+        aws_sdk_s3control::config::endpoint::EndpointFuture::new(Box::pin(async move {
+            let endpoint = resolved.await?;
+            let url = endpoint.url().replacen(&format!("://{account}."), "://", 1);
+            Ok(endpoint.into_builder().url(url).build())
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3control::config::endpoint::{Params, ResolveEndpoint};
+
+    async fn resolve(endpoint: Option<&str>) -> String {
+        let params = Params::builder()
+            .region("eu-west-1")
+            .account_id("123456789012")
+            .requires_account_id(true)
+            .set_endpoint(endpoint.map(str::to_string))
+            .build()
+            .unwrap();
+        let resolved = S3ControlEndpoint::default().resolve_endpoint(&params).await;
+        resolved.unwrap().url().to_string()
+    }
+
+    #[tokio::test]
+    async fn s3_control_reaches_a_custom_endpoint_as_given_and_aws_with_the_account_host() {
+        assert_eq!(
+            resolve(Some("http://127.0.0.1:5000")).await,
+            "http://127.0.0.1:5000"
+        );
+        assert_eq!(
+            resolve(None).await,
+            "https://123456789012.s3-control.eu-west-1.amazonaws.com"
+        );
     }
 }

@@ -355,6 +355,10 @@ fn recognise(
                 .is_some_and(|a| resolved.moved_address(a) == *address),
             Identity::Id(id) => live.id == *id && !known_ids.contains(id.as_str()),
             Identity::Singleton => live.address.is_none() && !known_ids.contains(live.id.as_str()),
+            Identity::Unique { attr, value } => {
+                live.attrs.get(*attr).and_then(|v| v.as_str()) == Some(value.as_str())
+                    && !known_ids.contains(live.id.as_str())
+            }
         });
         for live in recognised {
             let seen = candidates.entry(address.to_string()).or_default();

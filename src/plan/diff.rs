@@ -598,6 +598,7 @@ const UNIQUE_NAMES: &[(&str, &str, &[&str])] = &[
     ("security_group", "name", &["vpc_id"]),
     ("subnet", "cidr_block", &["vpc_id"]),
     ("internet_gateway", "vpc_id", &[]),
+    ("iam_oidc_provider", "url", &[]),
 ];
 
 /// A delete and a create of the same uniquely named resource under two addresses: a rename made

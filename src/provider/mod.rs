@@ -12,8 +12,10 @@
 mod attrs;
 pub mod doc;
 mod ec2;
+mod guardrails;
 mod iam;
 mod org;
+mod sso;
 
 use crate::aws::{Aws, AwsError};
 use std::any::Any;
@@ -229,6 +231,25 @@ impl<'a> Cx<'a> {
         self.aws.iam(self.loc.account.as_deref()).await
     }
 
+    pub async fn ssoadmin(&self) -> Result<aws_sdk_ssoadmin::Client, AwsError> {
+        let (account, region) = (self.loc.account.as_deref(), &self.loc.region);
+        self.aws.ssoadmin(account, region).await
+    }
+
+    pub async fn identitystore(&self) -> Result<aws_sdk_identitystore::Client, AwsError> {
+        let (account, region) = (self.loc.account.as_deref(), &self.loc.region);
+        self.aws.identitystore(account, region).await
+    }
+
+    pub async fn s3control(&self) -> Result<aws_sdk_s3control::Client, AwsError> {
+        let (account, region) = (self.loc.account.as_deref(), &self.loc.region);
+        self.aws.s3control(account, region).await
+    }
+
+    pub async fn account(&self) -> Result<aws_sdk_account::Client, AwsError> {
+        self.aws.account(self.loc.account.as_deref()).await
+    }
+
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
         self.aws.organizations()
     }
@@ -297,6 +318,11 @@ pub enum Identity {
     /// The kind takes no tags and there is at most one in its location (the organization): whatever
     /// `read` reports there without being asked for an id.
     Singleton,
+    /// The kind takes no tags and its id is AWS's (a UUID), but AWS makes this attribute's value
+    /// unique in its location and it follows from the configuration (an Identity Store group's
+    /// display name): what `read` reports with that value. `read` reports every resource with a value
+    /// one of [`KindHints::missing`] has.
+    Unique { attr: &'static str, value: String },
 }
 
 /// The [`Identity`] of a configured resource of `kind` from its known attributes; `None` while an
@@ -313,6 +339,20 @@ pub fn identity(kind: &str, known: &Attrs) -> Option<Identity> {
         "default_vpc" => Some(Identity::Id(ec2::default_vpc::ID.into())),
         "policy_attachment" => pair("policy_id", "target_id"),
         "delegated_administrator" => pair("account_id", "service_principal"),
+        "ebs_encryption_by_default" => Some(Identity::Id(guardrails::ebs_encryption::ID.into())),
+        "s3_account_public_access_block" => {
+            Some(Identity::Id(guardrails::s3_public_access_block::ID.into()))
+        }
+        "account_alternate_contact" => attr("contact_type").map(Identity::Id),
+        "identitystore_group" => attr("display_name").map(|value| Identity::Unique {
+            attr: "display_name",
+            value,
+        }),
+        "sso_permission_set" => attr("name").map(|value| Identity::Unique {
+            attr: "name",
+            value,
+        }),
+        "sso_account_assignment" => sso::account_assignment::id_of(known).map(Identity::Id),
         _ => Some(Identity::Tag),
     }
 }
@@ -339,6 +379,13 @@ macro_rules! dispatch {
             "route_table" => ec2::route_table::$f($($arg),*).await,
             "security_group" => ec2::security_group::$f($($arg),*).await,
             "default_vpc" => ec2::default_vpc::$f($($arg),*).await,
+            "iam_oidc_provider" => iam::oidc_provider::$f($($arg),*).await,
+            "ebs_encryption_by_default" => guardrails::ebs_encryption::$f($($arg),*).await,
+            "s3_account_public_access_block" => guardrails::s3_public_access_block::$f($($arg),*).await,
+            "account_alternate_contact" => guardrails::alternate_contact::$f($($arg),*).await,
+            "identitystore_group" => sso::group::$f($($arg),*).await,
+            "sso_permission_set" => sso::permission_set::$f($($arg),*).await,
+            "sso_account_assignment" => sso::account_assignment::$f($($arg),*).await,
             other => Err(AwsError::other(stringify!($f), format!("kind `{other}` has no provider"))),
         }
     };

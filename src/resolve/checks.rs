@@ -106,6 +106,19 @@ impl Checker<'_> {
                 let at = Self::span(inst, attr.name);
                 let mut found = Vec::new();
                 limits(attr.name, v, attr.range, attr.text, attr.keys, &mut found);
+                if let (Some(max), Value::List(items)) = (attr.max_items, v)
+                    && items.len() > max
+                {
+                    found.push((
+                        format!(
+                            "`{}` has {} items; AWS accepts at most {max}",
+                            attr.name,
+                            items.len()
+                        ),
+                        "too many items",
+                        format!("keep at most {max} (`landfall kinds` lists every limit)"),
+                    ));
+                }
                 if let (AttrType::List(AttrType::Object(fields)), Value::List(items)) =
                     (&attr.ty, v)
                 {

@@ -171,6 +171,9 @@ fn object(fields: &[Field]) -> Value {
 
 fn attribute(a: &Attr) -> Value {
     let mut s = value(&a.ty, a.text, a.keys, a.range);
+    if let Some(n) = a.max_items {
+        s["maxItems"] = n.into();
+    }
     let mut doc = a.doc.to_string();
     let mut notes = a.constraints();
     if a.force_new {

@@ -94,6 +94,58 @@ const ZONE: Pattern = Pattern {
     },
 };
 
+/// OpenID Connect provider URLs: `https://` and a host, with an optional path.
+const HTTPS_URL: Pattern = Pattern {
+    regex: r"^https://[^\s/]+(/\S*)?$",
+    describe: "an https:// URL such as https://token.actions.githubusercontent.com",
+    test: |s| {
+        s.strip_prefix("https://").is_some_and(|rest| {
+            !rest.is_empty() && !rest.starts_with('/') && !rest.chars().any(char::is_whitespace)
+        })
+    },
+};
+/// Certificate thumbprints: the hex-encoded SHA-1 of a certificate.
+const THUMBPRINT: Pattern = Pattern {
+    regex: r"^[0-9A-Fa-f]{40}$",
+    describe: "40 hexadecimal digits (a certificate's SHA-1 thumbprint)",
+    test: |s| s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit()),
+};
+
+/// KMS key ARNs, or empty for AWS's managed key.
+const KMS_KEY_ARN: Pattern = Pattern {
+    regex: r"^(arn:aws[a-z-]*:kms:.*)?$",
+    describe: "a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), or empty",
+    test: |s| s.is_empty() || s.starts_with("arn:aws") && s.split(':').nth(2) == Some("kms"),
+};
+/// Phone numbers as the Account API takes them.
+const PHONE: Pattern = Pattern {
+    regex: r"^[\s0-9()+-]+$",
+    describe: "digits, spaces and + ( ) -",
+    test: |s| s.chars().all(|c| c.is_ascii_digit() || " +()-".contains(c)),
+};
+/// ISO-8601 durations of whole hours from 1 to 12, as Identity Center takes session durations.
+const SESSION_HOURS: Pattern = Pattern {
+    regex: r"^PT([1-9]|1[0-2])H$",
+    describe: "PT1H to PT12H (an ISO-8601 duration in whole hours)",
+    test: |s| {
+        s.strip_prefix("PT")
+            .and_then(|h| h.strip_suffix('H'))
+            .and_then(|h| h.parse::<u8>().ok())
+            .is_some_and(|h| (1..=12).contains(&h) && !s.starts_with("PT0"))
+    },
+};
+/// Identity Center instance ARNs, or empty for the one there is.
+const SSO_INSTANCE: Pattern = Pattern {
+    regex: r"^(arn:aws[a-z-]*:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16})?$",
+    describe: "an instance ARN (arn:aws:sso:::instance/ssoins-...), or empty for the one there is",
+    test: |s| s.is_empty() || s.starts_with("arn:aws") && s.contains(":sso:::instance/"),
+};
+/// Twelve-digit account ids.
+const ACCOUNT_ID: Pattern = Pattern {
+    regex: r"^[0-9]{12}$",
+    describe: "a 12-digit account id",
+    test: |s| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()),
+};
 const POLICY_TYPES: &[&str] = &[
     "SERVICE_CONTROL_POLICY",
     "RESOURCE_CONTROL_POLICY",
@@ -141,6 +193,11 @@ const fn inline_policies() -> Attr {
     .default(D::EmptyMap)
     .keys(iam_name(128))
 }
+
+const POLICY_REFERENCE_FIELDS: &[Field] = &[
+    field("name", String).required().text(iam_name(128)),
+    field("path", String).text(iam_path()),
+];
 
 const ROUTE_FIELDS: &[Field] = &[
     field("destination_cidr_block", Cidr).required(),
@@ -580,6 +637,216 @@ pub static KINDS: &[Kind] = &[
         create_before_destroy: false,
         attrs: &[
             attr("delete", Bool, "remove the default VPC").default(D::Bool(true)),
+            id(),
+        ],
+    },
+    // ---- Identity and account guardrails ------------------------------------------------------------
+    Kind {
+        name: "iam_oidc_provider",
+        doc: "an IAM OpenID Connect identity provider (CI pipelines assume roles through it)",
+        scope: Scope::Global,
+        taggable: true,
+        create_before_destroy: false,
+        attrs: &[
+            attr(
+                "url",
+                String,
+                "the issuer URL; one provider per URL in an account",
+            )
+            .required()
+            .text(len(9, 255).pattern(&HTTPS_URL))
+            .force_new(),
+            attr(
+                "client_id_list",
+                STRINGS,
+                "the audiences (client ids) tokens may carry",
+            )
+            .default(D::EmptyList)
+            .max_items(100)
+            .text(len(1, 255)),
+            attr(
+                "thumbprint_list",
+                STRINGS,
+                "server certificate thumbprints (IAM trusts well-known issuers' CAs without)",
+            )
+            .default(D::EmptyList)
+            .max_items(5)
+            .text(len(40, 40).pattern(&THUMBPRINT)),
+            tags(),
+            attr("id", String, "the provider's ARN").computed(),
+            arn(),
+        ],
+    },
+    Kind {
+        name: "ebs_encryption_by_default",
+        doc: "EBS encryption by default in an account and region (one per account and region)",
+        scope: Scope::Regional,
+        taggable: false,
+        create_before_destroy: false,
+        attrs: &[
+            attr(
+                "enabled",
+                Bool,
+                "new volumes and snapshot copies are encrypted",
+            )
+            .default(D::Bool(true)),
+            attr(
+                "kms_key_id",
+                String,
+                "the key's ARN; empty: the AWS managed key aws/ebs",
+            )
+            .default(D::Str(""))
+            .text(len(0, 2048).pattern(&KMS_KEY_ARN)),
+            id(),
+        ],
+    },
+    Kind {
+        name: "s3_account_public_access_block",
+        doc: "the S3 public access block of a whole account (one per account)",
+        scope: Scope::Global,
+        taggable: false,
+        create_before_destroy: false,
+        attrs: &[
+            attr("block_public_acls", Bool, "").default(D::Bool(true)),
+            attr("ignore_public_acls", Bool, "").default(D::Bool(true)),
+            attr("block_public_policy", Bool, "").default(D::Bool(true)),
+            attr("restrict_public_buckets", Bool, "").default(D::Bool(true)),
+            id(),
+        ],
+    },
+    Kind {
+        name: "account_alternate_contact",
+        doc: "an alternate contact of an account: security, billing or operations",
+        scope: Scope::Global,
+        taggable: false,
+        create_before_destroy: false,
+        attrs: &[
+            attr("contact_type", String, "SECURITY, BILLING or OPERATIONS")
+                .required()
+                .text(len(1, 16).one_of(&["SECURITY", "BILLING", "OPERATIONS"]))
+                .force_new(),
+            attr("name", String, "who to contact")
+                .required()
+                .text(len(1, 64)),
+            attr("title", String, "their title or role")
+                .required()
+                .text(len(1, 50)),
+            attr("email_address", String, "")
+                .required()
+                .text(len(1, 254).pattern(&EMAIL)),
+            attr("phone_number", String, "")
+                .required()
+                .text(len(1, 25).pattern(&PHONE)),
+            id(),
+        ],
+    },
+    Kind {
+        name: "identitystore_group",
+        doc: "a group of IAM Identity Center's Identity Store, to assign permission sets to",
+        scope: Scope::Regional,
+        taggable: false,
+        create_before_destroy: false,
+        attrs: &[
+            attr(
+                "display_name",
+                String,
+                "the group's name; unique in the Identity Store",
+            )
+            .required()
+            .text(len(1, 1024))
+            .force_new(),
+            attr("description", String, "")
+                .default(D::Str(""))
+                .text(len(0, 1024)),
+            attr(
+                "identity_store_id",
+                String,
+                "the Identity Store; empty: the one of the account and region's Identity Center",
+            )
+            .default(D::Str(""))
+            .text(len(0, 36)),
+            attr("id", String, "the group id AWS assigned").computed(),
+        ],
+    },
+    Kind {
+        name: "sso_permission_set",
+        doc: "an IAM Identity Center permission set with its policies",
+        scope: Scope::Regional,
+        taggable: true,
+        create_before_destroy: false,
+        attrs: &[
+            attr("name", String, "unique in the Identity Center instance")
+                .required()
+                .text(len(1, 32).pattern(&IAM_NAME))
+                .force_new(),
+            attr("description", String, "")
+                .default(D::Str(""))
+                .text(len(0, 700)),
+            attr("session_duration", String, "how long a sign-in lasts")
+                .default(D::Str("PT1H"))
+                .text(len(4, 5).pattern(&SESSION_HOURS)),
+            attr("relay_state", String, "the console URL users land on")
+                .default(D::Str(""))
+                .text(len(0, 240)),
+            attr(
+                "managed_policy_arns",
+                STRINGS,
+                "exactly these AWS managed policies are attached",
+            )
+            .default(D::EmptyList)
+            .max_items(20)
+            .text(len(20, 2048).pattern(&ARN)),
+            attr(
+                "customer_managed_policies",
+                List(&Object(POLICY_REFERENCE_FIELDS)),
+                "exactly these customer managed policies, by name (and path) in each account",
+            )
+            .default(D::EmptyList)
+            .max_items(20),
+            attr("inline_policy", Json, "the inline policy document, if any"),
+            attr(
+                "instance_arn",
+                String,
+                "the Identity Center instance; empty: the one of the account and region",
+            )
+            .default(D::Str(""))
+            .text(len(0, 1224).pattern(&SSO_INSTANCE))
+            .force_new(),
+            tags(),
+            attr("id", String, "the permission set's ARN").computed(),
+            arn(),
+        ],
+    },
+    Kind {
+        name: "sso_account_assignment",
+        doc: "gives a group (or user) of Identity Center a permission set in an account",
+        scope: Scope::Regional,
+        taggable: false,
+        create_before_destroy: false,
+        attrs: &[
+            attr("permission_set_arn", String, "the permission set")
+                .required()
+                .force_new(),
+            attr("principal_id", String, "the group's (or user's) id")
+                .required()
+                .text(len(1, 47))
+                .force_new(),
+            attr("principal_type", String, "GROUP or USER")
+                .default(D::Str("GROUP"))
+                .text(len(1, 5).one_of(&["GROUP", "USER"]))
+                .force_new(),
+            attr("account_id", String, "the account")
+                .required()
+                .text(len(12, 12).pattern(&ACCOUNT_ID))
+                .force_new(),
+            attr(
+                "instance_arn",
+                String,
+                "the Identity Center instance; empty: the one of the account and region",
+            )
+            .default(D::Str(""))
+            .text(len(0, 1224).pattern(&SSO_INSTANCE))
+            .force_new(),
             id(),
         ],
     },

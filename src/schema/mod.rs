@@ -160,6 +160,9 @@ pub struct Attr {
     pub text: Option<Text>,
     /// What AWS accepts as the keys of a map (tag keys, inline policy names).
     pub keys: Option<Text>,
+    /// The most items AWS accepts in a list (an OIDC provider's thumbprints, a permission set's
+    /// managed policies).
+    pub max_items: Option<usize>,
 }
 
 impl Attr {
@@ -168,6 +171,9 @@ impl Attr {
         let mut out = Vec::new();
         if let Some((min, max)) = self.range {
             out.push(format!("{min} to {max}"));
+        }
+        if let Some(n) = self.max_items {
+            out.push(format!("at most {n} items"));
         }
         if let Some(t) = self.text.map(|t| t.describe()).filter(|t| !t.is_empty()) {
             out.push(match self.keys {
@@ -286,6 +292,7 @@ pub(crate) const fn attr(name: &'static str, ty: AttrType, doc: &'static str) ->
         range: None,
         text: None,
         keys: None,
+        max_items: None,
     }
 }
 
@@ -362,6 +369,10 @@ impl Attr {
     }
     pub(crate) const fn keys(mut self, t: Text) -> Self {
         self.keys = Some(t);
+        self
+    }
+    pub(crate) const fn max_items(mut self, n: usize) -> Self {
+        self.max_items = Some(n);
         self
     }
 }

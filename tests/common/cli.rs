@@ -67,8 +67,9 @@ pub fn requests(out: &Output, operation: &str) -> u64 {
     stderr
         .lines()
         .filter_map(|l| {
-            let mut words = l.split_whitespace();
-            let (name, n) = (words.next()?, words.next()?);
+            // The count is the last word; service names may hold spaces (`S3 Control.GetPublicAccessBlock`).
+            let mut words = l.split_whitespace().rev();
+            let (n, name) = (words.next()?, words.next()?);
             (name.ends_with(&suffix) || name == operation).then(|| n.parse::<u64>().ok())?
         })
         .sum()

@@ -88,6 +88,21 @@ impl Project {
         self.expect_converged();
     }
 
+    /// Renames `kind.name` to `kind.name_renamed` in the stack (header and references) and adds the
+    /// `[[moved]]` entry.
+    pub fn rename_through_moved(&self, kind: &str, name: &str) {
+        let new = format!("{name}_renamed");
+        self.edit(&[(&format!("[{kind}.{name}]"), &format!("[{kind}.{new}]"))]);
+        let path = self.path().join("stacks/main.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = text.replace(&format!("${{{kind}.{name}."), &format!("${{{kind}.{new}."));
+        std::fs::write(
+            &path,
+            format!("{text}\n[[moved]]\nfrom = \"{kind}.{name}\"\nto = \"{kind}.{new}\"\n"),
+        )
+        .unwrap();
+    }
+
     /// `state rm` then `import ADDR ID`: the next plan is empty (nothing created again).
     #[track_caller]
     pub fn reimport(&self, address: &str, id: &str) {

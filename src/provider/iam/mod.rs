@@ -12,6 +12,7 @@
 
 pub mod account_alias;
 pub mod group;
+pub mod oidc_provider;
 pub mod password_policy;
 pub mod policy;
 pub mod role;
