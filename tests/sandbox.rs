@@ -39,10 +39,11 @@ async fn sandbox_lands_workloads_inside_member_accounts_and_converges() {
         "{total} requests for {resources} resources:\n{}",
         text(&plan)
     );
-    // Four accounts hold IAM (management, dev, stg, prod), three hold a VPC baseline.
+    // Eight accounts hold IAM (the management account, and the plan role in each of the seven
+    // members), three hold a VPC baseline.
     assert_eq!(
         requests(&plan, "GetAccountAuthorizationDetails"),
-        4,
+        8,
         "{}",
         text(&plan)
     );
