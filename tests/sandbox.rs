@@ -29,9 +29,10 @@ async fn sandbox_lands_workloads_inside_member_accounts_and_converges() {
     // The refresh is batched: the IAM, EC2, Organizations and Identity Center listings grow with
     // accounts x regions, not with resources. Account guardrails have no bulk read in AWS (one
     // request per setting), nor have Identity Center's permission sets (three per permission set):
-    // those are pinned exactly below. Measured 2026-11-27: 46 requests for 92 resources (0.50)
-    // before the guardrail and Identity Center stacks, 103 for 142 (0.73) with them; Terraform's AWS
-    // provider makes about 4.8 per resource.
+    // those are pinned exactly below. Entering a member account costs its AssumeRole and its
+    // account-wide IAM read. Measured 2026-11-27: 46 requests for 92 resources (0.50) before the
+    // guardrail, Identity Center and plan-role stacks, 103 for 142 (0.73) with the first two;
+    // Terraform's AWS provider makes about 4.8 per resource.
     let listed = landfall(d, &moto, &["state", "list", "--env", "sandbox"]);
     expect_code(&listed, 0);
     let listed_text = String::from_utf8_lossy(&listed.stdout).into_owned();
@@ -69,10 +70,11 @@ async fn sandbox_lands_workloads_inside_member_accounts_and_converges() {
         "{}",
         text(&plan)
     );
-    // Four accounts hold IAM (management, dev, stg, prod), three hold a VPC baseline.
+    // Eight accounts hold IAM (the management account, and the plan role in each of the seven
+    // members), three hold a VPC baseline.
     assert_eq!(
         requests(&plan, "GetAccountAuthorizationDetails"),
-        4,
+        8,
         "{}",
         text(&plan)
     );

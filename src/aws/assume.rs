@@ -1,5 +1,6 @@
 //! Credentials for a member account: the caller's credentials assume the access role
-//! (`arn:aws:iam::ACCOUNT:role/<access_role>`) through STS.
+//! (`arn:aws:iam::ACCOUNT:role/<access_role>`) through STS; a run that only reads (`plan`) assumes
+//! the read-only `plan_role` instead when one is configured ([`super::Options::member_role`]).
 //!
 //! - The `AssumeRole` requests go through landfall's own STS client, so `--stats` counts them and
 //!   [`call`] retries throttling. The SDK's identity cache keeps the credentials and asks again
@@ -42,6 +43,8 @@ pub(crate) struct AccessRole {
     pub caller: Arc<OnceCell<Caller>>,
     pub account: String,
     pub role_arn: String,
+    /// The `[defaults]` setting naming the role (`access_role` or `plan_role`), for messages.
+    pub setting: &'static str,
     pub timeout: Duration,
     reach: Mutex<Reach>,
     /// The credentials last obtained: requests into the account that start together share one
@@ -68,7 +71,7 @@ impl AccessRole {
         base: SharedCredentialsProvider,
         caller: Arc<OnceCell<Caller>>,
         account: &str,
-        role_name: &str,
+        (role_name, setting): (&str, &'static str),
         timeout: Duration,
     ) -> AccessRole {
         AccessRole {
@@ -77,6 +80,7 @@ impl AccessRole {
             caller,
             account: account.to_string(),
             role_arn: format!("arn:aws:iam::{account}:role/{role_name}"),
+            setting,
             timeout,
             reach: Mutex::new(Reach::Untried),
             held: tokio::sync::Mutex::new(None),
@@ -140,12 +144,13 @@ impl AccessRole {
             if Instant::now() + delay > deadline {
                 let why = format!(
                     "could not assume {} for {}: {refusal}; check that the role exists in account \
-                     {} and trusts the caller (the role's name is `access_role` under [defaults] in \
-                     landfall.toml; `access_role_timeout` there sets how long to wait for a new \
-                     account's role)",
+                     {} and trusts the caller, and that the caller may assume it (the role's name \
+                     is `{}` under [defaults] in landfall.toml; `access_role_timeout` there sets \
+                     how long to wait for a new account's role)",
                     self.role_arn,
                     humantime::format_duration(self.timeout),
-                    self.account
+                    self.account,
+                    self.setting,
                 );
                 *self.reach.lock().unwrap() = Reach::GaveUp(why.clone());
                 return Err(fail(why));

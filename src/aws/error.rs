@@ -214,12 +214,20 @@ fn is_transient_code(code: &str) -> bool {
     )
 }
 
+/// `CreateRole failed: AccessDenied (HTTP 403): User: ... is not authorized ...`: the operation, AWS's
+/// error code, the HTTP status when an answer arrived, and AWS's message.
 impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.code {
-            Some(code) => write!(f, "{} failed: {code}: {}", self.operation, self.message),
-            None => write!(f, "{} failed: {}", self.operation, self.message),
+        write!(f, "{} failed: ", self.operation)?;
+        match (&self.code, self.status) {
+            (Some(code), Some(status)) => write!(f, "{code} (HTTP {status}): ")?,
+            (Some(code), None) => write!(f, "{code}: ")?,
+            (None, Some(status)) if !self.message.starts_with("HTTP ") => {
+                write!(f, "HTTP {status}: ")?
+            }
+            (None, _) => {}
         }
+        f.write_str(&self.message)
     }
 }
 
@@ -353,6 +361,34 @@ mod tests {
         );
         assert_eq!(parse_error_body(b"<html>502</html>"), (None, None));
         assert_eq!(cut("abcdef", 3), "abc...");
+    }
+
+    #[test]
+    fn an_error_says_its_code_status_and_message() {
+        let denied = AwsError {
+            operation: "CreateRole".into(),
+            code: Some("AccessDenied".into()),
+            message: "User: arn:aws:sts::1:assumed-role/landfall-plan/ci is not authorized".into(),
+            status: Some(403),
+            transient: false,
+        };
+        assert_eq!(
+            denied.to_string(),
+            "CreateRole failed: AccessDenied (HTTP 403): User: arn:aws:sts::1:assumed-role/\
+             landfall-plan/ci is not authorized"
+        );
+        let bare = AwsError {
+            code: None,
+            message: "HTTP 502: <html>bad gateway</html>".into(),
+            status: Some(502),
+            ..denied.clone()
+        };
+        assert_eq!(
+            bare.to_string(),
+            "CreateRole failed: HTTP 502: <html>bad gateway</html>"
+        );
+        let unanswered = AwsError::other("DescribeVpcs", "timed out");
+        assert_eq!(unanswered.to_string(), "DescribeVpcs failed: timed out");
     }
 
     #[test]

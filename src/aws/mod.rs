@@ -43,8 +43,14 @@ pub struct Options {
     /// The region used when nothing more specific applies (the project's home region, unless the
     /// standard AWS settings name one).
     pub home_region: String,
-    /// The role assumed in member accounts, e.g. `OrganizationAccountAccessRole`.
+    /// The role assumed in member accounts by runs that change them, e.g.
+    /// `OrganizationAccountAccessRole`.
     pub access_role: String,
+    /// The read-only role assumed in member accounts by runs that only read them (`plan`); `None`:
+    /// they assume `access_role` too.
+    pub plan_role: Option<String>,
+    /// Whether this run only reads AWS, and so assumes `plan_role` rather than `access_role`.
+    pub access: Access,
     /// How long the first call into a member account waits for its access role to become assumable
     /// (a new account's role is not at once).
     pub access_role_timeout: Duration,
@@ -61,10 +67,29 @@ impl Options {
         Options {
             home_region: home_region.to_string(),
             access_role: "OrganizationAccountAccessRole".into(),
+            plan_role: None,
+            access: Access::Change,
             access_role_timeout: Self::DEFAULT_ACCESS_ROLE_TIMEOUT,
             account_creation_timeout: Self::DEFAULT_ACCOUNT_CREATION_TIMEOUT,
         }
     }
+
+    /// The role this run assumes in member accounts, and the `[defaults]` setting that names it.
+    pub fn member_role(&self) -> (&str, &'static str) {
+        match (&self.plan_role, self.access) {
+            (Some(role), Access::Read) => (role, "plan_role"),
+            _ => (&self.access_role, "access_role"),
+        }
+    }
+}
+
+/// What a run does in member accounts: which of the two identities it needs there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Only reads (plan, drift, show, output): the read-only `plan_role` when one is configured.
+    Read,
+    /// Changes them (apply, destroy, import): `access_role`.
+    Change,
 }
 
 /// Shared AWS access for one command run. Cheap to share by reference across tasks.
@@ -173,7 +198,7 @@ impl Aws {
     }
 
     /// The SDK configuration for an account: the caller's own credentials for the management account
-    /// (`None`), the access role assumed for any other ([`assume`]: it waits for a new account's role,
+    /// (`None`), the access role (the plan role, in a run that only reads) assumed for any other ([`assume`]: it waits for a new account's role,
     /// and falls back to the caller's credentials when the account is the caller's own).
     pub async fn config_for(&self, account: Option<&str>) -> Result<SdkConfig, AwsError> {
         let Some(account) = account else {
@@ -191,7 +216,7 @@ impl Aws {
             base,
             self.caller.clone(),
             account,
-            &self.options.access_role,
+            self.options.member_role(),
             self.options.access_role_timeout,
         );
         let config = self

@@ -121,12 +121,29 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("start the async runtime")
 }
 
-/// The environment's workspace, AWS clients and state backend.
+/// The environment's workspace, AWS clients and state backend, for a command that may change member
+/// accounts (it assumes `access_role` in them).
 async fn open(ctx: &Ctx, env: &str) -> Result<(Workspace, Arc<Aws>, Backend)> {
+    open_for(ctx, env, aws::Access::Change).await
+}
+
+/// Like [`open`], for a command that only reads: it assumes `plan_role` in member accounts when the
+/// project names one, so read-only credentials suffice.
+async fn open_to_read(ctx: &Ctx, env: &str) -> Result<(Workspace, Arc<Aws>, Backend)> {
+    open_for(ctx, env, aws::Access::Read).await
+}
+
+async fn open_for(
+    ctx: &Ctx,
+    env: &str,
+    access: aws::Access,
+) -> Result<(Workspace, Arc<Aws>, Backend)> {
     let ws = Workspace::open(&ctx.root, env)?;
     let aws = Arc::new(
         Aws::load(aws::Options {
             access_role: ws.access_role().to_string(),
+            plan_role: ws.project().plan_role.clone(),
+            access,
             access_role_timeout: ws.project().access_role_timeout,
             account_creation_timeout: ws.project().account_creation_timeout,
             ..aws::Options::new(ws.home_region())

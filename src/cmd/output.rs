@@ -1,13 +1,13 @@
 //! `landfall output`: the outputs the last apply recorded.
 
-use super::{Ctx, Error, Exit, Result, open, runtime};
+use super::{Ctx, Error, Exit, Result, open_to_read, runtime};
 use crate::engine;
 
 /// `landfall output --env ENV [--stack STACK] [--json]`: `stack.name = value` lines, or JSON
 /// `{stack: {output: value}}`.
 pub fn output(ctx: &Ctx, env: &str, stack: Option<&str>, json: bool) -> Result {
     runtime().block_on(async {
-        let (ws, _aws, backend) = open(ctx, env).await?;
+        let (ws, _aws, backend) = open_to_read(ctx, env).await?;
         if let Some(stack) = stack
             && !ws.stacks().iter().any(|s| s == stack)
         {

@@ -1,7 +1,7 @@
 //! `landfall plan`: what apply would change. Read-only: works with read-only credentials and takes
 //! no lock.
 
-use super::{Ctx, Error, Exit, Result, open, print_stats, runtime};
+use super::{Ctx, Error, Exit, Result, open_to_read, print_stats, runtime};
 use crate::aws::Aws;
 use crate::engine::{self, PlanOptions, Workspace};
 use crate::plan::{Filter, Plan, render};
@@ -90,7 +90,7 @@ pub struct PlanArgs {
 /// landfall refuses to make is printed, not saved, and is an error.
 pub fn plan(ctx: &Ctx, args: PlanArgs) -> Result {
     runtime().block_on(async {
-        let (ws, aws, backend) = open(ctx, &args.env).await?;
+        let (ws, aws, backend) = open_to_read(ctx, &args.env).await?;
         let made = make(
             &ws,
             &aws,

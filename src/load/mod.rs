@@ -22,8 +22,10 @@ pub struct Project {
     pub root: PathBuf,
     pub name: String,
     pub home_region: String,
-    /// The role assumed in member accounts.
+    /// The role assumed in member accounts by commands that change them (apply, destroy, import).
     pub access_role: String,
+    /// The read-only role `plan` assumes in member accounts; `None`: plan assumes `access_role`.
+    pub plan_role: Option<String>,
     /// Concurrent changes during apply.
     pub parallelism: usize,
     /// How long an account creation may take before apply stops waiting (it resumes next run).
@@ -300,6 +302,7 @@ impl Loader {
             name: String::new(),
             home_region: String::new(),
             access_role: "OrganizationAccountAccessRole".into(),
+            plan_role: None,
             parallelism: 10,
             account_creation_timeout: crate::aws::Options::DEFAULT_ACCOUNT_CREATION_TIMEOUT,
             access_role_timeout: crate::aws::Options::DEFAULT_ACCESS_ROLE_TIMEOUT,
@@ -332,7 +335,8 @@ impl Loader {
                 "defaults" => {
                     for f in table(&entry.value, "defaults", &mut self.diags) {
                         match f.key.as_str() {
-                            "access_role" => project.access_role = self.plain_string(&f.value),
+                            "access_role" => project.access_role = self.role_name(&f.value),
+                            "plan_role" => project.plan_role = Some(self.role_name(&f.value)),
                             "parallelism" => match f.value.kind {
                                 ExprKind::Lit(Value::Number(n)) if n >= 1.0 && n.fract() == 0.0 => {
                                     project.parallelism = n as usize
@@ -365,6 +369,7 @@ impl Loader {
                                 "defaults",
                                 &[
                                     "access_role",
+                                    "plan_role",
                                     "parallelism",
                                     "account_creation_timeout",
                                     "access_role_timeout",
@@ -396,6 +401,22 @@ impl Loader {
                 Diagnostic::error(format!("unknown AWS region {name:?}"))
                     .at(e.span, "not a region")
                     .suggest(&name, crate::schema::region_names()),
+            );
+        }
+        name
+    }
+
+    /// An IAM role name (no path, no ARN): landfall builds `arn:aws:iam::ACCOUNT:role/NAME` from it.
+    fn role_name(&mut self, e: &Expr) -> String {
+        let name = self.plain_string(e);
+        if !name.is_empty() && !crate::schema::is_role_name(&name) {
+            self.diags.push(
+                Diagnostic::error(format!("`{name}` is not an IAM role name"))
+                    .at(e.span, "invalid")
+                    .help(
+                        "write the role's name only (no ARN or path): 1-64 letters, digits or \
+                         any of + = , . @ _ -, e.g. \"landfall-plan\"",
+                    ),
             );
         }
         name

@@ -381,6 +381,15 @@ fn environment() -> Value {
     })
 }
 
+/// An IAM role name, as `[defaults]` takes them.
+fn role_name(description: &str) -> Value {
+    let mut schema = Map::new();
+    schema.insert("type".into(), "string".into());
+    schema.insert("description".into(), description.into());
+    text_constraints(&mut schema, super::kinds::ROLE_NAME);
+    Value::Object(schema)
+}
+
 fn project() -> Value {
     json!({
         "type": "object",
@@ -394,7 +403,12 @@ fn project() -> Value {
             "defaults": {
                 "type": "object",
                 "properties": {
-                    "access_role": { "type": "string" },
+                    "access_role": role_name(
+                        "The role apply, destroy and import assume in member accounts",
+                    ),
+                    "plan_role": role_name(
+                        "The read-only role plan assumes in member accounts (unset: access_role)",
+                    ),
                     "parallelism": { "type": "integer", "minimum": 1 },
                     "account_creation_timeout": { "type": "string", "description": "e.g. \"45m\"" },
                     "access_role_timeout": { "type": "string", "description": "e.g. \"5m\"" },

@@ -156,6 +156,8 @@ const POLICY_TYPES: &[&str] = &[
 const fn iam_name(max: usize) -> Text {
     len(1, max).pattern(&IAM_NAME)
 }
+/// What AWS accepts as a role name: also the `[defaults]` access and plan roles of landfall.toml.
+pub(super) const ROLE_NAME: Text = iam_name(64);
 const fn iam_path() -> Text {
     len(1, 512).pattern(&IAM_PATH)
 }

@@ -264,6 +264,11 @@ pub fn is_region(name: &str) -> bool {
     REGIONS.iter().any(|(r, _)| *r == name)
 }
 
+/// Whether `name` is a name AWS accepts for an IAM role (`[defaults] access_role`, `plan_role`).
+pub fn is_role_name(name: &str) -> bool {
+    kinds::ROLE_NAME.problem(name).is_none()
+}
+
 /// The names of the known AWS regions.
 pub fn region_names() -> impl Iterator<Item = &'static str> {
     REGIONS.iter().map(|(r, _)| *r)

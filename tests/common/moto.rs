@@ -94,6 +94,26 @@ impl Moto {
         Some(body.to_string())
     }
 
+    /// Lets the next `n` requests through without IAM checks, then authorises every request against
+    /// IAM again: moto's `INITIAL_NO_AUTH_ACTION_COUNT` (start with it in [`Moto::start_with`] to
+    /// enforce IAM from the start), reset through `/moto-api/reset-auth`. For what AWS does by
+    /// itself and the emulator does not, e.g. giving a new account's OrganizationAccountAccessRole
+    /// its administrator policy; `n = 0` enforces at once.
+    pub fn free_requests(&self, n: u32) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to moto");
+        let body = n.to_string();
+        write!(
+            s,
+            "POST /moto-api/reset-auth HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        assert!(out.starts_with("HTTP/1.1 200"), "reset-auth: {out}");
+    }
+
     /// Empties the emulator.
     pub fn reset(&self) {
         self.request("POST", "/moto-api/reset").expect("reset moto");
