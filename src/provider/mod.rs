@@ -14,6 +14,9 @@ pub mod doc;
 mod ec2;
 mod iam;
 mod org;
+// Network hub (issue 13): transit gateways, RAM shares.
+mod nethub;
+mod ram;
 
 use crate::aws::{Aws, AwsError};
 use std::any::Any;
@@ -232,6 +235,12 @@ impl<'a> Cx<'a> {
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
         self.aws.organizations()
     }
+
+    pub async fn ram(&self) -> Result<aws_sdk_ram::Client, AwsError> {
+        self.aws
+            .ram(self.loc.account.as_deref(), &self.loc.region)
+            .await
+    }
 }
 
 /// One resource as AWS reports it.
@@ -339,6 +348,11 @@ macro_rules! dispatch {
             "route_table" => ec2::route_table::$f($($arg),*).await,
             "security_group" => ec2::security_group::$f($($arg),*).await,
             "default_vpc" => ec2::default_vpc::$f($($arg),*).await,
+            // ---- network hub (issue 13) ----
+            "transit_gateway" => nethub::transit_gateway::$f($($arg),*).await,
+            "ram_resource_share" => ram::resource_share::$f($($arg),*).await,
+            "transit_gateway_vpc_attachment" => nethub::vpc_attachment::$f($($arg),*).await,
+            "transit_gateway_route_table" => nethub::route_table::$f($($arg),*).await,
             other => Err(AwsError::other(stringify!($f), format!("kind `{other}` has no provider"))),
         }
     };
