@@ -506,7 +506,7 @@ impl Checker<'_> {
                 };
                 found.push(
                     Diagnostic::error(format!(
-                        "{} and {} attach overlapping VPCs ({net} and {other}) to one transit gateway",
+                        "{} and {} attach overlapping VPCs ({other} and {net}) to one transit gateway",
                         first.address, inst.address
                     ))
                     .at(Self::span(inst, "vpc_id"), format!("{} has {net}", vpc.address))
