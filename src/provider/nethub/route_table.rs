@@ -7,9 +7,11 @@
 //! blackhole that drops the traffic.
 //!
 //! Read costs, per account and region, one filtered DescribeTransitGatewayRouteTables pass and one
-//! DescribeTransitGatewayAttachments pass (each attachment names the table it is associated with), and
-//! per table one GetTransitGatewayRouteTablePropagations and one SearchTransitGatewayRoutes for the
-//! static routes (AWS has no call across tables for either). Propagated routes are not managed here.
+//! DescribeTransitGatewayAttachments pass (associations and propagations of deleted attachments, which
+//! the emulator keeps, are left out), and per table GetTransitGatewayRouteTableAssociations,
+//! GetTransitGatewayRouteTablePropagations and SearchTransitGatewayRoutes for the static routes (AWS has
+//! no call across tables for these). Propagated routes are not managed here. The emulator reports no
+//! route targets: when an active route comes without one, `routes` is compared against state.
 
 use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::attrs::{ignore_not_found, required, string_set};
