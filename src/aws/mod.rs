@@ -323,6 +323,22 @@ impl Aws {
         ))
     }
 
+    /// RAM (resource shares) in an account and region.
+    pub async fn ram(
+        &self,
+        account: Option<&str>,
+        region: &str,
+    ) -> Result<aws_sdk_ram::Client, AwsError> {
+        let config = self.config_for(account).await?;
+        Ok(aws_sdk_ram::Client::from_conf(
+            aws_sdk_ram::config::Builder::from(&config)
+                .region(Region::new(region.to_string()))
+                .interceptor(self.stats.interceptor())
+                .interceptor(observer(account, region))
+                .build(),
+        ))
+    }
+
     /// Organizations, always from the management account (the caller's credentials).
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
         aws_sdk_organizations::Client::from_conf(

@@ -16,6 +16,9 @@ mod guardrails;
 mod iam;
 mod org;
 mod sso;
+// Network hub (issue 13): transit gateways, RAM shares.
+mod nethub;
+mod ram;
 
 use crate::aws::{Aws, AwsError};
 use std::any::Any;
@@ -253,6 +256,12 @@ impl<'a> Cx<'a> {
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
         self.aws.organizations()
     }
+
+    pub async fn ram(&self) -> Result<aws_sdk_ram::Client, AwsError> {
+        self.aws
+            .ram(self.loc.account.as_deref(), &self.loc.region)
+            .await
+    }
 }
 
 /// One resource as AWS reports it (recorded in saved plans: `plan::basis`).
@@ -386,6 +395,11 @@ macro_rules! dispatch {
             "identitystore_group" => sso::group::$f($($arg),*).await,
             "sso_permission_set" => sso::permission_set::$f($($arg),*).await,
             "sso_account_assignment" => sso::account_assignment::$f($($arg),*).await,
+            // ---- network hub (issue 13) ----
+            "transit_gateway" => nethub::transit_gateway::$f($($arg),*).await,
+            "ram_resource_share" => ram::resource_share::$f($($arg),*).await,
+            "transit_gateway_vpc_attachment" => nethub::vpc_attachment::$f($($arg),*).await,
+            "transit_gateway_route_table" => nethub::route_table::$f($($arg),*).await,
             other => Err(AwsError::other(stringify!($f), format!("kind `{other}` has no provider"))),
         }
     };

@@ -30,6 +30,7 @@ pub fn check(instances: &[Instance], diags: &mut Diagnostics) {
     c.iam();
     c.networks();
     c.security_groups();
+    c.transit_gateway_attachments();
 }
 
 /// Checks `[[moved]]` entries against the configuration: `to` is declared, `from` no longer is.
@@ -480,6 +481,54 @@ impl Checker<'_> {
                 if reach.is_none_or(|(max_end, _)| end > max_end) {
                     reach = Some((end, cur));
                 }
+            }
+        }
+        self.diags.0.extend(found);
+    }
+
+    /// VPCs attached to one transit gateway must not overlap: the gateway could not tell their
+    /// addresses apart (AWS accepts the attachment and routes to only one of them).
+    fn transit_gateway_attachments(&mut self) {
+        let mut by_gateway: HashMap<Target, Vec<(Ipv4Net, &Instance, &Instance)>> = HashMap::new();
+        for (_, inst) in self.of_kind("transit_gateway_vpc_attachment") {
+            let Some(gateway) = inst.attrs.get("transit_gateway_id").and_then(target) else {
+                continue;
+            };
+            let Some(vpc_id) = inst.attrs.get("vpc_id").and_then(Value::origin) else {
+                continue;
+            };
+            let vpc = &self.instances[vpc_id.0 as usize];
+            let net = Self::str_attr(vpc, "cidr_block").and_then(|s| s.parse::<Ipv4Net>().ok());
+            if let (Some(net), "vpc") = (net, vpc.kind.name) {
+                by_gateway
+                    .entry(gateway)
+                    .or_default()
+                    .push((net, inst, vpc));
+            }
+        }
+        let mut groups: Vec<_> = by_gateway.into_values().collect();
+        groups.sort_by_key(|g| g[0].1.span);
+        let mut found = Vec::new();
+        for group in groups {
+            for (i, (net, inst, vpc)) in group.iter().enumerate() {
+                let Some((other, first, first_vpc)) = group[..i]
+                    .iter()
+                    .find(|(o, _, _)| o.contains(&net.network()) || net.contains(&o.network()))
+                else {
+                    continue;
+                };
+                found.push(
+                    Diagnostic::error(format!(
+                        "{} and {} attach overlapping VPCs ({other} and {net}) to one transit gateway",
+                        first.address, inst.address
+                    ))
+                    .at(Self::span(inst, "vpc_id"), format!("{} has {net}", vpc.address))
+                    .note(
+                        Some(Self::span(first, "vpc_id")),
+                        format!("{} has {other}", first_vpc.address),
+                    )
+                    .help("give every VPC attached to a transit gateway its own address range"),
+                );
             }
         }
         self.diags.0.extend(found);

@@ -209,6 +209,12 @@ const ROUTE_FIELDS: &[Field] = &[
     field("vpc_peering_connection_id", String),
 ];
 
+const TGW_ROUTE_FIELDS: &[Field] = &[
+    field("destination_cidr_block", Cidr).required(),
+    field("transit_gateway_attachment_id", String),
+    field("blackhole", Bool),
+];
+
 const RULE_FIELDS: &[Field] = &[
     field("protocol", String)
         .required()
@@ -773,6 +779,58 @@ pub static KINDS: &[Kind] = &[
     Kind {
         name: "sso_permission_set",
         doc: "an IAM Identity Center permission set with its policies",
+    // ---- Network hub (issue 13) ---------------------------------------------------------------------
+    Kind {
+        name: "transit_gateway",
+        doc: "a transit gateway, the hub workload VPCs attach to; share it with ram_resource_share",
+        scope: Scope::Regional,
+        taggable: true,
+        create_before_destroy: false,
+        attrs: &[
+            attr("description", String, "what the gateway is for")
+                .default(D::Str(""))
+                .text(len(0, 255)),
+            attr(
+                "amazon_side_asn",
+                Number,
+                "the BGP ASN of the AWS side: 64512 to 65534 or 4200000000 to 4294967294",
+            )
+            .default(D::Number(64512.0))
+            .range(64512, 4294967294)
+            .force_new(),
+            attr(
+                "default_route_table_association",
+                Bool,
+                "associate new attachments with the default route table",
+            )
+            .default(D::Bool(false)),
+            attr(
+                "default_route_table_propagation",
+                Bool,
+                "propagate new attachments' routes to the default route table",
+            )
+            .default(D::Bool(false)),
+            attr(
+                "auto_accept_shared_attachments",
+                Bool,
+                "accept attachments from other accounts without asking",
+            )
+            .default(D::Bool(false)),
+            attr(
+                "dns_support",
+                Bool,
+                "resolve public DNS names to private addresses across VPCs",
+            )
+            .default(D::Bool(true)),
+            tags(),
+            id(),
+            arn(),
+            attr("owner_id", String, "the account that owns the gateway").computed(),
+        ],
+    },
+    Kind {
+        name: "ram_resource_share",
+        doc: "a RAM resource share: resources of this account made usable by the organization, OUs or accounts",
         scope: Scope::Regional,
         taggable: true,
         create_before_destroy: false,
@@ -816,6 +874,31 @@ pub static KINDS: &[Kind] = &[
             .force_new(),
             tags(),
             attr("id", String, "the permission set's ARN").computed(),
+            attr("name", String, "the share's name")
+                .required()
+                .text(len(1, 255)),
+            attr(
+                "allow_external_principals",
+                Bool,
+                "allow principals outside the organization",
+            )
+            .default(D::Bool(false)),
+            attr(
+                "principals",
+                STRINGS,
+                "exactly these principals: the organization's or OUs' ARNs, account ids",
+            )
+            .default(D::EmptyList)
+            .text(len(1, 2048)),
+            attr(
+                "resource_arns",
+                STRINGS,
+                "exactly these resources are shared",
+            )
+            .default(D::EmptyList)
+            .text(len(20, 2048).pattern(&ARN)),
+            tags(),
+            id(),
             arn(),
         ],
     },
@@ -849,6 +932,63 @@ pub static KINDS: &[Kind] = &[
             .default(D::Str(""))
             .text(len(0, 1224).pattern(&SSO_INSTANCE))
             .force_new(),
+        name: "transit_gateway_vpc_attachment",
+        doc: "a VPC attached to a transit gateway, from the VPC's account; accepted in the gateway's account when AWS asks",
+        scope: Scope::Regional,
+        taggable: true,
+        create_before_destroy: false,
+        attrs: &[
+            attr(
+                "transit_gateway_id",
+                String,
+                "the gateway, possibly another account's shared through RAM",
+            )
+            .required()
+            .force_new(),
+            attr("vpc_id", String, "the VPC to attach")
+                .required()
+                .force_new(),
+            attr(
+                "subnet_ids",
+                STRINGS,
+                "one subnet per availability zone the attachment serves",
+            )
+            .required(),
+            attr("dns_support", Bool, "").default(D::Bool(true)),
+            tags(),
+            id(),
+            attr("vpc_owner_id", String, "the account that owns the VPC").computed(),
+        ],
+    },
+    Kind {
+        name: "transit_gateway_route_table",
+        doc: "a transit gateway route table with its associations, propagations and static routes (all exclusive)",
+        scope: Scope::Regional,
+        taggable: true,
+        create_before_destroy: false,
+        attrs: &[
+            attr("transit_gateway_id", String, "the gateway")
+                .required()
+                .force_new(),
+            attr(
+                "associations",
+                STRINGS,
+                "exactly these attachments route through this table (each through one table only)",
+            )
+            .default(D::EmptyList),
+            attr(
+                "propagations",
+                STRINGS,
+                "exactly these attachments propagate their routes to this table",
+            )
+            .default(D::EmptyList),
+            attr(
+                "routes",
+                List(&Object(TGW_ROUTE_FIELDS)),
+                "exactly these static routes",
+            )
+            .default(D::EmptyList),
+            tags(),
             id(),
         ],
     },

@@ -1,0 +1,491 @@
+//! The lifecycle of the network hub kinds (transit gateway, RAM share, attachments, transit gateway
+//! route tables and routes), in the manner of `tests/lifecycle.rs`: each change is followed by an
+//! independent read of the emulator and an empty plan.
+//!
+//! moto 5.2.5 has no AssociateResourceShare, DisassociateResourceShare, TagResource or UntagResource
+//! for RAM and keeps no tags on shares: a share's principals, resources and tags are created and read
+//! here, and changed only offline (the README's lifecycle table says so).
+
+mod common;
+
+use aws_sdk_ec2::types::{Filter, Tag};
+use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType, ResourceShareStatus};
+use common::project::Project;
+
+fn tagged(address: &str) -> Filter {
+    Filter::builder()
+        .name("tag:landfall:address")
+        .values(address)
+        .build()
+}
+
+/// The transit gateways carrying `address`: (id, description, asn, default propagation, Name tag).
+async fn gateways(p: &Project, address: &str) -> Vec<(String, String, i64, String, String)> {
+    let out = p
+        .ec2()
+        .await
+        .describe_transit_gateways()
+        .filters(tagged(address))
+        .send()
+        .await
+        .unwrap();
+    out.transit_gateways()
+        .iter()
+        .map(|g| {
+            let o = g.options().unwrap();
+            let name = g
+                .tags()
+                .iter()
+                .find(|t| t.key() == Some("Name"))
+                .and_then(|t| t.value())
+                .unwrap_or_default();
+            (
+                g.transit_gateway_id().unwrap().into(),
+                g.description().unwrap_or_default().into(),
+                o.amazon_side_asn().unwrap(),
+                o.default_route_table_propagation().unwrap().as_str().into(),
+                name.into(),
+            )
+        })
+        .collect()
+}
+
+#[track_caller]
+fn one<T: std::fmt::Debug + Clone>(found: Vec<T>) -> T {
+    assert_eq!(found.len(), 1, "exactly one: {found:?}");
+    found[0].clone()
+}
+
+async fn ram(p: &Project) -> aws_sdk_ram::Client {
+    aws_sdk_ram::Client::new(&p.moto.sdk_config().await)
+}
+
+/// The live shares of the account: (arn, name, allow external principals).
+async fn shares(p: &Project) -> Vec<(String, String, bool)> {
+    let out = ram(p)
+        .await
+        .get_resource_shares()
+        .resource_owner(ResourceOwner::SelfValue)
+        .send()
+        .await
+        .unwrap();
+    out.resource_shares()
+        .iter()
+        .filter(|s| s.status() == Some(&ResourceShareStatus::Active))
+        .map(|s| {
+            (
+                s.resource_share_arn().unwrap().into(),
+                s.name().unwrap().into(),
+                s.allow_external_principals().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// What a share is associated with, of one type: principals or resource ARNs.
+async fn associated(p: &Project, share: &str, kind: ResourceShareAssociationType) -> Vec<String> {
+    let out = ram(p)
+        .await
+        .get_resource_share_associations()
+        .association_type(kind)
+        .resource_share_arns(share)
+        .send()
+        .await
+        .unwrap();
+    out.resource_share_associations()
+        .iter()
+        .map(|a| a.associated_entity().unwrap().to_string())
+        .collect()
+}
+
+const HUB: &str = r#"
+[organization.main]
+aws_service_access_principals = ["ram.amazonaws.com"]
+
+[transit_gateway.hub]
+description = "hub"
+tags = { Name = "hub" }
+"#;
+
+const SHARE: &str = r#"
+[ram_resource_share.hub]
+name = "hub"
+principals = ["${organization.main.arn}"]
+resource_arns = ["${transit_gateway.hub.arn}"]
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn transit_gateway_lifecycle() {
+    let p = Project::new(HUB);
+    p.apply();
+    p.expect_converged();
+    let (tgw, description, asn, propagation, _) =
+        one(gateways(&p, "main.transit_gateway.hub").await);
+    assert_eq!((description.as_str(), asn), ("hub", 64512));
+    assert_eq!(propagation, "disable", "off unless asked for");
+
+    // In place: the description, a switch and a tag.
+    p.change(
+        &[
+            (
+                "description = \"hub\"",
+                "description = \"the hub\"\ndefault_route_table_propagation = true",
+            ),
+            ("Name = \"hub\"", "Name = \"core\""),
+        ],
+        &["~ main.transit_gateway.hub"],
+    );
+    let (same, description, _, propagation, name) =
+        one(gateways(&p, "main.transit_gateway.hub").await);
+    assert_eq!(same, tgw, "changed in place");
+    assert_eq!(
+        (description.as_str(), propagation.as_str(), name.as_str()),
+        ("the hub", "enable", "core")
+    );
+
+    // The ASN forces a new gateway.
+    p.change(
+        &[(
+            "description = \"the hub\"",
+            "description = \"the hub\"\namazon_side_asn = 64600",
+        )],
+        &["-/+ main.transit_gateway.hub"],
+    );
+    let (tgw, _, asn, _, _) = one(gateways(&p, "main.transit_gateway.hub").await);
+    assert_ne!(tgw, same, "a new gateway");
+    assert_eq!(asn, 64600);
+
+    // Drift: a tag changed outside is changed back.
+    let ec2 = p.ec2().await;
+    ec2.create_tags()
+        .resources(&tgw)
+        .tags(Tag::builder().key("Name").value("drifted").build())
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["~ main.transit_gateway.hub"]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(
+        one(gateways(&p, "main.transit_gateway.hub").await).4,
+        "core"
+    );
+
+    // Deleted outside: created again.
+    ec2.delete_transit_gateway()
+        .transit_gateway_id(&tgw)
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["+ main.transit_gateway.hub"]);
+    p.apply();
+    p.expect_converged();
+    let tgw = one(gateways(&p, "main.transit_gateway.hub").await).0;
+
+    p.reimport("main.transit_gateway.hub", &tgw);
+    assert_eq!(one(gateways(&p, "main.transit_gateway.hub").await).0, tgw);
+
+    p.destroy(&[]);
+    assert!(gateways(&p, "main.transit_gateway.hub").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ram_resource_share_lifecycle() {
+    let p = Project::new(&format!("{HUB}{SHARE}"));
+    p.apply();
+    p.expect_converged();
+    let (arn, name, external) = one(shares(&p).await);
+    assert_eq!((name.as_str(), external), ("hub", false));
+    assert_eq!(p.id("main.ram_resource_share.hub"), arn);
+    let org_arn = p.org().await.describe_organization().send().await.unwrap();
+    let org_arn = org_arn.organization().unwrap().arn().unwrap().to_string();
+    assert_eq!(
+        associated(&p, &arn, ResourceShareAssociationType::Principal).await,
+        vec![org_arn]
+    );
+    let tgw = one(gateways(&p, "main.transit_gateway.hub").await).0;
+    let resources = associated(&p, &arn, ResourceShareAssociationType::Resource).await;
+    assert_eq!(resources.len(), 1);
+    assert!(
+        resources[0].ends_with(&format!("transit-gateway/{tgw}")),
+        "{resources:?}"
+    );
+
+    // In place: the name and allow_external_principals.
+    p.change(
+        &[(
+            "name = \"hub\"",
+            "name = \"network-hub\"\nallow_external_principals = true",
+        )],
+        &["~ main.ram_resource_share.hub"],
+    );
+    assert_eq!(
+        one(shares(&p).await),
+        (arn.clone(), "network-hub".into(), true)
+    );
+
+    // Drift: renamed outside, renamed back.
+    ram(&p)
+        .await
+        .update_resource_share()
+        .resource_share_arn(&arn)
+        .name("renamed")
+        .allow_external_principals(true)
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["~ main.ram_resource_share.hub"]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(one(shares(&p).await).1, "network-hub");
+
+    // Deleted outside: created again.
+    ram(&p)
+        .await
+        .delete_resource_share()
+        .resource_share_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["+ main.ram_resource_share.hub"]);
+    p.apply();
+    p.expect_converged();
+    let (arn, _, _) = one(shares(&p).await);
+
+    p.reimport("main.ram_resource_share.hub", &arn);
+    assert_eq!(one(shares(&p).await).0, arn);
+
+    p.destroy(&[]);
+    assert!(shares(&p).await.is_empty());
+    assert!(gateways(&p, "main.transit_gateway.hub").await.is_empty());
+}
+
+const ATTACHED: &str = r#"
+[vpc.main]
+cidr_block = "10.0.0.0/16"
+
+[subnet.a]
+vpc_id = "${vpc.main.id}"
+cidr_block = "10.0.1.0/24"
+availability_zone = "eu-west-1a"
+
+[subnet.b]
+vpc_id = "${vpc.main.id}"
+cidr_block = "10.0.2.0/24"
+availability_zone = "eu-west-1b"
+
+[transit_gateway.hub]
+
+[transit_gateway_vpc_attachment.a]
+transit_gateway_id = "${transit_gateway.hub.id}"
+vpc_id = "${vpc.main.id}"
+subnet_ids = ["${subnet.a.id}"]
+tags = { Name = "a" }
+
+[transit_gateway_route_table.a]
+transit_gateway_id = "${transit_gateway.hub.id}"
+associations = ["${transit_gateway_vpc_attachment.a.id}"]
+propagations = ["${transit_gateway_vpc_attachment.a.id}"]
+routes = [{ destination_cidr_block = "10.99.0.0/16", blackhole = true }]
+"#;
+
+/// The live attachments carrying `address`: (id, vpc, sorted subnets).
+async fn attachments(p: &Project, address: &str) -> Vec<(String, String, Vec<String>)> {
+    let out = p
+        .ec2()
+        .await
+        .describe_transit_gateway_vpc_attachments()
+        .filters(tagged(address))
+        .send()
+        .await
+        .unwrap();
+    out.transit_gateway_vpc_attachments()
+        .iter()
+        .filter(|a| a.state().is_some_and(|s| s.as_str() == "available"))
+        .map(|a| {
+            let mut subnets = a.subnet_ids().to_vec();
+            subnets.sort();
+            (
+                a.transit_gateway_attachment_id().unwrap().into(),
+                a.vpc_id().unwrap().into(),
+                subnets,
+            )
+        })
+        .collect()
+}
+
+/// What a transit gateway route table holds: (associated attachments, propagating attachments,
+/// static routes as (destination, attachment, "blackhole" or "active" when the emulator omits the target)).
+async fn table(p: &Project, id: &str) -> (Vec<String>, Vec<String>, Vec<(String, String)>) {
+    let ec2 = p.ec2().await;
+    let associations = ec2
+        .get_transit_gateway_route_table_associations()
+        .transit_gateway_route_table_id(id)
+        .send()
+        .await
+        .unwrap();
+    // moto keeps the associations of deleted attachments, which AWS drops: only live ones count.
+    let live = ec2
+        .describe_transit_gateway_attachments()
+        .send()
+        .await
+        .unwrap();
+    let live: Vec<&str> = live
+        .transit_gateway_attachments()
+        .iter()
+        .filter_map(|a| a.transit_gateway_attachment_id())
+        .collect();
+    let associated = associations
+        .associations()
+        .iter()
+        .map(|a| a.transit_gateway_attachment_id().unwrap().to_string())
+        .filter(|a| live.contains(&a.as_str()))
+        .collect();
+    let propagations = ec2
+        .get_transit_gateway_route_table_propagations()
+        .transit_gateway_route_table_id(id)
+        .send()
+        .await
+        .unwrap();
+    let propagating = propagations
+        .transit_gateway_route_table_propagations()
+        .iter()
+        .map(|p| p.transit_gateway_attachment_id().unwrap().to_string())
+        .collect();
+    let routes = ec2
+        .search_transit_gateway_routes()
+        .transit_gateway_route_table_id(id)
+        .filters(Filter::builder().name("type").values("static").build())
+        .send()
+        .await
+        .unwrap();
+    let routes = routes
+        .routes()
+        .iter()
+        .map(|r| {
+            // moto reports no route targets: an active route reads as "active" there.
+            let target = match r.state().map(|s| s.as_str()) {
+                Some("blackhole") => "blackhole".to_string(),
+                _ => r
+                    .transit_gateway_attachments()
+                    .first()
+                    .and_then(|a| a.transit_gateway_attachment_id())
+                    .unwrap_or("active")
+                    .to_string(),
+            };
+            (r.destination_cidr_block().unwrap().to_string(), target)
+        })
+        .collect();
+    (associated, propagating, routes)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn transit_gateway_attachment_and_route_table_lifecycle() {
+    let p = Project::new(ATTACHED);
+    p.apply();
+    p.expect_converged();
+    let vpc = p.id("main.vpc.main");
+    let (subnet_a, subnet_b) = (p.id("main.subnet.a"), p.id("main.subnet.b"));
+    let (att, att_vpc, subnets) =
+        one(attachments(&p, "main.transit_gateway_vpc_attachment.a").await);
+    assert_eq!((att_vpc, subnets), (vpc.clone(), vec![subnet_a.clone()]));
+    let rtb = p.id("main.transit_gateway_route_table.a");
+    assert_eq!(
+        table(&p, &rtb).await,
+        (
+            vec![att.clone()],
+            vec![att.clone()],
+            vec![("10.99.0.0/16".into(), "blackhole".into())]
+        )
+    );
+
+    // In place: a second subnet; the route goes to the attachment, propagation stops.
+    p.change(
+        &[
+            (
+                "subnet_ids = [\"${subnet.a.id}\"]",
+                "subnet_ids = [\"${subnet.a.id}\", \"${subnet.b.id}\"]",
+            ),
+            (
+                "propagations = [\"${transit_gateway_vpc_attachment.a.id}\"]",
+                "propagations = []",
+            ),
+            (
+                "blackhole = true",
+                "transit_gateway_attachment_id = \"${transit_gateway_vpc_attachment.a.id}\"",
+            ),
+        ],
+        &[
+            "~ main.transit_gateway_vpc_attachment.a",
+            "~ main.transit_gateway_route_table.a",
+        ],
+    );
+    let (same, _, subnets) = one(attachments(&p, "main.transit_gateway_vpc_attachment.a").await);
+    assert_eq!(same, att, "changed in place");
+    let mut both = vec![subnet_a.clone(), subnet_b.clone()];
+    both.sort();
+    assert_eq!(subnets, both);
+    assert_eq!(
+        table(&p, &rtb).await,
+        (
+            vec![att.clone()],
+            vec![],
+            vec![("10.99.0.0/16".into(), "active".into())]
+        )
+    );
+
+    // A new VPC replaces the attachment; the route table follows the new one in place.
+    p.change(
+        &[
+            ("10.0.0.0/16", "10.1.0.0/16"),
+            ("10.0.1.0/24", "10.1.1.0/24"),
+            ("10.0.2.0/24", "10.1.2.0/24"),
+        ],
+        &[
+            "-/+ main.transit_gateway_vpc_attachment.a",
+            "~ main.transit_gateway_route_table.a",
+        ],
+    );
+    let (att, att_vpc, _) = one(attachments(&p, "main.transit_gateway_vpc_attachment.a").await);
+    assert_ne!(att, same, "a new attachment");
+    assert_eq!(att_vpc, p.id("main.vpc.main"));
+    assert_eq!(
+        p.id("main.transit_gateway_route_table.a"),
+        rtb,
+        "the table stays"
+    );
+    assert_eq!(
+        table(&p, &rtb).await,
+        (
+            vec![att.clone()],
+            vec![],
+            vec![("10.99.0.0/16".into(), "active".into())]
+        )
+    );
+
+    // Deleted outside: created again, and the table takes the new one.
+    let ec2 = p.ec2().await;
+    ec2.delete_transit_gateway_vpc_attachment()
+        .transit_gateway_attachment_id(&att)
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&[
+        "+ main.transit_gateway_vpc_attachment.a",
+        "~ main.transit_gateway_route_table.a",
+    ]);
+    p.apply();
+    p.expect_converged();
+    let (att, _, _) = one(attachments(&p, "main.transit_gateway_vpc_attachment.a").await);
+    assert_eq!(table(&p, &rtb).await.0, vec![att.clone()]);
+
+    p.reimport("main.transit_gateway_vpc_attachment.a", &att);
+    p.reimport("main.transit_gateway_route_table.a", &rtb);
+
+    p.destroy(&[]);
+    assert!(
+        attachments(&p, "main.transit_gateway_vpc_attachment.a")
+            .await
+            .is_empty()
+    );
+}
