@@ -779,6 +779,85 @@ pub static KINDS: &[Kind] = &[
     Kind {
         name: "sso_permission_set",
         doc: "an IAM Identity Center permission set with its policies",
+        scope: Scope::Regional,
+        taggable: true,
+        create_before_destroy: false,
+        attrs: &[
+            attr("name", String, "unique in the Identity Center instance")
+                .required()
+                .text(len(1, 32).pattern(&IAM_NAME))
+                .force_new(),
+            attr("description", String, "")
+                .default(D::Str(""))
+                .text(len(0, 700)),
+            attr("session_duration", String, "how long a sign-in lasts")
+                .default(D::Str("PT1H"))
+                .text(len(4, 5).pattern(&SESSION_HOURS)),
+            attr("relay_state", String, "the console URL users land on")
+                .default(D::Str(""))
+                .text(len(0, 240)),
+            attr(
+                "managed_policy_arns",
+                STRINGS,
+                "exactly these AWS managed policies are attached",
+            )
+            .default(D::EmptyList)
+            .max_items(20)
+            .text(len(20, 2048).pattern(&ARN)),
+            attr(
+                "customer_managed_policies",
+                List(&Object(POLICY_REFERENCE_FIELDS)),
+                "exactly these customer managed policies, by name (and path) in each account",
+            )
+            .default(D::EmptyList)
+            .max_items(20),
+            attr("inline_policy", Json, "the inline policy document, if any"),
+            attr(
+                "instance_arn",
+                String,
+                "the Identity Center instance; empty: the one of the account and region",
+            )
+            .default(D::Str(""))
+            .text(len(0, 1224).pattern(&SSO_INSTANCE))
+            .force_new(),
+            tags(),
+            attr("id", String, "the permission set's ARN").computed(),
+            arn(),
+        ],
+    },
+    Kind {
+        name: "sso_account_assignment",
+        doc: "gives a group (or user) of Identity Center a permission set in an account",
+        scope: Scope::Regional,
+        taggable: false,
+        create_before_destroy: false,
+        attrs: &[
+            attr("permission_set_arn", String, "the permission set")
+                .required()
+                .force_new(),
+            attr("principal_id", String, "the group's (or user's) id")
+                .required()
+                .text(len(1, 47))
+                .force_new(),
+            attr("principal_type", String, "GROUP or USER")
+                .default(D::Str("GROUP"))
+                .text(len(1, 5).one_of(&["GROUP", "USER"]))
+                .force_new(),
+            attr("account_id", String, "the account")
+                .required()
+                .text(len(12, 12).pattern(&ACCOUNT_ID))
+                .force_new(),
+            attr(
+                "instance_arn",
+                String,
+                "the Identity Center instance; empty: the one of the account and region",
+            )
+            .default(D::Str(""))
+            .text(len(0, 1224).pattern(&SSO_INSTANCE))
+            .force_new(),
+            id(),
+        ],
+    },
     // ---- Network hub (issue 13) ---------------------------------------------------------------------
     Kind {
         name: "transit_gateway",
@@ -835,45 +914,6 @@ pub static KINDS: &[Kind] = &[
         taggable: true,
         create_before_destroy: false,
         attrs: &[
-            attr("name", String, "unique in the Identity Center instance")
-                .required()
-                .text(len(1, 32).pattern(&IAM_NAME))
-                .force_new(),
-            attr("description", String, "")
-                .default(D::Str(""))
-                .text(len(0, 700)),
-            attr("session_duration", String, "how long a sign-in lasts")
-                .default(D::Str("PT1H"))
-                .text(len(4, 5).pattern(&SESSION_HOURS)),
-            attr("relay_state", String, "the console URL users land on")
-                .default(D::Str(""))
-                .text(len(0, 240)),
-            attr(
-                "managed_policy_arns",
-                STRINGS,
-                "exactly these AWS managed policies are attached",
-            )
-            .default(D::EmptyList)
-            .max_items(20)
-            .text(len(20, 2048).pattern(&ARN)),
-            attr(
-                "customer_managed_policies",
-                List(&Object(POLICY_REFERENCE_FIELDS)),
-                "exactly these customer managed policies, by name (and path) in each account",
-            )
-            .default(D::EmptyList)
-            .max_items(20),
-            attr("inline_policy", Json, "the inline policy document, if any"),
-            attr(
-                "instance_arn",
-                String,
-                "the Identity Center instance; empty: the one of the account and region",
-            )
-            .default(D::Str(""))
-            .text(len(0, 1224).pattern(&SSO_INSTANCE))
-            .force_new(),
-            tags(),
-            attr("id", String, "the permission set's ARN").computed(),
             attr("name", String, "the share's name")
                 .required()
                 .text(len(1, 255)),
@@ -903,35 +943,6 @@ pub static KINDS: &[Kind] = &[
         ],
     },
     Kind {
-        name: "sso_account_assignment",
-        doc: "gives a group (or user) of Identity Center a permission set in an account",
-        scope: Scope::Regional,
-        taggable: false,
-        create_before_destroy: false,
-        attrs: &[
-            attr("permission_set_arn", String, "the permission set")
-                .required()
-                .force_new(),
-            attr("principal_id", String, "the group's (or user's) id")
-                .required()
-                .text(len(1, 47))
-                .force_new(),
-            attr("principal_type", String, "GROUP or USER")
-                .default(D::Str("GROUP"))
-                .text(len(1, 5).one_of(&["GROUP", "USER"]))
-                .force_new(),
-            attr("account_id", String, "the account")
-                .required()
-                .text(len(12, 12).pattern(&ACCOUNT_ID))
-                .force_new(),
-            attr(
-                "instance_arn",
-                String,
-                "the Identity Center instance; empty: the one of the account and region",
-            )
-            .default(D::Str(""))
-            .text(len(0, 1224).pattern(&SSO_INSTANCE))
-            .force_new(),
         name: "transit_gateway_vpc_attachment",
         doc: "a VPC attached to a transit gateway, from the VPC's account; accepted in the gateway's account when AWS asks",
         scope: Scope::Regional,
