@@ -145,6 +145,13 @@ enum Command {
         /// How often a change that takes long is reported as still running (plain and JSON output).
         #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
         heartbeat: std::time::Duration,
+        /// With a saved plan: it is a destroy plan (made with `plan --destroy`); a saved destroy plan is
+        /// applied only with this flag.
+        #[arg(long, requires = "plan_file")]
+        destroy: bool,
+        /// With a saved plan: it allows closing accounts (made with `--allow-account-closure`).
+        #[arg(long, requires = "destroy")]
+        allow_account_closure: bool,
         #[command(flatten)]
         scoping: Scoping,
         #[command(flatten)]
@@ -344,6 +351,8 @@ fn run(cli: Cli, color: bool, stdout_color: bool) -> cmd::Result {
             env,
             auto_approve,
             scoping,
+            destroy,
+            allow_account_closure,
             ..
         } => cmd::apply(
             &ctx()?,
@@ -352,6 +361,10 @@ fn run(cli: Cli, color: bool, stdout_color: bool) -> cmd::Result {
                 env,
                 auto_approve,
                 scoping,
+                acknowledge: cmd::Acknowledged {
+                    destroy,
+                    allow_account_closure,
+                },
             },
         ),
         Command::Destroy {

@@ -361,3 +361,61 @@ async fn a_comment_or_a_reformat_after_the_plan_does_not_make_it_stale() {
     expect_code(&out, 0);
     assert_eq!(t.vpc_env_tags().await, vec!["staging".to_string()]);
 }
+
+/// A destroy plan or a replacement on request is not implied by configuration: a genuine plan file of
+/// either (made with `plan --destroy` or `--replace`) is applied only when `apply FILE` repeats the
+/// option, so a merge-request author cannot have the protected pipeline destroy the landing zone.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_destroy_or_replace_plan_is_applied_only_when_the_command_line_says_so() {
+    let t = Trust::applied();
+    let serials = t.serials();
+    let file = t.plan_file();
+    let file = file.to_str().unwrap();
+
+    let out = t.run(&["plan", "--env", "test", "--destroy", "--out", file]);
+    expect_code(&out, 0);
+    let refused = t.run(&["apply", file]);
+    expect_code(&refused, 1);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("was planned with --destroy") && stderr.contains("apply FILE --destroy"),
+        "{}",
+        text(&refused)
+    );
+    t.unchanged("test", serials).await;
+
+    let out = t.run(&[
+        "plan",
+        "--env",
+        "test",
+        "--replace",
+        "network.vpc.main",
+        "--out",
+        file,
+    ]);
+    expect_code(&out, 0);
+    let refused = t.run(&["apply", file]);
+    expect_code(&refused, 1);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--replace network.vpc.main"),
+        "{}",
+        text(&refused)
+    );
+    // Saying another option than the plan's is refused too.
+    expect_code(&t.run(&["apply", file, "--destroy"]), 1);
+    t.unchanged("test", serials).await;
+
+    // Said on the command line, the plan is applied: the VPC is replaced (one VPC, a new id).
+    let before = state_show(&t, "network.vpc.main")["id"].clone();
+    let out = t.run(&["apply", file, "--replace", "network.vpc.main"]);
+    expect_code(&out, 0);
+    assert_ne!(state_show(&t, "network.vpc.main")["id"], before);
+    assert_eq!(t.vpc_env_tags().await, vec!["test".to_string()]);
+
+    let out = t.run(&["plan", "--env", "test", "--destroy", "--out", file]);
+    expect_code(&out, 0);
+    let out = t.run(&["apply", file, "--destroy"]);
+    expect_code(&out, 0);
+    assert!(!t.scp_attached().await, "the destroy plan was not applied");
+    assert!(t.vpc_env_tags().await.is_empty());
+}

@@ -17,6 +17,18 @@ pub struct ApplyArgs {
     pub env: Option<String>,
     pub auto_approve: bool,
     pub scoping: Scoping,
+    /// What the command line acknowledges of a saved plan that goes beyond the configuration:
+    /// `--destroy`, `--allow-account-closure`; `scoping.replace` names the `--replace` addresses.
+    pub acknowledge: Acknowledged,
+}
+
+/// The options of a saved plan that make it do more than configuration and state imply: a destroy
+/// plan, account closure, replacements on request. The plan file comes from a pipeline its author
+/// controls, so `apply FILE` carries them out only when its own command line says the same.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Acknowledged {
+    pub destroy: bool,
+    pub allow_account_closure: bool,
 }
 
 /// `landfall destroy`'s options.
@@ -32,7 +44,7 @@ pub struct DestroyArgs {
 /// `landfall apply [PLAN_FILE] [--env ENV]`.
 pub fn apply(ctx: &Ctx, args: ApplyArgs) -> Result {
     let saved = match &args.plan_file {
-        Some(file) => Some(read_plan(file, args.env.as_deref(), &args.scoping)?),
+        Some(file) => Some(read_plan(file, args.env.as_deref(), &args)?),
         None => None,
     };
     let env = match (&saved, &args.env) {
@@ -85,15 +97,20 @@ pub(crate) fn load_plan(file: &Path) -> Result<Plan> {
 }
 
 /// A saved plan, checked against what the command line says.
-fn read_plan(file: &Path, env: Option<&str>, scoping: &Scoping) -> Result<Plan> {
+fn read_plan(file: &Path, env: Option<&str>, args: &ApplyArgs) -> Result<Plan> {
+    let scoping = Scoping {
+        replace: Vec::new(),
+        ..args.scoping.clone()
+    };
     if scoping.narrows() {
         return Err(Error::usage(
-            "a saved plan is applied as it was made: --target, --exclude, --stack, --replace and \
-             --refresh cannot change it",
+            "a saved plan is applied as it was made: --target, --exclude, --stack and --refresh \
+             cannot change it",
             "give those options to `landfall plan --out FILE`, or apply with --env ENV instead of a file",
         ));
     }
     let plan = load_plan(file)?;
+    acknowledged(file, &plan, args)?;
     match env {
         Some(env) if env != plan.environment => Err(Error::PlanEnvironment {
             plan: plan.environment,
@@ -101,6 +118,45 @@ fn read_plan(file: &Path, env: Option<&str>, scoping: &Scoping) -> Result<Plan> 
         }),
         _ => Ok(plan),
     }
+}
+
+/// Refuses a saved plan whose options do more than configuration and state imply (destroy, account
+/// closure, `--replace`) unless the command line says the same options.
+fn acknowledged(file: &Path, plan: &Plan, args: &ApplyArgs) -> Result<()> {
+    let filter = plan
+        .derived_from
+        .as_ref()
+        .map(|d| d.options.filter.clone())
+        .unwrap_or_default();
+    let set = |v: &[String]| v.iter().cloned().collect::<std::collections::BTreeSet<_>>();
+    let said = Acknowledged {
+        destroy: plan.destroy,
+        allow_account_closure: filter.allow_account_closure,
+    };
+    if said == args.acknowledge && set(&filter.replace) == set(&args.scoping.replace) {
+        return Ok(());
+    }
+    let mut flags: Vec<String> = [
+        (said.destroy, "--destroy"),
+        (said.allow_account_closure, "--allow-account-closure"),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, flag)| flag.to_string())
+    .collect();
+    flags.extend(
+        set(&filter.replace)
+            .iter()
+            .map(|a| format!("--replace {a}")),
+    );
+    Err(Error::Unacknowledged {
+        path: file.to_path_buf(),
+        says: match flags.is_empty() {
+            true => "none of --destroy, --allow-account-closure, --replace".into(),
+            false => flags.join(" "),
+        },
+        flags: flags.iter().map(|f| format!(" {f}")).collect(),
+    })
 }
 
 /// Applies `saved`, or a plan made now (`how`: destroy, allow account closure) once confirmed.

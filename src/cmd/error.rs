@@ -55,6 +55,13 @@ pub enum Error {
         found: String,
         expected: u32,
     },
+    /// A saved plan whose options do more than configuration implies, not repeated on the command line.
+    #[error("{} was planned with {says}; the command line does not say the same", .path.display())]
+    Unacknowledged {
+        path: PathBuf,
+        says: String,
+        flags: String,
+    },
     #[error("the plan is for environment `{plan}`, not `{given}`")]
     PlanEnvironment { plan: String, given: String },
     #[error("cannot write {}: {error}", .path.display())]
@@ -170,6 +177,13 @@ impl Error {
                 })
             }
             Error::Incomplete { .. } => incomplete(&self),
+            Error::Unacknowledged { ref flags, .. } => Diagnostic::error(self.to_string()).help(
+                format!(
+                    "nothing was changed: a saved plan that destroys, closes accounts or replaces on \
+                     request is applied only with the same options; check it (`landfall show FILE`), \
+                     then run `landfall apply FILE{flags}`"
+                ),
+            ),
             Error::Git { message, help } => Diagnostic::error(message).help(help),
             Error::NoLock { ref env, .. } => Diagnostic::error(self.to_string()).help(format!(
                 "the lock may have been released already; `landfall apply --env {env}` says who holds a lock"

@@ -30,7 +30,7 @@ mod state;
 mod validate;
 
 pub use affected::{Affected, AffectedFormat, affected};
-pub use apply::{ApplyArgs, DestroyArgs, apply, destroy};
+pub use apply::{Acknowledged, ApplyArgs, DestroyArgs, apply, destroy};
 pub use error::{Error, report};
 pub use force_unlock::force_unlock;
 pub use graph::graph;

@@ -6,8 +6,8 @@
 //! the version that was read (an ETag), so a writer that lost its lock can never overwrite newer state.
 
 mod backend;
-mod lock_wait;
 mod journal;
+mod lock_wait;
 mod moves;
 
 pub use backend::{Backend, BackendConfig, LockInfo, StateError, Stored};
