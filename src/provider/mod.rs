@@ -13,7 +13,9 @@ mod attrs;
 pub mod doc;
 mod ec2;
 mod iam;
+mod logging;
 mod org;
+mod security;
 
 use crate::aws::{Aws, AwsError};
 use std::any::Any;
@@ -313,6 +315,16 @@ pub fn identity(kind: &str, known: &Attrs) -> Option<Identity> {
         "default_vpc" => Some(Identity::Id(ec2::default_vpc::ID.into())),
         "policy_attachment" => pair("policy_id", "target_id"),
         "delegated_administrator" => pair("account_id", "service_principal"),
+        "kms_alias" => attr("name").map(Identity::Id),
+        "s3_bucket" => attr("bucket").map(Identity::Id),
+        "cloudtrail_trail" => attr("name").map(Identity::Id),
+        "guardduty_detector" | "securityhub_account" => Some(Identity::Singleton),
+        "guardduty_organization_admin_account" | "securityhub_organization_admin_account" => {
+            attr("admin_account_id").map(Identity::Id)
+        }
+        "config_configuration_recorder"
+        | "config_delivery_channel"
+        | "config_configuration_aggregator" => attr("name").map(Identity::Id),
         _ => Some(Identity::Tag),
     }
 }
@@ -339,6 +351,18 @@ macro_rules! dispatch {
             "route_table" => ec2::route_table::$f($($arg),*).await,
             "security_group" => ec2::security_group::$f($($arg),*).await,
             "default_vpc" => ec2::default_vpc::$f($($arg),*).await,
+            "kms_key" => logging::kms_key::$f($($arg),*).await,
+            "kms_alias" => logging::kms_alias::$f($($arg),*).await,
+            "s3_bucket" => logging::s3_bucket::$f($($arg),*).await,
+            "cloudtrail_trail" => logging::cloudtrail_trail::$f($($arg),*).await,
+            "flow_log" => ec2::flow_log::$f($($arg),*).await,
+            "guardduty_detector" => security::guardduty_detector::$f($($arg),*).await,
+            "guardduty_organization_admin_account" => security::guardduty_admin_account::$f($($arg),*).await,
+            "securityhub_account" => security::securityhub_account::$f($($arg),*).await,
+            "securityhub_organization_admin_account" => security::securityhub_admin_account::$f($($arg),*).await,
+            "config_configuration_recorder" => security::config_recorder::$f($($arg),*).await,
+            "config_delivery_channel" => security::config_delivery_channel::$f($($arg),*).await,
+            "config_configuration_aggregator" => security::config_aggregator::$f($($arg),*).await,
             other => Err(AwsError::other(stringify!($f), format!("kind `{other}` has no provider"))),
         }
     };
