@@ -218,12 +218,25 @@ async fn bucket(
     name: &str,
 ) -> (String, String, Vec<i32>, String, Vec<(String, String)>) {
     let s3 = s3(p).await;
-    let versioning = s3
-        .get_bucket_versioning()
-        .bucket(name)
-        .send()
-        .await
-        .unwrap();
+    // moto 5.2.5 answers GetBucketVersioning with a root element the Rust SDK refuses: read the raw answer.
+    let status = match s3.get_bucket_versioning().bucket(name).send().await {
+        Ok(out) => out
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        Err(e) => {
+            let body = e
+                .raw_response()
+                .and_then(|r| r.body().bytes())
+                .unwrap_or_default();
+            let enabled = String::from_utf8_lossy(body).contains("<Status>Enabled</Status>");
+            if enabled {
+                "Enabled".into()
+            } else {
+                String::new()
+            }
+        }
+    };
     let encryption = s3
         .get_bucket_encryption()
         .bucket(name)
@@ -265,10 +278,6 @@ async fn bucket(
         .map(|t| (t.key().to_string(), t.value().to_string()))
         .collect();
     tags.sort();
-    let status = versioning
-        .status()
-        .map(|s| s.as_str().to_string())
-        .unwrap_or_default();
     (status, key, days, policy, tags)
 }
 

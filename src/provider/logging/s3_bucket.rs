@@ -76,11 +76,22 @@ async fn describe(s3: &Client, name: &str) -> Result<Option<Live>, AwsError> {
     }
 }
 
-async fn settings(s3: &Client, name: &str) -> Result<Live, AwsError> {
-    let versioning = call("GetBucketVersioning", || {
+/// Whether versioning is enabled. An answer the SDK cannot parse (moto 5.2.5 wraps it in another
+/// root element, which the SDK refuses) is read from its `<Status>` element.
+async fn versioning_enabled(s3: &Client, name: &str) -> Result<bool, AwsError> {
+    let answer = call("GetBucketVersioning", || {
         s3.get_bucket_versioning().bucket(name).send()
     })
-    .await?;
+    .await;
+    match answer {
+        Ok(out) => Ok(out.status() == Some(&BucketVersioningStatus::Enabled)),
+        Err(e) if e.status == Some(200) => Ok(e.message.contains("<Status>Enabled</Status>")),
+        Err(e) => Err(e),
+    }
+}
+
+async fn settings(s3: &Client, name: &str) -> Result<Live, AwsError> {
+    let versioning = versioning_enabled(s3, name).await?;
     let encryption = unset(
         call("GetBucketEncryption", || {
             s3.get_bucket_encryption().bucket(name).send()
@@ -143,10 +154,7 @@ async fn settings(s3: &Client, name: &str) -> Result<Live, AwsError> {
     );
     let mut attrs = Attrs::new();
     attrs.insert("bucket".into(), name.into());
-    attrs.insert(
-        "versioning".into(),
-        (versioning.status() == Some(&BucketVersioningStatus::Enabled)).into(),
-    );
+    attrs.insert("versioning".into(), versioning.into());
     attrs.insert("kms_master_key_id".into(), kms_key.into());
     attrs.insert("block_public_access".into(), blocked.into());
     attrs.insert("lifecycle_rules".into(), Value::Array(rules));
