@@ -5,6 +5,7 @@
 
 mod assume;
 mod error;
+mod logsec;
 mod observe;
 mod stats;
 

@@ -14,11 +14,13 @@ pub mod doc;
 mod ec2;
 mod guardrails;
 mod iam;
+mod logging;
 mod org;
 mod sso;
 // Network hub (issue 13): transit gateways, RAM shares.
 mod nethub;
 mod ram;
+mod security;
 
 use crate::aws::{Aws, AwsError};
 use std::any::Any;
@@ -362,6 +364,16 @@ pub fn identity(kind: &str, known: &Attrs) -> Option<Identity> {
             value,
         }),
         "sso_account_assignment" => sso::account_assignment::id_of(known).map(Identity::Id),
+        "kms_alias" => attr("name").map(Identity::Id),
+        "s3_bucket" => attr("bucket").map(Identity::Id),
+        "cloudtrail_trail" => attr("name").map(Identity::Id),
+        "guardduty_detector" | "securityhub_account" => Some(Identity::Singleton),
+        "guardduty_organization_admin_account" | "securityhub_organization_admin_account" => {
+            attr("admin_account_id").map(Identity::Id)
+        }
+        "config_configuration_recorder"
+        | "config_delivery_channel"
+        | "config_configuration_aggregator" => attr("name").map(Identity::Id),
         _ => Some(Identity::Tag),
     }
 }
@@ -400,6 +412,18 @@ macro_rules! dispatch {
             "ram_resource_share" => ram::resource_share::$f($($arg),*).await,
             "transit_gateway_vpc_attachment" => nethub::vpc_attachment::$f($($arg),*).await,
             "transit_gateway_route_table" => nethub::route_table::$f($($arg),*).await,
+            "kms_key" => logging::kms_key::$f($($arg),*).await,
+            "kms_alias" => logging::kms_alias::$f($($arg),*).await,
+            "s3_bucket" => logging::s3_bucket::$f($($arg),*).await,
+            "cloudtrail_trail" => logging::cloudtrail_trail::$f($($arg),*).await,
+            "flow_log" => ec2::flow_log::$f($($arg),*).await,
+            "guardduty_detector" => security::guardduty_detector::$f($($arg),*).await,
+            "guardduty_organization_admin_account" => security::guardduty_admin_account::$f($($arg),*).await,
+            "securityhub_account" => security::securityhub_account::$f($($arg),*).await,
+            "securityhub_organization_admin_account" => security::securityhub_admin_account::$f($($arg),*).await,
+            "config_configuration_recorder" => security::config_recorder::$f($($arg),*).await,
+            "config_delivery_channel" => security::config_delivery_channel::$f($($arg),*).await,
+            "config_configuration_aggregator" => security::config_aggregator::$f($($arg),*).await,
             other => Err(AwsError::other(stringify!($f), format!("kind `{other}` has no provider"))),
         }
     };

@@ -7,6 +7,7 @@
 
 mod checks;
 mod ctx;
+mod logsec_checks;
 mod order;
 mod types;
 
@@ -199,6 +200,7 @@ pub fn resolve_with(loaded: Loaded, known: &Known) -> (Sources, Result<Resolved,
     } = r;
     checks::check(&instances, &mut diags);
     checks::moved(&stacks, &instances, &mut diags);
+    logsec_checks::check(&instances, &mut diags);
     if diags.has_errors() {
         diags.sort();
         return (sources, Err(diags));

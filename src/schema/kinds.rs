@@ -146,6 +146,72 @@ const ACCOUNT_ID: Pattern = Pattern {
     describe: "a 12-digit account id",
     test: |s| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()),
 };
+/// KMS alias names: `alias/` then letters, digits and / _ -; `alias/aws/` is reserved for AWS.
+const KMS_ALIAS: Pattern = Pattern {
+    regex: r"^alias/[a-zA-Z0-9/_-]+$",
+    describe: "alias/ followed by letters, digits and / _ - (not alias/aws/)",
+    test: |s| {
+        s.strip_prefix("alias/").is_some_and(|name| {
+            !name.is_empty()
+                && !name.starts_with("aws/")
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c))
+        })
+    },
+};
+
+/// S3 bucket names (general purpose buckets): lowercase letters, digits, dots and hyphens, starting
+/// and ending with a letter or digit, no two adjacent dots, not an IP address, none of the prefixes and
+/// suffixes AWS reserves.
+const BUCKET_NAME: Pattern = Pattern {
+    regex: r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$",
+    describe: "lowercase letters, digits, . and -, starting and ending with a letter or digit, no '..', not an IP address, not starting with xn--, sthree- or amzn-s3-demo-, not ending with -s3alias, --ol-s3, .mrap or --x-s3",
+    test: |s| {
+        let edge =
+            |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+            && edge(s.chars().next())
+            && edge(s.chars().last())
+            && !s.contains("..")
+            && s.parse::<std::net::Ipv4Addr>().is_err()
+            && !["xn--", "sthree-", "amzn-s3-demo-"]
+                .iter()
+                .any(|p| s.starts_with(p))
+            && !["-s3alias", "--ol-s3", ".mrap", "--x-s3"]
+                .iter()
+                .any(|x| s.ends_with(x))
+    },
+};
+
+const LIFECYCLE_FIELDS: &[Field] = &[
+    field("id", String).required().text(len(1, 255)),
+    field("prefix", String).text(len(0, 1024)),
+    field("expiration_days", Number).range(1, 36500),
+    field("noncurrent_version_expiration_days", Number).range(1, 36500),
+];
+
+/// CloudTrail trail names: letters, digits, . _ -, starting and ending with a letter or digit.
+const TRAIL_NAME: Pattern = Pattern {
+    regex: r"^[a-zA-Z0-9]([a-zA-Z0-9._-]*[a-zA-Z0-9])?$",
+    describe: "letters, digits, . _ and -, starting and ending with a letter or digit",
+    test: |s| {
+        let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            && edge(s.chars().next())
+            && edge(s.chars().last())
+    },
+};
+
+/// S3 bucket ARNs, optionally with a key prefix.
+const S3_ARN: Pattern = Pattern {
+    regex: r"^arn:aws[a-z-]*:s3:::",
+    describe: "an S3 bucket ARN (arn:aws:s3:::NAME)",
+    test: |s| s.starts_with("arn:aws") && s.contains(":s3:::"),
+};
+
 const POLICY_TYPES: &[&str] = &[
     "SERVICE_CONTROL_POLICY",
     "RESOURCE_CONTROL_POLICY",
@@ -1001,6 +1067,330 @@ pub static KINDS: &[Kind] = &[
             .default(D::EmptyList),
             tags(),
             id(),
+        ],
+    },
+    // ---- Logging: KMS, S3 log buckets, CloudTrail, flow logs ----------------------------------------
+    Kind {
+        name: "kms_key",
+        doc: "a customer managed KMS key with its key policy and rotation",
+        scope: Scope::Regional,
+        taggable: true,
+        create_before_destroy: false,
+        attrs: &[
+            attr("description", String, "what the key is for")
+                .default(D::Str(""))
+                .text(len(0, 8192)),
+            attr(
+                "policy",
+                Json,
+                "the key policy (at most 32 KB); compared by meaning",
+            )
+            .required(),
+            attr("enable_key_rotation", Bool, "rotate the key material yearly")
+                .default(D::Bool(true)),
+            attr(
+                "deletion_window_in_days",
+                Number,
+                "days between destroy and the key's deletion (ScheduleKeyDeletion)",
+            )
+            .default(D::Number(30.0))
+            .range(7, 30),
+            tags(),
+            id(),
+            arn(),
+        ],
+    },
+    Kind {
+        name: "kms_alias",
+        doc: "an alias (alias/...) pointing at a KMS key",
+        scope: Scope::Regional,
+        taggable: false,
+        create_before_destroy: false,
+        attrs: &[
+            attr("name", String, "alias/ followed by the name; unique per account and region")
+                .required()
+                .text(len(7, 256).pattern(&KMS_ALIAS))
+                .force_new(),
+            attr("target_key_id", String, "the key's id (kms_key.NAME.id)").required(),
+            id(),
+            arn(),
+        ],
+    },
+    Kind {
+        name: "s3_bucket",
+        doc: "an S3 bucket (e.g. the log archive) with versioning, encryption, public access block, lifecycle and policy",
+        scope: Scope::Regional,
+        taggable: true,
+        create_before_destroy: false,
+        attrs: &[
+            attr("bucket", String, "the bucket's name; unique across AWS")
+                .required()
+                .text(len(3, 63).pattern(&BUCKET_NAME))
+                .force_new(),
+            attr("versioning", Bool, "keep every version of each object").default(D::Bool(false)),
+            attr(
+                "kms_master_key_id",
+                String,
+                "default encryption with this KMS key (SSE-KMS); empty for SSE-S3",
+            )
+            .default(D::Str(""))
+            .text(len(0, 2048)),
+            attr(
+                "block_public_access",
+                Bool,
+                "all four public access block settings on the bucket",
+            )
+            .default(D::Bool(true)),
+            attr(
+                "lifecycle_rules",
+                List(&Object(LIFECYCLE_FIELDS)),
+                "exactly these lifecycle rules (enabled)",
+            )
+            .default(D::EmptyList),
+            attr(
+                "policy",
+                Json,
+                "the bucket policy (at most 20 KB); compared by meaning; unset leaves it alone",
+            ),
+            tags(),
+            id(),
+            arn(),
+        ],
+    },
+    Kind {
+        name: "cloudtrail_trail",
+        doc: "a CloudTrail trail; is_organization_trail = true (from the management account) logs every account",
+        scope: Scope::Regional,
+        taggable: true,
+        create_before_destroy: false,
+        attrs: &[
+            attr("name", String, "unique per account and region")
+                .required()
+                .text(len(3, 128).pattern(&TRAIL_NAME))
+                .force_new(),
+            attr("s3_bucket_name", String, "the bucket receiving the log files")
+                .required()
+                .text(len(3, 63).pattern(&BUCKET_NAME)),
+            attr("s3_key_prefix", String, "prefix of the log files' keys")
+                .default(D::Str(""))
+                .text(len(0, 200)),
+            attr("is_multi_region_trail", Bool, "log every region").default(D::Bool(true)),
+            attr(
+                "include_global_service_events",
+                Bool,
+                "log IAM, STS and other global services",
+            )
+            .default(D::Bool(true)),
+            attr(
+                "enable_log_file_validation",
+                Bool,
+                "deliver signed digest files",
+            )
+            .default(D::Bool(true)),
+            attr(
+                "kms_key_id",
+                String,
+                "encrypt the log files with this KMS key (its ARN); empty for SSE-S3",
+            )
+            .default(D::Str(""))
+            .text(len(0, 2048)),
+            attr(
+                "is_organization_trail",
+                Bool,
+                "log every account of the organization (management account or delegated administrator only; at most one per organization)",
+            )
+            .default(D::Bool(false)),
+            attr("enable_logging", Bool, "whether the trail is logging").default(D::Bool(true)),
+            tags(),
+            id(),
+            arn(),
+        ],
+    },
+    Kind {
+        name: "flow_log",
+        doc: "VPC flow logs delivered to an S3 bucket (e.g. the log archive's)",
+        scope: Scope::Regional,
+        taggable: true,
+        create_before_destroy: false,
+        attrs: &[
+            attr("vpc_id", String, "the VPC whose traffic is logged")
+                .required()
+                .force_new(),
+            attr(
+                "log_destination",
+                String,
+                "the bucket's ARN, optionally with a folder: arn:aws:s3:::NAME/PREFIX",
+            )
+            .required()
+            .text(len(14, 1024).pattern(&S3_ARN))
+            .force_new(),
+            attr("traffic_type", String, "ACCEPT, REJECT or ALL")
+                .default(D::Str("ALL"))
+                .text(len(3, 6).one_of(&["ACCEPT", "REJECT", "ALL"]))
+                .force_new(),
+            attr(
+                "max_aggregation_interval",
+                Number,
+                "seconds per flow log record: 60 or 600",
+            )
+            .default(D::Number(600.0))
+            .range(60, 600)
+            .force_new(),
+            tags(),
+            id(),
+        ],
+    },
+    // ---- Security services: GuardDuty, Security Hub, AWS Config --------------------------------------
+    Kind {
+        name: "guardduty_detector",
+        doc: "GuardDuty in one account and region (one detector there)",
+        scope: Scope::Regional,
+        taggable: true,
+        create_before_destroy: false,
+        attrs: &[
+            attr("enable", Bool, "whether the detector is enabled").default(D::Bool(true)),
+            attr(
+                "finding_publishing_frequency",
+                String,
+                "how often updated findings are exported",
+            )
+            .default(D::Str("SIX_HOURS"))
+            .text(len(1, 16).one_of(&["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"])),
+            tags(),
+            id(),
+        ],
+    },
+    Kind {
+        name: "guardduty_organization_admin_account",
+        doc: "the member account administering GuardDuty for the organization (from the management account)",
+        scope: Scope::Regional,
+        taggable: false,
+        create_before_destroy: false,
+        attrs: &[
+            attr("admin_account_id", String, "the administrator account (e.g. audit)")
+                .required()
+                .text(len(12, 12).pattern(&ACCOUNT_ID))
+                .force_new(),
+            id(),
+        ],
+    },
+    Kind {
+        name: "securityhub_account",
+        doc: "Security Hub enabled in one account and region",
+        scope: Scope::Regional,
+        taggable: false,
+        create_before_destroy: false,
+        attrs: &[
+            attr(
+                "enable_default_standards",
+                Bool,
+                "enable the default security standards with the hub",
+            )
+            .default(D::Bool(true))
+            .force_new(),
+            id(),
+            arn(),
+        ],
+    },
+    Kind {
+        name: "securityhub_organization_admin_account",
+        doc: "the member account administering Security Hub for the organization (from the management account)",
+        scope: Scope::Regional,
+        taggable: false,
+        create_before_destroy: false,
+        attrs: &[
+            attr("admin_account_id", String, "the administrator account (e.g. audit)")
+                .required()
+                .text(len(12, 12).pattern(&ACCOUNT_ID))
+                .force_new(),
+            id(),
+        ],
+    },
+    Kind {
+        name: "config_configuration_recorder",
+        doc: "the AWS Config recorder of an account and region (one there)",
+        scope: Scope::Regional,
+        taggable: false,
+        create_before_destroy: false,
+        attrs: &[
+            attr("name", String, "the recorder's name")
+                .default(D::Str("default"))
+                .text(len(1, 256))
+                .force_new(),
+            attr("role_arn", String, "the role AWS Config assumes to read resources")
+                .required()
+                .text(len(20, 2048).pattern(&ARN)),
+            attr("all_supported", Bool, "record every supported resource type")
+                .default(D::Bool(true)),
+            attr(
+                "include_global_resource_types",
+                Bool,
+                "record IAM and other global resources (in one region only)",
+            )
+            .default(D::Bool(false)),
+            attr(
+                "recording",
+                Bool,
+                "whether the recorder runs (it starts once a delivery channel exists)",
+            )
+            .default(D::Bool(true)),
+            id(),
+        ],
+    },
+    Kind {
+        name: "config_delivery_channel",
+        doc: "where AWS Config delivers snapshots and history (e.g. the log-archive bucket)",
+        scope: Scope::Regional,
+        taggable: false,
+        create_before_destroy: false,
+        attrs: &[
+            attr("name", String, "the channel's name")
+                .default(D::Str("default"))
+                .text(len(1, 256))
+                .force_new(),
+            attr("s3_bucket_name", String, "the bucket receiving the files")
+                .required()
+                .text(len(3, 63).pattern(&BUCKET_NAME)),
+            attr("s3_key_prefix", String, "prefix of the files' keys")
+                .default(D::Str(""))
+                .text(len(0, 1024)),
+            attr("s3_kms_key_arn", String, "encrypt the files with this KMS key")
+                .default(D::Str(""))
+                .text(len(0, 2048)),
+            attr("delivery_frequency", String, "how often snapshots are delivered")
+                .default(D::Str("TwentyFour_Hours"))
+                .text(len(1, 32).one_of(&[
+                    "One_Hour",
+                    "Three_Hours",
+                    "Six_Hours",
+                    "Twelve_Hours",
+                    "TwentyFour_Hours",
+                ])),
+            id(),
+        ],
+    },
+    Kind {
+        name: "config_configuration_aggregator",
+        doc: "an AWS Config aggregator of the whole organization (in the audit account)",
+        scope: Scope::Regional,
+        taggable: true,
+        create_before_destroy: false,
+        attrs: &[
+            attr("name", String, "the aggregator's name")
+                .required()
+                .text(len(1, 256).pattern(&IAM_NAME))
+                .force_new(),
+            attr(
+                "role_arn",
+                String,
+                "a role allowing organizations:List* (e.g. with AWSConfigRoleForOrganizations)",
+            )
+            .required()
+            .text(len(20, 2048).pattern(&ARN)),
+            attr("all_regions", Bool, "aggregate every region").default(D::Bool(true)),
+            tags(),
+            id(),
+            arn(),
         ],
     },
 ];

@@ -12,6 +12,7 @@
 //! Shared here: filters, pagination, tag conversion and tag updates, attribute accessors and polling.
 
 pub mod default_vpc;
+pub mod flow_log;
 pub mod internet_gateway;
 pub mod nat_gateway;
 pub mod route_table;

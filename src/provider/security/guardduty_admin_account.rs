@@ -1,0 +1,73 @@
+//! `guardduty_organization_admin_account`: the member account (the audit account) that administers
+//! GuardDuty for the organization, set from the management account.
+//!
+//! The id is the account id; the organization has one such account, recognised by its id.
+//! `read` is one ListOrganizationAdminAccounts per refresh. Create is EnableOrganizationAdminAccount;
+//! destroy is DisableOrganizationAdminAccount, which moto 5.2.5 lacks (verified offline only).
+//! Everything forces a replacement.
+
+use super::admin_live;
+use crate::aws::{AwsError, call};
+use crate::provider::attrs::{ignore_not_found, required};
+use crate::provider::{Attrs, Cx, Live, paginate};
+use aws_sdk_guardduty::types::AdminStatus;
+
+pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
+    let gd = cx.guardduty().await?;
+    let admins = paginate(|token| {
+        let gd = &gd;
+        async move {
+            let out = call("ListOrganizationAdminAccounts", || {
+                gd.list_organization_admin_accounts()
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
+            let enabled = out
+                .admin_accounts()
+                .iter()
+                .filter(|a| a.admin_status() != Some(&AdminStatus::DisableInProgress))
+                .filter_map(|a| a.admin_account_id().map(str::to_string));
+            Ok((enabled.collect(), out.next_token().map(str::to_string)))
+        }
+    })
+    .await?;
+    Ok(admin_live(admins, ids))
+}
+
+pub async fn create(cx: &Cx<'_>, _address: &str, desired: &Attrs) -> Result<Live, AwsError> {
+    let gd = cx.guardduty().await?;
+    let account = required(
+        desired,
+        "admin_account_id",
+        "EnableOrganizationAdminAccount",
+    )?;
+    call("EnableOrganizationAdminAccount", || {
+        gd.enable_organization_admin_account()
+            .admin_account_id(account)
+            .send()
+    })
+    .await?;
+    Ok(admin_live(vec![account.to_string()], &[account.to_string()]).remove(0))
+}
+
+pub async fn update(
+    _cx: &Cx<'_>,
+    id: &str,
+    _current: &Attrs,
+    _desired: &Attrs,
+) -> Result<Live, AwsError> {
+    // Every attribute forces a replacement: nothing to change in place.
+    Ok(admin_live(vec![id.to_string()], &[id.to_string()]).remove(0))
+}
+
+pub async fn delete(cx: &Cx<'_>, id: &str, _current: &Attrs) -> Result<(), AwsError> {
+    let gd = cx.guardduty().await?;
+    let result = call("DisableOrganizationAdminAccount", || {
+        gd.disable_organization_admin_account()
+            .admin_account_id(id)
+            .send()
+    })
+    .await;
+    ignore_not_found(result).map(drop)
+}
