@@ -98,7 +98,8 @@ fn affected_lists_exactly_where_each_change_lands() {
         ],
     );
 
-    // A shared variable lands where it is read: the region SCP of both organizations.
+    // A shared variable lands where it is read: the region SCP of both organizations, and the
+    // guardrails set in every allowed region (EBS encryption by default).
     commit_edit(
         d,
         "environments/common.toml",
@@ -109,7 +110,12 @@ fn affected_lists_exactly_where_each_change_lands() {
     );
     expect(
         pairs(d, "HEAD~1"),
-        &[("global", "organization"), ("sandbox", "organization")],
+        &[
+            ("global", "guardrails"),
+            ("global", "organization"),
+            ("sandbox", "guardrails"),
+            ("sandbox", "organization"),
+        ],
     );
 
     // A policy file read with file() lands in the stacks whose policies read it.
@@ -182,8 +188,8 @@ fn affected_lists_exactly_where_each_change_lands() {
         d,
         "environments/sandbox/env.toml",
         &[(
-            r#"stacks = ["organization", "identity", "sandbox-baseline"]"#,
-            r#"stacks = ["organization", "identity"]"#,
+            r#""identity", "sandbox-baseline","#,
+            r#""identity","#,
         )],
     );
     let out = affected(d, &["--base", "HEAD~1"]);

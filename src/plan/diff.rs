@@ -968,6 +968,7 @@ fn normalize(ty: &AttrType, v: &Json) -> Json {
         (AttrType::Object(fields), Json::Object(map)) => Json::Object(
             map.iter()
                 .filter(|(_, v)| !v.is_null())
+                .filter(|(k, _)| !(all_traffic(map) && PORTS.contains(&k.as_str())))
                 .map(|(k, v)| {
                     let ty = fields
                         .iter()
@@ -981,10 +982,36 @@ fn normalize(ty: &AttrType, v: &Json) -> Json {
     }
 }
 
+/// The port fields of a rule, which AWS ignores (and does not report) for protocol `-1`.
+const PORTS: [&str; 2] = ["from_port", "to_port"];
+
+/// A rule of protocol `-1`: all traffic, on every port. Terraform's habit of writing it with
+/// `from_port = 0, to_port = 0` means the same as leaving the ports out.
+fn all_traffic(rule: &serde_json::Map<String, Json>) -> bool {
+    rule.get("protocol").and_then(Json::as_str) == Some("-1")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_all_traffic_rule_means_the_same_with_or_without_ports() {
+        const FIELDS: &[crate::schema::Field] = &[
+            crate::schema::field("protocol", AttrType::String),
+            crate::schema::field("from_port", AttrType::Number),
+            crate::schema::field("to_port", AttrType::Number),
+        ];
+        let rules = AttrType::List(&AttrType::Object(FIELDS));
+        let written =
+            json!([{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}]);
+        let read = json!([{"protocol": "-1", "cidr_blocks": ["0.0.0.0/0"]}]);
+        assert!(same(&rules, &written, &read));
+        let tcp = json!([{"protocol": "tcp", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}]);
+        let tcp_read = json!([{"protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}]);
+        assert!(!same(&rules, &tcp, &tcp_read));
+    }
 
     #[test]
     fn covers_whole_addresses_only() {
