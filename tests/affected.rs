@@ -187,10 +187,7 @@ fn affected_lists_exactly_where_each_change_lands() {
     commit_edit(
         d,
         "environments/sandbox/env.toml",
-        &[(
-            r#""identity", "sandbox-baseline","#,
-            r#""identity","#,
-        )],
+        &[(r#""identity", "sandbox-baseline","#, r#""identity","#)],
     );
     let out = affected(d, &["--base", "HEAD~1"]);
     assert!(

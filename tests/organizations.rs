@@ -429,8 +429,8 @@ async fn destroy_with_kept_accounts_in_ous_exits_zero() {
     );
 }
 
-/// `plan --destroy --out F` writes nothing and `apply F` performs it; the same file cannot be applied
-/// twice.
+/// `plan --destroy --out F` writes nothing, `apply F` refuses it (a destroy plan is applied only when
+/// the command line says so), `apply F --destroy` performs it; the same file cannot be applied twice.
 #[tokio::test(flavor = "multi_thread")]
 async fn saved_destroy_plan_applies_like_any_plan() {
     let moto = Moto::start();
@@ -465,10 +465,24 @@ async fn saved_destroy_plan_applies_like_any_plan() {
         serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
     assert_eq!(saved["destroy"], true);
 
-    expect_code(&landfall(d, &moto, &["apply", plan.to_str().unwrap()]), 0);
+    // A saved destroy plan is applied only when apply says `--destroy` too.
+    let unsaid = landfall(d, &moto, &["apply", plan.to_str().unwrap()]);
+    expect_code(&unsaid, 1);
+    assert!(
+        String::from_utf8_lossy(&unsaid.stderr).contains("was planned with --destroy"),
+        "{}",
+        text(&unsaid)
+    );
+    assert_eq!(
+        org_census(&moto).await,
+        before,
+        "a refused plan changes nothing"
+    );
+    let apply = |d, moto| landfall(d, moto, &["apply", plan.to_str().unwrap(), "--destroy"]);
+    expect_code(&apply(d, &moto), 0);
     expect_destroyed_around_the_kept_account(&moto).await;
     // Applied once: the state it was made from is gone.
-    expect_code(&landfall(d, &moto, &["apply", plan.to_str().unwrap()]), 1);
+    expect_code(&apply(d, &moto), 1);
     expect_code(
         &landfall(
             d,

@@ -84,7 +84,7 @@ impl Trust {
         doc["serial"].as_u64().unwrap()
     }
 
-    /// Whether the SCP `deny-leaving` is attached to the OU `Workloads`, read from the emulator.
+    /// Whether the SCP `deny-leaving` exists and is attached to the OU `Workloads`, read from the emulator.
     async fn scp_attached(&self) -> bool {
         let org = aws_sdk_organizations::Client::new(&self.moto.sdk_config().await);
         let policies = org
@@ -93,13 +93,15 @@ impl Trust {
             .send()
             .await
             .unwrap();
-        let policy = policies
+        let Some(policy) = policies
             .policies()
             .iter()
             .find(|p| p.name() == Some("deny-leaving"))
             .and_then(|p| p.id())
-            .unwrap()
-            .to_string();
+            .map(str::to_string)
+        else {
+            return false; // no policy, nothing attached
+        };
         let targets = org
             .list_targets_for_policy()
             .policy_id(policy)
