@@ -23,6 +23,8 @@ mod ram;
 mod security;
 
 use crate::aws::{Aws, AwsError};
+/// Where an Organizations policy is attached (import-org discovers attachments with it).
+pub(crate) use org::policy::targets_of;
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;

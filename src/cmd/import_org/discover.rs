@@ -4,7 +4,7 @@
 use super::Error;
 use crate::aws::{Aws, AwsError, call};
 use crate::cmd::Result;
-use crate::provider::{self, Cx, Live, Location};
+use crate::provider::{self, Cx, Live, Location, targets_of};
 use aws_sdk_organizations::types::PolicyType;
 use serde_json::Value as Json;
 use std::collections::HashMap;
@@ -244,32 +244,4 @@ async fn customer_policies(
         policy_ids.into_iter().map(|(_, id)| id).collect(),
         aws_managed,
     ))
-}
-
-pub(crate) async fn targets_of(
-    client: &aws_sdk_organizations::Client,
-    policy_id: &str,
-) -> std::result::Result<Vec<String>, AwsError> {
-    let mut targets = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let out = call("ListTargetsForPolicy", || {
-            client
-                .list_targets_for_policy()
-                .policy_id(policy_id)
-                .set_next_token(token.clone())
-                .send()
-        })
-        .await?;
-        targets.extend(
-            out.targets()
-                .iter()
-                .filter_map(|t| t.target_id())
-                .map(str::to_string),
-        );
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(targets);
-        }
-    }
 }
