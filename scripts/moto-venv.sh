@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the pinned local AWS emulator (moto server) into the project-local virtualenv `.venv/`.
-# Idempotent: does nothing when the pinned version is already there. Prints the moto_server path.
+# Idempotent: does nothing when the pinned version is already there. Prints the path of the server to
+# start: tools/moto/moto_server, moto_server with landfall's emulator extensions (tools/moto/server.py).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 MOTO_VERSION="5.2.5"
 venv=".venv"
 if [[ -x "$venv/bin/moto_server" ]] && "$venv/bin/python" -c "import moto,sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
-    echo "$PWD/$venv/bin/moto_server"
+    echo "$PWD/tools/moto/moto_server"
     exit 0
 fi
 if ! command -v python3 >/dev/null; then
@@ -17,4 +18,4 @@ fi
 echo "==> installing moto[server]==$MOTO_VERSION into $venv" >&2
 python3 -m venv "$venv" >&2
 "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" >&2
-echo "$PWD/$venv/bin/moto_server"
+echo "$PWD/tools/moto/moto_server"

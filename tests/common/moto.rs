@@ -1,7 +1,9 @@
 //! A private moto server (the local AWS emulator) per test, on a free loopback port.
 //!
 //! The pinned moto lives in the project's `.venv/` (installed by `scripts/moto-venv.sh`, which
-//! `scripts/test.sh` runs first). Each `Moto` is its own process, so tests run in parallel safely.
+//! `scripts/test.sh` runs first) and is started through `tools/moto/moto_server`, which adds
+//! landfall's emulator extensions (AWS behaviour moto lacks, one module each in
+//! `tools/moto/extensions/`). Each `Moto` is its own process, so tests run in parallel safely.
 
 #![allow(dead_code)]
 
@@ -21,8 +23,8 @@ pub const REGION: &str = "eu-west-1";
 
 fn moto_server() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let bin = root.join(".venv/bin/moto_server");
-    if !bin.exists() {
+    let bin = root.join("tools/moto/moto_server");
+    if !root.join(".venv/bin/moto_server").exists() {
         let status = Command::new(root.join("scripts/moto-venv.sh"))
             .stdout(Stdio::null())
             .status()

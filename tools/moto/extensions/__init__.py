@@ -1,0 +1,1 @@
+"""Emulator extensions: one module per missing AWS behaviour, each with `install(on_import)`."""
