@@ -203,6 +203,113 @@ async fn apply_of_a_baseline_sends_only_the_calls_each_kind_needs() {
     assert_eq!(egress[0].ip_ranges()[0].description(), Some("anything out"));
 }
 
+const DETECTOR: &str = r#"
+[guardduty_detector.main]
+finding_publishing_frequency = "SIX_HOURS"
+tags = { team = "security" }
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refresh_reads_a_guardduty_detector_by_its_id_and_sees_it_deleted_outside() {
+    let project = Project::new(DETECTOR);
+    project.apply();
+    // The detector state knows is read by id: no ListDetectors (there is at most one per account
+    // and region, so no other can be a copy or the one to adopt).
+    let plan = no_op_plan(&project);
+    assert_counts(
+        &plan,
+        &[("GetDetector", 1), ("ListDetectors", 0), ("total", 1)],
+    );
+    // Deleted outside landfall: GuardDuty answers the known id with a 400 "not owned by the current
+    // account", which is the detector gone; the listing then finds none, and the plan creates it.
+    let gd = aws_sdk_guardduty::Client::new(&project.moto.sdk_config().await);
+    let id = project.id("main.guardduty_detector.main");
+    gd.delete_detector().detector_id(&id).send().await.unwrap();
+    project.expect_plan(&["+ main.guardduty_detector.main"]);
+    project.apply();
+    project.expect_converged();
+    let listed = gd.list_detectors().send().await.unwrap();
+    assert_eq!(
+        listed.detector_ids(),
+        [project.id("main.guardduty_detector.main")]
+    );
+    assert_ne!(listed.detector_ids()[0], id, "a new detector");
+}
+
+const PERMISSION_SET: &str = r#"
+[sso_permission_set.viewer]
+name = "Viewer"
+description = "Reads"
+managed_policy_arns = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refresh_reads_only_the_policies_a_permission_set_manages() {
+    let project = Project::new(PERMISSION_SET);
+    project.apply();
+    // No customer managed references and no inline policy in state: neither is read (Terraform's
+    // convention for sub-configurations the resource does not manage).
+    let plan = no_op_plan(&project);
+    assert_counts(
+        &plan,
+        &[
+            ("ListInstances", 1),
+            ("ListPermissionSets", 1),
+            ("ListManagedPoliciesInPermissionSet", 1),
+            ("ListCustomerManagedPolicyReferencesInPermissionSet", 0),
+            ("GetInlinePolicyForPermissionSet", 0),
+            ("total", 3),
+        ],
+    );
+    // An inline policy added to the configuration is still planned (compared with state) ...
+    project.change(
+        &[(
+            "managed_policy_arns",
+            "inline_policy = { Version = \"2012-10-17\", Statement = [{ Effect = \"Deny\", Action = \"s3:GetObject\", Resource = \"*\" }] }\nmanaged_policy_arns",
+        )],
+        &["~ main.sso_permission_set.viewer"],
+    );
+    // ... and from then on read, so its removal outside landfall is drift put back.
+    assert_eq!(
+        requests(&no_op_plan(&project), "GetInlinePolicyForPermissionSet"),
+        1
+    );
+    let sso = aws_sdk_ssoadmin::Client::new(&project.moto.sdk_config().await);
+    let instance = sso.list_instances().send().await.unwrap().instances()[0]
+        .instance_arn()
+        .unwrap()
+        .to_string();
+    let arn = project.id("main.sso_permission_set.viewer");
+    let remove = sso
+        .delete_inline_policy_from_permission_set()
+        .instance_arn(&instance)
+        .permission_set_arn(&arn);
+    remove.send().await.unwrap();
+    project.expect_plan(&["~ main.sso_permission_set.viewer"]);
+    project.apply();
+    project.expect_converged();
+    let inline = sso
+        .get_inline_policy_for_permission_set()
+        .instance_arn(&instance)
+        .permission_set_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        inline
+            .inline_policy()
+            .unwrap_or_default()
+            .contains("s3:GetObject")
+    );
+}
+
+/// A plan that must find nothing to change, with `--stats`.
+fn no_op_plan(project: &Project) -> std::process::Output {
+    let plan = project.run(&["plan", "--env", "test", "--detailed-exitcode", "--stats"]);
+    expect_code(&plan, 0);
+    plan
+}
+
 fn assert_counts(out: &std::process::Output, expected: &[(&str, u64)]) {
     let found: Vec<(&str, u64)> = expected
         .iter()

@@ -1,9 +1,12 @@
 //! `guardduty_detector`: GuardDuty in one account and region (there is at most one detector there).
 //!
-//! The id is the detector id. `read` is ListDetectors (one per account and region) and GetDetector for
-//! each detector found (status, finding frequency, tags): a refresh costs two calls per account and
-//! region where one is managed. As there is only one, a detector missing from state is recognised as
-//! the one there is, and a create that AWS refuses because one exists takes it over. CreateDetector
+//! The id is the detector id. `read` is GetDetector (status, finding frequency, tags) of the detector
+//! state knows: one call per account and region where one is managed. There is at most one detector
+//! there, so no other can be a copy or the one to adopt: ListDetectors is sent only where state knows
+//! none, or the one it knows is gone (GuardDuty answers 400 "not owned by the current account", read
+//! as gone, as Terraform does), to find the one there is. As there is only one, a detector missing
+//! from state is recognised as the one there is, and a create that AWS refuses because one exists
+//! takes it over. CreateDetector
 //! carries a client token derived from the address, so a retried create makes no second detector.
 //! Everything changes in place (UpdateDetector, TagResource/UntagResource).
 
@@ -15,15 +18,26 @@ use aws_sdk_guardduty::Client;
 use aws_sdk_guardduty::types::{DetectorStatus, FindingPublishingFrequency};
 use serde_json::Value;
 
-pub async fn read(cx: &Cx<'_>, _ids: &[String]) -> Result<Vec<Live>, AwsError> {
+pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     let gd = cx.guardduty().await?;
+    if !ids.is_empty() {
+        let found = get_detectors(&gd, ids).await?;
+        if !found.is_empty() {
+            return Ok(found);
+        }
+    }
+    get_detectors(&gd, &detector_ids(&gd).await?).await
+}
+
+/// The detectors of `ids` that exist, each read with GetDetector.
+async fn get_detectors(gd: &Client, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     let mut found = Vec::new();
-    for id in detector_ids(&gd).await? {
-        let Some(out) = ignore_not_found(
-            call("GetDetector", || gd.get_detector().detector_id(&id).send()).await,
-        )?
-        else {
-            continue;
+    for id in ids {
+        let answer = call("GetDetector", || gd.get_detector().detector_id(id).send()).await;
+        let out = match answer {
+            Ok(out) => out,
+            Err(e) if e.is_not_found() || unknown_detector(&e) => continue,
+            Err(e) => return Err(e),
         };
         let tags = out.tags().cloned().unwrap_or_default();
         let (tags, address, lineage) = Live::split_tags(tags);
@@ -42,13 +56,19 @@ pub async fn read(cx: &Cx<'_>, _ids: &[String]) -> Result<Vec<Live>, AwsError> {
         attrs.insert("tags".into(), tags);
         attrs.insert("id".into(), id.clone().into());
         found.push(Live {
-            id,
+            id: id.clone(),
             attrs,
             address,
             lineage,
         });
     }
     Ok(found)
+}
+
+/// GuardDuty answers a detector id it does not know (deleted) with a 400 saying it is "not owned by
+/// the current account": that is the detector gone.
+fn unknown_detector(e: &AwsError) -> bool {
+    e.status == Some(400) && e.message.contains("not owned by the current account")
 }
 
 async fn detector_ids(gd: &Client) -> Result<Vec<String>, AwsError> {

@@ -9,8 +9,11 @@
 //! assigned in (`ProvisionPermissionSet`, polled until done), as the console does.
 //!
 //! Identity Center has no bulk read: `read` is one paginated `ListPermissionSets` per instance, then
-//! three calls per permission set in state, sent together: its managed policies, customer managed
-//! references and inline policy, the permissions drift is looked for in. Its description, session
+//! up to three calls per permission set in state, sent together: its managed policies, and its
+//! customer managed references and inline policy when state holds any (Terraform's convention: they
+//! are resources of their own there, not read unless managed). A permission set with no customer
+//! managed references or no inline policy in state is therefore not watched for one added outside
+//! landfall; one in state is read, so a change or removal outside shows as drift. Its description, session
 //! duration and relay state (`DescribePermissionSet`, a fourth call) are read outside a refresh and
 //! for permission sets being adopted; during a refresh those of permission sets in state are compared
 //! with state. Tags are set at creation and changed in place, but not read back (a fifth call):
@@ -44,7 +47,8 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
             // During a refresh the settings of permission sets in state are compared with state
             // (see the module docs); only those being adopted need them (their name) read.
             let settings = cx.cache.is_none() || !ids.contains(arn.as_str());
-            let Some(live) = describe(&sso, &inst, &arn, settings).await? else {
+            let parts = Parts::to_read(cx, &arn, settings);
+            let Some(live) = describe(&sso, &inst, &arn, parts).await? else {
                 continue;
             };
             let name = live
@@ -78,16 +82,50 @@ async fn list(sso: &Client, instance_arn: &str) -> Result<Vec<String>, AwsError>
     .await
 }
 
+/// What of one permission set is read (see the module docs).
+#[derive(Clone, Copy)]
+struct Parts {
+    /// Description, session duration, relay state (DescribePermissionSet).
+    settings: bool,
+    customer: bool,
+    inline: bool,
+}
+
+impl Parts {
+    /// Everything when `settings` (outside a refresh, or a permission set being adopted); else the
+    /// sub-configurations state holds for it.
+    fn to_read(cx: &Cx<'_>, arn: &str, settings: bool) -> Parts {
+        let state = cx
+            .hints(KIND)
+            .and_then(|h| h.in_state.iter().find(|a| str_or_empty(a, "arn") == arn));
+        match state {
+            Some(state) if !settings => Parts {
+                settings,
+                customer: state
+                    .get("customer_managed_policies")
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| !a.is_empty()),
+                inline: state.get("inline_policy").is_some_and(|v| !v.is_null()),
+            },
+            _ => Parts {
+                settings: true,
+                customer: true,
+                inline: true,
+            },
+        }
+    }
+}
+
 /// One permission set with its policies (`None`: it does not exist).
 async fn describe(
     sso: &Client,
     inst: &Instance,
     arn: &str,
-    settings: bool,
+    parts: Parts,
 ) -> Result<Option<Live>, AwsError> {
     let (i, a) = (inst.arn.as_str(), arn);
     let described = async {
-        if !settings {
+        if !parts.settings {
             return Ok(None);
         }
         let out = call("DescribePermissionSet", || {
@@ -118,6 +156,9 @@ async fn describe(
         ))
     });
     let customer = paginate(|token| async move {
+        if !parts.customer {
+            return Ok((Vec::new(), None));
+        }
         let out = call("ListCustomerManagedPolicyReferencesInPermissionSet", || {
             sso.list_customer_managed_policy_references_in_permission_set()
                 .instance_arn(i)
@@ -135,12 +176,19 @@ async fn describe(
             out.next_token().map(str::to_string),
         ))
     });
-    let inline = call("GetInlinePolicyForPermissionSet", || {
-        sso.get_inline_policy_for_permission_set()
-            .instance_arn(i)
-            .permission_set_arn(a)
-            .send()
-    });
+    let inline = async {
+        if !parts.inline {
+            return Ok(None);
+        }
+        let out = call("GetInlinePolicyForPermissionSet", || {
+            sso.get_inline_policy_for_permission_set()
+                .instance_arn(i)
+                .permission_set_arn(a)
+                .send()
+        })
+        .await?;
+        Ok::<_, AwsError>(Some(out.inline_policy().unwrap_or_default().to_string()))
+    };
     let joined = tokio::try_join!(described, managed, customer, inline);
     let Some((described, managed, customer, inline)) = ignore_not_found(joined)? else {
         return Ok(None);
@@ -157,14 +205,17 @@ async fn describe(
         "managed_policy_arns".into(),
         string_list(managed.iter().map(String::as_str)),
     );
-    attrs.insert("customer_managed_policies".into(), Value::Array(customer));
-    let inline = inline.inline_policy().unwrap_or_default();
+    if parts.customer {
+        attrs.insert("customer_managed_policies".into(), Value::Array(customer));
+    }
     // Reported even when there is none (null), so an inline policy deleted outside shows as drift.
-    let inline = match inline {
-        "" => Value::Null,
-        text => crate::provider::iam::decode_document(text),
-    };
-    attrs.insert("inline_policy".into(), inline);
+    if let Some(inline) = inline {
+        let inline = match inline.as_str() {
+            "" => Value::Null,
+            text => crate::provider::iam::decode_document(text),
+        };
+        attrs.insert("inline_policy".into(), inline);
+    }
     attrs.insert("id".into(), arn.into());
     attrs.insert("arn".into(), arn.into());
     Ok(Some(Live {
