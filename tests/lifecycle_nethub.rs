@@ -489,3 +489,256 @@ async fn transit_gateway_attachment_and_route_table_lifecycle() {
             .is_empty()
     );
 }
+
+// ---- Across accounts ------------------------------------------------------------------------------------
+
+/// The hub in a network account, shared through RAM with the organization, and a VPC attached from a
+/// dev account: the emulator extension `ec2_shared_transit_gateway` lets a member account see a
+/// gateway shared with it, and adds acceptance in the gateway's account.
+const CROSS_ACCOUNT: &str = r#"
+[organization.main]
+aws_service_access_principals = ["ram.amazonaws.com"]
+
+[account.network]
+name = "network"
+email = "aws+network@example.com"
+parent_id = "${organization.main.root_id}"
+close_on_destroy = true
+
+[account.dev]
+name = "dev"
+email = "aws+dev@example.com"
+parent_id = "${organization.main.root_id}"
+close_on_destroy = true
+
+[transit_gateway.hub]
+account = "${account.network.id}"
+default_route_table_association = false
+default_route_table_propagation = false
+auto_accept_shared_attachments = false
+tags = { Name = "hub" }
+
+[ram_resource_share.hub]
+account = "${account.network.id}"
+name = "hub"
+principals = ["${organization.main.arn}"]
+resource_arns = ["${transit_gateway.hub.arn}"]
+
+[vpc.dev]
+account = "${account.dev.id}"
+cidr_block = "10.0.0.0/16"
+
+[subnet.a]
+account = "${account.dev.id}"
+vpc_id = "${vpc.dev.id}"
+cidr_block = "10.0.1.0/24"
+availability_zone = "eu-west-1a"
+
+[subnet.b]
+account = "${account.dev.id}"
+vpc_id = "${vpc.dev.id}"
+cidr_block = "10.0.2.0/24"
+availability_zone = "eu-west-1b"
+
+[transit_gateway_vpc_attachment.dev]
+account = "${account.dev.id}"
+transit_gateway_id = "${transit_gateway.hub.id}"
+vpc_id = "${vpc.dev.id}"
+subnet_ids = ["${subnet.a.id}"]
+depends_on = ["ram_resource_share.hub"]
+tags = { Name = "dev" }
+
+[transit_gateway_route_table.dev]
+account = "${account.network.id}"
+transit_gateway_id = "${transit_gateway.hub.id}"
+associations = ["${transit_gateway_vpc_attachment.dev.id}"]
+propagations = []
+tags = { Name = "dev" }
+"#;
+
+/// An attachment as one account sees it: (id, state, VPC, sorted subnets, VPC owner, gateway owner,
+/// associated route table).
+type Seen = (String, String, String, Vec<String>, String, String, String);
+
+/// Every VPC attachment the account of `ec2` sees, read with both Describe calls.
+async fn seen(ec2: &aws_sdk_ec2::Client) -> Vec<Seen> {
+    let vpc = ec2
+        .describe_transit_gateway_vpc_attachments()
+        .send()
+        .await
+        .unwrap();
+    let all = ec2
+        .describe_transit_gateway_attachments()
+        .send()
+        .await
+        .unwrap();
+    vpc.transit_gateway_vpc_attachments()
+        .iter()
+        .map(|a| {
+            let id = a.transit_gateway_attachment_id().unwrap();
+            let generic = all
+                .transit_gateway_attachments()
+                .iter()
+                .find(|g| g.transit_gateway_attachment_id() == Some(id))
+                .expect("listed by both calls");
+            let mut subnets = a.subnet_ids().to_vec();
+            subnets.sort();
+            let table = generic
+                .association()
+                .and_then(|x| x.transit_gateway_route_table_id())
+                .unwrap_or_default();
+            (
+                id.to_string(),
+                a.state().unwrap().as_str().to_string(),
+                a.vpc_id().unwrap().to_string(),
+                subnets,
+                a.vpc_owner_id().unwrap().to_string(),
+                generic.transit_gateway_owner_id().unwrap().to_string(),
+                table.to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The attachment the dev and the network account see: one, the same in both, available, owned by
+/// dev, attached to network's gateway, associated with `table`.
+async fn seen_in_both(p: &Project, dev: &str, network: &str, table: &str) -> Seen {
+    let in_dev = one(seen(&ec2_in(p, dev).await).await);
+    let in_network = one(seen(&ec2_in(p, network).await).await);
+    assert_eq!(in_dev, in_network, "both accounts see the same attachment");
+    assert_eq!(
+        (in_dev.1.as_str(), in_dev.4.as_str(), in_dev.5.as_str()),
+        ("available", dev, network)
+    );
+    assert_eq!(in_dev.6, table, "associated with the environment's table");
+    in_dev
+}
+
+async fn ec2_in(p: &Project, account: &str) -> aws_sdk_ec2::Client {
+    aws_sdk_ec2::Client::new(&p.moto.member_config(account).await)
+}
+
+async fn tag_of(ec2: &aws_sdk_ec2::Client, id: &str, key: &str) -> Option<String> {
+    let out = ec2
+        .describe_tags()
+        .filters(Filter::builder().name("resource-id").values(id).build())
+        .send()
+        .await
+        .unwrap();
+    out.tags()
+        .iter()
+        .find(|t| t.key() == Some(key))
+        .and_then(|t| t.value().map(str::to_string))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cross_account_attachment_lifecycle() {
+    let p = Project::new(CROSS_ACCOUNT);
+    p.apply();
+    p.expect_converged();
+    let (dev, network) = (p.id("main.account.dev"), p.id("main.account.network"));
+    let rtb = p.id("main.transit_gateway_route_table.dev");
+    let (subnet_a, subnet_b) = (p.id("main.subnet.a"), p.id("main.subnet.b"));
+    let (att, _, vpc, subnets, ..) = seen_in_both(&p, &dev, &network, &rtb).await;
+    assert_eq!(att, p.id("main.transit_gateway_vpc_attachment.dev"));
+    assert_eq!(
+        (vpc, subnets),
+        (p.id("main.vpc.dev"), vec![subnet_a.clone()])
+    );
+    assert_eq!(
+        table(&p, &rtb).await.0,
+        Vec::<String>::new(),
+        "the table is not the management account's"
+    );
+
+    // In place: a second subnet and a new Name tag, from the dev account.
+    p.change(
+        &[
+            (
+                "subnet_ids = [\"${subnet.a.id}\"]",
+                "subnet_ids = [\"${subnet.a.id}\", \"${subnet.b.id}\"]",
+            ),
+            (
+                "tags = { Name = \"dev\" }\n\n[transit",
+                "tags = { Name = \"development\" }\n\n[transit",
+            ),
+        ],
+        &["~ main.transit_gateway_vpc_attachment.dev"],
+    );
+    let (same, _, _, subnets, ..) = seen_in_both(&p, &dev, &network, &rtb).await;
+    assert_eq!(same, att, "changed in place");
+    let mut both = vec![subnet_a, subnet_b];
+    both.sort();
+    assert_eq!(subnets, both);
+    assert_eq!(
+        tag_of(&ec2_in(&p, &dev).await, &att, "Name")
+            .await
+            .as_deref(),
+        Some("development")
+    );
+
+    // Renamed through [[moved]]: nothing deleted or created, the same ids in both accounts.
+    let tgw = p.id("main.transit_gateway.hub");
+    for (kind, name) in [
+        ("transit_gateway", "hub"),
+        ("ram_resource_share", "hub"),
+        ("transit_gateway_vpc_attachment", "dev"),
+        ("transit_gateway_route_table", "dev"),
+    ] {
+        p.rename_through_moved(kind, name);
+    }
+    p.edit(&[(
+        "[\"ram_resource_share.hub\"]",
+        "[\"ram_resource_share.hub_renamed\"]",
+    )]);
+    let plan = p.expect_plan(&["has moved to"]);
+    for action in ["+ main.", "- main.", "-/+ main."] {
+        assert!(!plan.contains(action), "`{action}` in the plan:\n{plan}");
+    }
+    p.apply();
+    p.expect_converged();
+    assert_eq!(p.id("main.transit_gateway.hub_renamed"), tgw);
+    let rtb_renamed = p.id("main.transit_gateway_route_table.dev_renamed");
+    assert_eq!(rtb_renamed, rtb);
+    assert_eq!(seen_in_both(&p, &dev, &network, &rtb).await.0, att);
+
+    // A new VPC replaces the attachment (accepted again in the network account); the table follows.
+    p.change(
+        &[
+            ("10.0.0.0/16", "10.1.0.0/16"),
+            ("10.0.1.0/24", "10.1.1.0/24"),
+            ("10.0.2.0/24", "10.1.2.0/24"),
+        ],
+        &[
+            "-/+ main.transit_gateway_vpc_attachment.dev_renamed",
+            "~ main.transit_gateway_route_table.dev_renamed",
+        ],
+    );
+    let (att, _, vpc, ..) = seen_in_both(&p, &dev, &network, &rtb).await;
+    assert_ne!(att, same, "a new attachment");
+    assert_eq!(vpc, p.id("main.vpc.dev"));
+
+    // Deleted outside, from the gateway's side: created again, accepted, and associated again.
+    ec2_in(&p, &network)
+        .await
+        .delete_transit_gateway_vpc_attachment()
+        .transit_gateway_attachment_id(&att)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        seen(&ec2_in(&p, &dev).await).await.is_empty(),
+        "gone for dev too"
+    );
+    p.expect_plan(&[
+        "+ main.transit_gateway_vpc_attachment.dev_renamed",
+        "~ main.transit_gateway_route_table.dev_renamed",
+    ]);
+    p.apply();
+    p.expect_converged();
+    let att = seen_in_both(&p, &dev, &network, &rtb).await.0;
+    p.reimport("main.transit_gateway_vpc_attachment.dev_renamed", &att);
+
+    p.destroy(&["--allow-account-closure"]);
+    assert!(seen(&ec2_in(&p, &network).await).await.is_empty());
+}

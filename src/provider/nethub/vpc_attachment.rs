@@ -8,9 +8,9 @@
 //! An attachment to a gateway of another account that does not accept shared attachments by itself
 //! waits in `pendingAcceptance`: create then accepts it in the gateway's account
 //! (AcceptTransitGatewayVpcAttachment, with the access role there) and waits until it is available.
-//! moto 5.2.5 has no acceptance and no cross-account gateways, so that step is verified only against
-//! the AWS API reference. CreateTransitGatewayVpcAttachment takes no client token: an unanswered create
-//! is recognised by its tags.
+//! moto 5.2.5 has neither acceptance nor cross-account gateways: the emulator extension
+//! `ec2_shared_transit_gateway` adds both for the tests. CreateTransitGatewayVpcAttachment takes no
+//! client token: an unanswered create is recognised by its tags.
 
 use super::transit_gateway::onoff;
 use crate::aws::{AwsError, Created, call, call_create};
