@@ -10,6 +10,7 @@ mod common;
 
 use aws_sdk_ec2::types::{Filter, Tag};
 use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType, ResourceShareStatus};
+use common::cli::{expect_code, text};
 use common::project::Project;
 
 fn tagged(address: &str) -> Filter {
@@ -741,4 +742,252 @@ async fn cross_account_attachment_lifecycle() {
 
     p.destroy(&["--allow-account-closure"]);
     assert!(seen(&ec2_in(&p, &network).await).await.is_empty());
+}
+
+// ---- VPC endpoints --------------------------------------------------------------------------------------
+
+const ENDPOINTS: &str = r#"
+[vpc.main]
+cidr_block = "10.0.0.0/16"
+
+[subnet.a]
+vpc_id = "${vpc.main.id}"
+cidr_block = "10.0.1.0/24"
+availability_zone = "eu-west-1a"
+
+[subnet.b]
+vpc_id = "${vpc.main.id}"
+cidr_block = "10.0.2.0/24"
+availability_zone = "eu-west-1b"
+
+[route_table.a]
+vpc_id = "${vpc.main.id}"
+
+[route_table.b]
+vpc_id = "${vpc.main.id}"
+
+[security_group.endpoints]
+vpc_id = "${vpc.main.id}"
+name = "endpoints"
+description = "interface endpoints"
+
+[vpc_endpoint.s3]
+vpc_id = "${vpc.main.id}"
+service_name = "com.amazonaws.eu-west-1.s3"
+route_table_ids = ["${route_table.a.id}"]
+policy = { Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = "*", Action = "s3:*", Resource = "*" }] }
+tags = { Name = "s3" }
+
+[vpc_endpoint.ssm]
+vpc_id = "${vpc.main.id}"
+service_name = "com.amazonaws.eu-west-1.ssm"
+vpc_endpoint_type = "Interface"
+subnet_ids = ["${subnet.a.id}"]
+security_group_ids = ["${security_group.endpoints.id}"]
+"#;
+
+/// An endpoint as the emulator holds it: (id, service, type, route tables, subnets, security groups,
+/// the policy's first action, Name tag).
+type Endpoint = (
+    String,
+    String,
+    String,
+    Vec<String>,
+    Vec<String>,
+    Vec<String>,
+    String,
+    String,
+);
+
+/// The live endpoints carrying `address` (deleted ones left out).
+async fn endpoints(p: &Project, address: &str) -> Vec<Endpoint> {
+    let out = p
+        .ec2()
+        .await
+        .describe_vpc_endpoints()
+        .filters(tagged(address))
+        .send()
+        .await
+        .unwrap();
+    let sorted = |v: &[String]| {
+        let mut v = v.to_vec();
+        v.sort();
+        v
+    };
+    out.vpc_endpoints()
+        .iter()
+        .filter(|e| e.state().is_some_and(|s| s.as_str() != "deleted"))
+        .map(|e| {
+            let policy: serde_json::Value =
+                serde_json::from_str(e.policy_document().unwrap()).unwrap();
+            let groups: Vec<String> = e
+                .groups()
+                .iter()
+                .map(|g| g.group_id().unwrap().to_string())
+                .collect();
+            let name = e
+                .tags()
+                .iter()
+                .find(|t| t.key() == Some("Name"))
+                .and_then(|t| t.value())
+                .unwrap_or_default();
+            (
+                e.vpc_endpoint_id().unwrap().into(),
+                e.service_name().unwrap().into(),
+                e.vpc_endpoint_type().unwrap().as_str().into(),
+                sorted(e.route_table_ids()),
+                sorted(e.subnet_ids()),
+                sorted(&groups),
+                policy["Statement"][0]["Action"].to_string(),
+                name.into(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn vpc_endpoint_lifecycle() {
+    let p = Project::new(ENDPOINTS);
+    p.apply();
+    p.expect_converged();
+    let (rt_a, rt_b) = (p.id("main.route_table.a"), p.id("main.route_table.b"));
+    let (subnet_a, subnet_b) = (p.id("main.subnet.a"), p.id("main.subnet.b"));
+    let sg = p.id("main.security_group.endpoints");
+    let s3 = one(endpoints(&p, "main.vpc_endpoint.s3").await);
+    assert_eq!(
+        (&s3.1[..], &s3.2[..], &s3.3, s3.6.as_str(), s3.7.as_str()),
+        (
+            "com.amazonaws.eu-west-1.s3",
+            "Gateway",
+            &vec![rt_a.clone()],
+            "\"s3:*\"",
+            "s3"
+        )
+    );
+    let ssm = one(endpoints(&p, "main.vpc_endpoint.ssm").await);
+    assert_eq!(
+        (&ssm.2[..], &ssm.4, &ssm.5),
+        ("Interface", &vec![subnet_a.clone()], &vec![sg.clone()])
+    );
+
+    // In place: a second route table, a narrower policy and a tag; a second subnet.
+    p.change(
+        &[
+            (
+                "route_table_ids = [\"${route_table.a.id}\"]",
+                "route_table_ids = [\"${route_table.a.id}\", \"${route_table.b.id}\"]",
+            ),
+            ("Action = \"s3:*\"", "Action = \"s3:GetObject\""),
+            ("Name = \"s3\"", "Name = \"s3-gateway\""),
+            (
+                "subnet_ids = [\"${subnet.a.id}\"]",
+                "subnet_ids = [\"${subnet.a.id}\", \"${subnet.b.id}\"]",
+            ),
+        ],
+        &["~ main.vpc_endpoint.s3", "~ main.vpc_endpoint.ssm"],
+    );
+    let mut tables = vec![rt_a.clone(), rt_b.clone()];
+    tables.sort();
+    let now = one(endpoints(&p, "main.vpc_endpoint.s3").await);
+    assert_eq!(now.0, s3.0, "changed in place");
+    assert_eq!(
+        (&now.3, now.6.as_str(), now.7.as_str()),
+        (&tables, "\"s3:GetObject\"", "s3-gateway")
+    );
+    let mut subnets = vec![subnet_a.clone(), subnet_b.clone()];
+    subnets.sort();
+    let now = one(endpoints(&p, "main.vpc_endpoint.ssm").await);
+    assert_eq!((&now.0, &now.4), (&ssm.0, &subnets));
+
+    // The same policy written differently (keys reordered) is no change.
+    p.edit(&[(
+        "{ Effect = \"Allow\", Principal = \"*\", Action = \"s3:GetObject\", Resource = \"*\" }",
+        "{ Resource = \"*\", Action = \"s3:GetObject\", Principal = \"*\", Effect = \"Allow\" }",
+    )]);
+    p.expect_converged();
+
+    // Drift: a route table removed and the policy widened outside are put back.
+    let ec2 = p.ec2().await;
+    ec2.modify_vpc_endpoint()
+        .vpc_endpoint_id(&s3.0)
+        .remove_route_table_ids(&rt_b)
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["~ main.vpc_endpoint.s3"]);
+    p.apply();
+    p.expect_converged();
+    let now = one(endpoints(&p, "main.vpc_endpoint.s3").await);
+    assert_eq!((&now.3, now.6.as_str()), (&tables, "\"s3:GetObject\""));
+
+    // Lost from state: adopted by its address tag, not created twice.
+    expect_code(
+        &p.run(&["state", "rm", "--env", "test", "main.vpc_endpoint.s3"]),
+        0,
+    );
+    let plan = p.run(&["plan", "--env", "test"]);
+    expect_code(&plan, 0);
+    assert!(
+        !String::from_utf8_lossy(&plan.stdout).contains("+ main.vpc_endpoint.s3"),
+        "{}",
+        text(&plan)
+    );
+    p.apply();
+    p.expect_converged();
+    assert_eq!(one(endpoints(&p, "main.vpc_endpoint.s3").await).0, s3.0);
+
+    // A new service forces a new endpoint.
+    p.change(
+        &[(
+            "com.amazonaws.eu-west-1.s3",
+            "com.amazonaws.eu-west-1.dynamodb",
+        )],
+        &["-/+ main.vpc_endpoint.s3"],
+    );
+    let dynamo = one(endpoints(&p, "main.vpc_endpoint.s3").await);
+    assert_ne!(dynamo.0, s3.0, "a new endpoint");
+    assert_eq!(dynamo.1, "com.amazonaws.eu-west-1.dynamodb");
+
+    // Deleted outside: created again.
+    ec2.delete_vpc_endpoints()
+        .vpc_endpoint_ids(&ssm.0)
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["+ main.vpc_endpoint.ssm"]);
+    p.apply();
+    p.expect_converged();
+    let ssm = one(endpoints(&p, "main.vpc_endpoint.ssm").await);
+
+    // Renamed through [[moved]]: nothing deleted or created.
+    p.rename_through_moved("vpc_endpoint", "ssm");
+    let plan = p.expect_plan(&["has moved to"]);
+    assert!(
+        !plan.contains("+ main.") && !plan.contains("- main."),
+        "{plan}"
+    );
+    p.apply();
+    p.expect_converged();
+    assert_eq!(p.id("main.vpc_endpoint.ssm_renamed"), ssm.0);
+    let mut both = vec![dynamo.0.clone(), ssm.0.clone()];
+    both.sort();
+    assert_eq!(live_endpoints(&p).await, both, "the same two endpoints");
+    p.reimport("main.vpc_endpoint.ssm_renamed", &ssm.0);
+
+    p.destroy(&[]);
+    assert!(live_endpoints(&p).await.is_empty());
+}
+
+/// The ids of every endpoint of the account that is not deleted, sorted.
+async fn live_endpoints(p: &Project) -> Vec<String> {
+    let out = p.ec2().await.describe_vpc_endpoints().send().await.unwrap();
+    let mut ids: Vec<String> = out
+        .vpc_endpoints()
+        .iter()
+        .filter(|e| e.state().is_some_and(|s| s.as_str() != "deleted"))
+        .map(|e| e.vpc_endpoint_id().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
 }
