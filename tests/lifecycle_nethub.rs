@@ -85,18 +85,7 @@ async fn shares(p: &Project) -> Vec<(String, String, bool)> {
 
 /// What a share is associated with, of one type: principals or resource ARNs.
 async fn associated(p: &Project, share: &str, kind: ResourceShareAssociationType) -> Vec<String> {
-    let out = ram(p)
-        .await
-        .get_resource_share_associations()
-        .association_type(kind)
-        .resource_share_arns(share)
-        .send()
-        .await
-        .unwrap();
-    out.resource_share_associations()
-        .iter()
-        .map(|a| a.associated_entity().unwrap().to_string())
-        .collect()
+    common::share_associations(&ram(p).await, share, kind).await
 }
 
 const HUB: &str = r#"
