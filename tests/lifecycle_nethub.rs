@@ -10,6 +10,7 @@ mod common;
 
 use aws_sdk_ec2::types::{Filter, Tag};
 use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType, ResourceShareStatus};
+use common::cli::{expect_code, text};
 use common::project::Project;
 
 fn tagged(address: &str) -> Filter {
@@ -84,18 +85,7 @@ async fn shares(p: &Project) -> Vec<(String, String, bool)> {
 
 /// What a share is associated with, of one type: principals or resource ARNs.
 async fn associated(p: &Project, share: &str, kind: ResourceShareAssociationType) -> Vec<String> {
-    let out = ram(p)
-        .await
-        .get_resource_share_associations()
-        .association_type(kind)
-        .resource_share_arns(share)
-        .send()
-        .await
-        .unwrap();
-    out.resource_share_associations()
-        .iter()
-        .map(|a| a.associated_entity().unwrap().to_string())
-        .collect()
+    common::share_associations(&ram(p).await, share, kind).await
 }
 
 const HUB: &str = r#"
@@ -488,4 +478,505 @@ async fn transit_gateway_attachment_and_route_table_lifecycle() {
             .await
             .is_empty()
     );
+}
+
+// ---- Across accounts ------------------------------------------------------------------------------------
+
+/// The hub in a network account, shared through RAM with the organization, and a VPC attached from a
+/// dev account: the emulator extension `ec2_shared_transit_gateway` lets a member account see a
+/// gateway shared with it, and adds acceptance in the gateway's account.
+const CROSS_ACCOUNT: &str = r#"
+[organization.main]
+aws_service_access_principals = ["ram.amazonaws.com"]
+
+[account.network]
+name = "network"
+email = "aws+network@example.com"
+parent_id = "${organization.main.root_id}"
+close_on_destroy = true
+
+[account.dev]
+name = "dev"
+email = "aws+dev@example.com"
+parent_id = "${organization.main.root_id}"
+close_on_destroy = true
+
+[transit_gateway.hub]
+account = "${account.network.id}"
+default_route_table_association = false
+default_route_table_propagation = false
+auto_accept_shared_attachments = false
+tags = { Name = "hub" }
+
+[ram_resource_share.hub]
+account = "${account.network.id}"
+name = "hub"
+principals = ["${organization.main.arn}"]
+resource_arns = ["${transit_gateway.hub.arn}"]
+
+[vpc.dev]
+account = "${account.dev.id}"
+cidr_block = "10.0.0.0/16"
+
+[subnet.a]
+account = "${account.dev.id}"
+vpc_id = "${vpc.dev.id}"
+cidr_block = "10.0.1.0/24"
+availability_zone = "eu-west-1a"
+
+[subnet.b]
+account = "${account.dev.id}"
+vpc_id = "${vpc.dev.id}"
+cidr_block = "10.0.2.0/24"
+availability_zone = "eu-west-1b"
+
+[transit_gateway_vpc_attachment.dev]
+account = "${account.dev.id}"
+transit_gateway_id = "${transit_gateway.hub.id}"
+vpc_id = "${vpc.dev.id}"
+subnet_ids = ["${subnet.a.id}"]
+depends_on = ["ram_resource_share.hub"]
+tags = { Name = "dev" }
+
+[transit_gateway_route_table.dev]
+account = "${account.network.id}"
+transit_gateway_id = "${transit_gateway.hub.id}"
+associations = ["${transit_gateway_vpc_attachment.dev.id}"]
+propagations = []
+tags = { Name = "dev" }
+"#;
+
+/// An attachment as one account sees it: (id, state, VPC, sorted subnets, VPC owner, gateway owner,
+/// associated route table).
+type Seen = (String, String, String, Vec<String>, String, String, String);
+
+/// Every VPC attachment the account of `ec2` sees, read with both Describe calls.
+async fn seen(ec2: &aws_sdk_ec2::Client) -> Vec<Seen> {
+    let vpc = ec2
+        .describe_transit_gateway_vpc_attachments()
+        .send()
+        .await
+        .unwrap();
+    let all = ec2
+        .describe_transit_gateway_attachments()
+        .send()
+        .await
+        .unwrap();
+    vpc.transit_gateway_vpc_attachments()
+        .iter()
+        .map(|a| {
+            let id = a.transit_gateway_attachment_id().unwrap();
+            let generic = all
+                .transit_gateway_attachments()
+                .iter()
+                .find(|g| g.transit_gateway_attachment_id() == Some(id))
+                .expect("listed by both calls");
+            let mut subnets = a.subnet_ids().to_vec();
+            subnets.sort();
+            let table = generic
+                .association()
+                .and_then(|x| x.transit_gateway_route_table_id())
+                .unwrap_or_default();
+            (
+                id.to_string(),
+                a.state().unwrap().as_str().to_string(),
+                a.vpc_id().unwrap().to_string(),
+                subnets,
+                a.vpc_owner_id().unwrap().to_string(),
+                generic.transit_gateway_owner_id().unwrap().to_string(),
+                table.to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The attachment the dev and the network account see: one, the same in both, available, owned by
+/// dev, attached to network's gateway, associated with `table`.
+async fn seen_in_both(p: &Project, dev: &str, network: &str, table: &str) -> Seen {
+    let in_dev = one(seen(&ec2_in(p, dev).await).await);
+    let in_network = one(seen(&ec2_in(p, network).await).await);
+    assert_eq!(in_dev, in_network, "both accounts see the same attachment");
+    assert_eq!(
+        (in_dev.1.as_str(), in_dev.4.as_str(), in_dev.5.as_str()),
+        ("available", dev, network)
+    );
+    assert_eq!(in_dev.6, table, "associated with the environment's table");
+    in_dev
+}
+
+async fn ec2_in(p: &Project, account: &str) -> aws_sdk_ec2::Client {
+    aws_sdk_ec2::Client::new(&p.moto.member_config(account).await)
+}
+
+async fn tag_of(ec2: &aws_sdk_ec2::Client, id: &str, key: &str) -> Option<String> {
+    let out = ec2
+        .describe_tags()
+        .filters(Filter::builder().name("resource-id").values(id).build())
+        .send()
+        .await
+        .unwrap();
+    out.tags()
+        .iter()
+        .find(|t| t.key() == Some(key))
+        .and_then(|t| t.value().map(str::to_string))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cross_account_attachment_lifecycle() {
+    let p = Project::new(CROSS_ACCOUNT);
+    p.apply();
+    p.expect_converged();
+    let (dev, network) = (p.id("main.account.dev"), p.id("main.account.network"));
+    let rtb = p.id("main.transit_gateway_route_table.dev");
+    let (subnet_a, subnet_b) = (p.id("main.subnet.a"), p.id("main.subnet.b"));
+    let (att, _, vpc, subnets, ..) = seen_in_both(&p, &dev, &network, &rtb).await;
+    assert_eq!(att, p.id("main.transit_gateway_vpc_attachment.dev"));
+    assert_eq!(
+        (vpc, subnets),
+        (p.id("main.vpc.dev"), vec![subnet_a.clone()])
+    );
+    assert_eq!(
+        table(&p, &rtb).await.0,
+        Vec::<String>::new(),
+        "the table is not the management account's"
+    );
+
+    // In place: a second subnet and a new Name tag, from the dev account.
+    p.change(
+        &[
+            (
+                "subnet_ids = [\"${subnet.a.id}\"]",
+                "subnet_ids = [\"${subnet.a.id}\", \"${subnet.b.id}\"]",
+            ),
+            (
+                "tags = { Name = \"dev\" }\n\n[transit",
+                "tags = { Name = \"development\" }\n\n[transit",
+            ),
+        ],
+        &["~ main.transit_gateway_vpc_attachment.dev"],
+    );
+    let (same, _, _, subnets, ..) = seen_in_both(&p, &dev, &network, &rtb).await;
+    assert_eq!(same, att, "changed in place");
+    let mut both = vec![subnet_a, subnet_b];
+    both.sort();
+    assert_eq!(subnets, both);
+    assert_eq!(
+        tag_of(&ec2_in(&p, &dev).await, &att, "Name")
+            .await
+            .as_deref(),
+        Some("development")
+    );
+
+    // Renamed through [[moved]]: nothing deleted or created, the same ids in both accounts.
+    let tgw = p.id("main.transit_gateway.hub");
+    for (kind, name) in [
+        ("transit_gateway", "hub"),
+        ("ram_resource_share", "hub"),
+        ("transit_gateway_vpc_attachment", "dev"),
+        ("transit_gateway_route_table", "dev"),
+    ] {
+        p.rename_through_moved(kind, name);
+    }
+    p.edit(&[(
+        "[\"ram_resource_share.hub\"]",
+        "[\"ram_resource_share.hub_renamed\"]",
+    )]);
+    let plan = p.expect_plan(&["has moved to"]);
+    for action in ["+ main.", "- main.", "-/+ main."] {
+        assert!(!plan.contains(action), "`{action}` in the plan:\n{plan}");
+    }
+    p.apply();
+    p.expect_converged();
+    assert_eq!(p.id("main.transit_gateway.hub_renamed"), tgw);
+    let rtb_renamed = p.id("main.transit_gateway_route_table.dev_renamed");
+    assert_eq!(rtb_renamed, rtb);
+    assert_eq!(seen_in_both(&p, &dev, &network, &rtb).await.0, att);
+
+    // A new VPC replaces the attachment (accepted again in the network account); the table follows.
+    p.change(
+        &[
+            ("10.0.0.0/16", "10.1.0.0/16"),
+            ("10.0.1.0/24", "10.1.1.0/24"),
+            ("10.0.2.0/24", "10.1.2.0/24"),
+        ],
+        &[
+            "-/+ main.transit_gateway_vpc_attachment.dev_renamed",
+            "~ main.transit_gateway_route_table.dev_renamed",
+        ],
+    );
+    let (att, _, vpc, ..) = seen_in_both(&p, &dev, &network, &rtb).await;
+    assert_ne!(att, same, "a new attachment");
+    assert_eq!(vpc, p.id("main.vpc.dev"));
+
+    // Deleted outside, from the gateway's side: created again, accepted, and associated again.
+    ec2_in(&p, &network)
+        .await
+        .delete_transit_gateway_vpc_attachment()
+        .transit_gateway_attachment_id(&att)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        seen(&ec2_in(&p, &dev).await).await.is_empty(),
+        "gone for dev too"
+    );
+    p.expect_plan(&[
+        "+ main.transit_gateway_vpc_attachment.dev_renamed",
+        "~ main.transit_gateway_route_table.dev_renamed",
+    ]);
+    p.apply();
+    p.expect_converged();
+    let att = seen_in_both(&p, &dev, &network, &rtb).await.0;
+    p.reimport("main.transit_gateway_vpc_attachment.dev_renamed", &att);
+
+    p.destroy(&["--allow-account-closure"]);
+    assert!(seen(&ec2_in(&p, &network).await).await.is_empty());
+}
+
+// ---- VPC endpoints --------------------------------------------------------------------------------------
+
+const ENDPOINTS: &str = r#"
+[vpc.main]
+cidr_block = "10.0.0.0/16"
+
+[subnet.a]
+vpc_id = "${vpc.main.id}"
+cidr_block = "10.0.1.0/24"
+availability_zone = "eu-west-1a"
+
+[subnet.b]
+vpc_id = "${vpc.main.id}"
+cidr_block = "10.0.2.0/24"
+availability_zone = "eu-west-1b"
+
+[route_table.a]
+vpc_id = "${vpc.main.id}"
+
+[route_table.b]
+vpc_id = "${vpc.main.id}"
+
+[security_group.endpoints]
+vpc_id = "${vpc.main.id}"
+name = "endpoints"
+description = "interface endpoints"
+
+[vpc_endpoint.s3]
+vpc_id = "${vpc.main.id}"
+service_name = "com.amazonaws.eu-west-1.s3"
+route_table_ids = ["${route_table.a.id}"]
+policy = { Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = "*", Action = "s3:*", Resource = "*" }] }
+tags = { Name = "s3" }
+
+[vpc_endpoint.ssm]
+vpc_id = "${vpc.main.id}"
+service_name = "com.amazonaws.eu-west-1.ssm"
+vpc_endpoint_type = "Interface"
+subnet_ids = ["${subnet.a.id}"]
+security_group_ids = ["${security_group.endpoints.id}"]
+"#;
+
+/// An endpoint as the emulator holds it: (id, service, type, route tables, subnets, security groups,
+/// the policy's first action, Name tag).
+type Endpoint = (
+    String,
+    String,
+    String,
+    Vec<String>,
+    Vec<String>,
+    Vec<String>,
+    String,
+    String,
+);
+
+/// The live endpoints carrying `address` (deleted ones left out).
+async fn endpoints(p: &Project, address: &str) -> Vec<Endpoint> {
+    let out = p
+        .ec2()
+        .await
+        .describe_vpc_endpoints()
+        .filters(tagged(address))
+        .send()
+        .await
+        .unwrap();
+    let sorted = |v: &[String]| {
+        let mut v = v.to_vec();
+        v.sort();
+        v
+    };
+    out.vpc_endpoints()
+        .iter()
+        .filter(|e| e.state().is_some_and(|s| s.as_str() != "deleted"))
+        .map(|e| {
+            let policy: serde_json::Value =
+                serde_json::from_str(e.policy_document().unwrap()).unwrap();
+            let groups: Vec<String> = e
+                .groups()
+                .iter()
+                .map(|g| g.group_id().unwrap().to_string())
+                .collect();
+            let name = e
+                .tags()
+                .iter()
+                .find(|t| t.key() == Some("Name"))
+                .and_then(|t| t.value())
+                .unwrap_or_default();
+            (
+                e.vpc_endpoint_id().unwrap().into(),
+                e.service_name().unwrap().into(),
+                e.vpc_endpoint_type().unwrap().as_str().into(),
+                sorted(e.route_table_ids()),
+                sorted(e.subnet_ids()),
+                sorted(&groups),
+                policy["Statement"][0]["Action"].to_string(),
+                name.into(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn vpc_endpoint_lifecycle() {
+    let p = Project::new(ENDPOINTS);
+    p.apply();
+    p.expect_converged();
+    let (rt_a, rt_b) = (p.id("main.route_table.a"), p.id("main.route_table.b"));
+    let (subnet_a, subnet_b) = (p.id("main.subnet.a"), p.id("main.subnet.b"));
+    let sg = p.id("main.security_group.endpoints");
+    let s3 = one(endpoints(&p, "main.vpc_endpoint.s3").await);
+    assert_eq!(
+        (&s3.1[..], &s3.2[..], &s3.3, s3.6.as_str(), s3.7.as_str()),
+        (
+            "com.amazonaws.eu-west-1.s3",
+            "Gateway",
+            &vec![rt_a.clone()],
+            "\"s3:*\"",
+            "s3"
+        )
+    );
+    let ssm = one(endpoints(&p, "main.vpc_endpoint.ssm").await);
+    assert_eq!(
+        (&ssm.2[..], &ssm.4, &ssm.5),
+        ("Interface", &vec![subnet_a.clone()], &vec![sg.clone()])
+    );
+
+    // In place: a second route table, a narrower policy and a tag; a second subnet.
+    p.change(
+        &[
+            (
+                "route_table_ids = [\"${route_table.a.id}\"]",
+                "route_table_ids = [\"${route_table.a.id}\", \"${route_table.b.id}\"]",
+            ),
+            ("Action = \"s3:*\"", "Action = \"s3:GetObject\""),
+            ("Name = \"s3\"", "Name = \"s3-gateway\""),
+            (
+                "subnet_ids = [\"${subnet.a.id}\"]",
+                "subnet_ids = [\"${subnet.a.id}\", \"${subnet.b.id}\"]",
+            ),
+        ],
+        &["~ main.vpc_endpoint.s3", "~ main.vpc_endpoint.ssm"],
+    );
+    let mut tables = vec![rt_a.clone(), rt_b.clone()];
+    tables.sort();
+    let now = one(endpoints(&p, "main.vpc_endpoint.s3").await);
+    assert_eq!(now.0, s3.0, "changed in place");
+    assert_eq!(
+        (&now.3, now.6.as_str(), now.7.as_str()),
+        (&tables, "\"s3:GetObject\"", "s3-gateway")
+    );
+    let mut subnets = vec![subnet_a.clone(), subnet_b.clone()];
+    subnets.sort();
+    let now = one(endpoints(&p, "main.vpc_endpoint.ssm").await);
+    assert_eq!((&now.0, &now.4), (&ssm.0, &subnets));
+
+    // The same policy written differently (keys reordered) is no change.
+    p.edit(&[(
+        "{ Effect = \"Allow\", Principal = \"*\", Action = \"s3:GetObject\", Resource = \"*\" }",
+        "{ Resource = \"*\", Action = \"s3:GetObject\", Principal = \"*\", Effect = \"Allow\" }",
+    )]);
+    p.expect_converged();
+
+    // Drift: a route table removed and the policy widened outside are put back.
+    let ec2 = p.ec2().await;
+    ec2.modify_vpc_endpoint()
+        .vpc_endpoint_id(&s3.0)
+        .remove_route_table_ids(&rt_b)
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["~ main.vpc_endpoint.s3"]);
+    p.apply();
+    p.expect_converged();
+    let now = one(endpoints(&p, "main.vpc_endpoint.s3").await);
+    assert_eq!((&now.3, now.6.as_str()), (&tables, "\"s3:GetObject\""));
+
+    // Lost from state: adopted by its address tag, not created twice.
+    expect_code(
+        &p.run(&["state", "rm", "--env", "test", "main.vpc_endpoint.s3"]),
+        0,
+    );
+    let plan = p.run(&["plan", "--env", "test"]);
+    expect_code(&plan, 0);
+    assert!(
+        !String::from_utf8_lossy(&plan.stdout).contains("+ main.vpc_endpoint.s3"),
+        "{}",
+        text(&plan)
+    );
+    p.apply();
+    p.expect_converged();
+    assert_eq!(one(endpoints(&p, "main.vpc_endpoint.s3").await).0, s3.0);
+
+    // A new service forces a new endpoint.
+    p.change(
+        &[(
+            "com.amazonaws.eu-west-1.s3",
+            "com.amazonaws.eu-west-1.dynamodb",
+        )],
+        &["-/+ main.vpc_endpoint.s3"],
+    );
+    let dynamo = one(endpoints(&p, "main.vpc_endpoint.s3").await);
+    assert_ne!(dynamo.0, s3.0, "a new endpoint");
+    assert_eq!(dynamo.1, "com.amazonaws.eu-west-1.dynamodb");
+
+    // Deleted outside: created again.
+    ec2.delete_vpc_endpoints()
+        .vpc_endpoint_ids(&ssm.0)
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["+ main.vpc_endpoint.ssm"]);
+    p.apply();
+    p.expect_converged();
+    let ssm = one(endpoints(&p, "main.vpc_endpoint.ssm").await);
+
+    // Renamed through [[moved]]: nothing deleted or created.
+    p.rename_through_moved("vpc_endpoint", "ssm");
+    let plan = p.expect_plan(&["has moved to"]);
+    assert!(
+        !plan.contains("+ main.") && !plan.contains("- main."),
+        "{plan}"
+    );
+    p.apply();
+    p.expect_converged();
+    assert_eq!(p.id("main.vpc_endpoint.ssm_renamed"), ssm.0);
+    let mut both = vec![dynamo.0.clone(), ssm.0.clone()];
+    both.sort();
+    assert_eq!(live_endpoints(&p).await, both, "the same two endpoints");
+    p.reimport("main.vpc_endpoint.ssm_renamed", &ssm.0);
+
+    p.destroy(&[]);
+    assert!(live_endpoints(&p).await.is_empty());
+}
+
+/// The ids of every endpoint of the account that is not deleted, sorted.
+async fn live_endpoints(p: &Project) -> Vec<String> {
+    let out = p.ec2().await.describe_vpc_endpoints().send().await.unwrap();
+    let mut ids: Vec<String> = out
+        .vpc_endpoints()
+        .iter()
+        .filter(|e| e.state().is_some_and(|s| s.as_str() != "deleted"))
+        .map(|e| e.vpc_endpoint_id().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
 }

@@ -311,6 +311,15 @@ async fn sandbox_survives_the_day_two_journey() {
         format!("{text_now}\n[[moved]]\nfrom = \"module.baseline\"\nto = \"module.workload\"\n"),
     )
     .unwrap();
+    // The network hub names the module's instances too (issue 13): its references follow the rename.
+    let hub = d.join("stacks/network-hub.toml");
+    let hub_text = std::fs::read_to_string(&hub).unwrap();
+    assert!(hub_text.contains("module.baseline["));
+    std::fs::write(
+        &hub,
+        hub_text.replace("module.baseline[", "module.workload["),
+    )
+    .unwrap();
     let plan = plan_json(d, &moto);
     assert!(
         plan["resource_changes"].as_array().unwrap().is_empty(),

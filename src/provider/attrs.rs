@@ -25,6 +25,29 @@ pub(crate) fn required<'a>(attrs: &'a Attrs, name: &str, op: &str) -> Result<&'a
 }
 
 /// A list-of-strings attribute as a sorted set (absent = empty; items that are not strings are skipped).
+/// A fresh client token for one create, sent again unchanged when its answer is lost (RAM and EC2
+/// accept up to 64 characters).
+pub(crate) fn client_token() -> String {
+    use rand::Rng;
+    let n: u128 = rand::rng().random();
+    format!("landfall-{n:032x}")
+}
+
+/// The added and removed members from `current`'s to `desired`'s string set `name`, each `None` when
+/// empty (the shape of the SDK's optional Add*/Remove* lists).
+pub(crate) fn set_delta(
+    current: &Attrs,
+    desired: &Attrs,
+    name: &str,
+) -> (Option<Vec<String>>, Option<Vec<String>>) {
+    let (have, want) = (string_set(current, name), string_set(desired, name));
+    let list = |a: &BTreeSet<String>, b: &BTreeSet<String>| {
+        let diff: Vec<String> = a.difference(b).cloned().collect();
+        (!diff.is_empty()).then_some(diff)
+    };
+    (list(&want, &have), list(&have, &want))
+}
+
 pub(crate) fn string_set(attrs: &Attrs, name: &str) -> BTreeSet<String> {
     attrs
         .get(name)

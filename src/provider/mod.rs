@@ -416,6 +416,7 @@ macro_rules! dispatch {
             "ram_resource_share" => Box::pin(ram::resource_share::$f($($arg),*)).await,
             "transit_gateway_vpc_attachment" => Box::pin(nethub::vpc_attachment::$f($($arg),*)).await,
             "transit_gateway_route_table" => Box::pin(nethub::route_table::$f($($arg),*)).await,
+            "vpc_endpoint" => Box::pin(ec2::vpc_endpoint::$f($($arg),*)).await,
             "kms_key" => Box::pin(logging::kms_key::$f($($arg),*)).await,
             "kms_alias" => Box::pin(logging::kms_alias::$f($($arg),*)).await,
             "s3_bucket" => Box::pin(logging::s3_bucket::$f($($arg),*)).await,

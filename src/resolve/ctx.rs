@@ -94,8 +94,14 @@ impl<'x, 'a> Ctx<'x, 'a> {
                 self.deps.push(id);
                 let inst = &self.r.instances[id.0 as usize];
                 let mut map: IndexMap<String, Value> = inst.attrs.clone();
+                // Computed attributes as `resource_attr` reads them: what apply has learnt so far
+                // (a whole resource in an output, read by another stack during the same apply).
+                let known = self.r.known.attrs.get(&inst.address);
                 for a in inst.kind.attrs.iter().filter(|a| a.computed) {
-                    map.insert(a.name.to_string(), Value::Unknown(Some(id)));
+                    let value = known
+                        .and_then(|attrs| attrs.get(a.name))
+                        .map_or(Value::Unknown(Some(id)), Value::from_json);
+                    map.insert(a.name.to_string(), value);
                 }
                 Value::Map(map)
             }

@@ -503,3 +503,50 @@ fn moved_entries_that_do_not_describe_a_rename_are_errors() {
     .unwrap();
     assert_eq!(r.instances[0].address, "s.vpc.main[0]");
 }
+
+/// Regression: a whole resource in a module output (the baseline's `private_subnets`, read by the
+/// network hub as `module.baseline[key].private_subnets.a.id`) kept its computed attributes unknown
+/// even once apply had created the resource, so the reader failed with "values still unknown at
+/// apply time". They now come from what apply has learnt, like a direct reference's.
+#[test]
+fn whole_resources_in_module_outputs_take_known_values_during_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("landfall.toml"), PROJECT).unwrap();
+    for (path, text) in [
+        ("environments/test/env.toml", "stacks = [\"s\"]\n"),
+        (
+            "stacks/s.toml",
+            "[module.n]\nsource = \"net\"\n\n[security_group.sg]\nname = \"sg\"\nvpc_id = \"${module.n.vpcs.a.id}\"\n",
+        ),
+        (
+            "modules/net/main.toml",
+            "[vpc.this]\nfor_each = { a = \"10.0.0.0/16\" }\ncidr_block = \"${each.value}\"\n[output.vpcs]\nvalue = \"${vpc.this}\"\n",
+        ),
+    ] {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let resolve = |known: &super::Known| {
+        let loaded = load::load(dir.path(), "test").unwrap();
+        super::resolve_with(loaded, known).1.unwrap()
+    };
+    let before = resolve(&super::Known::default());
+    assert!(matches!(
+        get(&before, "s.security_group.sg").attrs["vpc_id"],
+        Value::Unknown(Some(_))
+    ));
+    let mut known = super::Known::default();
+    let mut vpc = serde_json::Map::new();
+    vpc.insert("id".into(), "vpc-123".into());
+    known.attrs.insert("s.module.n.vpc.this[\"a\"]".into(), vpc);
+    let during = resolve(&known);
+    assert_eq!(
+        get(&during, "s.security_group.sg").attrs["vpc_id"],
+        Value::String("vpc-123".into())
+    );
+    assert_eq!(
+        deps(&during, "s.security_group.sg"),
+        ["s.module.n.vpc.this[\"a\"]"]
+    );
+}

@@ -1069,6 +1069,61 @@ pub static KINDS: &[Kind] = &[
             id(),
         ],
     },
+    Kind {
+        name: "vpc_endpoint",
+        doc: "a VPC endpoint: gateway (S3, DynamoDB; routes in route tables) or interface (subnets, security groups, private DNS)",
+        scope: Scope::Regional,
+        taggable: true,
+        create_before_destroy: false,
+        attrs: &[
+            attr("vpc_id", String, "the VPC").required().force_new(),
+            attr(
+                "service_name",
+                String,
+                "the service, e.g. com.amazonaws.eu-west-1.s3",
+            )
+            .required()
+            .text(len(1, 255))
+            .force_new(),
+            attr("vpc_endpoint_type", String, "Gateway or Interface")
+                .default(D::Str("Gateway"))
+                .text(len(7, 9).one_of(&["Gateway", "Interface"]))
+                .force_new(),
+            attr(
+                "route_table_ids",
+                STRINGS,
+                "gateway: exactly these route tables get the service's route",
+            )
+            .default(D::EmptyList)
+            .max_items(255),
+            attr(
+                "subnet_ids",
+                STRINGS,
+                "interface: one subnet per availability zone served",
+            )
+            .default(D::EmptyList),
+            attr(
+                "security_group_ids",
+                STRINGS,
+                "interface: exactly these security groups (at most 5)",
+            )
+            .default(D::EmptyList)
+            .max_items(5),
+            attr(
+                "private_dns_enabled",
+                Bool,
+                "interface: the service's public name resolves to the endpoint inside the VPC",
+            )
+            .default(D::Bool(false)),
+            attr(
+                "policy",
+                Json,
+                "the endpoint policy (at most 20,480 characters); compared by meaning; unset leaves AWS's (full access)",
+            ),
+            tags(),
+            id(),
+        ],
+    },
     // ---- Logging: KMS, S3 log buckets, CloudTrail, flow logs ----------------------------------------
     Kind {
         name: "kms_key",

@@ -71,3 +71,22 @@ pub async fn delete_nat_outside(ec2: &aws_sdk_ec2::Client, nat: &str) {
             .unwrap();
     }
 }
+
+/// What a RAM share is associated with, of one type (principals or resource ARNs), read directly.
+pub async fn share_associations(
+    ram: &aws_sdk_ram::Client,
+    share: &str,
+    kind: aws_sdk_ram::types::ResourceShareAssociationType,
+) -> Vec<String> {
+    let out = ram
+        .get_resource_share_associations()
+        .association_type(kind)
+        .resource_share_arns(share)
+        .send()
+        .await
+        .unwrap();
+    out.resource_share_associations()
+        .iter()
+        .map(|a| a.associated_entity().unwrap().to_string())
+        .collect()
+}

@@ -19,6 +19,7 @@ pub mod route_table;
 pub mod security_group;
 pub mod subnet;
 pub mod vpc;
+pub mod vpc_endpoint;
 
 use crate::aws::{AwsError, call};
 pub(super) use crate::provider::attrs::{LandfallTags, ignore_not_found, required, tag_map};

@@ -7,8 +7,8 @@
 //! blackhole that drops the traffic.
 //!
 //! Read costs, per account and region, one filtered DescribeTransitGatewayRouteTables pass and one
-//! DescribeTransitGatewayAttachments pass (associations and propagations of deleted attachments, which
-//! the emulator keeps, are left out), and per table GetTransitGatewayRouteTableAssociations,
+//! DescribeTransitGatewayAttachments pass, which names each attachment's associated table (propagations
+//! of deleted attachments, which the emulator keeps, are left out), and per table
 //! GetTransitGatewayRouteTablePropagations and SearchTransitGatewayRoutes for the static routes (AWS has
 //! no call across tables for these). Propagated routes are not managed here. The emulator reports no
 //! route targets: when an active route comes without one, `routes` is compared against state.
@@ -30,6 +30,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// A static route: its target attachment, or `None` for a blackhole.
 type Routes = BTreeMap<String, Option<String>>;
+
+/// The live attachments of an account and region, each with its associated route table ("" for none).
+type Attached = BTreeMap<String, String>;
 
 pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     let ec2 = cx.ec2().await?;
@@ -278,9 +281,10 @@ async fn describe(ec2: &Client, f: Filter) -> Result<Vec<Table>, AwsError> {
         .collect())
 }
 
-/// The ids of the attachments of the account and region that exist (all pages): the emulator keeps
-/// associations and propagations of deleted attachments, which AWS drops.
-async fn live_attachments(ec2: &Client) -> Result<BTreeSet<String>, AwsError> {
+/// The attachments of the account and region that exist (all pages), each with the route table it is
+/// associated with ("" for none). One pass serves every table: AWS names an attachment's table in
+/// DescribeTransitGatewayAttachments, so no per-table association read is needed.
+async fn live_attachments(ec2: &Client) -> Result<Attached, AwsError> {
     let all: Vec<TransitGatewayAttachment> = paginate(|token| async move {
         let out = call("DescribeTransitGatewayAttachments", || {
             ec2.describe_transit_gateway_attachments()
@@ -294,6 +298,16 @@ async fn live_attachments(ec2: &Client) -> Result<BTreeSet<String>, AwsError> {
         ))
     })
     .await?;
+    let table_of = |a: &TransitGatewayAttachment| {
+        a.association()
+            .filter(|x| {
+                x.state()
+                    .is_none_or(|s| matches!(s.as_str(), "associated" | "associating"))
+            })
+            .and_then(|x| x.transit_gateway_route_table_id())
+            .unwrap_or_default()
+            .to_string()
+    };
     Ok(all
         .iter()
         .filter(|a| {
@@ -301,46 +315,25 @@ async fn live_attachments(ec2: &Client) -> Result<BTreeSet<String>, AwsError> {
                 matches!(s.as_str(), "deleted" | "deleting" | "failed" | "rejected")
             })
         })
-        .filter_map(|a| a.transit_gateway_attachment_id().map(str::to_string))
+        .filter_map(|a| Some((a.transit_gateway_attachment_id()?.to_string(), table_of(a))))
         .collect())
 }
 
 /// The attachments associated with table `id` and those propagating to it, among `live` ones.
-/// (DescribeTransitGatewayAttachments also names each attachment's table, but the emulator reports
-/// the default table there whatever the association.)
 async fn links(
     ec2: &Client,
     id: &str,
-    live: &BTreeSet<String>,
+    live: &Attached,
 ) -> Result<(BTreeSet<String>, BTreeSet<String>), AwsError> {
-    let all = paginate(|token| async move {
-        let out = call("GetTransitGatewayRouteTableAssociations", || {
-            ec2.get_transit_gateway_route_table_associations()
-                .transit_gateway_route_table_id(id)
-                .set_next_token(token.clone())
-                .send()
-        })
-        .await?;
-        Ok((
-            out.associations().to_vec(),
-            out.next_token().map(str::to_string),
-        ))
-    })
-    .await?;
-    let associated = all
+    let associated = live
         .iter()
-        .filter(|a| {
-            a.state()
-                .is_none_or(|s| matches!(s.as_str(), "associated" | "associating"))
-        })
-        .filter_map(|a| a.transit_gateway_attachment_id())
-        .filter(|a| live.contains(*a))
-        .map(str::to_string)
+        .filter(|(_, table)| table.as_str() == id)
+        .map(|(attachment, _)| attachment.clone())
         .collect();
     let propagating = propagations(ec2, id)
         .await?
         .into_iter()
-        .filter(|a| live.contains(a))
+        .filter(|a| live.contains_key(a))
         .collect();
     Ok((associated, propagating))
 }

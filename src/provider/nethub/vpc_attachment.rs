@@ -8,13 +8,13 @@
 //! An attachment to a gateway of another account that does not accept shared attachments by itself
 //! waits in `pendingAcceptance`: create then accepts it in the gateway's account
 //! (AcceptTransitGatewayVpcAttachment, with the access role there) and waits until it is available.
-//! moto 5.2.5 has no acceptance and no cross-account gateways, so that step is verified only against
-//! the AWS API reference. CreateTransitGatewayVpcAttachment takes no client token: an unanswered create
-//! is recognised by its tags.
+//! moto 5.2.5 has neither acceptance nor cross-account gateways: the emulator extension
+//! `ec2_shared_transit_gateway` adds both for the tests. CreateTransitGatewayVpcAttachment takes no
+//! client token: an unanswered create is recognised by its tags.
 
 use super::transit_gateway::onoff;
 use crate::aws::{AwsError, Created, call, call_create};
-use crate::provider::attrs::{ignore_not_found, required, string_set};
+use crate::provider::attrs::{ignore_not_found, required, set_delta, string_set};
 use crate::provider::ec2::{
     bool_attr, created, describe_batched, filter, find_created, gone, live, paginate, poll,
     tag_spec, update_tags,
@@ -148,15 +148,10 @@ pub async fn update(
 ) -> Result<Live, AwsError> {
     let ec2 = cx.ec2().await?;
     update_tags(&ec2, id, current, desired).await?;
-    let (have, want) = (
-        string_set(current, "subnet_ids"),
-        string_set(desired, "subnet_ids"),
-    );
-    let add: Vec<String> = want.difference(&have).cloned().collect();
-    let remove: Vec<String> = have.difference(&want).cloned().collect();
+    let (add, remove) = set_delta(current, desired, "subnet_ids");
     let dns = bool_attr(desired, "dns_support", true);
     let dns_changed = bool_attr(current, "dns_support", true) != dns;
-    if !add.is_empty() || !remove.is_empty() || dns_changed {
+    if add.is_some() || remove.is_some() || dns_changed {
         let options = dns_changed.then(|| {
             ModifyOptions::builder()
                 .dns_support(Dns::from(onoff(dns)))
@@ -165,8 +160,8 @@ pub async fn update(
         call("ModifyTransitGatewayVpcAttachment", || {
             ec2.modify_transit_gateway_vpc_attachment()
                 .transit_gateway_attachment_id(id)
-                .set_add_subnet_ids((!add.is_empty()).then(|| add.clone()))
-                .set_remove_subnet_ids((!remove.is_empty()).then(|| remove.clone()))
+                .set_add_subnet_ids(add.clone())
+                .set_remove_subnet_ids(remove.clone())
                 .set_options(options.clone())
                 .send()
         })

@@ -16,7 +16,9 @@
 //! cannot be one landfall created (it sets its address tag): its tags are compared against state.
 
 use crate::aws::{AwsError, call};
-use crate::provider::attrs::{LandfallTags, ignore_not_found, required, string_set, tag_map};
+use crate::provider::attrs::{
+    LandfallTags, client_token, ignore_not_found, required, string_set, tag_map,
+};
 use crate::provider::ec2::{bool_attr, paginate};
 use crate::provider::{Attrs, Cx, Live};
 use aws_sdk_ram::Client;
@@ -170,13 +172,6 @@ pub async fn delete(cx: &Cx<'_>, id: &str, _current: &Attrs) -> Result<(), AwsEr
         .await,
     )?;
     Ok(())
-}
-
-/// A fresh client token for one create (RAM accepts up to 64 characters).
-fn client_token() -> String {
-    use rand::Rng;
-    let n: u128 = rand::rng().random();
-    format!("landfall-{n:032x}")
 }
 
 /// Turns on RAM's sharing with AWS Organizations when `principals` name the organization or an OU.
