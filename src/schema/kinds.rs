@@ -292,6 +292,22 @@ const RULE_FIELDS: &[Field] = &[
     field("description", String).text(len(0, 255)),
 ];
 
+// ---- DNS (issue 13) ----
+/// DNS names as Route 53 takes a zone's or a rule's domain: dot-separated labels of letters, digits,
+/// hyphens and underscores, each 1 to 63 characters, without the trailing dot.
+const DOMAIN_NAME: Pattern = Pattern {
+    regex: r"^[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63})*$",
+    describe: "a DNS name such as internal.example.com (labels of letters, digits, - and _, each at most 63 characters; no trailing dot)",
+    test: |s| {
+        s.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+    },
+};
+
 /// Every kind, in the order `landfall kinds` lists them.
 pub static KINDS: &[Kind] = &[
     // ---- AWS Organizations -------------------------------------------------------------------------
@@ -1391,6 +1407,62 @@ pub static KINDS: &[Kind] = &[
             tags(),
             id(),
             arn(),
+        ],
+    },
+    // ---- DNS (issue 13) ------------------------------------------------------------------------------
+    Kind {
+        name: "route53_zone",
+        doc: "a Route 53 private hosted zone, created with a VPC of its account and region; more VPCs join with route53_zone_association",
+        scope: Scope::Regional,
+        taggable: true,
+        create_before_destroy: false,
+        attrs: &[
+            attr("name", String, "the zone's domain, e.g. internal.example.com")
+                .required()
+                .text(len(1, 1024).pattern(&DOMAIN_NAME))
+                .force_new(),
+            attr("comment", String, "what the zone is for")
+                .default(D::Str(""))
+                .text(len(0, 256)),
+            attr(
+                "vpc_id",
+                String,
+                "the VPC of this account and region the zone is created with",
+            )
+            .required(),
+            attr(
+                "force_destroy",
+                Bool,
+                "on delete, delete the zone's records first (else AWS refuses a zone with records)",
+            )
+            .default(D::Bool(false)),
+            tags(),
+            id(),
+            attr("owner_id", String, "the account that owns the zone").computed(),
+        ],
+    },
+    Kind {
+        name: "route53_zone_association",
+        doc: "a VPC associated with a private hosted zone, from the VPC's account; another account's zone is authorized there first",
+        scope: Scope::Regional,
+        taggable: false,
+        create_before_destroy: false,
+        attrs: &[
+            attr("zone_id", String, "the hosted zone, possibly another account's")
+                .required()
+                .text(len(1, 32))
+                .force_new(),
+            attr("vpc_id", String, "the VPC of this account and region")
+                .required()
+                .force_new(),
+            attr(
+                "zone_owner_id",
+                String,
+                "the zone's account when it is another (e.g. route53_zone's owner_id); empty: this account",
+            )
+            .default(D::Str(""))
+            .text(len(0, 12)),
+            id(),
         ],
     },
 ];
