@@ -438,3 +438,320 @@ async fn lost_create_answers_leave_one_zone_and_one_association() {
     assert_eq!(zone.tags, vec![("team".into(), "platform".into())]);
     p.destroy(&[]);
 }
+
+// ---- Route 53 Resolver ---------------------------------------------------------------------------
+
+async fn resolver(p: &Project) -> aws_sdk_route53resolver::Client {
+    aws_sdk_route53resolver::Client::new(&p.moto.sdk_config().await)
+}
+
+const RESOLVER: &str = r#"
+[vpc.main]
+cidr_block = "10.0.0.0/16"
+
+[subnet.a]
+vpc_id = "${vpc.main.id}"
+cidr_block = "10.0.1.0/24"
+availability_zone = "eu-west-1a"
+
+[subnet.b]
+vpc_id = "${vpc.main.id}"
+cidr_block = "10.0.2.0/24"
+availability_zone = "eu-west-1b"
+
+[security_group.dns]
+name = "dns"
+vpc_id = "${vpc.main.id}"
+description = "DNS to on-premises"
+
+[route53_resolver_endpoint.out]
+name = "outbound"
+subnet_ids = ["${subnet.a.id}", "${subnet.b.id}"]
+security_group_ids = ["${security_group.dns.id}"]
+tags = { team = "network" }
+
+[route53_resolver_rule.onprem]
+name = "onprem"
+domain_name = "corp.acme.internal"
+target_ips = ["192.168.10.10", "192.168.10.11"]
+resolver_endpoint_id = "${route53_resolver_endpoint.out.id}"
+tags = { team = "network" }
+
+[route53_resolver_rule_association.main]
+resolver_rule_id = "${route53_resolver_rule.onprem.id}"
+vpc_id = "${vpc.main.id}"
+"#;
+
+/// (id, name, direction, user tags) of every endpoint of the management account.
+async fn endpoints(p: &Project) -> Vec<(String, String, String, Vec<(String, String)>)> {
+    let rr = resolver(p).await;
+    let out = rr.list_resolver_endpoints().send().await.unwrap();
+    let mut found = Vec::new();
+    for e in out.resolver_endpoints() {
+        let tags = user_tags(&rr, e.arn().unwrap()).await;
+        found.push((
+            e.id().unwrap().into(),
+            e.name().unwrap_or_default().into(),
+            e.direction().unwrap().as_str().into(),
+            tags,
+        ));
+    }
+    found
+}
+
+async fn user_tags(rr: &aws_sdk_route53resolver::Client, arn: &str) -> Vec<(String, String)> {
+    let out = rr
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    let mut tags: Vec<(String, String)> = out
+        .tags()
+        .iter()
+        .filter(|t| !t.key().starts_with("landfall:"))
+        .map(|t| (t.key().into(), t.value().into()))
+        .collect();
+    tags.sort();
+    tags
+}
+
+/// (id, domain, target IPs, endpoint) of every rule the client's account owns.
+async fn rules(rr: &aws_sdk_route53resolver::Client) -> Vec<(String, String, Vec<String>, String)> {
+    let out = rr.list_resolver_rules().send().await.unwrap();
+    out.resolver_rules()
+        .iter()
+        .map(|r| {
+            let ips = r
+                .target_ips()
+                .iter()
+                .map(|t| t.ip().unwrap().to_string())
+                .collect();
+            (
+                r.id().unwrap().into(),
+                r.domain_name().unwrap().trim_end_matches('.').into(),
+                ips,
+                r.resolver_endpoint_id().unwrap_or_default().into(),
+            )
+        })
+        .collect()
+}
+
+/// (rule, VPC) of every rule association of the client's account.
+async fn rule_associations(rr: &aws_sdk_route53resolver::Client) -> Vec<(String, String)> {
+    let out = rr.list_resolver_rule_associations().send().await.unwrap();
+    out.resolver_rule_associations()
+        .iter()
+        .map(|a| {
+            (
+                a.resolver_rule_id().unwrap().into(),
+                a.vpc_id().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resolver_endpoint_rule_and_association_lifecycle() {
+    let p = Project::new(RESOLVER);
+    p.apply();
+    p.expect_converged();
+    let rr = resolver(&p).await;
+    let vpc = p.id("main.vpc.main");
+    let eps = endpoints(&p).await;
+    assert_eq!(eps.len(), 1, "{eps:?}");
+    let endpoint = eps[0].0.clone();
+    assert_eq!(endpoint, p.id("main.route53_resolver_endpoint.out"));
+    assert_eq!(
+        (eps[0].1.as_str(), eps[0].2.as_str()),
+        ("outbound", "OUTBOUND")
+    );
+    let found = rules(&rr).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (rule, domain, ips, via) = found[0].clone();
+    assert_eq!(domain, "corp.acme.internal");
+    assert_eq!(ips, vec!["192.168.10.10", "192.168.10.11"]);
+    assert_eq!(via, endpoint);
+    assert_eq!(
+        rule_associations(&rr).await,
+        vec![(rule.clone(), vpc.clone())]
+    );
+
+    // In place: the endpoint's name and tags, the rule's tags.
+    p.change(
+        &[
+            ("name = \"outbound\"", "name = \"to-onprem\""),
+            (
+                "tags = { team = \"network\" }\n\n[route53_resolver_rule",
+                "tags = { team = \"dns\" }\n\n[route53_resolver_rule",
+            ),
+        ],
+        &["~ main.route53_resolver_endpoint.out"],
+    );
+    let eps = endpoints(&p).await;
+    assert_eq!(eps[0].0, endpoint, "changed in place");
+    assert_eq!(eps[0].1, "to-onprem");
+    assert_eq!(eps[0].3, vec![("team".into(), "dns".into())]);
+
+    // Drift: the endpoint renamed outside is put back.
+    rr.update_resolver_endpoint()
+        .resolver_endpoint_id(&endpoint)
+        .name("by-hand")
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["~ main.route53_resolver_endpoint.out"]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(endpoints(&p).await[0].1, "to-onprem");
+
+    // Replace: a new domain is a new rule; the association follows it.
+    p.change(
+        &[(
+            "domain_name = \"corp.acme.internal\"",
+            "domain_name = \"ad.acme.internal\"",
+        )],
+        &[
+            "-/+ main.route53_resolver_rule.onprem",
+            "-/+ main.route53_resolver_rule_association.main",
+        ],
+    );
+    let found = rules(&rr).await;
+    assert_eq!(found.len(), 1, "the old rule is gone: {found:?}");
+    let rule = found[0].0.clone();
+    assert_eq!(found[0].1, "ad.acme.internal");
+    assert_eq!(
+        rule_associations(&rr).await,
+        vec![(rule.clone(), vpc.clone())]
+    );
+
+    p.rename_through_moved("route53_resolver_rule", "onprem");
+    p.expect_plan(&["has moved to"]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(rules(&rr).await[0].0, rule);
+
+    // Deleted outside: the association is made again.
+    rr.disassociate_resolver_rule()
+        .resolver_rule_id(&rule)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["+ main.route53_resolver_rule_association.main"]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(
+        rule_associations(&rr).await,
+        vec![(rule.clone(), vpc.clone())]
+    );
+
+    p.reimport("main.route53_resolver_endpoint.out", &endpoint);
+    p.reimport("main.route53_resolver_rule.onprem_renamed", &rule);
+    p.reimport(
+        "main.route53_resolver_rule_association.main",
+        &format!("{rule}:{vpc}"),
+    );
+
+    p.destroy(&[]);
+    assert!(endpoints(&p).await.is_empty());
+    assert!(rules(&rr).await.is_empty());
+    assert!(rule_associations(&rr).await.is_empty());
+}
+
+const SHARED_RULE: &str = r#"
+[organization.main]
+aws_service_access_principals = ["ram.amazonaws.com"]
+
+[account.dev]
+name = "dev"
+email = "aws+dev@example.com"
+parent_id = "${organization.main.root_id}"
+
+[route53_resolver_rule.onprem]
+domain_name = "corp.acme.internal"
+target_ips = ["192.168.10.10"]
+
+[ram_resource_share.dns]
+name = "dns"
+principals = ["${account.dev.id}"]
+resource_arns = ["${route53_resolver_rule.onprem.arn}"]
+
+[vpc.dev]
+account = "${account.dev.id}"
+cidr_block = "10.10.0.0/16"
+
+[route53_resolver_rule_association.dev]
+account = "${account.dev.id}"
+resolver_rule_id = "${route53_resolver_rule.onprem.id}"
+vpc_id = "${vpc.dev.id}"
+depends_on = ["ram_resource_share.dns"]
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resolver_rule_shared_through_ram_is_associated_from_the_workload_account() {
+    let p = Project::new(SHARED_RULE);
+    p.apply();
+    p.expect_converged();
+    let dev = p.id("main.account.dev");
+    let dev_vpc = p.id("main.vpc.dev");
+    let rule = p.id("main.route53_resolver_rule.onprem");
+    let dev_rr = aws_sdk_route53resolver::Client::new(&p.moto.member_config(&dev).await);
+    assert_eq!(
+        rule_associations(&dev_rr).await,
+        vec![(rule.clone(), dev_vpc.clone())]
+    );
+    assert_eq!(
+        p.id("main.route53_resolver_rule_association.dev"),
+        format!("{rule}:{dev_vpc}")
+    );
+
+    // A rule that is not shared stays unknown to the workload account.
+    let unshared = resolver(&p)
+        .await
+        .create_resolver_rule()
+        .creator_request_id("outside")
+        .name("outside")
+        .rule_type(aws_sdk_route53resolver::types::RuleTypeOption::Forward)
+        .domain_name("other.acme.internal")
+        .target_ips(
+            aws_sdk_route53resolver::types::TargetAddress::builder()
+                .ip("192.168.20.10")
+                .port(53)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let refused = dev_rr
+        .associate_resolver_rule()
+        .resolver_rule_id(unshared.resolver_rule().unwrap().id().unwrap())
+        .vpc_id(&dev_vpc)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        aws_sdk_route53resolver::error::ProvideErrorMetadata::code(&refused),
+        Some("ResourceNotFoundException")
+    );
+
+    // Deleted outside, from the workload account: associated again.
+    dev_rr
+        .disassociate_resolver_rule()
+        .resolver_rule_id(&rule)
+        .vpc_id(&dev_vpc)
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["+ main.route53_resolver_rule_association.dev"]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(rule_associations(&dev_rr).await.len(), 1);
+
+    p.reimport(
+        "main.route53_resolver_rule_association.dev",
+        &format!("{rule}:{dev_vpc}"),
+    );
+    p.destroy(&["--allow-account-closure"]);
+    assert!(rule_associations(&dev_rr).await.is_empty());
+}

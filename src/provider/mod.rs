@@ -393,6 +393,11 @@ pub fn identity(kind: &str, known: &Attrs) -> Option<Identity> {
             attr("zone_id")?,
             attr("vpc_id")?
         ))),
+        "route53_resolver_rule_association" => Some(Identity::Id(format!(
+            "{}:{}",
+            attr("resolver_rule_id")?,
+            attr("vpc_id")?
+        ))),
         _ => Some(Identity::Tag),
     }
 }
@@ -448,6 +453,9 @@ macro_rules! dispatch {
             // ---- DNS (issue 13) ----
             "route53_zone" => Box::pin(route53::zone::$f($($arg),*)).await,
             "route53_zone_association" => Box::pin(route53::zone_association::$f($($arg),*)).await,
+            "route53_resolver_endpoint" => Box::pin(route53::resolver_endpoint::$f($($arg),*)).await,
+            "route53_resolver_rule" => Box::pin(route53::resolver_rule::$f($($arg),*)).await,
+            "route53_resolver_rule_association" => Box::pin(route53::resolver_rule_association::$f($($arg),*)).await,
             other => Err(AwsError::other(stringify!($f), format!("kind `{other}` has no provider"))),
         }
     };

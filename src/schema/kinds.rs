@@ -308,6 +308,13 @@ const DOMAIN_NAME: Pattern = Pattern {
     },
 };
 
+/// IPv4 addresses (Resolver rules' target IPs).
+const IPV4: Pattern = Pattern {
+    regex: r"^([0-9]{1,3}\.){3}[0-9]{1,3}$",
+    describe: "an IPv4 address such as 10.0.0.2",
+    test: |s| s.parse::<std::net::Ipv4Addr>().is_ok(),
+};
+
 /// Every kind, in the order `landfall kinds` lists them.
 pub static KINDS: &[Kind] = &[
     // ---- AWS Organizations -------------------------------------------------------------------------
@@ -1463,6 +1470,107 @@ pub static KINDS: &[Kind] = &[
             .default(D::Str(""))
             .text(len(0, 12)),
             id(),
+        ],
+    },
+    Kind {
+        name: "route53_resolver_endpoint",
+        doc: "a Route 53 Resolver endpoint: OUTBOUND forwards queries out of the VPCs (through rules), INBOUND answers queries from outside",
+        scope: Scope::Regional,
+        taggable: true,
+        create_before_destroy: false,
+        attrs: &[
+            attr("name", String, "a friendly name")
+                .default(D::Str(""))
+                .text(len(0, 64)),
+            attr("direction", String, "OUTBOUND or INBOUND")
+                .default(D::Str("OUTBOUND"))
+                .text(len(1, 16).one_of(&["OUTBOUND", "INBOUND"]))
+                .force_new(),
+            attr(
+                "subnet_ids",
+                STRINGS,
+                "one IP address in each of these subnets (AWS asks for 2 to 6, in different zones for availability)",
+            )
+            .required()
+            .max_items(6)
+            .force_new(),
+            attr(
+                "security_group_ids",
+                STRINGS,
+                "allowing DNS (TCP and UDP 53) to the targets (outbound) or from the sources (inbound)",
+            )
+            .required()
+            .max_items(64)
+            .force_new(),
+            tags(),
+            id(),
+            arn(),
+            attr("host_vpc_id", String, "the VPC of the subnets").computed(),
+        ],
+    },
+    Kind {
+        name: "route53_resolver_rule",
+        doc: "a Route 53 Resolver rule: FORWARD queries for a domain to target IPs through an outbound endpoint; share it with ram_resource_share",
+        scope: Scope::Regional,
+        taggable: true,
+        create_before_destroy: false,
+        attrs: &[
+            attr("name", String, "a friendly name")
+                .default(D::Str(""))
+                .text(len(0, 64)),
+            attr(
+                "domain_name",
+                String,
+                "queries for this domain and its subdomains, e.g. corp.acme.internal",
+            )
+            .required()
+            .text(len(1, 256).pattern(&DOMAIN_NAME))
+            .force_new(),
+            attr("rule_type", String, "FORWARD or SYSTEM")
+                .default(D::Str("FORWARD"))
+                .text(len(1, 16).one_of(&["FORWARD", "SYSTEM"]))
+                .force_new(),
+            attr(
+                "target_ips",
+                STRINGS,
+                "FORWARD: the DNS servers queries go to, port 53 (Resolver's quota: 6 per rule)",
+            )
+            .default(D::EmptyList)
+            .text(len(7, 15).pattern(&IPV4))
+            .max_items(6),
+            attr(
+                "resolver_endpoint_id",
+                String,
+                "FORWARD: the outbound endpoint queries leave through",
+            )
+            .default(D::Str(""))
+            .text(len(0, 64)),
+            tags(),
+            id(),
+            arn(),
+            attr("owner_id", String, "the account that owns the rule").computed(),
+        ],
+    },
+    Kind {
+        name: "route53_resolver_rule_association",
+        doc: "a Resolver rule applied to a VPC, from the VPC's account (the rule may be another account's, shared through RAM)",
+        scope: Scope::Regional,
+        taggable: false,
+        create_before_destroy: false,
+        attrs: &[
+            attr("resolver_rule_id", String, "the rule, possibly shared by another account")
+                .required()
+                .text(len(1, 64))
+                .force_new(),
+            attr("vpc_id", String, "the VPC of this account and region")
+                .required()
+                .force_new(),
+            attr("name", String, "a friendly name")
+                .default(D::Str(""))
+                .text(len(0, 64))
+                .force_new(),
+            id(),
+            attr("association_id", String, "AWS's id of the association").computed(),
         ],
     },
 ];

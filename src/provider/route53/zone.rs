@@ -18,7 +18,10 @@
 //! whose answer was lost is looked for by it before sending again (AWS would refuse the same
 //! reference twice), and a zone whose tags were never set is still recognised by the address in it.
 
-use super::{change_tags, private_zones, short_id, tags_of, vpc};
+use super::{
+    REFERENCE_PREFIX, address_in, caller_reference, change_tags, private_zones, short_id, tags_of,
+    vpc,
+};
 use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::attrs::{ignore_not_found, required, str_or_empty};
 use crate::provider::ec2::bool_attr;
@@ -28,9 +31,6 @@ use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, HostedZone, HostedZoneConfig, ResourceRecordSet, RrType,
 };
 use std::collections::HashSet;
-
-/// The prefix of the CallerReference of every zone landfall creates.
-const REFERENCE_PREFIX: &str = "landfall/";
 
 pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     let r53 = cx.route53().await?;
@@ -127,17 +127,9 @@ pub async fn update(
         move_vpc(&r53, id, old, new, &cx.loc.region).await?;
     }
     super::update_tags(&r53, id, current, desired).await?;
-    let mut attrs = current.clone();
-    for (k, v) in desired {
-        attrs.insert(k.clone(), v.clone());
-    }
-    attrs.insert("id".into(), id.into());
-    Ok(Live {
-        id: id.to_string(),
-        attrs,
-        address: None,
-        lineage: None,
-    })
+    let mut live = super::merged(id, current, desired);
+    live.attrs.insert("id".into(), id.into());
+    Ok(live)
 }
 
 pub async fn delete(cx: &Cx<'_>, id: &str, current: &Attrs) -> Result<(), AwsError> {
@@ -156,26 +148,6 @@ pub async fn delete(cx: &Cx<'_>, id: &str, current: &Attrs) -> Result<(), AwsErr
 
 fn force_destroy(attrs: &Attrs) -> bool {
     bool_attr(attrs, "force_destroy", false)
-}
-
-/// `landfall/ADDRESS/NONCE`, or `landfall//NONCE` when the address is too long for the 128
-/// characters AWS accepts.
-fn caller_reference(address: &str) -> String {
-    use rand::Rng;
-    let nonce: u64 = rand::rng().random();
-    let full = format!("{REFERENCE_PREFIX}{address}/{nonce:016x}");
-    if full.len() <= 128 {
-        full
-    } else {
-        format!("{REFERENCE_PREFIX}/{nonce:016x}")
-    }
-}
-
-/// The address a CallerReference made by [`caller_reference`] names.
-fn address_in(reference: &str) -> Option<String> {
-    let rest = reference.strip_prefix(REFERENCE_PREFIX)?;
-    let (address, _nonce) = rest.rsplit_once('/')?;
-    (!address.is_empty()).then(|| address.to_string())
 }
 
 /// The zone's VPCs in `region`.
@@ -303,25 +275,5 @@ fn to_live(zone: &HostedZone, vpc_id: &str, owner: &str, tags: Vec<(String, Stri
         attrs,
         address,
         lineage,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_caller_reference_names_the_address_within_aws_length() {
-        let r = caller_reference("main.route53_zone.internal");
-        assert!(r.starts_with("landfall/main.route53_zone.internal/"));
-        assert_eq!(
-            address_in(&r).as_deref(),
-            Some("main.route53_zone.internal")
-        );
-        let long = format!("main.route53_zone.x[\"{}\"]", "a".repeat(200));
-        let r = caller_reference(&long);
-        assert!(r.len() <= 128);
-        assert_eq!(address_in(&r), None);
-        assert_eq!(address_in("console-1234"), None);
     }
 }

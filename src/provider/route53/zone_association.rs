@@ -101,16 +101,7 @@ pub async fn update(
     current: &Attrs,
     desired: &Attrs,
 ) -> Result<Live, AwsError> {
-    let mut attrs = current.clone();
-    for (k, v) in desired {
-        attrs.insert(k.clone(), v.clone());
-    }
-    Ok(Live {
-        id: id.to_string(),
-        attrs,
-        address: None,
-        lineage: None,
-    })
+    Ok(super::merged(id, current, desired))
 }
 
 pub async fn delete(cx: &Cx<'_>, id: &str, current: &Attrs) -> Result<(), AwsError> {
