@@ -68,6 +68,17 @@ created_at = {}
 assume_attempts = {}
 
 
+# Route 53 speaks REST-XML: its creates are named by method and path, for --lose-response.
+REST_OPERATIONS = [
+    ("POST", re.compile(r"/2013-04-01/hostedzone$"), "CreateHostedZone"),
+    ("POST", re.compile(r"/2013-04-01/hostedzone/[^/]+/associatevpc$"), "AssociateVPCWithHostedZone"),
+]
+
+
+def rest_operation(method, path):
+    return next((op for m, pattern, op in REST_OPERATIONS if m == method and pattern.search(path)), "")
+
+
 def service_of(headers):
     auth = headers.get("Authorization", "")
     m = re.search(r"Credential=[^/]+/\d+/[^/]+/([^/]+)/aws4_request", auth)
@@ -201,6 +212,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             op = target.rsplit(".", 1)[-1] if target else \
                 urllib.parse.parse_qs(body.decode(errors="replace")).get("Action", [""])[0]
             key = urllib.parse.urlparse(self.path).path
+            op = op or rest_operation(self.command, key)
             if self.command == "PUT" and any(key.endswith(s) for s in args.lose_put_response):
                 op = "PutObject " + key
             with lock:

@@ -340,6 +340,38 @@ impl Aws {
         ))
     }
 
+    // ---- DNS (issue 13) ----
+    /// Route 53 (hosted zones, a global service) in an account.
+    pub async fn route53(
+        &self,
+        account: Option<&str>,
+    ) -> Result<aws_sdk_route53::Client, AwsError> {
+        let config = self.config_for(account).await?;
+        Ok(aws_sdk_route53::Client::from_conf(
+            aws_sdk_route53::config::Builder::from(&config)
+                .region(Region::new(self.default_region()))
+                .interceptor(self.stats.interceptor())
+                .interceptor(observer(account, &self.default_region()))
+                .build(),
+        ))
+    }
+
+    /// Route 53 Resolver (endpoints, rules, rule associations) in an account and region.
+    pub async fn route53resolver(
+        &self,
+        account: Option<&str>,
+        region: &str,
+    ) -> Result<aws_sdk_route53resolver::Client, AwsError> {
+        let config = self.config_for(account).await?;
+        Ok(aws_sdk_route53resolver::Client::from_conf(
+            aws_sdk_route53resolver::config::Builder::from(&config)
+                .region(Region::new(region.to_string()))
+                .interceptor(self.stats.interceptor())
+                .interceptor(observer(account, region))
+                .build(),
+        ))
+    }
+
     /// Organizations, always from the management account (the caller's credentials).
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
         aws_sdk_organizations::Client::from_conf(

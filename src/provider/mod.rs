@@ -20,6 +20,8 @@ mod sso;
 // Network hub (issue 13): transit gateways, RAM shares.
 mod nethub;
 mod ram;
+// DNS (issue 13): Route 53 private zones and Resolver.
+mod route53;
 mod security;
 
 use crate::aws::{Aws, AwsError};
@@ -266,6 +268,16 @@ impl<'a> Cx<'a> {
             .ram(self.loc.account.as_deref(), &self.loc.region)
             .await
     }
+
+    // ---- DNS (issue 13) ----
+    pub async fn route53(&self) -> Result<aws_sdk_route53::Client, AwsError> {
+        self.aws.route53(self.loc.account.as_deref()).await
+    }
+
+    pub async fn route53resolver(&self) -> Result<aws_sdk_route53resolver::Client, AwsError> {
+        let (account, region) = (self.loc.account.as_deref(), &self.loc.region);
+        self.aws.route53resolver(account, region).await
+    }
 }
 
 /// One resource as AWS reports it (recorded in saved plans: `plan::basis`).
@@ -376,6 +388,16 @@ pub fn identity(kind: &str, known: &Attrs) -> Option<Identity> {
         "config_configuration_recorder"
         | "config_delivery_channel"
         | "config_configuration_aggregator" => attr("name").map(Identity::Id),
+        "route53_zone_association" => Some(Identity::Id(format!(
+            "{}:{}",
+            attr("zone_id")?,
+            attr("vpc_id")?
+        ))),
+        "route53_resolver_rule_association" => Some(Identity::Id(format!(
+            "{}:{}",
+            attr("resolver_rule_id")?,
+            attr("vpc_id")?
+        ))),
         _ => Some(Identity::Tag),
     }
 }
@@ -429,6 +451,12 @@ macro_rules! dispatch {
             "config_configuration_recorder" => Box::pin(security::config_recorder::$f($($arg),*)).await,
             "config_delivery_channel" => Box::pin(security::config_delivery_channel::$f($($arg),*)).await,
             "config_configuration_aggregator" => Box::pin(security::config_aggregator::$f($($arg),*)).await,
+            // ---- DNS (issue 13) ----
+            "route53_zone" => Box::pin(route53::zone::$f($($arg),*)).await,
+            "route53_zone_association" => Box::pin(route53::zone_association::$f($($arg),*)).await,
+            "route53_resolver_endpoint" => Box::pin(route53::resolver_endpoint::$f($($arg),*)).await,
+            "route53_resolver_rule" => Box::pin(route53::resolver_rule::$f($($arg),*)).await,
+            "route53_resolver_rule_association" => Box::pin(route53::resolver_rule_association::$f($($arg),*)).await,
             other => Err(AwsError::other(stringify!($f), format!("kind `{other}` has no provider"))),
         }
     };

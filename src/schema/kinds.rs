@@ -292,6 +292,29 @@ const RULE_FIELDS: &[Field] = &[
     field("description", String).text(len(0, 255)),
 ];
 
+// ---- DNS (issue 13) ----
+/// DNS names as Route 53 takes a zone's or a rule's domain: dot-separated labels of letters, digits,
+/// hyphens and underscores, each 1 to 63 characters, without the trailing dot.
+const DOMAIN_NAME: Pattern = Pattern {
+    regex: r"^[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63})*$",
+    describe: "a DNS name such as internal.example.com (labels of letters, digits, - and _, each at most 63 characters; no trailing dot)",
+    test: |s| {
+        s.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+    },
+};
+
+/// IPv4 addresses (Resolver rules' target IPs).
+const IPV4: Pattern = Pattern {
+    regex: r"^([0-9]{1,3}\.){3}[0-9]{1,3}$",
+    describe: "an IPv4 address such as 10.0.0.2",
+    test: |s| s.parse::<std::net::Ipv4Addr>().is_ok(),
+};
+
 /// Every kind, in the order `landfall kinds` lists them.
 pub static KINDS: &[Kind] = &[
     // ---- AWS Organizations -------------------------------------------------------------------------
@@ -1446,6 +1469,163 @@ pub static KINDS: &[Kind] = &[
             tags(),
             id(),
             arn(),
+        ],
+    },
+    // ---- DNS (issue 13) ------------------------------------------------------------------------------
+    Kind {
+        name: "route53_zone",
+        doc: "a Route 53 private hosted zone, created with a VPC of its account and region; more VPCs join with route53_zone_association",
+        scope: Scope::Regional,
+        taggable: true,
+        create_before_destroy: false,
+        attrs: &[
+            attr("name", String, "the zone's domain, e.g. internal.example.com")
+                .required()
+                .text(len(1, 1024).pattern(&DOMAIN_NAME))
+                .force_new(),
+            attr("comment", String, "what the zone is for")
+                .default(D::Str(""))
+                .text(len(0, 256)),
+            attr(
+                "vpc_id",
+                String,
+                "the VPC of this account and region the zone is created with",
+            )
+            .required(),
+            attr(
+                "force_destroy",
+                Bool,
+                "on delete, delete the zone's records first (else AWS refuses a zone with records)",
+            )
+            .default(D::Bool(false)),
+            tags(),
+            id(),
+            attr("owner_id", String, "the account that owns the zone").computed(),
+        ],
+    },
+    Kind {
+        name: "route53_zone_association",
+        doc: "a VPC associated with a private hosted zone, from the VPC's account; another account's zone is authorized there first",
+        scope: Scope::Regional,
+        taggable: false,
+        create_before_destroy: false,
+        attrs: &[
+            attr("zone_id", String, "the hosted zone, possibly another account's")
+                .required()
+                .text(len(1, 32))
+                .force_new(),
+            attr("vpc_id", String, "the VPC of this account and region")
+                .required()
+                .force_new(),
+            attr(
+                "zone_owner_id",
+                String,
+                "the zone's account when it is another (e.g. route53_zone's owner_id); empty: this account",
+            )
+            .default(D::Str(""))
+            .text(len(0, 12)),
+            id(),
+        ],
+    },
+    Kind {
+        name: "route53_resolver_endpoint",
+        doc: "a Route 53 Resolver endpoint: OUTBOUND forwards queries out of the VPCs (through rules), INBOUND answers queries from outside",
+        scope: Scope::Regional,
+        taggable: true,
+        create_before_destroy: false,
+        attrs: &[
+            attr("name", String, "a friendly name")
+                .default(D::Str(""))
+                .text(len(0, 64)),
+            attr("direction", String, "OUTBOUND or INBOUND")
+                .default(D::Str("OUTBOUND"))
+                .text(len(1, 16).one_of(&["OUTBOUND", "INBOUND"]))
+                .force_new(),
+            attr(
+                "subnet_ids",
+                STRINGS,
+                "one IP address in each of these subnets (AWS asks for 2 to 6, in different zones for availability)",
+            )
+            .required()
+            .max_items(6)
+            .force_new(),
+            attr(
+                "security_group_ids",
+                STRINGS,
+                "allowing DNS (TCP and UDP 53) to the targets (outbound) or from the sources (inbound)",
+            )
+            .required()
+            .max_items(64)
+            .force_new(),
+            tags(),
+            id(),
+            arn(),
+            attr("host_vpc_id", String, "the VPC of the subnets").computed(),
+        ],
+    },
+    Kind {
+        name: "route53_resolver_rule",
+        doc: "a Route 53 Resolver rule: FORWARD queries for a domain to target IPs through an outbound endpoint; share it with ram_resource_share",
+        scope: Scope::Regional,
+        taggable: true,
+        create_before_destroy: false,
+        attrs: &[
+            attr("name", String, "a friendly name")
+                .default(D::Str(""))
+                .text(len(0, 64)),
+            attr(
+                "domain_name",
+                String,
+                "queries for this domain and its subdomains, e.g. corp.acme.internal",
+            )
+            .required()
+            .text(len(1, 256).pattern(&DOMAIN_NAME))
+            .force_new(),
+            attr("rule_type", String, "FORWARD or SYSTEM")
+                .default(D::Str("FORWARD"))
+                .text(len(1, 16).one_of(&["FORWARD", "SYSTEM"]))
+                .force_new(),
+            attr(
+                "target_ips",
+                STRINGS,
+                "FORWARD: the DNS servers queries go to, port 53 (Resolver's quota: 6 per rule)",
+            )
+            .default(D::EmptyList)
+            .text(len(7, 15).pattern(&IPV4))
+            .max_items(6),
+            attr(
+                "resolver_endpoint_id",
+                String,
+                "FORWARD: the outbound endpoint queries leave through",
+            )
+            .default(D::Str(""))
+            .text(len(0, 64)),
+            tags(),
+            id(),
+            arn(),
+            attr("owner_id", String, "the account that owns the rule").computed(),
+        ],
+    },
+    Kind {
+        name: "route53_resolver_rule_association",
+        doc: "a Resolver rule applied to a VPC, from the VPC's account (the rule may be another account's, shared through RAM)",
+        scope: Scope::Regional,
+        taggable: false,
+        create_before_destroy: false,
+        attrs: &[
+            attr("resolver_rule_id", String, "the rule, possibly shared by another account")
+                .required()
+                .text(len(1, 64))
+                .force_new(),
+            attr("vpc_id", String, "the VPC of this account and region")
+                .required()
+                .force_new(),
+            attr("name", String, "a friendly name")
+                .default(D::Str(""))
+                .text(len(0, 64))
+                .force_new(),
+            id(),
+            attr("association_id", String, "AWS's id of the association").computed(),
         ],
     },
 ];
