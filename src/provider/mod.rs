@@ -376,6 +376,7 @@ pub fn identity(kind: &str, known: &Attrs) -> Option<Identity> {
         "config_configuration_recorder"
         | "config_delivery_channel"
         | "config_configuration_aggregator" => attr("name").map(Identity::Id),
+        "guardduty_organization_configuration" => attr("detector_id").map(Identity::Id),
         _ => Some(Identity::Tag),
     }
 }
@@ -428,6 +429,7 @@ macro_rules! dispatch {
             "config_configuration_recorder" => Box::pin(security::config_recorder::$f($($arg),*)).await,
             "config_delivery_channel" => Box::pin(security::config_delivery_channel::$f($($arg),*)).await,
             "config_configuration_aggregator" => Box::pin(security::config_aggregator::$f($($arg),*)).await,
+            "guardduty_organization_configuration" => Box::pin(security::guardduty_org_config::$f($($arg),*)).await,
             other => Err(AwsError::other(stringify!($f), format!("kind `{other}` has no provider"))),
         }
     };

@@ -3,7 +3,8 @@
 //! The id is the detector id. `read` is ListDetectors (one per account and region) and GetDetector for
 //! each detector found (status, finding frequency, tags): a refresh costs two calls per account and
 //! region where one is managed. As there is only one, a detector missing from state is recognised as
-//! the one there is, and a create that AWS refuses because one exists takes it over. CreateDetector
+//! the one there is (untagged, or tagged with its address), and a create that AWS refuses because one
+//! exists takes it over. CreateDetector
 //! carries a client token derived from the address, so a retried create makes no second detector.
 //! Everything changes in place (UpdateDetector, TagResource/UntagResource).
 
