@@ -1432,7 +1432,7 @@ pub static KINDS: &[Kind] = &[
                 "RUNTIME_MONITORING",
                 "AI_PROTECTION",
             ]))
-            .text(len(3, 3).one_of(&["NEW", "ALL"])),
+            .text(len(3, 4).one_of(&["NEW", "ALL"])),
             id(),
         ],
     },
