@@ -456,3 +456,61 @@ async fn a_lost_state_adopts_the_bucket_and_trail_by_name_instead_of_creating_th
     assert_eq!(trails(&p).await.len(), 1);
     assert_eq!(flow_logs(&p).await.len(), 1);
 }
+
+/// Every logging kind renamed through `[[moved]]` at once: the plan moves them and changes nothing,
+/// apply writes nothing, and the emulator holds the same key, alias, bucket, trail and flow log.
+#[tokio::test(flavor = "multi_thread")]
+async fn logging_kinds_renamed_through_moved_touch_nothing() {
+    let p = Project::new(&format!(
+        "{LOGS}\n[kms_alias.logs]\nname = \"alias/logs\"\ntarget_key_id = \"${{kms_key.logs.id}}\"\n"
+    ));
+    p.apply();
+    p.expect_converged();
+    let key_id = p.id("main.kms_key.logs");
+    let before = (
+        key(&p, &key_id).await,
+        aliases(&p).await,
+        bucket(&p, "acme-log-archive").await,
+        trails(&p).await,
+        flow_logs(&p).await,
+    );
+    for (kind, name) in [
+        ("kms_key", "logs"),
+        ("kms_alias", "logs"),
+        ("s3_bucket", "logs"),
+        ("cloudtrail_trail", "org"),
+        ("flow_log", "main"),
+    ] {
+        p.rename_through_moved(kind, name);
+    }
+    // The bucket's and the key's sub-tables follow their resource.
+    p.edit(&[
+        ("[s3_bucket.logs.", "[s3_bucket.logs_renamed."),
+        ("[kms_key.logs.", "[kms_key.logs_renamed."),
+    ]);
+    let plan = p.expect_plan(&["has moved to"]);
+    for sign in ["+ main.", "- main.", "~ main.", "-/+ main."] {
+        assert!(!plan.contains(sign), "{sign}:\n{plan}");
+    }
+    let out = p.apply();
+    for write in [
+        "CreateKey",
+        "CreateBucket",
+        "CreateTrail",
+        "CreateFlowLogs",
+        "DeleteAlias",
+    ] {
+        assert_eq!(common::cli::requests(&out, write), 0, "{write}");
+    }
+    p.expect_converged();
+    assert_eq!(p.id("main.kms_key.logs_renamed"), key_id);
+    let after = (
+        key(&p, &key_id).await,
+        aliases(&p).await,
+        bucket(&p, "acme-log-archive").await,
+        trails(&p).await,
+        flow_logs(&p).await,
+    );
+    assert_eq!(before, after);
+    p.reimport("main.cloudtrail_trail.org_renamed", "organization");
+}

@@ -3,13 +3,14 @@
 //! `tests/lifecycle.rs`: create, change in place, drift, deletion outside, `state rm` + `import`,
 //! destroy; each step checked by an independent read of the emulator and followed by an empty plan.
 //!
-//! moto 5.2.5 lacks GuardDuty's DisableOrganizationAdminAccount and Security Hub's
-//! ListOrganizationAdminAccounts: the GuardDuty administrator is dropped from state before destroy,
-//! and `securityhub_organization_admin_account` is verified offline only (README lifecycle table).
+//! What moto 5.2.5 lacks here comes from the emulator extensions (tools/moto/extensions):
+//! `guardduty_organization` (organization configuration, DisableOrganizationAdminAccount, detector
+//! tags, one detector per account and region), `securityhub_organization_admin`
+//! (ListOrganizationAdminAccounts, DisableOrganizationAdminAccount) and `config_aggregator_tags`
+//! (PutConfigurationAggregator keeps an aggregator's tags).
 
 mod common;
 
-use common::cli::expect_code;
 use common::project::Project;
 
 async fn guardduty(p: &Project) -> aws_sdk_guardduty::Client {
@@ -169,18 +170,7 @@ async fn security_services_lifecycle() {
     p.apply();
     p.expect_converged();
     let audit = p.id("main.account.audit");
-    let admins = guardduty(&p)
-        .await
-        .list_organization_admin_accounts()
-        .send()
-        .await
-        .unwrap();
-    let admins: Vec<&str> = admins
-        .admin_accounts()
-        .iter()
-        .filter_map(|a| a.admin_account_id())
-        .collect();
-    assert_eq!(admins, [audit.as_str()]);
+    assert_eq!(guardduty_admins(&p).await, std::slice::from_ref(&audit));
     let team = vec![("team".to_string(), "security".to_string())];
     let detector = p.id("main.guardduty_detector.main");
     assert_eq!(
@@ -208,7 +198,10 @@ async fn security_services_lifecycle() {
     // In place: detector frequency and tags, recorder scope, channel frequency.
     p.change(
         &[
-            ("\"SIX_HOURS\"", "\"ONE_HOUR\""),
+            (
+                "\"SIX_HOURS\"\ntags = { team = \"security\" }",
+                "\"ONE_HOUR\"\ntags = { team = \"secops\" }",
+            ),
             (
                 "role/config-recorder\"",
                 "role/config-recorder\"\ninclude_global_resource_types = true",
@@ -227,10 +220,8 @@ async fn security_services_lifecycle() {
     let (same, _, frequency, tags) = detectors(&p).await.remove(0);
     assert_eq!(same, detector, "changed in place");
     assert_eq!(frequency, "ONE_HOUR");
-    assert_eq!(
-        tags, team,
-        "moto 5.2.5 lacks GuardDuty's TagResource: tag changes are verified offline"
-    );
+    // TagResource/UntagResource come from the emulator extension `guardduty_organization`.
+    assert_eq!(tags, [("team".to_string(), "secops".to_string())]);
     assert_eq!(recorders(&p).await, [("default".to_string(), true, true)]);
     assert_eq!(channels(&p).await[0].2, "Six_Hours");
 
@@ -287,20 +278,9 @@ async fn security_services_lifecycle() {
     p.reimport("main.config_delivery_channel.main", "default");
     p.reimport("main.config_configuration_aggregator.org", "organization");
 
-    // moto 5.2.5 has no DisableOrganizationAdminAccount: forget the administrator instead.
-    let rm = p.run(&[
-        "state",
-        "rm",
-        "--env",
-        "test",
-        "main.guardduty_organization_admin_account.audit",
-    ]);
-    expect_code(&rm, 0);
-    p.edit(&[(
-        "[guardduty_organization_admin_account.audit]\nadmin_account_id = \"${account.audit.id}\"\ndepends_on = [\"organization.main\"]\n",
-        "",
-    )]);
+    // DisableOrganizationAdminAccount comes from the emulator extension `guardduty_organization`.
     p.destroy(&[]);
+    assert!(guardduty_admins(&p).await.is_empty());
     assert!(detectors(&p).await.is_empty());
     assert!(!hub_enabled(&p).await);
     assert!(recorders(&p).await.is_empty());
@@ -325,4 +305,396 @@ async fn one_per_account_services_are_adopted_not_created_twice_after_a_lost_sta
     p.apply();
     p.expect_converged();
     assert_eq!(recorders(&p).await.len(), 1);
+}
+
+/// The organization's GuardDuty administrators, read in the management account.
+async fn guardduty_admins(p: &Project) -> Vec<String> {
+    let out = guardduty(p)
+        .await
+        .list_organization_admin_accounts()
+        .send()
+        .await
+        .unwrap();
+    out.admin_accounts()
+        .iter()
+        .filter_map(|a| a.admin_account_id().map(str::to_string))
+        .collect()
+}
+
+async fn guardduty_in(p: &Project, account: &str) -> aws_sdk_guardduty::Client {
+    aws_sdk_guardduty::Client::new(&p.moto.member_config(account).await)
+}
+
+const GUARDDUTY_ORG: &str = r#"
+[organization.main]
+aws_service_access_principals = ["guardduty.amazonaws.com"]
+
+[account.audit]
+name = "audit"
+email = "aws+audit@example.com"
+parent_id = "${organization.main.root_id}"
+
+[guardduty_organization_admin_account.audit]
+admin_account_id = "${account.audit.id}"
+depends_on = ["organization.main"]
+
+[guardduty_detector.audit]
+account = "${account.audit.id}"
+
+[guardduty_organization_configuration.audit]
+account = "${account.audit.id}"
+detector_id = "${guardduty_detector.audit.id}"
+auto_enable_organization_members = "NEW"
+features = { S3_DATA_EVENTS = "NEW" }
+depends_on = ["guardduty_organization_admin_account.audit"]
+"#;
+
+/// (auto-enable for members, features not NONE) of the organization configuration, read through the
+/// audit account's detector.
+async fn org_configuration(p: &Project, audit: &str, detector: &str) -> (String, Vec<String>) {
+    let out = guardduty_in(p, audit)
+        .await
+        .describe_organization_configuration()
+        .detector_id(detector)
+        .send()
+        .await
+        .unwrap();
+    let mut features: Vec<String> = out
+        .features()
+        .iter()
+        .filter(|f| f.auto_enable().is_some_and(|a| a.as_str() != "NONE"))
+        .map(|f| {
+            format!(
+                "{}={}",
+                f.name().map(|n| n.as_str()).unwrap_or_default(),
+                f.auto_enable().map(|a| a.as_str()).unwrap_or_default()
+            )
+        })
+        .collect();
+    features.sort();
+    let members = out.auto_enable_organization_members().unwrap().as_str();
+    (members.to_string(), features)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn guardduty_organization_configuration_lifecycle() {
+    let p = Project::new(GUARDDUTY_ORG);
+    p.apply();
+    p.expect_converged();
+    let audit = p.id("main.account.audit");
+    let detector = p.id("main.guardduty_detector.audit");
+    assert_eq!(
+        p.id("main.guardduty_organization_configuration.audit"),
+        detector
+    );
+    let s3 = "S3_DATA_EVENTS=NEW".to_string();
+    assert_eq!(
+        org_configuration(&p, &audit, &detector).await,
+        ("NEW".into(), vec![s3.clone()])
+    );
+
+    // In place: every member, a feature added for all, one dropped (set to NONE).
+    p.change(
+        &[(
+            "\"NEW\"\nfeatures = { S3_DATA_EVENTS = \"NEW\" }",
+            "\"ALL\"\nfeatures = { EKS_AUDIT_LOGS = \"ALL\" }",
+        )],
+        &["~ main.guardduty_organization_configuration.audit"],
+    );
+    let eks = "EKS_AUDIT_LOGS=ALL".to_string();
+    assert_eq!(
+        org_configuration(&p, &audit, &detector).await,
+        ("ALL".into(), vec![eks.clone()])
+    );
+
+    // Reset outside landfall (auto-enable off, the feature too): put back.
+    guardduty_in(&p, &audit)
+        .await
+        .update_organization_configuration()
+        .detector_id(&detector)
+        .auto_enable_organization_members(aws_sdk_guardduty::types::AutoEnableMembers::None)
+        .features(
+            aws_sdk_guardduty::types::OrganizationFeatureConfiguration::builder()
+                .name("EKS_AUDIT_LOGS".into())
+                .auto_enable("NONE".into())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["~ main.guardduty_organization_configuration.audit"]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(
+        org_configuration(&p, &audit, &detector).await,
+        ("ALL".into(), vec![eks.clone()])
+    );
+
+    p.reimport("main.guardduty_organization_configuration.audit", &detector);
+
+    // Renamed through [[moved]]: nothing is written, the configuration stays.
+    p.rename_through_moved("guardduty_organization_configuration", "audit");
+    p.expect_plan(&["has moved to"]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(
+        org_configuration(&p, &audit, &detector).await,
+        ("ALL".into(), vec![eks])
+    );
+
+    // Removed from the configuration (destroyed): auto-enable off for members and every feature.
+    p.edit(&[
+        (
+            "[guardduty_organization_configuration.audit_renamed]",
+            "[guardduty_organization_configuration.gone]",
+        ),
+        (
+            "\"ALL\"\nfeatures = { EKS_AUDIT_LOGS = \"ALL\" }",
+            "\"ALL\"\ncount = 0",
+        ),
+        (
+            "[[moved]]\nfrom = \"guardduty_organization_configuration.audit\"\nto = \"guardduty_organization_configuration.audit_renamed\"\n",
+            "",
+        ),
+    ]);
+    p.expect_plan(&["- main.guardduty_organization_configuration.audit_renamed"]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(
+        org_configuration(&p, &audit, &detector).await,
+        ("NONE".into(), vec![])
+    );
+
+    p.destroy(&[]);
+    assert!(guardduty_admins(&p).await.is_empty());
+    let left = guardduty_in(&p, &audit)
+        .await
+        .list_detectors()
+        .send()
+        .await
+        .unwrap();
+    assert!(left.detector_ids().is_empty());
+}
+
+/// Only the delegated administrator may set the organization configuration: without the
+/// administrator, apply fails naming GuardDuty's answer, and nothing is recorded.
+#[tokio::test(flavor = "multi_thread")]
+async fn guardduty_organization_configuration_outside_the_administrator_is_refused() {
+    let p = Project::new(&GUARDDUTY_ORG.replace(
+        "depends_on = [\"guardduty_organization_admin_account.audit\"]",
+        "",
+    ).replace(
+        "[guardduty_organization_admin_account.audit]\nadmin_account_id = \"${account.audit.id}\"\ndepends_on = [\"organization.main\"]\n",
+        "",
+    ));
+    let out = p.run(&["apply", "--env", "test", "--auto-approve"]);
+    common::cli::expect_code(&out, 1);
+    let text = common::cli::text(&out);
+    assert!(text.contains("BadRequestException"), "{text}");
+    let list = p.run(&["state", "list", "--env", "test"]);
+    let list = String::from_utf8_lossy(&list.stdout).into_owned();
+    assert!(
+        !list.contains("guardduty_organization_configuration"),
+        "{list}"
+    );
+    assert!(list.contains("guardduty_detector.audit"), "{list}");
+}
+
+/// Regression: a GuardDuty detector (one per account and region, tagged with its address) was not
+/// recognised after state was lost, and the plan created a second one.
+#[tokio::test(flavor = "multi_thread")]
+async fn guardduty_detector_is_adopted_after_a_lost_state() {
+    let p = Project::new(SECURITY);
+    p.apply();
+    let detector = p.id("main.guardduty_detector.main");
+    std::fs::remove_dir_all(p.path().join(".landfall/state/test")).unwrap();
+    let plan = p.expect_plan(&[]);
+    assert!(
+        !plan.contains("+ main.guardduty_detector.main"),
+        "a second detector planned:\n{plan}"
+    );
+    p.apply();
+    p.expect_converged();
+    assert_eq!(p.id("main.guardduty_detector.main"), detector);
+    let ids = guardduty(&p).await.list_detectors().send().await.unwrap();
+    assert_eq!(ids.detector_ids(), [detector]);
+}
+
+/// Regression: changing an aggregator's role did not converge against moto, which replaced the
+/// aggregator's tags (its address tag included) on PutConfigurationAggregator; AWS keeps them (the
+/// emulator extension `config_aggregator_tags` does as AWS).
+#[tokio::test(flavor = "multi_thread")]
+async fn config_aggregator_role_arn_change_converges() {
+    let p = Project::new(SECURITY);
+    p.apply();
+    p.change(
+        &[("role/config-aggregator", "role/config-aggregator-2")],
+        &["~ main.config_configuration_aggregator.org"],
+    );
+    assert_eq!(
+        aggregators(&p).await,
+        [(
+            "organization".to_string(),
+            "arn:aws:iam::123456789012:role/config-aggregator-2".to_string()
+        )]
+    );
+    let c = config(&p).await;
+    let arn = c
+        .describe_configuration_aggregators()
+        .send()
+        .await
+        .unwrap()
+        .configuration_aggregators()[0]
+        .configuration_aggregator_arn()
+        .unwrap()
+        .to_string();
+    let tags = c
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    let mut team: Vec<(&str, &str)> = tags
+        .tags()
+        .iter()
+        .filter_map(|t| Some((t.key()?, t.value()?)))
+        .filter(|(k, _)| *k == "team" || *k == "landfall:address")
+        .collect();
+    team.sort();
+    let address = (
+        "landfall:address",
+        "main.config_configuration_aggregator.org",
+    );
+    assert_eq!(team, [address, ("team", "security")]);
+}
+
+const SECURITYHUB_ADMIN: &str = r#"
+[organization.main]
+aws_service_access_principals = ["securityhub.amazonaws.com"]
+
+[account.audit]
+name = "audit"
+email = "aws+audit@example.com"
+parent_id = "${organization.main.root_id}"
+
+[account.security]
+name = "security"
+email = "aws+security@example.com"
+parent_id = "${organization.main.root_id}"
+
+[securityhub_organization_admin_account.audit]
+admin_account_id = "${account.audit.id}"
+depends_on = ["organization.main"]
+"#;
+
+/// The organization's Security Hub administrators, read in the management account.
+async fn securityhub_admins(p: &Project) -> Vec<String> {
+    let out = securityhub(p)
+        .await
+        .list_organization_admin_accounts()
+        .send()
+        .await
+        .unwrap();
+    out.admin_accounts()
+        .iter()
+        .filter_map(|a| a.account_id().map(str::to_string))
+        .collect()
+}
+
+/// Testable since the emulator extension `securityhub_organization_admin` added
+/// ListOrganizationAdminAccounts and DisableOrganizationAdminAccount.
+#[tokio::test(flavor = "multi_thread")]
+async fn securityhub_organization_admin_account_lifecycle() {
+    let p = Project::new(SECURITYHUB_ADMIN);
+    p.apply();
+    p.expect_converged();
+    let audit = p.id("main.account.audit");
+    let security = p.id("main.account.security");
+    assert_eq!(securityhub_admins(&p).await, std::slice::from_ref(&audit));
+
+    // Another administrator: replaced (disabled, then the other enabled).
+    p.change(
+        &[("${account.audit.id}", "${account.security.id}")],
+        &["main.securityhub_organization_admin_account.audit"],
+    );
+    assert_eq!(
+        securityhub_admins(&p).await,
+        std::slice::from_ref(&security)
+    );
+
+    // Disabled outside landfall: enabled again.
+    securityhub(&p)
+        .await
+        .disable_organization_admin_account()
+        .admin_account_id(&security)
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["+ main.securityhub_organization_admin_account.audit"]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(
+        securityhub_admins(&p).await,
+        std::slice::from_ref(&security)
+    );
+
+    p.reimport(
+        "main.securityhub_organization_admin_account.audit",
+        &security,
+    );
+
+    p.rename_through_moved("securityhub_organization_admin_account", "audit");
+    p.expect_plan(&["has moved to"]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(securityhub_admins(&p).await, [security]);
+
+    p.destroy(&[]);
+    assert!(securityhub_admins(&p).await.is_empty());
+}
+
+/// Every security kind renamed through `[[moved]]` at once: the plan moves them and changes nothing,
+/// and the emulator holds the same detector, hub, recorder, channel, aggregator and administrator.
+#[tokio::test(flavor = "multi_thread")]
+async fn security_kinds_renamed_through_moved_touch_nothing() {
+    let p = Project::new(SECURITY);
+    p.apply();
+    let before = (
+        detectors(&p).await,
+        recorders(&p).await,
+        channels(&p).await,
+        aggregators(&p).await,
+        guardduty_admins(&p).await,
+    );
+    for (kind, name) in [
+        ("guardduty_organization_admin_account", "audit"),
+        ("guardduty_detector", "main"),
+        ("securityhub_account", "main"),
+        ("config_configuration_recorder", "main"),
+        ("config_delivery_channel", "main"),
+        ("config_configuration_aggregator", "org"),
+    ] {
+        p.rename_through_moved(kind, name);
+    }
+    // The channel's depends_on names the recorder's old address.
+    p.edit(&[(
+        "depends_on = [\"config_configuration_recorder.main\"]",
+        "depends_on = [\"config_configuration_recorder.main_renamed\"]",
+    )]);
+    let plan = p.expect_plan(&["has moved to"]);
+    for sign in ["+ main.", "- main.", "~ main."] {
+        assert!(!plan.contains(sign), "{sign}:\n{plan}");
+    }
+    let out = p.apply();
+    assert_eq!(common::cli::requests(&out, "CreateDetector"), 0);
+    p.expect_converged();
+    let after = (
+        detectors(&p).await,
+        recorders(&p).await,
+        channels(&p).await,
+        aggregators(&p).await,
+        guardduty_admins(&p).await,
+    );
+    assert_eq!(before, after);
+    assert!(hub_enabled(&p).await);
 }

@@ -300,6 +300,14 @@ async fn the_plan_identity_plans_every_account_and_cannot_apply() {
         ", \"identity-center\"",
         "",
     );
+    // With IAM enforced, moto refuses the SDK's signed GuardDuty/Security Hub
+    // ListOrganizationAdminAccounts (SignatureDoesNotMatch) and the plan identity's GetBucketEncryption of
+    // the log bucket (AccessDenied): the logging and security stacks stay out too.
+    edit(
+        &d.join("environments/sandbox/env.toml"),
+        ", \"logging\", \"security\"",
+        "",
+    );
     edit(
         &d.join("landfall.toml"),
         "parallelism = 10\n",

@@ -25,6 +25,8 @@ async fn sandbox_lands_workloads_inside_member_accounts_and_converges() {
         &["plan", "--env", "sandbox", "--detailed-exitcode", "--stats"],
     );
     expect_code(&plan, 0);
+    // Issue 13, logging and security stacks: read independently in each account.
+    logging_and_security_landed(&moto).await;
 
     // The refresh is batched: the IAM, EC2, Organizations and Identity Center listings grow with
     // accounts x regions, not with resources. Account guardrails have no bulk read in AWS (one
@@ -57,7 +59,11 @@ async fn sandbox_lands_workloads_inside_member_accounts_and_converges() {
     );
     for (operation, kind) in [
         ("GetEbsEncryptionByDefault", "ebs_encryption_by_default"),
-        ("GetPublicAccessBlock", "s3_account_public_access_block"),
+        // S3 Control's, not the log bucket's S3.GetPublicAccessBlock.
+        (
+            "Control.GetPublicAccessBlock",
+            "s3_account_public_access_block",
+        ),
         ("GetAlternateContact", "account_alternate_contact"),
         ("ListManagedPoliciesInPermissionSet", "sso_permission_set"),
         ("GetDetector", "guardduty_detector"),
@@ -564,4 +570,204 @@ async fn attached_alone(
         3,
         "the private route tables of {name}"
     );
+}
+
+/// The policy document's meaning: statements by Sid, one-element lists as their element, lists as
+/// sets (sorted), so a reordered or re-serialised policy compares equal.
+fn policy_meaning(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Array(items) if items.len() == 1 => policy_meaning(&items[0]),
+        Value::Array(items) => {
+            let mut items: Vec<Value> = items.iter().map(policy_meaning).collect();
+            items.sort_by_key(|i| i.to_string());
+            Value::Array(items)
+        }
+        Value::Object(map) => {
+            let mut sorted: Vec<(&String, &Value)> = map.iter().collect();
+            sorted.sort_by_key(|(k, _)| k.as_str());
+            Value::Object(
+                sorted
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), policy_meaning(v)))
+                    .collect(),
+            )
+        }
+        other => other.clone(),
+    }
+}
+
+/// The log archive bucket's policy as stacks/logging.toml declares it, for the sandbox's bucket.
+fn expected_log_bucket_policy(bucket: &str) -> serde_json::Value {
+    let services = [
+        "cloudtrail.amazonaws.com",
+        "config.amazonaws.com",
+        "delivery.logs.amazonaws.com",
+    ];
+    let arn = format!("arn:aws:s3:::{bucket}");
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "DeliveryServicesCheckAcl", "Effect": "Allow", "Principal": {"Service": services},
+             "Action": ["s3:GetBucketAcl", "s3:ListBucket"], "Resource": arn},
+            {"Sid": "DeliveryServicesWrite", "Effect": "Allow", "Principal": {"Service": services},
+             "Action": "s3:PutObject", "Resource": format!("{arn}/AWSLogs/*"),
+             "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}},
+            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+             "Resource": [arn.clone(), format!("{arn}/*")],
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+        ]
+    })
+}
+
+/// The organization trail logs to the log-archive bucket with the log key; the bucket (policy by
+/// meaning, versioning, KMS encryption, public access blocked), key and alias live in the log-archive
+/// account; GuardDuty and Security Hub are administered by the audit account, whose detector
+/// auto-enables GuardDuty for every member; every account has one detector and a Config recorder.
+async fn logging_and_security_landed(moto: &Moto) {
+    let org = aws_sdk_organizations::Client::new(&moto.sdk_config().await);
+    let accounts = org.list_accounts().send().await.unwrap();
+    let id_of = |name: &str| {
+        let account = accounts.accounts().iter().find(|a| a.name() == Some(name));
+        account.and_then(|a| a.id()).unwrap().to_string()
+    };
+    let bucket = "acme-sandbox-log-archive";
+    let archive = moto.member_config(&id_of("log-archive")).await;
+    let kms = aws_sdk_kms::Client::new(&archive);
+    let aliases = kms.list_aliases().send().await.unwrap();
+    let alias = aliases
+        .aliases()
+        .iter()
+        .find(|a| a.alias_name() == Some("alias/log-archive"))
+        .expect("alias/log-archive in the log-archive account");
+    let key = kms
+        .describe_key()
+        .key_id(alias.target_key_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let key_arn = key.key_metadata().unwrap().arn().unwrap().to_string();
+    assert!(key_arn.contains(&id_of("log-archive")), "{key_arn}");
+
+    let trails = aws_sdk_cloudtrail::Client::new(&moto.sdk_config().await);
+    let list = trails.describe_trails().send().await.unwrap();
+    let trail = list
+        .trail_list()
+        .iter()
+        .find(|t| t.name() == Some("organization"))
+        .expect("the organization trail");
+    assert_eq!(trail.s3_bucket_name(), Some(bucket));
+    assert_eq!(trail.is_organization_trail(), Some(true));
+    assert_eq!(trail.kms_key_id(), Some(key_arn.as_str()));
+    let status = trails.get_trail_status().name("organization").send().await;
+    assert_eq!(status.unwrap().is_logging(), Some(true));
+
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&archive)
+            .force_path_style(true)
+            .build(),
+    );
+    let policy = s3.get_bucket_policy().bucket(bucket).send().await.unwrap();
+    let policy: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+    assert_eq!(
+        policy_meaning(&policy),
+        policy_meaning(&expected_log_bucket_policy(bucket))
+    );
+    let encryption = s3
+        .get_bucket_encryption()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let rule = &encryption
+        .server_side_encryption_configuration()
+        .unwrap()
+        .rules()[0];
+    let default = rule.apply_server_side_encryption_by_default().unwrap();
+    assert_eq!(default.kms_master_key_id(), Some(key_arn.as_str()));
+    let block = s3
+        .get_public_access_block()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let block = block.public_access_block_configuration().unwrap();
+    assert_eq!(block.block_public_policy(), Some(true));
+    assert_eq!(block.restrict_public_buckets(), Some(true));
+
+    security_landed(moto, &id_of).await;
+}
+
+async fn security_landed(moto: &Moto, id_of: &dyn Fn(&str) -> String) {
+    let audit = id_of("audit");
+    let management = moto.sdk_config().await;
+    let admins = aws_sdk_guardduty::Client::new(&management)
+        .list_organization_admin_accounts()
+        .send()
+        .await
+        .unwrap();
+    let admins: Vec<&str> = admins
+        .admin_accounts()
+        .iter()
+        .filter_map(|a| a.admin_account_id())
+        .collect();
+    assert_eq!(admins, [audit.as_str()]);
+    let hub_admins = aws_sdk_securityhub::Client::new(&management)
+        .list_organization_admin_accounts()
+        .send()
+        .await
+        .unwrap();
+    let hub_admins: Vec<&str> = hub_admins
+        .admin_accounts()
+        .iter()
+        .filter_map(|a| a.account_id())
+        .collect();
+    assert_eq!(hub_admins, [audit.as_str()]);
+
+    for name in [
+        "log-archive",
+        "audit",
+        "network",
+        "shared-services",
+        "dev",
+        "stg",
+        "prod",
+    ] {
+        let member = moto.member_config(&id_of(name)).await;
+        let detectors = aws_sdk_guardduty::Client::new(&member)
+            .list_detectors()
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(detectors.detector_ids().len(), 1, "one detector in {name}");
+        let recorders = aws_sdk_config::Client::new(&member)
+            .describe_configuration_recorders()
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            recorders.configuration_recorders().len(),
+            1,
+            "a recorder in {name}"
+        );
+    }
+
+    let gd = aws_sdk_guardduty::Client::new(&moto.member_config(&audit).await);
+    let detector = gd.list_detectors().send().await.unwrap().detector_ids()[0].clone();
+    let org = gd
+        .describe_organization_configuration()
+        .detector_id(detector)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        org.auto_enable_organization_members().map(|m| m.as_str()),
+        Some("ALL")
+    );
+    let features: Vec<(&str, &str)> = org
+        .features()
+        .iter()
+        .filter_map(|f| Some((f.name()?.as_str(), f.auto_enable()?.as_str())))
+        .collect();
+    assert_eq!(features, [("S3_DATA_EVENTS", "ALL")]);
 }

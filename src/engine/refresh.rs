@@ -348,13 +348,19 @@ fn recognise(
         if place != key {
             continue;
         }
-        let recognised = found.iter().filter(|live| match identity {
-            Identity::Tag => live
-                .address
+        let tagged_as = |live: &Live| {
+            live.address
                 .as_deref()
-                .is_some_and(|a| resolved.moved_address(a) == *address),
+                .is_some_and(|a| resolved.moved_address(a) == *address)
+        };
+        let recognised = found.iter().filter(|live| match identity {
+            Identity::Tag => tagged_as(live),
             Identity::Id(id) => live.id == *id && !known_ids.contains(id.as_str()),
-            Identity::Singleton => live.address.is_none() && !known_ids.contains(live.id.as_str()),
+            // The one there is: untagged, or tagged with this address (a taggable one per account
+            // and region, like a GuardDuty detector, made by a state since lost).
+            Identity::Singleton => {
+                (live.address.is_none() || tagged_as(live)) && !known_ids.contains(live.id.as_str())
+            }
             Identity::Unique { attr, value } => {
                 live.attrs.get(*attr).and_then(|v| v.as_str()) == Some(value.as_str())
                     && !known_ids.contains(live.id.as_str())

@@ -398,6 +398,7 @@ pub fn identity(kind: &str, known: &Attrs) -> Option<Identity> {
             attr("resolver_rule_id")?,
             attr("vpc_id")?
         ))),
+        "guardduty_organization_configuration" => attr("detector_id").map(Identity::Id),
         _ => Some(Identity::Tag),
     }
 }
@@ -457,6 +458,7 @@ macro_rules! dispatch {
             "route53_resolver_endpoint" => Box::pin(route53::resolver_endpoint::$f($($arg),*)).await,
             "route53_resolver_rule" => Box::pin(route53::resolver_rule::$f($($arg),*)).await,
             "route53_resolver_rule_association" => Box::pin(route53::resolver_rule_association::$f($($arg),*)).await,
+            "guardduty_organization_configuration" => Box::pin(security::guardduty_org_config::$f($($arg),*)).await,
             other => Err(AwsError::other(stringify!($f), format!("kind `{other}` has no provider"))),
         }
     };

@@ -1628,4 +1628,47 @@ pub static KINDS: &[Kind] = &[
             attr("association_id", String, "AWS's id of the association").computed(),
         ],
     },
+    // ---- GuardDuty organization auto-enable (issue 13, SEC) ------------------------------------------
+    Kind {
+        name: "guardduty_organization_configuration",
+        doc: "which member accounts GuardDuty enables by itself (in the administrator account, through its detector)",
+        scope: Scope::Regional,
+        taggable: false,
+        create_before_destroy: false,
+        attrs: &[
+            attr(
+                "detector_id",
+                String,
+                "the delegated administrator's detector in this account and region",
+            )
+            .required()
+            .text(len(1, 300))
+            .force_new(),
+            attr(
+                "auto_enable_organization_members",
+                String,
+                "NEW (accounts joining), ALL (every member) or NONE",
+            )
+            .required()
+            .text(len(3, 4).one_of(&["NEW", "ALL", "NONE"])),
+            attr(
+                "features",
+                STRING_MAP,
+                "feature name (e.g. S3_DATA_EVENTS) -> NEW or ALL; a feature left out is NONE",
+            )
+            .default(D::EmptyMap)
+            .keys(len(1, 64).one_of(&[
+                "S3_DATA_EVENTS",
+                "EKS_AUDIT_LOGS",
+                "EBS_MALWARE_PROTECTION",
+                "RDS_LOGIN_EVENTS",
+                "EKS_RUNTIME_MONITORING",
+                "LAMBDA_NETWORK_LOGS",
+                "RUNTIME_MONITORING",
+                "AI_PROTECTION",
+            ]))
+            .text(len(3, 4).one_of(&["NEW", "ALL"])),
+            id(),
+        ],
+    },
 ];

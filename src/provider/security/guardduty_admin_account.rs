@@ -3,7 +3,8 @@
 //!
 //! The id is the account id; the organization has one such account, recognised by its id.
 //! `read` is one ListOrganizationAdminAccounts per refresh. Create is EnableOrganizationAdminAccount;
-//! destroy is DisableOrganizationAdminAccount, which moto 5.2.5 lacks (verified offline only).
+//! destroy is DisableOrganizationAdminAccount (against moto through the emulator extension
+//! `guardduty_organization`).
 //! Everything forces a replacement.
 
 use super::admin_live;

@@ -5,7 +5,7 @@
 //! there, so no other can be a copy or the one to adopt: ListDetectors is sent only where state knows
 //! none, or the one it knows is gone (GuardDuty answers 400 "not owned by the current account", read
 //! as gone, as Terraform does), to find the one there is. As there is only one, a detector missing
-//! from state is recognised as the one there is, and a create that AWS refuses because one exists
+//! from state is recognised as the one there is (untagged, or tagged with its address), and a create that AWS refuses because one exists
 //! takes it over. CreateDetector
 //! carries a client token derived from the address, so a retried create makes no second detector.
 //! Everything changes in place (UpdateDetector, TagResource/UntagResource).

@@ -13,6 +13,7 @@ pub mod config_delivery_channel;
 pub mod config_recorder;
 pub mod guardduty_admin_account;
 pub mod guardduty_detector;
+pub mod guardduty_org_config;
 pub mod securityhub_account;
 pub mod securityhub_admin_account;
 

@@ -2,8 +2,8 @@
 //! Security Hub for the organization, set from the management account.
 //!
 //! The id is the account id, recognised by it. `read` is one ListOrganizationAdminAccounts per
-//! refresh, which moto 5.2.5 lacks (as it lacks DisableOrganizationAdminAccount): only the create is
-//! verified against the emulator, the rest offline. Everything forces a replacement.
+//! refresh; moto 5.2.5 lacks it and DisableOrganizationAdminAccount, which the emulator extension
+//! `securityhub_organization_admin` adds. Everything forces a replacement.
 
 use super::admin_live;
 use crate::aws::{AwsError, call};
