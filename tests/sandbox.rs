@@ -205,6 +205,63 @@ async fn sandbox_lands_workloads_inside_member_accounts_and_converges() {
         "administrators in 7 accounts, developers in 2, testers in 1"
     );
 
+    // Issue 13, DNS: the private zone is the shared-services account's, created with its VPC, and
+    // each workload VPC is associated with it, as its own account sees (ListHostedZonesByVPC).
+    let shared = id_of("shared-services");
+    let shared_r53 = aws_sdk_route53::Client::new(&moto.member_config(&shared).await);
+    let zones = shared_r53.list_hosted_zones().send().await.unwrap();
+    let zone = zones
+        .hosted_zones()
+        .iter()
+        .find(|z| z.name() == "internal.acme.example.")
+        .expect("the private zone in shared-services");
+    let zone_id = zone.id().trim_start_matches("/hostedzone/").to_string();
+    let got = shared_r53
+        .get_hosted_zone()
+        .id(&zone_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.vpcs().len(), 4, "shared-services, dev, stg and prod");
+    for name in ["dev", "stg", "prod"] {
+        let account = id_of(name);
+        let member = moto.member_config(&account).await;
+        let vpcs = aws_sdk_ec2::Client::new(&member)
+            .describe_vpcs()
+            .send()
+            .await
+            .unwrap();
+        let vpc = vpcs
+            .vpcs()
+            .iter()
+            .find(|v| v.tags().iter().any(|t| t.key() == Some("landfall:address")))
+            .and_then(|v| v.vpc_id())
+            .unwrap()
+            .to_string();
+        let by_vpc = aws_sdk_route53::Client::new(&member)
+            .list_hosted_zones_by_vpc()
+            .vpc_id(&vpc)
+            .vpc_region(aws_sdk_route53::types::VpcRegion::from("eu-west-1"))
+            .send()
+            .await
+            .unwrap();
+        let seen: Vec<(&str, Option<&str>)> = by_vpc
+            .hosted_zone_summaries()
+            .iter()
+            .map(|z| {
+                (
+                    z.hosted_zone_id(),
+                    z.owner().and_then(|o| o.owning_account()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![(zone_id.as_str(), Some(shared.as_str()))],
+            "{name}'s VPC resolves the shared-services zone"
+        );
+    }
+
     // Issue 12, readable plans: a reviewer sees where each change lands (account name and id,
     // region), OU names next to OU ids, and an SCP change as the statement lines that change.
     let policy = d.join("policies/deny-leaving.json");

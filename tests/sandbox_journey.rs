@@ -305,6 +305,9 @@ async fn sandbox_survives_the_day_two_journey() {
     // 4. The baseline module renamed through `[[moved]]`: state follows, AWS is not touched.
     let stack = d.join("stacks/sandbox-baseline.toml");
     edit(&stack, "[module.baseline]", "[module.workload]");
+    // The DNS stack's zone associations follow the workload VPCs under their new address.
+    let dns = d.join("stacks/dns.toml");
+    edit(&dns, "module.baseline[", "module.workload[");
     let text_now = std::fs::read_to_string(&stack).unwrap();
     std::fs::write(
         &stack,

@@ -8,10 +8,11 @@ pub mod zone;
 pub mod zone_association;
 
 use crate::aws::{AwsError, call};
-use crate::provider::{Attrs, paginate};
+use crate::provider::{Attrs, Cx, Location, paginate};
 use aws_sdk_route53::Client;
 use aws_sdk_route53::types::{HostedZone, Tag, TagResourceType, Vpc, VpcRegion};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The prefix of the CallerReference (hosted zones) or CreatorRequestId (Resolver) of every resource
 /// landfall creates of these kinds: `landfall/ADDRESS/NONCE`.
@@ -132,6 +133,39 @@ async fn update_tags(
 ) -> Result<(), AwsError> {
     let changes = crate::provider::iam::tag_changes(current, desired);
     change_tags(r53, id, &changes.put, &changes.remove).await
+}
+
+/// The VPCs (id, region) of a private zone of `account` (`None`: the management account), or `None`
+/// when that account has no such zone: one GetHostedZone per zone and refresh, shared by the zone's
+/// own read and by the reads of its associations from the workload accounts.
+async fn zone_vpcs(
+    cx: &Cx<'_>,
+    account: Option<&str>,
+    zone: &str,
+) -> Result<Arc<Option<Vec<(String, String)>>>, AwsError> {
+    let owner = Location {
+        account: account.map(str::to_string),
+        region: cx.loc.region.clone(),
+    };
+    let at_owner = Cx { loc: &owner, ..*cx };
+    at_owner
+        .cached(&format!("route53:GetHostedZone:{zone}"), || async {
+            let r53 = cx.aws.route53(account).await?;
+            let out = call("GetHostedZone", || r53.get_hosted_zone().id(zone).send()).await;
+            let out = match crate::provider::attrs::ignore_not_found(out)? {
+                Some(out) => out,
+                None => return Ok(None),
+            };
+            let vpcs = out.vpcs().iter().map(|v| {
+                let region = v.vpc_region().map(|r| r.as_str()).unwrap_or_default();
+                (
+                    v.vpc_id().unwrap_or_default().to_string(),
+                    region.to_string(),
+                )
+            });
+            Ok(Some(vpcs.collect()))
+        })
+        .await
 }
 
 // ---- Route 53 Resolver: tags, shared by endpoints and rules ----

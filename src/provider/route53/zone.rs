@@ -20,7 +20,7 @@
 
 use super::{
     REFERENCE_PREFIX, address_in, caller_reference, change_tags, private_zones, short_id, tags_of,
-    vpc,
+    vpc, zone_vpcs,
 };
 use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::attrs::{ignore_not_found, required, str_or_empty};
@@ -47,7 +47,13 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     let mut found = Vec::new();
     for zone in &zones {
         let id = short_id(zone.id());
-        let vpcs = zone_vpcs(&r53, id, &cx.loc.region).await?;
+        let vpcs: Vec<String> = zone_vpcs(cx, cx.loc.account.as_deref(), id)
+            .await?
+            .iter()
+            .flatten()
+            .filter(|(_, region)| *region == cx.loc.region)
+            .map(|(vpc, _)| vpc.clone())
+            .collect();
         // A zone answering in no VPC of this region belongs to another region's reads.
         let Some(vpc_id) = primary_vpc(cx, id, &vpcs) else {
             continue;
@@ -148,17 +154,6 @@ pub async fn delete(cx: &Cx<'_>, id: &str, current: &Attrs) -> Result<(), AwsErr
 
 fn force_destroy(attrs: &Attrs) -> bool {
     bool_attr(attrs, "force_destroy", false)
-}
-
-/// The zone's VPCs in `region`.
-async fn zone_vpcs(r53: &Client, id: &str, region: &str) -> Result<Vec<String>, AwsError> {
-    let out = call("GetHostedZone", || r53.get_hosted_zone().id(id).send()).await?;
-    Ok(out
-        .vpcs()
-        .iter()
-        .filter(|v| v.vpc_region().is_some_and(|r| r.as_str() == region))
-        .filter_map(|v| v.vpc_id().map(str::to_string))
-        .collect())
 }
 
 /// The VPC the zone was created with, as far as AWS shows it: the one state records while it is

@@ -10,34 +10,60 @@
 //! DeleteVPCAssociationAuthorization in the zone's account (an authorization is no longer needed once
 //! the association exists). Delete is DisassociateVPCFromHostedZone from the VPC's account.
 //!
-//! Read is one ListHostedZonesByVPC per VPC of the associations asked for. The id is
+//! Read is the zone's GetHostedZone in its own account, made once per refresh and shared with the
+//! zone's read and the other associations' (the zone's account comes from `zone_owner_id` in
+//! configuration or state); for a zone not found there (an import), ListHostedZonesByVPC. The id is
 //! `ZONE_ID:VPC_ID`; it follows from the configuration, so an association made by a run whose answer
 //! was lost is recognised by it (there are no tags).
 
-use super::{short_id, vpc};
+use super::{short_id, vpc, zone_vpcs};
 use crate::aws::{AwsError, call, call_create};
 use crate::provider::attrs::{ignore_not_found, required, str_or_empty};
 use crate::provider::{Attrs, Cx, Live, paginate};
 use aws_sdk_route53::Client;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
-    let r53 = cx.route53().await?;
-    let mut by_vpc: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for (zone, vpc) in ids.iter().filter_map(|id| id.split_once(':')) {
-        by_vpc.entry(vpc).or_default().insert(zone);
-    }
     let mut found = Vec::new();
-    for (vpc_id, zones) in by_vpc {
-        let associated = zones_of_vpc(&r53, vpc_id, &cx.loc.region).await?;
-        found.extend(
-            zones
-                .into_iter()
-                .filter(|z| associated.contains(*z))
-                .map(|z| live(z, vpc_id)),
-        );
+    let mut unknown_zones = BTreeSet::new();
+    for (zone, vpc_id) in ids.iter().filter_map(|id| id.split_once(':')) {
+        let owner = owner_hint(cx, zone).or_else(|| cx.loc.account.clone());
+        match &*zone_vpcs(cx, owner.as_deref(), zone).await? {
+            Some(vpcs) if vpcs.iter().any(|(v, r)| v == vpc_id && *r == cx.loc.region) => {
+                found.push(live(zone, vpc_id))
+            }
+            Some(_) => {}
+            None => {
+                unknown_zones.insert((zone, vpc_id));
+            }
+        }
+    }
+    // A zone not where the configuration or state says (an import): ask the VPC's side.
+    if !unknown_zones.is_empty() {
+        let r53 = cx.route53().await?;
+        for (zone, vpc_id) in unknown_zones {
+            if zones_of_vpc(&r53, vpc_id, &cx.loc.region)
+                .await?
+                .contains(zone)
+            {
+                found.push(live(zone, vpc_id));
+            }
+        }
     }
     Ok(found)
+}
+
+/// The zone's account as configuration or state gives it for an association with `zone`.
+fn owner_hint(cx: &Cx<'_>, zone: &str) -> Option<String> {
+    let hints = cx.hints("route53_zone_association")?;
+    hints
+        .in_state
+        .iter()
+        .chain(&hints.missing)
+        .filter(|a| a.get("zone_id").and_then(|v| v.as_str()) == Some(zone))
+        .find_map(|a| a.get("zone_owner_id").and_then(|v| v.as_str()))
+        .filter(|owner| !owner.is_empty())
+        .map(str::to_string)
 }
 
 pub async fn create(cx: &Cx<'_>, _address: &str, desired: &Attrs) -> Result<Live, AwsError> {
