@@ -35,9 +35,11 @@ async fn sandbox_lands_workloads_inside_member_accounts_and_converges() {
     // member account costs its AssumeRole and its account-wide IAM read. Measured 2026-11-27: 46
     // requests for 92 resources (0.50) before the guardrail, Identity Center and plan-role stacks,
     // 103 for 142 (0.73) with the first two, 114 for 156 (0.73) with all three; 108 for 156 (0.69)
-    // once a permission set's unmanaged sub-configurations were no longer read. With the logging,
-    // security and network-hub stacks added: 160 for 195 (0.82; README "Refresh cost"). Terraform's
-    // AWS provider makes about 4.8 per resource.
+    // once a permission set's unmanaged sub-configurations were no longer read. The whole grown
+    // sandbox (+ logging, security, network hub, private DNS): 180 for 212 (0.85), the bound below.
+    // Issue 13's 0.5 is not reached: 61 of these requests read per-account settings AWS can only read
+    // one at a time (EBS encryption 16, Config 21, alternate contacts 8, S3 account public access
+    // blocks 8, GuardDuty detectors 8; README "Refresh cost"). Terraform's AWS provider makes about 4.8 per resource.
     let listed = landfall(d, &moto, &["state", "list", "--env", "sandbox"]);
     expect_code(&listed, 0);
     let listed_text = String::from_utf8_lossy(&listed.stdout).into_owned();
@@ -50,10 +52,8 @@ async fn sandbox_lands_workloads_inside_member_accounts_and_converges() {
             .count() as u64
     };
     let total = requests(&plan, "total");
-    // With the network hub (issue 13: gateway, share, 3 attachments, 3 route tables, 3 S3 endpoints,
-    // 18 requests for 11 resources), 132 requests for 167 resources (0.79).
     assert!(
-        total > 0 && total * 5 <= resources * 4,
+        total > 0 && total * 100 <= resources * 85,
         "{total} requests for {resources} resources:\n{}",
         text(&plan)
     );
