@@ -43,6 +43,7 @@ start_aws() {
     port="$(free_port)"
     MOTO_IAM_LOAD_MANAGED_POLICIES=true nice -n 10 "$moto_server" -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
     pids+=($!)
+    emulator_pid=$!
     for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/moto-api/" >/dev/null && break; sleep 0.2; done
     endpoint="http://127.0.0.1:$port"
     if [ "$latency_ms" != 0 ] || [ "$hold" != 0 ]; then
@@ -121,6 +122,7 @@ figures noop
 resources=$("$bin" -C "$project" state list --env scale | wc -l)
 state_bytes=$(cat "$project"/.landfall/state/scale/*.json | wc -c)
 echo "resources: $resources"
+echo "emulator_peak_rss_mb: $(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$emulator_pid/status")"
 echo "final_state_bytes: $state_bytes"
 grep -q "No changes" "$work/noop.out" || echo "WARNING: the plan after apply is not empty"
 python3 - "$work" "$resources" "$state_bytes" "$latency_ms" "$par" <<'PY'
