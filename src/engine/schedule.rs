@@ -8,11 +8,15 @@
 //! - Deletes wait for whatever depended on the resource (in state) to be deleted or changed first.
 //! - Most urgent: the longest remaining chain of work, each step weighted by what it costs (creating an
 //!   account takes minutes, most calls tens of milliseconds), so the critical path starts first.
+//! - Steps AWS lets run only a few at a time (account creations: [`MAX_CONCURRENT_CREATIONS`]) are
+//!   not handed out beyond that limit: one waiting for AWS's slot would hold a lane the other work
+//!   could use.
 //!
 //! Everything here is pure: the schedule is derived from the plan and the resource graph, without AWS.
 
 use crate::graph::{Cycle, Dag, ResourceGraph, Sealed};
 use crate::plan::{Action, Change};
+use crate::provider::MAX_CONCURRENT_CREATIONS;
 use crate::resolve::Resolved;
 use crate::schema;
 use std::cmp::Reverse;
@@ -63,6 +67,8 @@ pub struct Schedule {
     priority: HashMap<Step, u64>,
     /// Build order of the steps: ties in priority go in plan order.
     rank: HashMap<Step, usize>,
+    /// The steps AWS runs only a few of at once, with that limit ([`limit`]).
+    limits: HashMap<Step, Limit>,
 }
 
 /// The schedule has a cycle (a bug in the plan or in the ordering rules), named step by step.
@@ -141,11 +147,19 @@ impl Schedule {
         }
         let graph = dag.seal()?;
         let priority = priorities(&graph, input);
+        let limits = order
+            .iter()
+            .filter_map(|s| {
+                let c = &input.changes[s.change()];
+                limit(&c.kind, *s, c.action).map(|l| (*s, l))
+            })
+            .collect();
         let rank = order.into_iter().enumerate().map(|(r, s)| (s, r)).collect();
         Ok(Schedule {
             graph,
             priority,
             rank,
+            limits,
         })
     }
 
@@ -191,6 +205,15 @@ pub fn cost(kind: &str, step: Step, action: Action) -> u64 {
         ("organization", true, _) => 5_000,
         _ => 50,
     }
+}
+
+/// A kind of step AWS runs only a few of at once (per organization or account): its name and how many.
+pub type Limit = (&'static str, usize);
+
+/// The limit a step falls under, if any: account creations (AWS refuses more in progress at once).
+pub fn limit(kind: &str, step: Step, action: Action) -> Option<Limit> {
+    (kind == "account" && matches!(step, Step::Apply(_)) && action == Action::Create)
+        .then_some(("account creations", MAX_CONCURRENT_CREATIONS))
 }
 
 /// The longest chain (by cost) from each step to the end of the schedule.
@@ -351,12 +374,17 @@ enum Status {
     Skipped,
 }
 
+/// A ready step in a queue: highest priority first, then plan order.
+type Queued = (u64, Reverse<usize>, Step);
+
 /// Walks a schedule: hands out ready steps, most urgent first, and learns how each went.
 pub struct Walker<'s> {
     schedule: &'s Schedule,
     status: HashMap<Step, Status>,
     /// Ready steps: highest priority first, then plan order.
-    ready: BinaryHeap<(u64, Reverse<usize>, Step)>,
+    ready: BinaryHeap<Queued>,
+    /// Per [`Limit`]: how many of its steps are running, and its ready steps held back meanwhile.
+    limited: HashMap<&'static str, (usize, BinaryHeap<Queued>)>,
 }
 
 impl<'s> Walker<'s> {
@@ -365,6 +393,7 @@ impl<'s> Walker<'s> {
             schedule,
             status: HashMap::new(),
             ready: BinaryHeap::new(),
+            limited: HashMap::new(),
         };
         for step in schedule.steps() {
             let n = schedule.waits_for(step).count();
@@ -383,20 +412,48 @@ impl<'s> Walker<'s> {
             .push((s.priority(step), Reverse(s.rank[&step]), step));
     }
 
-    /// The most urgent ready step, now running.
+    /// The most urgent ready step, now running (steps of a [`Limit`] at its limit are held back).
     pub fn next_step(&mut self) -> Option<Step> {
-        while let Some((_, _, step)) = self.ready.pop() {
-            if self.status[&step] == Status::Ready {
-                self.status.insert(step, Status::Running);
-                return Some(step);
+        while let Some(queued) = self.ready.pop() {
+            let step = queued.2;
+            if self.status[&step] != Status::Ready {
+                continue;
             }
+            if let Some((name, max)) = self.schedule.limits.get(&step).copied() {
+                let (running, held) = self.limited.entry(name).or_default();
+                if *running >= max {
+                    held.push(queued);
+                    continue;
+                }
+                *running += 1;
+            }
+            self.status.insert(step, Status::Running);
+            return Some(step);
         }
         None
+    }
+
+    /// A running step ended: a step of its [`Limit`] held back, if any, is ready again.
+    fn release(&mut self, step: Step) {
+        let Some((name, _)) = self.schedule.limits.get(&step) else {
+            return;
+        };
+        let Some((running, held)) = self.limited.get_mut(name) else {
+            return;
+        };
+        *running = running.saturating_sub(1);
+        while let Some(queued) = held.pop() {
+            if self.status[&queued.2] == Status::Ready {
+                self.ready.push(queued);
+                return;
+            }
+        }
     }
 
     /// A step succeeded: what waited only for it becomes ready.
     pub fn done(&mut self, step: Step) {
         self.status.insert(step, Status::Done);
+        self.release(step);
         let dependents: Vec<Step> = self.schedule.graph.dependents(step).collect();
         for d in dependents {
             if let Some(Status::Waiting(n)) = self.status.get(&d).copied() {
@@ -412,6 +469,7 @@ impl<'s> Walker<'s> {
     /// A step failed: returns the steps skipped because of it, in plan order.
     pub fn failed(&mut self, step: Step, policy: FailurePolicy) -> Vec<Step> {
         self.status.insert(step, Status::Failed);
+        self.release(step);
         match policy {
             FailurePolicy::StopAll => self.stop(),
             FailurePolicy::SkipDependents => {
@@ -441,6 +499,7 @@ impl<'s> Walker<'s> {
             self.status.insert(*s, Status::Skipped);
         }
         self.ready.clear();
+        self.limited.clear();
         skipped
     }
 }
@@ -601,6 +660,43 @@ mod tests {
         let first = walker.next_step().unwrap();
         assert_eq!(walker.failed(first, FailurePolicy::StopAll).len(), 2);
         assert_eq!(walker.next_step(), None);
+    }
+
+    /// Hands out steps until none is ready, finishing none of them.
+    fn take_all(walker: &mut Walker) -> Vec<Step> {
+        std::iter::from_fn(|| walker.next_step()).collect()
+    }
+
+    #[test]
+    fn account_creations_beyond_aws_limit_are_held_back_for_other_work() {
+        // 0..8: account creations (the most urgent steps); 8, 9: quick independent changes;
+        // 10: an account moved (an update, not a creation).
+        let mut changes: Vec<Entry> = (0..8)
+            .map(|_| entry("account", Action::Create, false))
+            .collect();
+        changes.push(entry("iam_group", Action::Create, false));
+        changes.push(entry("iam_group", Action::Create, false));
+        changes.push(entry("account", Action::Update, false));
+        let schedule = Schedule::build(&input(changes)).unwrap();
+        let mut walker = Walker::new(&schedule);
+        let first = take_all(&mut walker);
+        let max = MAX_CONCURRENT_CREATIONS;
+        assert_eq!(first[..max], (0..max).map(Step::Apply).collect::<Vec<_>>());
+        assert_eq!(
+            first[max..],
+            [Step::Apply(8), Step::Apply(9), Step::Apply(10)]
+        );
+        // A creation that ends, whether it succeeded or failed, lets the next one start.
+        walker.done(Step::Apply(0));
+        assert_eq!(take_all(&mut walker), [Step::Apply(max)]);
+        walker.failed(Step::Apply(1), FailurePolicy::SkipDependents);
+        assert_eq!(take_all(&mut walker), [Step::Apply(max + 1)]);
+        walker.done(Step::Apply(8));
+        assert_eq!(take_all(&mut walker), []);
+        for s in (2..max + 2).map(Step::Apply) {
+            walker.done(s);
+        }
+        assert_eq!(take_all(&mut walker), [Step::Apply(7)]);
     }
 
     #[test]

@@ -23,6 +23,8 @@ mod ram;
 mod security;
 
 use crate::aws::{Aws, AwsError};
+/// How many account creations AWS lets be in progress at once (the schedule stays under it).
+pub(crate) use org::account::MAX_CONCURRENT_CREATIONS;
 /// Where an Organizations policy is attached (import-org discovers attachments with it).
 pub(crate) use org::policy::targets_of;
 use std::any::Any;
