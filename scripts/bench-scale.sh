@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Organization scale: generates a landing zone of N accounts with a per-account baseline
-# (scripts/gen-scale.py: 28 accounts ~ 480 resources, 116 ~ 1,900, 1000 ~ 16,000), then on a fresh
-# emulator: plan, apply, no-op plan, each with --stats, wall time, CPU and peak memory
-# (/usr/bin/time -v). Optionally behind the latency proxy (scripts/fault-proxy.py --latency, every
-# request delayed; account creations held IN_PROGRESS for a while, as AWS does).
+# (scripts/gen-scale.py, 25 resources per account: 28 accounts = 763 resources, 116 = 3,051,
+# 1000 = 26,035), then on a fresh emulator: plan, apply, no-op plan, each with --stats, wall time,
+# CPU and peak memory (/usr/bin/time -v). Optionally behind the latency proxy
+# (scripts/fault-proxy.py --latency, every request delayed; account creations held IN_PROGRESS for a
+# while, as AWS does).
 #
 # usage: scripts/bench-scale.sh [ACCOUNTS=28] [LATENCY_MS=0] [PARALLELISM=10] [CREATE_ACCOUNT_S=0]
 #   CRITICAL=1  also applies on a second fresh emulator at parallelism 1000: that run's wall time is
 #               the critical path, for the bound max(critical path, requests x latency / parallelism).
 #   KEEP=DIR    keep the project and the outputs in DIR.
 #   LANDFALL_BIN=PATH  run that binary instead of building a release one.
-# Run it with `nice -n 19` on a shared machine. Prints one `key: value` line per figure.
+# The emulator runs under `nice -n 10`, landfall and the proxy do not (so the latency figures are
+# landfall's and the proxy's, not the emulator's queue). Prints one `key: value` line per figure;
+# behind the proxy also each run's round trips (scripts/round-trips.py on the proxy's request log).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 accounts="${1:-28}"
@@ -38,13 +41,15 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 start_aws() {
     local port proxy_port
     port="$(free_port)"
-    MOTO_IAM_LOAD_MANAGED_POLICIES=true "$moto_server" -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
+    MOTO_IAM_LOAD_MANAGED_POLICIES=true nice -n 10 "$moto_server" -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
     pids+=($!)
+    emulator_pid=$!
     for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/moto-api/" >/dev/null && break; sleep 0.2; done
     endpoint="http://127.0.0.1:$port"
     if [ "$latency_ms" != 0 ] || [ "$hold" != 0 ]; then
+        requests_log="$work/requests.$port"
         python3 scripts/fault-proxy.py --upstream "$endpoint" --latency "$(echo "$latency_ms / 1000" | bc -l)" \
-            --create-account-seconds "$hold" >"$work/proxy.$port" 2>&1 &
+            --create-account-seconds "$hold" --log "$requests_log" >"$work/proxy.$port" 2>&1 &
         pids+=($!)
         for _ in $(seq 50); do grep -qs listening "$work/proxy.$port" && break; sleep 0.1; done
         proxy_port="$(awk '/listening/ {print $3}' "$work/proxy.$port")"
@@ -56,15 +61,19 @@ export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=eu-west-1
 export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 
 # run NAME PROJECT ARGS...: runs landfall under /usr/bin/time -v; figures land in $work/NAME.*
+# (behind the proxy, NAME.requests is the run's part of the proxy's request log)
+requests_log=""
 run() {
     local name="$1" dir="$2"
     shift 2
-    local start end
+    local start end logged=0
+    [ -z "$requests_log" ] || logged=$(wc -l <"$requests_log" 2>/dev/null || echo 0)
     start=$(date +%s.%N)
     AWS_ENDPOINT_URL="$endpoint" /usr/bin/time -v -o "$work/$name.time" \
         "$bin" -C "$dir" "$@" --env scale --stats >"$work/$name.out" 2>"$work/$name.err" || true
     end=$(date +%s.%N)
     echo "$start $end" >"$work/$name.wall"
+    [ -z "$requests_log" ] || tail -n "+$((logged + 1))" "$requests_log" >"$work/$name.requests"
 }
 
 figures_of() {
@@ -89,8 +98,13 @@ if writes:
 PY
 }
 
-# figures NAME: prints and keeps the figures of run NAME.
-figures() { figures_of "$1" | tee "$work/$1.fig"; }
+# figures NAME: prints and keeps the figures of run NAME (and its round trips behind the proxy).
+figures() {
+    figures_of "$1" | tee "$work/$1.fig"
+    if [ -s "$work/$1.requests" ]; then
+        python3 scripts/round-trips.py "$work/$1.requests" | awk -v n="$1" '/^round_trips/ {print n "." $0}'
+    fi
+}
 
 project="$work/project"
 python3 scripts/gen-scale.py --accounts "$accounts" --out "$project" >"$work/gen.out"
@@ -108,6 +122,7 @@ figures noop
 resources=$("$bin" -C "$project" state list --env scale | wc -l)
 state_bytes=$(cat "$project"/.landfall/state/scale/*.json | wc -c)
 echo "resources: $resources"
+echo "emulator_peak_rss_mb: $(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$emulator_pid/status")"
 echo "final_state_bytes: $state_bytes"
 grep -q "No changes" "$work/noop.out" || echo "WARNING: the plan after apply is not empty"
 python3 - "$work" "$resources" "$state_bytes" "$latency_ms" "$par" <<'PY'

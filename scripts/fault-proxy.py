@@ -43,6 +43,9 @@ Prints `listening on PORT` once ready. Per request, independently:
   --create-account-seconds S
                 report every account creation IN_PROGRESS until S seconds after its CreateAccount
                 answer (as AWS, where it takes minutes), counted as "in_progress".
+  --log FILE    append one JSON line per request: when it arrived and was answered (seconds since
+                the proxy started), its service, operation and the caller's access key id (one per
+                assumed role); `scripts/round-trips.py FILE` reads it.
 Counts of injected faults are kept at GET /__faults (JSON). Standard library only.
 """
 
@@ -131,10 +134,30 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def handle_any(self):
+        arrived = time.monotonic() - started
         body = self.read_body()
         if self.path == "/__faults":
             with lock:
                 return self.reply(200, "application/json", json.dumps(counts))
+        try:
+            return self.handle_request(body)
+        finally:
+            if args.log:
+                self.record(arrived, body)
+
+    def record(self, arrived, body):
+        target = self.headers.get("X-Amz-Target", "")
+        op = target.rsplit(".", 1)[-1] if target else \
+            urllib.parse.parse_qs(body.decode(errors="replace")).get("Action", [self.command])[0]
+        key = re.search(r"Credential=([^/]+)/", self.headers.get("Authorization", ""))
+        line = json.dumps({"start": round(arrived, 4), "end": round(time.monotonic() - started, 4),
+                           "service": service_of(self.headers), "op": op,
+                           "key": key.group(1) if key else ""})
+        with lock:
+            log.write(line + "\n")
+            log.flush()
+
+    def handle_request(self, body):
         service = service_of(self.headers)
         if args.deny_assume_role and service == "sts":
             form = urllib.parse.parse_qs(body.decode(errors="replace"))
@@ -349,6 +372,9 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The default backlog (5) drops the connections a client opens at once beyond it, which then
+    # wait for a TCP retransmission (1 s): a delay of the proxy's, not of the client or of AWS.
+    request_queue_size = 1024
 
 
 if __name__ == "__main__":
@@ -368,7 +394,10 @@ if __name__ == "__main__":
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--strict", action="store_true")
     p.add_argument("--refuse", action="append", default=[], metavar="OPERATION:TEXT")
+    p.add_argument("--log", default=None, metavar="FILE")
     args = p.parse_args()
+    started = time.monotonic()
+    log = open(args.log, "a", encoding="utf-8") if args.log else None
     failures = dict(f.split("=", 1) for f in args.fail_create_account)
     rng = random.Random(args.seed)
     up = urllib.parse.urlparse(args.upstream)

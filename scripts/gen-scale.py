@@ -29,10 +29,12 @@ MAX_POLICIES_PER_TARGET = 5
 # The OU tree: workloads (level 1) -> prod, nonprod (level 2) -> 5 leaves each (level 3).
 BRANCHES = {"prod": 5, "nonprod": 5}
 
-# Resource instances one baseline module instance expands to (keep in sync with BASELINE_MODULE):
-# iam_role x2, vpc, subnet.public x3, subnet.private x3, internet_gateway, nat_gateway,
-# route_table x2, security_group, default_vpc.
-RESOURCES_PER_BASELINE = 15
+# Resource instances one baseline module instance expands to (keep in sync with BASELINE_MODULE), a
+# platform team's per-account baseline: iam_role x4 (admin, read-only, security audit, deploy), vpc,
+# subnet x9 (public, private and data tiers in three zones), internet_gateway, nat_gateway,
+# route_table x3, security_group, default_vpc, and the account guardrails: iam_password_policy,
+# ebs_encryption_by_default, s3_account_public_access_block, account_alternate_contact (security).
+RESOURCES_PER_BASELINE = 25
 
 
 def q(s: str) -> str:
@@ -87,11 +89,11 @@ BASELINE_MODULE = f"""\
 
 [input.cidr]
 type = "cidr"
-description = "The VPC's address range (a /20: six /24 subnets)"
+description = "The VPC's address range (a /20: nine /24 subnets)"
 
 [[input.cidr.validation]]
 condition = '${{tonumber(split("/", input.cidr)[1]) <= 20}}'
-message = "the VPC needs at least a /20 to hold six /24 subnets"
+message = "the VPC needs at least a /20 to hold nine /24 subnets"
 
 [input.name]
 type = "string"
@@ -135,6 +137,52 @@ Statement = [
   {{ Effect = "Deny", Action = ["secretsmanager:GetSecretValue", "ssm:GetParameter*"], Resource = "*" }},
 ]
 
+[iam_role.security_audit]
+name = "${{input.name}}-security-audit"
+description = "The security team's tooling reads the account's configuration"
+managed_policy_arns = ["arn:aws:iam::aws:policy/SecurityAudit"]
+tags = {{ account = "${{input.name}}", access = "security-audit" }}
+
+[iam_role.security_audit.assume_role_policy]
+Version = "2012-10-17"
+Statement = [
+  {{ Effect = "Allow", Principal = {{ AWS = "arn:aws:iam::222222222222:root" }}, Action = "sts:AssumeRole" }},
+]
+
+[iam_role.deploy]
+name = "${{input.name}}-deploy"
+description = "Workload pipelines deploy applications, not IAM"
+managed_policy_arns = ["arn:aws:iam::aws:policy/PowerUserAccess"]
+tags = {{ account = "${{input.name}}", access = "deploy" }}
+
+[iam_role.deploy.assume_role_policy]
+Version = "2012-10-17"
+Statement = [
+  {{ Effect = "Allow", Principal = {{ AWS = "arn:aws:iam::333333333333:root" }}, Action = "sts:AssumeRole" }},
+]
+
+# ---- account guardrails ----
+
+[iam_password_policy.this]
+minimum_password_length = 16
+password_reuse_prevention = 24
+
+[ebs_encryption_by_default.this]
+enabled = true
+
+[s3_account_public_access_block.this]
+block_public_acls = true
+ignore_public_acls = true
+block_public_policy = true
+restrict_public_buckets = true
+
+[account_alternate_contact.security]
+contact_type = "SECURITY"
+name = "Security operations"
+title = "Security team"
+email_address = "security+${{input.name}}@example.com"
+phone_number = "+441234567890"
+
 # ---- network ----
 
 [default_vpc.this]
@@ -160,6 +208,13 @@ vpc_id = "${{vpc.this.id}}"
 cidr_block = "${{cidrsubnet(input.cidr, 4, each.value + 8)}}"
 availability_zone = "{REGION}${{each.key}}"
 tags = {{ Name = "${{input.name}}-private-${{each.key}}", tier = "private" }}
+
+[subnet.data]
+for_each = "${{input.azs}}"
+vpc_id = "${{vpc.this.id}}"
+cidr_block = "${{cidrsubnet(input.cidr, 4, each.value + 4)}}"
+availability_zone = "{REGION}${{each.key}}"
+tags = {{ Name = "${{input.name}}-data-${{each.key}}", tier = "data" }}
 
 [internet_gateway.this]
 vpc_id = "${{vpc.this.id}}"
@@ -193,6 +248,16 @@ subnet_ids = [
 ]
 tags = {{ Name = "${{input.name}}-private" }}
 
+# The data tier has no route out of the VPC.
+[route_table.data]
+vpc_id = "${{vpc.this.id}}"
+subnet_ids = [
+  '${{subnet.data["a"].id}}',
+  '${{subnet.data["b"].id}}',
+  '${{subnet.data["c"].id}}',
+]
+tags = {{ Name = "${{input.name}}-data" }}
+
 [security_group.baseline]
 name = "${{input.name}}-baseline"
 description = "HTTPS inside the VPC, anything out"
@@ -225,6 +290,13 @@ value = [
   '${{subnet.private["a"].id}}',
   '${{subnet.private["b"].id}}',
   '${{subnet.private["c"].id}}',
+]
+
+[output.data_subnet_ids]
+value = [
+  '${{subnet.data["a"].id}}',
+  '${{subnet.data["b"].id}}',
+  '${{subnet.data["c"].id}}',
 ]
 
 [output.admin_role_arn]

@@ -281,6 +281,7 @@ mod tests {
             changes,
             after,
             dependents: vec![Vec::new(); n],
+            ..Input::default()
         })
         .unwrap()
     }

@@ -25,6 +25,8 @@ mod route53;
 mod security;
 
 use crate::aws::{Aws, AwsError};
+/// How many account creations AWS lets be in progress at once (the schedule stays under it).
+pub(crate) use org::account::MAX_CONCURRENT_CREATIONS;
 /// Where an Organizations policy is attached (import-org discovers attachments with it).
 pub(crate) use org::policy::targets_of;
 use std::any::Any;
