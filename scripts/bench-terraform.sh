@@ -9,6 +9,9 @@
 #   With LATENCY_MS, both run behind scripts/fault-proxy.py --latency (Terraform's requests are
 #   counted there, as `delayed`).
 #   TF_TIMEOUT=SECONDS  give up on a Terraform command after this long (default 3600).
+#   SKIP_LANDFALL=1     run the Terraform side only (e.g. while landfall's release build is not there).
+#   Without a latency, the no-op plan runs twice: straight to the emulator (its times), then through
+#   scripts/fault-proxy.py with a 1 us delay, which only counts its requests (`noop.requests`).
 #
 # Needs terraform (1.11) and the AWS provider 5.100.0 in the filesystem mirror /opt/tf-plugins
 # (TF_PLUGINS=DIR for another); nothing is fetched from a registry. Run it with `nice -n 19` on a
@@ -33,8 +36,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 echo "machine: $(nproc) cores, load: $(uptime | sed 's/.*load average: //')"
 echo "accounts: $accounts, latency_ms: $latency_ms, parallelism: $par"
 
-echo "== landfall"
-./scripts/bench-scale.sh "$accounts" "$latency_ms" "$par" | sed 's/^/landfall./'
+if [ "${SKIP_LANDFALL:-0}" != 1 ]; then
+    echo "== landfall"
+    ./scripts/bench-scale.sh "$accounts" "$latency_ms" "$par" | sed 's/^/landfall./'
+fi
 
 echo "== terraform"
 project="$work/tf"
@@ -59,14 +64,18 @@ MOTO_IAM_LOAD_MANAGED_POLICIES=true "$moto_server" -H 127.0.0.1 -p "$port" >/dev
 pids+=($!)
 for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/moto-api/" >/dev/null && break; sleep 0.2; done
 endpoint="http://127.0.0.1:$port"
-proxy=""
-if [ "$latency_ms" != 0 ]; then
-    python3 scripts/fault-proxy.py --upstream "$endpoint" --latency "$(echo "$latency_ms / 1000" | bc -l)" \
-        >"$work/proxy.out" 2>&1 &
+direct="$endpoint"
+# start_proxy SECONDS: the fault proxy in front of the emulator, delaying (and counting) every request.
+start_proxy() {
+    python3 scripts/fault-proxy.py --upstream "$direct" --latency "$1" >"$work/proxy.out" 2>&1 &
     pids+=($!)
     for _ in $(seq 50); do grep -qs listening "$work/proxy.out" && break; sleep 0.1; done
     proxy="http://127.0.0.1:$(awk '/listening/ {print $3}' "$work/proxy.out")"
     endpoint="$proxy"
+}
+proxy=""
+if [ "$latency_ms" != 0 ]; then
+    start_proxy "$(echo "$latency_ms / 1000" | bc -l)"
 fi
 
 delayed() { [ -z "$proxy" ] && echo 0 || curl -s "$proxy/__faults" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("delayed", 0))'; }
@@ -90,16 +99,36 @@ def num(pattern):
     return float(m.group(1)) if m else 0.0
 print(f"{name}.exit: {code}")
 print(f"{name}.wall_s: {float(end) - float(start):.2f}")
-print(f"{name}.cpu_s: {num(r'User time \(seconds\): ([\d.]+)') + num(r'System time \(seconds\): ([\d.]+)'):.2f}")
-print(f"{name}.peak_rss_mb: {num(r'Maximum resident set size \(kbytes\): (\d+)') / 1024:.0f}")
+cpu = num(r"User time \(seconds\): ([\d.]+)") + num(r"System time \(seconds\): ([\d.]+)")
+rss = num(r"Maximum resident set size \(kbytes\): (\d+)")
+print(f"{name}.cpu_s: {cpu:.2f}")
+print(f"{name}.peak_rss_mb: {rss / 1024:.0f}")
 if after != "0":
     print(f"{name}.requests: {int(after) - int(before)}")
 PY
 }
 
+# The total memory of Terraform and its provider processes (one per provider configuration), sampled
+# every second: /usr/bin/time reports only the largest single process.
+sample_rss() {
+    local max=0 now
+    while sleep 1; do
+        now=$(ps -eo rss,comm | awk '$2 ~ /^terraform/ {s += $1} END {print s + 0}')
+        [ "$now" -gt "$max" ] && max=$now && echo "$max" >"$work/$1.total_rss"
+    done
+}
+sample_rss apply &
+sampler=$!
 tf apply apply -auto-approve | sed 's/^/terraform./'
+kill "$sampler" 2>/dev/null || true
+echo "terraform.apply.total_rss_mb: $(($(cat "$work/apply.total_rss" 2>/dev/null || echo 0) / 1024))"
 grep -q "Apply complete" "$work/apply.out" || { echo "terraform apply failed:"; tail -30 "$work/apply.out"; exit 1; }
 resources=$(terraform -chdir="$project" state list | wc -l)
 echo "terraform.resources: $resources"
 tf noop plan -detailed-exitcode | sed 's/^/terraform./'
 grep -q "No changes" "$work/noop.out" || echo "WARNING: Terraform's plan after apply is not empty"
+if [ -z "$proxy" ]; then
+    # The same no-op plan again, through a proxy that only counts: its request count.
+    start_proxy 0.000001
+    tf noop_counted plan -detailed-exitcode | sed 's/^/terraform./'
+fi

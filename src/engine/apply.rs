@@ -212,8 +212,7 @@ async fn run(
         ws,
         aws: aws.clone(),
         stacks: &checkpoints.stacks,
-        resolved,
-        stale: false,
+        values: super::step::Resolution::new(resolved),
         known,
         // Deletes of objects beside the one state holds at their address (deposed, orphan copies).
         beside: plan

@@ -6,6 +6,8 @@
 //! - Stop requests ([`Interrupts`]: SIGINT, SIGTERM): the first starts nothing new and lets the steps in
 //!   flight finish; the second abandons them (their futures are dropped at their next `.await`).
 //! - A step running longer than the heartbeat interval is reported again (`StillRunning`) every interval.
+//! - Steps that finished while the executor was busy are all taken before new ones start, so the work
+//!   of starting steps is shared by everything that finished meanwhile (group commit).
 
 use super::events::{Event, Operation, Reporter, StopPoint};
 use super::schedule::{FailurePolicy, Schedule, Step, Walker};
@@ -101,7 +103,15 @@ impl Executor {
                 break;
             }
             tokio::select! {
-                joined = run.running.join_next_with_id() => run.joined(joined),
+                joined = run.running.join_next_with_id() => {
+                    run.joined(joined);
+                    // Every step that finished meanwhile is taken before anything starts: the steps
+                    // they release then share one resolution of the values produced (see
+                    // `step::prepare`), instead of one resolution of the whole configuration each.
+                    while let Some(more) = run.running.try_join_next_with_id() {
+                        run.joined(Some(more));
+                    }
+                }
                 _ = heartbeat.tick() => run.heartbeat(),
                 _ = &mut stop_request => {
                     if run.stopping {
@@ -246,6 +256,8 @@ mod tests {
     struct Fake {
         failing: Vec<usize>,
         finished: Vec<Step>,
+        /// Each step started, with how many had finished by then.
+        started: Vec<(Step, usize)>,
     }
 
     impl Work for Fake {
@@ -254,6 +266,7 @@ mod tests {
             (format!("vpc.n{}", step.change()), Operation::Create)
         }
         fn start(&mut self, step: Step) -> Result<BoxFuture<'static, Result<(), String>>, String> {
+            self.started.push((step, self.finished.len()));
             let fails = self.failing.contains(&step.change());
             Ok(Box::pin(async move {
                 tokio::task::yield_now().await;
@@ -265,7 +278,8 @@ mod tests {
         }
     }
 
-    fn chain(n: usize) -> Schedule {
+    /// `n` creates; `after[i]` lists the changes change `i` waits for.
+    fn graph(n: usize, after: Vec<Vec<usize>>) -> Schedule {
         let changes = (0..n)
             .map(|_| Entry {
                 kind: "vpc".into(),
@@ -273,10 +287,6 @@ mod tests {
                 create_before_destroy: false,
             })
             .collect();
-        let mut after = vec![Vec::new(); n];
-        for (i, a) in after.iter_mut().enumerate().skip(1) {
-            a.push(i - 1);
-        }
         Schedule::build(&Input {
             changes,
             after,
@@ -284,6 +294,10 @@ mod tests {
             ..Input::default()
         })
         .unwrap()
+    }
+
+    fn chain(n: usize) -> Schedule {
+        graph(n, (0..n).map(|i| (0..i).rev().take(1).collect()).collect())
     }
 
     async fn execute(
@@ -310,6 +324,7 @@ mod tests {
         let mut fake = Fake {
             failing: vec![],
             finished: vec![],
+            started: vec![],
         };
         let (outcome, events) = execute(&schedule, &mut fake, FailurePolicy::SkipDependents).await;
         assert_eq!(
@@ -332,6 +347,7 @@ mod tests {
         let mut fake = Fake {
             failing: vec![1],
             finished: vec![],
+            started: vec![],
         };
         let (outcome, events) = execute(&schedule, &mut fake, FailurePolicy::SkipDependents).await;
         assert_eq!(outcome.failed.len(), 1);
@@ -349,6 +365,7 @@ mod tests {
         let mut fake = Fake {
             failing: vec![],
             finished: vec![],
+            started: vec![],
         };
         let (tx, interrupts) = Interrupts::manual();
         tx.send_modify(|n| *n += 1);
@@ -364,5 +381,25 @@ mod tests {
         assert!(outcome.interrupted);
         assert!(fake.finished.is_empty());
         assert_eq!(outcome.skipped.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn steps_finished_meanwhile_are_all_taken_before_the_next_start() {
+        // 0 and 1 run together and finish before the executor looks again: 2 (after 0) and 3
+        // (after 1) start only once both are taken, so they share one resolution of values.
+        let schedule = graph(4, vec![vec![], vec![], vec![0], vec![1]]);
+        let mut fake = Fake {
+            failing: vec![],
+            finished: vec![],
+            started: vec![],
+        };
+        let (outcome, _) = execute(&schedule, &mut fake, FailurePolicy::SkipDependents).await;
+        assert_eq!(outcome.done.len(), 4);
+        let later: Vec<(Step, usize)> = fake.started[2..].to_vec();
+        assert_eq!(later.len(), 2);
+        assert!(
+            later.iter().all(|(_, finished)| *finished == 2),
+            "{later:?}"
+        );
     }
 }

@@ -14,7 +14,7 @@ use crate::resolve::{Known, Resolved};
 use crate::schema::{self, Scope};
 use crate::state::ResourceState;
 use indexmap::IndexMap;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// The changes of a plan as work for the executor, with what the run has learnt so far.
@@ -24,9 +24,7 @@ pub(super) struct Changes<'a> {
     pub(super) aws: Arc<Aws>,
     pub(super) stacks: &'a IndexMap<String, Arc<StackState>>,
     /// The last resolution; resolved again when a step needs a value produced since.
-    pub(super) resolved: Resolved,
-    /// Whether a step finished since `resolved` was made.
-    pub(super) stale: bool,
+    pub(super) values: Resolution,
     /// Every value known: from state, then from each step as it finishes.
     pub(super) known: Known,
     /// Addresses whose delete is of an object beside the one state holds there (deposed, orphan copies).
@@ -47,15 +45,7 @@ impl Work for Changes<'_> {
     ) -> Result<BoxFuture<'static, Result<Self::Output, String>>, String> {
         let c = &self.plan.resource_changes[step.change()];
         let stack = self.stacks[&c.stack].clone();
-        let job = prepare(
-            step,
-            c,
-            &mut self.resolved,
-            &mut self.stale,
-            self.ws,
-            &self.known,
-            &stack,
-        )?;
+        let job = prepare(step, c, &mut self.values, self.ws, &self.known, &stack)?;
         Ok(Box::pin(run_job(job, self.aws.clone(), stack)))
     }
 
@@ -72,7 +62,46 @@ impl Work for Changes<'_> {
                 self.known.attrs.remove(&c.address);
             }
         }
-        self.stale = true;
+        self.values.stale = true;
+    }
+}
+
+/// A resolution of the configuration during an apply, with its instances by address.
+pub(super) struct Resolution {
+    resolved: Resolved,
+    /// Index in `resolved.instances` by address: a step finds its instance without a scan.
+    at: HashMap<String, usize>,
+    /// Whether a step finished since `resolved` was made.
+    stale: bool,
+}
+
+impl Resolution {
+    pub(super) fn new(resolved: Resolved) -> Resolution {
+        let at = resolved
+            .instances
+            .iter()
+            .enumerate()
+            .map(|(i, inst)| (inst.address.clone(), i))
+            .collect();
+        Resolution {
+            resolved,
+            at,
+            stale: false,
+        }
+    }
+
+    /// The instance at `address`.
+    fn find(&self, address: &str) -> Result<usize, String> {
+        self.at
+            .get(address)
+            .copied()
+            .ok_or_else(|| format!("{address} is no longer in the configuration"))
+    }
+
+    /// Whether the instance at `i` has a value not known yet (its account included).
+    fn needs_values(&self, i: usize) -> bool {
+        let inst = &self.resolved.instances[i];
+        inst.account.has_unknown() || inst.attrs.values().any(Value::has_unknown)
     }
 }
 
@@ -184,8 +213,7 @@ fn checkpoint(stack: &StackState, c: &Change, result: &Option<ResourceState>) {
 fn prepare(
     step: Step,
     c: &Change,
-    resolved: &mut Resolved,
-    stale: &mut bool,
+    values: &mut Resolution,
     ws: &Workspace,
     known: &Known,
     stack: &StackState,
@@ -213,22 +241,17 @@ fn prepare(
             moves: Vec::new(),
         });
     }
-    let find = |r: &Resolved| r.instances.iter().position(|i| i.address == c.address);
-    let needs_values = |r: &Resolved, i: usize| {
-        let inst = &r.instances[i];
-        inst.account.has_unknown() || inst.attrs.values().any(Value::has_unknown)
-    };
-    let mut at =
-        find(resolved).ok_or_else(|| format!("{} is no longer in the configuration", c.address))?;
-    if needs_values(resolved, at) && *stale {
+    let mut at = values.find(&c.address)?;
+    if values.needs_values(at) && values.stale {
+        // One resolution serves every step started before the next one finishes (the executor takes
+        // all the steps that finished meanwhile first).
         let (_, fresh) = ws.resolve(known).map_err(|e| e.to_string())?;
-        *resolved = fresh;
-        *stale = false;
-        at = find(resolved)
-            .ok_or_else(|| format!("{} is no longer in the configuration", c.address))?;
+        *values = Resolution::new(fresh);
+        at = values.find(&c.address)?;
     }
+    let resolved = &values.resolved;
     let inst = &resolved.instances[at];
-    if needs_values(resolved, at) {
+    if values.needs_values(at) {
         let unknown: Vec<&str> = inst
             .attrs
             .iter()
