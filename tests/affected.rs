@@ -184,14 +184,10 @@ fn affected_lists_exactly_where_each_change_lands() {
 
     // A removed stack is affected too (its resources would be destroyed).
     std::fs::remove_dir_all(d.join("environments/qa")).unwrap();
-    commit_edit(
-        d,
-        "environments/sandbox/env.toml",
-        &[(r#""identity", "sandbox-baseline","#, r#""identity","#)],
-    );
+    commit_edit(d, "environments/sandbox/env.toml", &[(r#", "dns"]"#, "]")]);
     let out = affected(d, &["--base", "HEAD~1"]);
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("sandbox sandbox-baseline  stack removed"),
+        String::from_utf8_lossy(&out.stdout).contains("sandbox dns  stack removed"),
         "{}",
         text(&out)
     );
