@@ -7,7 +7,7 @@
 //! `guardduty_organization`).
 //! Everything forces a replacement.
 
-use super::admin_live;
+use super::{admin_live, admin_one};
 use crate::aws::{AwsError, call};
 use crate::provider::attrs::{ignore_not_found, required};
 use crate::provider::{Attrs, Cx, Live, paginate};
@@ -49,18 +49,10 @@ pub async fn create(cx: &Cx<'_>, _address: &str, desired: &Attrs) -> Result<Live
             .send()
     })
     .await?;
-    Ok(admin_live(vec![account.to_string()], &[account.to_string()]).remove(0))
+    Ok(admin_one(account.to_string()))
 }
 
-pub async fn update(
-    _cx: &Cx<'_>,
-    id: &str,
-    _current: &Attrs,
-    _desired: &Attrs,
-) -> Result<Live, AwsError> {
-    // Every attribute forces a replacement: nothing to change in place.
-    Ok(admin_live(vec![id.to_string()], &[id.to_string()]).remove(0))
-}
+pub(crate) use super::admin_update as update;
 
 pub async fn delete(cx: &Cx<'_>, id: &str, _current: &Attrs) -> Result<(), AwsError> {
     let gd = cx.guardduty().await?;

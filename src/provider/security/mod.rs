@@ -61,18 +61,32 @@ fn admin_live(enabled: Vec<String>, ids: &[String]) -> Vec<crate::provider::Live
     enabled
         .into_iter()
         .filter(|a| ids.contains(a))
-        .map(|account| {
-            let mut attrs = crate::provider::Attrs::new();
-            attrs.insert("admin_account_id".into(), account.clone().into());
-            attrs.insert("id".into(), account.clone().into());
-            crate::provider::Live {
-                id: account,
-                attrs,
-                address: None,
-                lineage: None,
-            }
-        })
+        .map(admin_one)
         .collect()
+}
+
+/// One delegated administrator account (GuardDuty's or Security Hub's) as a resource.
+fn admin_one(account: String) -> crate::provider::Live {
+    let mut attrs = crate::provider::Attrs::new();
+    attrs.insert("admin_account_id".into(), account.clone().into());
+    attrs.insert("id".into(), account.clone().into());
+    crate::provider::Live {
+        id: account,
+        attrs,
+        address: None,
+        lineage: None,
+    }
+}
+
+/// `update` of a delegated administrator: every attribute forces a replacement, nothing changes in
+/// place.
+pub(crate) async fn admin_update(
+    _cx: &Cx<'_>,
+    id: &str,
+    _current: &crate::provider::Attrs,
+    _desired: &crate::provider::Attrs,
+) -> Result<crate::provider::Live, AwsError> {
+    Ok(admin_one(id.to_string()))
 }
 
 /// A deletion's result, with AWS Config's "no such ..." answers (its codes for a thing already

@@ -5,7 +5,7 @@
 //! refresh; moto 5.2.5 lacks it and DisableOrganizationAdminAccount, which the emulator extension
 //! `securityhub_organization_admin` adds. Everything forces a replacement.
 
-use super::admin_live;
+use super::{admin_live, admin_one};
 use crate::aws::{AwsError, call};
 use crate::provider::attrs::{ignore_not_found, required};
 use crate::provider::{Attrs, Cx, Live, paginate};
@@ -47,18 +47,10 @@ pub async fn create(cx: &Cx<'_>, _address: &str, desired: &Attrs) -> Result<Live
             .send()
     })
     .await?;
-    Ok(admin_live(vec![account.to_string()], &[account.to_string()]).remove(0))
+    Ok(admin_one(account.to_string()))
 }
 
-pub async fn update(
-    _cx: &Cx<'_>,
-    id: &str,
-    _current: &Attrs,
-    _desired: &Attrs,
-) -> Result<Live, AwsError> {
-    // Every attribute forces a replacement: nothing to change in place.
-    Ok(admin_live(vec![id.to_string()], &[id.to_string()]).remove(0))
-}
+pub(crate) use super::admin_update as update;
 
 pub async fn delete(cx: &Cx<'_>, id: &str, _current: &Attrs) -> Result<(), AwsError> {
     let hub = cx.securityhub().await?;
