@@ -659,6 +659,159 @@ async fn resolver_endpoint_rule_and_association_lifecycle() {
     assert!(rule_associations(&rr).await.is_empty());
 }
 
+/// The rule's name and target IPs as the emulator holds them.
+async fn rule_config(rr: &aws_sdk_route53resolver::Client, id: &str) -> (String, Vec<String>) {
+    let out = rr
+        .get_resolver_rule()
+        .resolver_rule_id(id)
+        .send()
+        .await
+        .unwrap();
+    let rule = out.resolver_rule().unwrap();
+    let ips = rule
+        .target_ips()
+        .iter()
+        .map(|t| t.ip().unwrap().to_string())
+        .collect();
+    (rule.name().unwrap_or_default().into(), ips)
+}
+
+/// The Resolver steps the suite above leaves out: the rule changed in place and drifting (UpdateResolverRule,
+/// emulator extension route53resolver_update_rule); the endpoint replaced, which AWS refuses to delete
+/// while a rule uses it, so the new one is made first, the rule moved to it in place, then the old one
+/// deleted (regression: landfall deleted first and the apply failed); the endpoint, rule and
+/// association deleted outside (made again); the endpoint and the association renamed through
+/// `[[moved]]`.
+#[tokio::test(flavor = "multi_thread")]
+async fn resolver_endpoint_replacement_moves_the_rule_before_deleting_the_old_endpoint() {
+    use aws_sdk_route53resolver::types::{ResolverRuleConfig, TargetAddress};
+    let p = Project::new(RESOLVER);
+    p.apply();
+    p.expect_converged();
+    let rr = resolver(&p).await;
+    let vpc = p.id("main.vpc.main");
+    let endpoint = p.id("main.route53_resolver_endpoint.out");
+    let rule = p.id("main.route53_resolver_rule.onprem");
+
+    // In place: the rule's name and targets.
+    p.change(
+        &[
+            (
+                "target_ips = [\"192.168.10.10\", \"192.168.10.11\"]",
+                "target_ips = [\"192.168.10.12\"]",
+            ),
+            ("name = \"onprem\"", "name = \"corp\""),
+        ],
+        &["~ main.route53_resolver_rule.onprem"],
+    );
+    assert_eq!(
+        rule_config(&rr, &rule).await,
+        ("corp".into(), vec!["192.168.10.12".into()])
+    );
+
+    // Drift: targets changed outside are put back.
+    let by_hand = ResolverRuleConfig::builder()
+        .target_ips(TargetAddress::builder().ip("10.9.9.9").build())
+        .build();
+    rr.update_resolver_rule()
+        .resolver_rule_id(&rule)
+        .config(by_hand)
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["~ main.route53_resolver_rule.onprem"]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(rule_config(&rr, &rule).await.1, vec!["192.168.10.12"]);
+
+    // Replace: another security group is another endpoint, made before the old one goes; the rule
+    // moves to it in place and stays the same rule.
+    p.change(
+        &[
+            (
+                "[route53_resolver_endpoint.out]",
+                "[security_group.dns2]\nname = \"dns2\"\nvpc_id = \"${vpc.main.id}\"\ndescription = \"DNS, tighter\"\n\n[route53_resolver_endpoint.out]",
+            ),
+            (
+                "security_group_ids = [\"${security_group.dns.id}\"]",
+                "security_group_ids = [\"${security_group.dns2.id}\"]",
+            ),
+        ],
+        &[
+            "-/+ main.route53_resolver_endpoint.out",
+            "create the new one, then delete the old",
+            "~ main.route53_resolver_rule.onprem",
+        ],
+    );
+    let eps = endpoints(&p).await;
+    assert_eq!(eps.len(), 1, "the old endpoint is gone: {eps:?}");
+    let replaced = eps[0].0.clone();
+    assert_ne!(replaced, endpoint);
+    let found = rules(&rr).await;
+    assert_eq!(
+        (found[0].0.as_str(), found[0].3.as_str()),
+        (rule.as_str(), replaced.as_str())
+    );
+
+    // Deleted outside, in the order AWS requires (an endpoint goes only once no rule uses it, a rule
+    // once no VPC is associated with it): all three made again, the new rule through the new endpoint.
+    rr.disassociate_resolver_rule()
+        .resolver_rule_id(&rule)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap();
+    rr.delete_resolver_rule()
+        .resolver_rule_id(&rule)
+        .send()
+        .await
+        .unwrap();
+    rr.delete_resolver_endpoint()
+        .resolver_endpoint_id(&replaced)
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&[
+        "+ main.route53_resolver_endpoint.out",
+        "+ main.route53_resolver_rule.onprem",
+        "+ main.route53_resolver_rule_association.main",
+    ]);
+    p.apply();
+    p.expect_converged();
+    let eps = endpoints(&p).await;
+    assert_eq!(eps.len(), 1, "{eps:?}");
+    let again = eps[0].0.clone();
+    assert_ne!(again, replaced);
+    let found = rules(&rr).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    let remade = found[0].0.clone();
+    assert_ne!(remade, rule);
+    assert_eq!(found[0].3, again);
+    assert_eq!(
+        rule_config(&rr, &remade).await,
+        ("corp".into(), vec!["192.168.10.12".into()])
+    );
+    assert_eq!(
+        rule_associations(&rr).await,
+        vec![(remade.clone(), vpc.clone())]
+    );
+
+    // Renamed through [[moved]]: state follows, AWS is not touched.
+    p.rename_through_moved("route53_resolver_endpoint", "out");
+    p.rename_through_moved("route53_resolver_rule_association", "main");
+    p.expect_plan(&["has moved to"]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(endpoints(&p).await[0].0, again);
+    assert_eq!(rule_associations(&rr).await, vec![(remade, vpc)]);
+    assert_eq!(p.id("main.route53_resolver_endpoint.out_renamed"), again);
+
+    p.destroy(&[]);
+    assert!(endpoints(&p).await.is_empty());
+    assert!(rules(&rr).await.is_empty());
+    assert!(rule_associations(&rr).await.is_empty());
+}
+
 const SHARED_RULE: &str = r#"
 [organization.main]
 aws_service_access_principals = ["ram.amazonaws.com"]

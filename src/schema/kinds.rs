@@ -1532,7 +1532,7 @@ pub static KINDS: &[Kind] = &[
         doc: "a Route 53 Resolver endpoint: OUTBOUND forwards queries out of the VPCs (through rules), INBOUND answers queries from outside",
         scope: Scope::Regional,
         taggable: true,
-        create_before_destroy: false,
+        create_before_destroy: true,
         attrs: &[
             attr("name", String, "a friendly name")
                 .default(D::Str(""))

@@ -5,8 +5,9 @@
 //!
 //! Read is one ListResolverRules pass per account and region (rules shared with the account and AWS's
 //! own rules are left out unless state knows them) and one ListTagsForResource per landfall rule. The
-//! name, target IPs and endpoint change in place (UpdateResolverRule; moto 5.2.5 lacks it, so that step
-//! is verified only offline); the domain and the rule type force a new rule.
+//! name, target IPs and endpoint change in place (UpdateResolverRule; moto 5.2.5 lacks it: the tests
+//! use the emulator extension `route53resolver_update_rule`); the domain and the rule type force a new
+//! rule.
 //!
 //! Crash safety as for endpoints: the CreatorRequestId is `landfall/ADDRESS/NONCE`.
 
