@@ -3,8 +3,8 @@
 //! independent read of the emulator and an empty plan.
 //!
 //! moto 5.2.5 has no AssociateResourceShare, DisassociateResourceShare, TagResource or UntagResource
-//! for RAM and keeps no tags on shares: a share's principals, resources and tags are created and read
-//! here, and changed only offline (the README's lifecycle table says so).
+//! for RAM and keeps no tags on shares: the emulator extensions `ram_resource_share_associations` and
+//! `ram_resource_share_tags` add them (the README's lifecycle table says which steps need them).
 
 mod common;
 
@@ -248,6 +248,158 @@ async fn ram_resource_share_lifecycle() {
     p.destroy(&[]);
     assert!(shares(&p).await.is_empty());
     assert!(gateways(&p, "main.transit_gateway.hub").await.is_empty());
+}
+
+/// A share's user tags as the emulator holds them (landfall's own left out).
+async fn share_tags(p: &Project, share: &str) -> Vec<(String, String)> {
+    let out = ram(p)
+        .await
+        .get_resource_shares()
+        .resource_owner(ResourceOwner::SelfValue)
+        .resource_share_arns(share)
+        .send()
+        .await
+        .unwrap();
+    let mut tags: Vec<(String, String)> = out
+        .resource_shares()
+        .iter()
+        .flat_map(|s| s.tags())
+        .filter(|t| !t.key().unwrap_or_default().starts_with("landfall:"))
+        .map(|t| {
+            (
+                t.key().unwrap().into(),
+                t.value().unwrap_or_default().into(),
+            )
+        })
+        .collect();
+    tags.sort();
+    tags
+}
+
+/// Sharing changes a landing zone lives with: the hub shared with one OU instead of the whole
+/// organization, a second gateway shared, tags set, changed and removed, and the same undone outside
+/// (drift): all in place, the share keeps its ARN. Needs the emulator extensions
+/// `ram_resource_share_associations` and `ram_resource_share_tags`.
+#[tokio::test(flavor = "multi_thread")]
+async fn ram_share_principals_resources_and_tags_change_in_place() {
+    let spare = "\n[transit_gateway.spare]\ndescription = \"spare\"\n\n[organizational_unit.workloads]\nname = \"Workloads\"\nparent_id = \"${organization.main.root_id}\"\n";
+    let p = Project::new(&format!("{HUB}{SHARE}{spare}"));
+    p.apply();
+    p.expect_converged();
+    let (arn, _, _) = one(shares(&p).await);
+    let hub = one(gateways(&p, "main.transit_gateway.hub").await).0;
+    let spare = one(gateways(&p, "main.transit_gateway.spare").await).0;
+    let ou = p.run(&[
+        "state",
+        "show",
+        "--env",
+        "test",
+        "main.organizational_unit.workloads",
+    ]);
+    let ou: serde_json::Value = serde_json::from_slice(&ou.stdout).unwrap();
+    let ou = ou["attributes"]["arn"].as_str().unwrap().to_string();
+
+    // In place: shared with the OU instead of the organization, the spare gateway too, tagged.
+    p.change(
+        &[
+            (
+                "principals = [\"${organization.main.arn}\"]",
+                "principals = [\"${organizational_unit.workloads.arn}\"]\ntags = { team = \"network\" }",
+            ),
+            (
+                "resource_arns = [\"${transit_gateway.hub.arn}\"]",
+                "resource_arns = [\"${transit_gateway.hub.arn}\", \"${transit_gateway.spare.arn}\"]",
+            ),
+        ],
+        &["~ main.ram_resource_share.hub"],
+    );
+    assert_eq!(one(shares(&p).await).0, arn, "changed in place");
+    assert_eq!(
+        associated(&p, &arn, ResourceShareAssociationType::Principal).await,
+        vec![ou.clone()]
+    );
+    let mut resources = associated(&p, &arn, ResourceShareAssociationType::Resource).await;
+    resources.sort();
+    let ends: Vec<bool> = [&hub, &spare]
+        .iter()
+        .map(|g| {
+            resources
+                .iter()
+                .any(|r| r.ends_with(&format!("transit-gateway/{g}")))
+        })
+        .collect();
+    assert_eq!(
+        (resources.len(), ends),
+        (2, vec![true, true]),
+        "{resources:?}"
+    );
+    assert_eq!(
+        share_tags(&p, &arn).await,
+        vec![("team".into(), "network".into())]
+    );
+
+    // Drift: the spare gateway unshared, the organization added and a tag changed outside.
+    let client = ram(&p).await;
+    let spare_arn = resources
+        .iter()
+        .find(|r| r.ends_with(&spare))
+        .unwrap()
+        .clone();
+    client
+        .disassociate_resource_share()
+        .resource_share_arn(&arn)
+        .resource_arns(&spare_arn)
+        .send()
+        .await
+        .unwrap();
+    let org = p.org().await.describe_organization().send().await.unwrap();
+    let org = org.organization().unwrap().arn().unwrap().to_string();
+    client
+        .associate_resource_share()
+        .resource_share_arn(&arn)
+        .principals(&org)
+        .send()
+        .await
+        .unwrap();
+    client
+        .tag_resource()
+        .resource_share_arn(&arn)
+        .tags(
+            aws_sdk_ram::types::Tag::builder()
+                .key("team")
+                .value("other")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["~ main.ram_resource_share.hub"]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(
+        associated(&p, &arn, ResourceShareAssociationType::Principal).await,
+        vec![ou]
+    );
+    assert_eq!(
+        associated(&p, &arn, ResourceShareAssociationType::Resource)
+            .await
+            .len(),
+        2
+    );
+    assert_eq!(
+        share_tags(&p, &arn).await,
+        vec![("team".into(), "network".into())]
+    );
+
+    // Tags removed: gone from AWS too.
+    p.change(
+        &[("\ntags = { team = \"network\" }", "")],
+        &["~ main.ram_resource_share.hub"],
+    );
+    assert!(share_tags(&p, &arn).await.is_empty());
+
+    p.destroy(&[]);
+    assert!(shares(&p).await.is_empty());
 }
 
 const ATTACHED: &str = r#"

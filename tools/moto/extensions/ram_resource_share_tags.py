@@ -4,8 +4,13 @@ moto 5.2.5 drops the `tags` of CreateResourceShare and answers GetResourceShares
 share cannot be recognised by its tags (landfall's `landfall:address`) after state is lost. This
 extension keeps the tags given to CreateResourceShare and returns them in each share of the
 CreateResourceShare and GetResourceShares answers, as the AWS RAM API reference describes
-(ResourceShare.tags: a list of {key, value}). TagResource and UntagResource are not added.
+(ResourceShare.tags: a list of {key, value}). It also adds what moto lacks to change them:
+- TagResource (POST /tagresource: `resourceShareArn`, `tags`): sets each key's value;
+- UntagResource (POST /untagresource: `resourceShareArn`, `tagKeys`): removes those keys.
+Both answer `{}`; an unknown or deleted share is UnknownResourceException.
 """
+
+import json
 
 MODELS = "moto.ram.models"
 
@@ -30,5 +35,45 @@ def _patch(models) -> None:
     share.describe = describe
 
 
+def find_share(backend, arn):
+    """The active share `arn` of the caller's account and region, as AWS finds it."""
+    from moto.ram.exceptions import UnknownResourceException
+
+    for share in backend.resource_shares:
+        if share.arn == arn and share.status == "ACTIVE":
+            return share
+    raise UnknownResourceException(f"ResourceShare {arn} could not be found.")
+
+
+def tag_resource(self) -> str:
+    params = self.request_params
+    share = find_share(self.ram_backend, params.get("resourceShareArn"))
+    new = {t["key"]: t.get("value", "") for t in params.get("tags") or []}
+    kept = [t for t in share.tags if t["key"] not in new]
+    share.tags = kept + [{"key": k, "value": v} for k, v in new.items()]
+    return json.dumps({})
+
+
+def untag_resource(self) -> str:
+    params = self.request_params
+    share = find_share(self.ram_backend, params.get("resourceShareArn"))
+    gone = set(params.get("tagKeys") or [])
+    share.tags = [t for t in share.tags if t["key"] not in gone]
+    return json.dumps({})
+
+
+def _patch_responses(module) -> None:
+    module.ResourceAccessManagerResponse.tag_resource = tag_resource
+    module.ResourceAccessManagerResponse.untag_resource = untag_resource
+
+
+def _patch_urls(module) -> None:
+    dispatch = module.ResourceAccessManagerResponse.dispatch
+    module.url_paths["{0}/tagresource$"] = dispatch
+    module.url_paths["{0}/untagresource$"] = dispatch
+
+
 def install(on_import) -> None:
     on_import(MODELS, _patch)
+    on_import("moto.ram.responses", _patch_responses)
+    on_import("moto.ram.urls", _patch_urls)
