@@ -311,8 +311,7 @@ async fn the_plan_identity_plans_every_account_and_cannot_apply() {
     // Route 53's REST requests fail moto's signature check under enforced IAM the same way
     // (ListHostedZones: SignatureDoesNotMatch): the private DNS stack stays out.
     edit(&d.join("environments/sandbox/env.toml"), ", \"dns\"", "");
-    // The change below tags everything taggable, and moto has no RAM TagResource (offline only in the
-    // lifecycle table): the network hub stays out too.
+    // The network hub sends its flow logs to the log archive, so it stays out with the logging stack.
     edit(
         &d.join("environments/sandbox/env.toml"),
         ", \"network-hub\"",
