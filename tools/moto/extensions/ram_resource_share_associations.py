@@ -15,7 +15,7 @@ once (AWS finishes it asynchronously; GetResourceShareAssociations then lists on
 
 import json
 
-from extensions.ram_resource_share_tags import find_share
+from extensions.ram_resource_share_tags import add_operations, find_share
 
 
 def _entries(share, entities, kind, status):
@@ -60,17 +60,11 @@ def disassociate_resource_share(self) -> str:
     return json.dumps({"resourceShareAssociations": entries, "clientToken": params.get("clientToken")})
 
 
-def _patch_responses(module) -> None:
-    module.ResourceAccessManagerResponse.associate_resource_share = associate_resource_share
-    module.ResourceAccessManagerResponse.disassociate_resource_share = disassociate_resource_share
-
-
-def _patch_urls(module) -> None:
-    dispatch = module.ResourceAccessManagerResponse.dispatch
-    module.url_paths["{0}/associateresourceshare$"] = dispatch
-    module.url_paths["{0}/disassociateresourceshare$"] = dispatch
-
-
 def install(on_import) -> None:
-    on_import("moto.ram.responses", _patch_responses)
-    on_import("moto.ram.urls", _patch_urls)
+    add_operations(
+        on_import,
+        {
+            "associateresourceshare": associate_resource_share,
+            "disassociateresourceshare": disassociate_resource_share,
+        },
+    )

@@ -62,18 +62,23 @@ def untag_resource(self) -> str:
     return json.dumps({})
 
 
-def _patch_responses(module) -> None:
-    module.ResourceAccessManagerResponse.tag_resource = tag_resource
-    module.ResourceAccessManagerResponse.untag_resource = untag_resource
+def add_operations(on_import, operations) -> None:
+    """Adds RAM operations moto lacks: `operations` maps each one's URL path segment (as in AWS's
+    `POST /tagresource`) to its handler, a method of moto's RAM response class."""
 
+    def patch_responses(module) -> None:
+        for handler in operations.values():
+            setattr(module.ResourceAccessManagerResponse, handler.__name__, handler)
 
-def _patch_urls(module) -> None:
-    dispatch = module.ResourceAccessManagerResponse.dispatch
-    module.url_paths["{0}/tagresource$"] = dispatch
-    module.url_paths["{0}/untagresource$"] = dispatch
+    def patch_urls(module) -> None:
+        dispatch = module.ResourceAccessManagerResponse.dispatch
+        for path in operations:
+            module.url_paths["{0}/" + path + "$"] = dispatch
+
+    on_import("moto.ram.responses", patch_responses)
+    on_import("moto.ram.urls", patch_urls)
 
 
 def install(on_import) -> None:
     on_import(MODELS, _patch)
-    on_import("moto.ram.responses", _patch_responses)
-    on_import("moto.ram.urls", _patch_urls)
+    add_operations(on_import, {"tagresource": tag_resource, "untagresource": untag_resource})
