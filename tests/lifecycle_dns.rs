@@ -659,6 +659,23 @@ async fn resolver_endpoint_rule_and_association_lifecycle() {
     assert!(rule_associations(&rr).await.is_empty());
 }
 
+/// The subnets of the endpoint's IP addresses, sorted.
+async fn endpoint_subnets(rr: &aws_sdk_route53resolver::Client, id: &str) -> Vec<String> {
+    let out = rr
+        .list_resolver_endpoint_ip_addresses()
+        .resolver_endpoint_id(id)
+        .send()
+        .await
+        .unwrap();
+    let mut subnets: Vec<String> = out
+        .ip_addresses()
+        .iter()
+        .map(|i| i.subnet_id().unwrap().to_string())
+        .collect();
+    subnets.sort();
+    subnets
+}
+
 /// The rule's name and target IPs as the emulator holds them.
 async fn rule_config(rr: &aws_sdk_route53resolver::Client, id: &str) -> (String, Vec<String>) {
     let out = rr
@@ -677,14 +694,14 @@ async fn rule_config(rr: &aws_sdk_route53resolver::Client, id: &str) -> (String,
 }
 
 /// The Resolver steps the suite above leaves out: the rule changed in place and drifting (UpdateResolverRule,
-/// emulator extension route53resolver_update_rule); the endpoint replaced, which AWS refuses to delete
+/// emulator extension route53resolver_update_rule); the endpoint's subnets changed in place and drifting; the endpoint replaced, which AWS refuses to delete
 /// while a rule uses it, so the new one is made first, the rule moved to it in place, then the old one
 /// deleted (regression: landfall deleted first and the apply failed); the endpoint, rule and
 /// association deleted outside (made again); the endpoint and the association renamed through
 /// `[[moved]]`.
 #[tokio::test(flavor = "multi_thread")]
 async fn resolver_endpoint_replacement_moves_the_rule_before_deleting_the_old_endpoint() {
-    use aws_sdk_route53resolver::types::{ResolverRuleConfig, TargetAddress};
+    use aws_sdk_route53resolver::types::{IpAddressUpdate, ResolverRuleConfig, TargetAddress};
     let p = Project::new(RESOLVER);
     p.apply();
     p.expect_converged();
@@ -723,6 +740,60 @@ async fn resolver_endpoint_replacement_moves_the_rule_before_deleting_the_old_en
     p.apply();
     p.expect_converged();
     assert_eq!(rule_config(&rr, &rule).await.1, vec!["192.168.10.12"]);
+
+    // In place: the endpoint moved from subnet b to a new subnet c (an address in c first, then b's
+    // let go), and the same undone outside is put back.
+    p.change(
+        &[
+            (
+                "[route53_resolver_endpoint.out]",
+                "[subnet.c]\nvpc_id = \"${vpc.main.id}\"\ncidr_block = \"10.0.3.0/24\"\navailability_zone = \"eu-west-1c\"\n\n[route53_resolver_endpoint.out]",
+            ),
+            (
+                "subnet_ids = [\"${subnet.a.id}\", \"${subnet.b.id}\"]",
+                "subnet_ids = [\"${subnet.a.id}\", \"${subnet.c.id}\"]",
+            ),
+        ],
+        &["~ main.route53_resolver_endpoint.out"],
+    );
+    let (a, b, c) = (
+        p.id("main.subnet.a"),
+        p.id("main.subnet.b"),
+        p.id("main.subnet.c"),
+    );
+    let mut want = vec![a.clone(), c.clone()];
+    want.sort();
+    assert_eq!(endpoints(&p).await[0].0, endpoint, "changed in place");
+    assert_eq!(endpoint_subnets(&rr, &endpoint).await, want);
+    let in_c = rr
+        .list_resolver_endpoint_ip_addresses()
+        .resolver_endpoint_id(&endpoint)
+        .send()
+        .await
+        .unwrap();
+    let in_c = in_c
+        .ip_addresses()
+        .iter()
+        .find(|i| i.subnet_id() == Some(c.as_str()))
+        .and_then(|i| i.ip_id())
+        .unwrap()
+        .to_string();
+    rr.associate_resolver_endpoint_ip_address()
+        .resolver_endpoint_id(&endpoint)
+        .ip_address(IpAddressUpdate::builder().subnet_id(&b).build())
+        .send()
+        .await
+        .unwrap();
+    rr.disassociate_resolver_endpoint_ip_address()
+        .resolver_endpoint_id(&endpoint)
+        .ip_address(IpAddressUpdate::builder().ip_id(in_c).subnet_id(&c).build())
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["~ main.route53_resolver_endpoint.out"]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(endpoint_subnets(&rr, &endpoint).await, want);
 
     // Replace: another security group is another endpoint, made before the old one goes; the rule
     // moves to it in place and stays the same rule.

@@ -1544,11 +1544,10 @@ pub static KINDS: &[Kind] = &[
             attr(
                 "subnet_ids",
                 STRINGS,
-                "one IP address in each of these subnets (AWS asks for 2 to 6, in different zones for availability)",
+                "one IP address in each of these subnets (AWS asks for 2 to 6, in different zones for availability); changes in place",
             )
             .required()
-            .max_items(6)
-            .force_new(),
+            .max_items(6),
             attr(
                 "security_group_ids",
                 STRINGS,

@@ -1,10 +1,12 @@
 //! `route53_resolver_endpoint`: a Resolver endpoint (outbound: forwards queries out of the VPCs whose
 //! rules name it; inbound: answers queries from outside), with one IP address per subnet.
 //!
-//! Read is one ListResolverEndpoints pass per account and region, and one ListTagsForResource per
-//! landfall endpoint. The name and tags change in place (UpdateResolverEndpoint, TagResource,
-//! UntagResource); the direction, subnets and security groups force a new endpoint (the subnets are
-//! not read back: they are compared against state).
+//! Read is one ListResolverEndpoints pass per account and region, and per landfall endpoint one
+//! ListTagsForResource and one ListResolverEndpointIpAddresses (its subnets). The name, tags and
+//! subnets change in place (UpdateResolverEndpoint, TagResource, UntagResource; an IP address in each
+//! new subnet is associated before those of removed subnets are disassociated, so the endpoint never
+//! drops below the two addresses AWS requires); the direction and security groups force a new
+//! endpoint.
 //!
 //! Crash safety: the CreatorRequestId is `landfall/ADDRESS/NONCE`; after a lost answer the endpoint is
 //! found by it before sending again, and an endpoint whose tags were lost is recognised by it.
@@ -18,9 +20,10 @@ use crate::provider::attrs::{ignore_not_found, str_or_empty, string_set};
 use crate::provider::{Attrs, Cx, Live, paginate};
 use aws_sdk_route53resolver::Client;
 use aws_sdk_route53resolver::types::{
-    IpAddressRequest, ResolverEndpoint, ResolverEndpointDirection as Direction,
+    IpAddressRequest, IpAddressStatus, IpAddressUpdate, ResolverEndpoint,
+    ResolverEndpointDirection as Direction,
 };
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     let rr = cx.route53resolver().await?;
@@ -35,6 +38,13 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
         let tags = resolver_tags(&rr, e.arn().unwrap_or_default()).await?;
         let mut live = to_live(&e, tags);
         live.address = live.address.or_else(|| address_in(reference));
+        let subnets: BTreeSet<String> = addresses(&rr, e.id().unwrap_or_default())
+            .await?
+            .into_iter()
+            .map(|(subnet, _)| subnet)
+            .collect();
+        let subnets: Vec<String> = subnets.into_iter().collect();
+        live.attrs.insert("subnet_ids".into(), subnets.into());
         found.push(live);
     }
     Ok(found)
@@ -106,7 +116,80 @@ pub async fn update(
         .await?;
     }
     update_resolver_tags(&rr, str_or_empty(current, "arn"), current, desired).await?;
+    update_subnets(&rr, id, current, desired).await?;
     Ok(merged(id, current, desired))
+}
+
+/// One IP address in each subnet added, then those of each subnet removed let go (by IpId, read
+/// just before: AWS names an address by it).
+async fn update_subnets(
+    rr: &Client,
+    id: &str,
+    current: &Attrs,
+    desired: &Attrs,
+) -> Result<(), AwsError> {
+    let (have, want) = (
+        string_set(current, "subnet_ids"),
+        string_set(desired, "subnet_ids"),
+    );
+    for subnet in want.difference(&have) {
+        call("AssociateResolverEndpointIpAddress", || {
+            rr.associate_resolver_endpoint_ip_address()
+                .resolver_endpoint_id(id)
+                .ip_address(IpAddressUpdate::builder().subnet_id(subnet).build())
+                .send()
+        })
+        .await?;
+    }
+    if have.difference(&want).next().is_none() {
+        return Ok(());
+    }
+    for (subnet, ip_id) in addresses(rr, id).await? {
+        if want.contains(&subnet) {
+            continue;
+        }
+        let address = IpAddressUpdate::builder()
+            .ip_id(ip_id)
+            .subnet_id(subnet)
+            .build();
+        call("DisassociateResolverEndpointIpAddress", || {
+            rr.disassociate_resolver_endpoint_ip_address()
+                .resolver_endpoint_id(id)
+                .ip_address(address.clone())
+                .send()
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// (subnet, IpId) of each of the endpoint's IP addresses in use (ListResolverEndpointIpAddresses, all
+/// pages); addresses being let go are left out.
+async fn addresses(rr: &Client, id: &str) -> Result<Vec<(String, String)>, AwsError> {
+    let all = paginate(|token| async move {
+        let out = call("ListResolverEndpointIpAddresses", || {
+            rr.list_resolver_endpoint_ip_addresses()
+                .resolver_endpoint_id(id)
+                .set_next_token(token.clone())
+                .send()
+        })
+        .await?;
+        Ok((
+            out.ip_addresses().to_vec(),
+            out.next_token().map(str::to_string),
+        ))
+    })
+    .await?;
+    Ok(all
+        .into_iter()
+        .filter(|a| {
+            !matches!(
+                a.status(),
+                Some(IpAddressStatus::Detaching | IpAddressStatus::Deleting)
+            )
+        })
+        .filter_map(|a| Some((a.subnet_id()?.to_string(), a.ip_id()?.to_string())))
+        .collect())
 }
 
 pub async fn delete(cx: &Cx<'_>, id: &str, _current: &Attrs) -> Result<(), AwsError> {
