@@ -698,3 +698,143 @@ async fn security_kinds_renamed_through_moved_touch_nothing() {
     assert_eq!(before, after);
     assert!(hub_enabled(&p).await);
 }
+
+/// GUARDDUTY_ORG with a second account able to administer GuardDuty, with its own detector.
+fn guardduty_org_with_security() -> String {
+    format!(
+        r#"{GUARDDUTY_ORG}
+[account.security]
+name = "security"
+email = "aws+security@example.com"
+parent_id = "${{organization.main.root_id}}"
+
+[guardduty_detector.security]
+account = "${{account.security.id}}"
+"#
+    )
+}
+
+/// Another administrator replaces GuardDuty's (the old one disabled before the new one is enabled:
+/// the emulator, like AWS, refuses a second one), and the organization configuration follows it to
+/// the new administrator's detector (`detector_id` and `account` force a new one; the old is reset
+/// through the old administrator's detector first, while that may still set it).
+#[tokio::test(flavor = "multi_thread")]
+async fn guardduty_administrator_replaced_and_the_organization_configuration_follows() {
+    let p = Project::new(&guardduty_org_with_security());
+    p.apply();
+    let (audit, security) = (p.id("main.account.audit"), p.id("main.account.security"));
+    let old_detector = p.id("main.guardduty_detector.audit");
+    let new_detector = p.id("main.guardduty_detector.security");
+    assert_eq!(guardduty_admins(&p).await, std::slice::from_ref(&audit));
+
+    p.change(
+        &[
+            (
+                "admin_account_id = \"${account.audit.id}\"",
+                "admin_account_id = \"${account.security.id}\"",
+            ),
+            (
+                "[guardduty_organization_configuration.audit]\naccount = \"${account.audit.id}\"\ndetector_id = \"${guardduty_detector.audit.id}\"",
+                "[guardduty_organization_configuration.audit]\naccount = \"${account.security.id}\"\ndetector_id = \"${guardduty_detector.security.id}\"",
+            ),
+        ],
+        &[
+            "-/+ main.guardduty_organization_admin_account.audit",
+            "-/+ main.guardduty_organization_configuration.audit",
+        ],
+    );
+    assert_eq!(guardduty_admins(&p).await, std::slice::from_ref(&security));
+    assert_eq!(
+        p.id("main.guardduty_organization_configuration.audit"),
+        new_detector
+    );
+    assert_eq!(
+        org_configuration(&p, &security, &new_detector).await,
+        ("NEW".into(), vec!["S3_DATA_EVENTS=NEW".to_string()])
+    );
+    // The old administrator's detector may no longer read or set it.
+    let old = guardduty_in(&p, &audit)
+        .await
+        .describe_organization_configuration()
+        .detector_id(&old_detector)
+        .send()
+        .await;
+    assert!(old.is_err(), "{old:?}");
+
+    p.destroy(&[]);
+    assert!(guardduty_admins(&p).await.is_empty());
+}
+
+/// When the account's hub was (last) enabled, as Security Hub reports it.
+async fn hub_subscribed_at(p: &Project) -> String {
+    let out = securityhub(p).await.describe_hub().send().await.unwrap();
+    out.subscribed_at().unwrap_or_default().to_string()
+}
+
+/// The settings that force a replacement: Security Hub enabled again without the default standards;
+/// the aggregator under a new name; the recorder, then the recorder and the channel together, under
+/// new names. AWS (and the emulator) allow one recorder and one channel per account and region, so
+/// each old one is deleted before its successor is made, and the new recorder records once a
+/// channel exists.
+#[tokio::test(flavor = "multi_thread")]
+async fn security_services_replaced() {
+    let p = Project::new(SECURITY);
+    p.apply();
+    let subscribed = hub_subscribed_at(&p).await;
+    let role = "arn:aws:iam::123456789012:role/config-aggregator".to_string();
+
+    p.change(
+        &[
+            (
+                "[securityhub_account.main]",
+                "[securityhub_account.main]\nenable_default_standards = false",
+            ),
+            ("name = \"organization\"", "name = \"organization-wide\""),
+            (
+                "role_arn = \"arn:aws:iam::123456789012:role/config-recorder\"",
+                "role_arn = \"arn:aws:iam::123456789012:role/config-recorder\"\nname = \"recorder\"",
+            ),
+        ],
+        &[
+            "-/+ main.securityhub_account.main",
+            "-/+ main.config_configuration_aggregator.org",
+            "-/+ main.config_configuration_recorder.main",
+        ],
+    );
+    assert!(hub_enabled(&p).await);
+    assert_ne!(hub_subscribed_at(&p).await, subscribed, "enabled again");
+    assert_eq!(
+        aggregators(&p).await,
+        [("organization-wide".to_string(), role.clone())]
+    );
+    assert_eq!(recorders(&p).await, [("recorder".to_string(), false, true)]);
+    assert_eq!(channels(&p).await[0].0, "default", "the channel stays");
+
+    p.change(
+        &[
+            ("name = \"recorder\"", "name = \"main\""),
+            (
+                "s3_bucket_name = \"${s3_bucket.config.bucket}\"",
+                "s3_bucket_name = \"${s3_bucket.config.bucket}\"\nname = \"main\"",
+            ),
+        ],
+        &[
+            "-/+ main.config_configuration_recorder.main",
+            "-/+ main.config_delivery_channel.main",
+        ],
+    );
+    assert_eq!(recorders(&p).await, [("main".to_string(), false, true)]);
+    assert_eq!(
+        channels(&p).await,
+        [(
+            "main".to_string(),
+            "acme-config-logs".to_string(),
+            "TwentyFour_Hours".to_string()
+        )]
+    );
+
+    p.destroy(&[]);
+    assert!(recorders(&p).await.is_empty());
+    assert!(channels(&p).await.is_empty());
+    assert!(aggregators(&p).await.is_empty());
+}
