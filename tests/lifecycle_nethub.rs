@@ -305,7 +305,8 @@ async fn attachments(p: &Project, address: &str) -> Vec<(String, String, Vec<Str
 }
 
 /// What a transit gateway route table holds: (associated attachments, propagating attachments,
-/// static routes as (destination, attachment, "blackhole" or "active" when the emulator omits the target)).
+/// static routes as (destination, target attachment or "blackhole"; "none" if an active route names
+/// no target, which moto 5.2.5 did until emulator extension `ec2_transit_gateway_route_targets`)).
 async fn table(p: &Project, id: &str) -> (Vec<String>, Vec<String>, Vec<(String, String)>) {
     let ec2 = p.ec2().await;
     let associations = ec2
@@ -353,14 +354,13 @@ async fn table(p: &Project, id: &str) -> (Vec<String>, Vec<String>, Vec<(String,
         .routes()
         .iter()
         .map(|r| {
-            // moto reports no route targets: an active route reads as "active" there.
             let target = match r.state().map(|s| s.as_str()) {
                 Some("blackhole") => "blackhole".to_string(),
                 _ => r
                     .transit_gateway_attachments()
                     .first()
                     .and_then(|a| a.transit_gateway_attachment_id())
-                    .unwrap_or("active")
+                    .unwrap_or("none")
                     .to_string(),
             };
             (r.destination_cidr_block().unwrap().to_string(), target)
@@ -420,7 +420,7 @@ async fn transit_gateway_attachment_and_route_table_lifecycle() {
         (
             vec![att.clone()],
             vec![],
-            vec![("10.99.0.0/16".into(), "active".into())]
+            vec![("10.99.0.0/16".into(), att.clone())]
         )
     );
 
@@ -449,7 +449,7 @@ async fn transit_gateway_attachment_and_route_table_lifecycle() {
         (
             vec![att.clone()],
             vec![],
-            vec![("10.99.0.0/16".into(), "active".into())]
+            vec![("10.99.0.0/16".into(), att.clone())]
         )
     );
 
@@ -987,8 +987,8 @@ async fn name_of(p: &Project, id: &str) -> Option<String> {
 }
 
 /// The attachment's drift (a subnet added and its Name tag changed outside) and the route table's
-/// (association and propagation dropped, a route added outside, then the table deleted outside) are
-/// reverted; a new gateway replaces both, the table associated with the new attachment.
+/// (association and propagation dropped, a route added and one retargeted outside, then the table
+/// deleted outside) are reverted; a new gateway replaces both, the table associated with the new attachment.
 #[tokio::test(flavor = "multi_thread")]
 async fn transit_gateway_route_table_drift_deletion_and_replacement() {
     let p = Project::new(ATTACHED);
@@ -1045,6 +1045,26 @@ async fn transit_gateway_route_table_drift_deletion_and_replacement() {
         .send()
         .await
         .unwrap();
+    // The blackhole retargeted to the attachment: seen through emulator extension
+    // `ec2_transit_gateway_route_targets` (moto named no target for an active route).
+    ec2.delete_transit_gateway_route()
+        .transit_gateway_route_table_id(&rtb)
+        .destination_cidr_block("10.99.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    ec2.create_transit_gateway_route()
+        .transit_gateway_route_table_id(&rtb)
+        .destination_cidr_block("10.99.0.0/16")
+        .transit_gateway_attachment_id(&att)
+        .send()
+        .await
+        .unwrap();
+    let routes = table(&p, &rtb).await.2;
+    assert!(
+        routes.contains(&("10.99.0.0/16".into(), att.clone())),
+        "{routes:?}"
+    );
     p.expect_plan(&["~ main.transit_gateway_route_table.a"]);
     p.apply();
     p.expect_converged();
