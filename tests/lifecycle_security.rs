@@ -838,3 +838,117 @@ async fn security_services_replaced() {
     assert!(channels(&p).await.is_empty());
     assert!(aggregators(&p).await.is_empty());
 }
+
+/// What the first lifecycle leaves out: the detector, the recorder and (after stopping the recorder,
+/// as AWS requires) the channel deleted outside, the aggregator's role and the channel's frequency
+/// changed outside, and the GuardDuty administrator disabled outside are put back; the administrator
+/// is imported by its account id.
+#[tokio::test(flavor = "multi_thread")]
+async fn security_services_deleted_or_changed_outside() {
+    let p = Project::new(SECURITY);
+    p.apply();
+    let audit = p.id("main.account.audit");
+    let detector = p.id("main.guardduty_detector.main");
+    let c = config(&p).await;
+
+    // Deleted outside: the detector and the recorder.
+    guardduty(&p)
+        .await
+        .delete_detector()
+        .detector_id(&detector)
+        .send()
+        .await
+        .unwrap();
+    c.delete_configuration_recorder()
+        .configuration_recorder_name("default")
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&[
+        "+ main.guardduty_detector.main",
+        "+ main.config_configuration_recorder.main",
+    ]);
+    p.apply();
+    p.expect_converged();
+    let team = vec![("team".to_string(), "security".to_string())];
+    let (new, enabled, frequency, tags) = detectors(&p).await.remove(0);
+    assert_ne!(new, detector, "a new detector");
+    assert_eq!(
+        (enabled, frequency.as_str(), tags),
+        (true, "SIX_HOURS", team)
+    );
+    assert_eq!(recorders(&p).await, [("default".to_string(), false, true)]);
+
+    // Deleted outside: the channel (the recorder stopped first); changed outside: the aggregator's role.
+    c.stop_configuration_recorder()
+        .configuration_recorder_name("default")
+        .send()
+        .await
+        .unwrap();
+    c.delete_delivery_channel()
+        .delivery_channel_name("default")
+        .send()
+        .await
+        .unwrap();
+    let source = aws_sdk_config::types::OrganizationAggregationSource::builder()
+        .role_arn("arn:aws:iam::123456789012:role/drifted")
+        .all_aws_regions(true)
+        .build()
+        .unwrap();
+    c.put_configuration_aggregator()
+        .configuration_aggregator_name("organization")
+        .organization_aggregation_source(source)
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&[
+        "+ main.config_delivery_channel.main",
+        "~ main.config_configuration_recorder.main",
+        "~ main.config_configuration_aggregator.org",
+    ]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(recorders(&p).await, [("default".to_string(), false, true)]);
+    assert_eq!(channels(&p).await.len(), 1);
+    assert_eq!(
+        aggregators(&p).await,
+        [(
+            "organization".to_string(),
+            "arn:aws:iam::123456789012:role/config-aggregator".to_string()
+        )]
+    );
+
+    // Changed outside: the channel's frequency; disabled outside: the GuardDuty administrator.
+    let channel = aws_sdk_config::types::DeliveryChannel::builder()
+        .name("default")
+        .s3_bucket_name("acme-config-logs")
+        .config_snapshot_delivery_properties(
+            aws_sdk_config::types::ConfigSnapshotDeliveryProperties::builder()
+                .delivery_frequency(aws_sdk_config::types::MaximumExecutionFrequency::OneHour)
+                .build(),
+        )
+        .build();
+    c.put_delivery_channel()
+        .delivery_channel(channel)
+        .send()
+        .await
+        .unwrap();
+    guardduty(&p)
+        .await
+        .disable_organization_admin_account()
+        .admin_account_id(&audit)
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&[
+        "~ main.config_delivery_channel.main",
+        "+ main.guardduty_organization_admin_account.audit",
+    ]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(channels(&p).await[0].2, "TwentyFour_Hours");
+    assert_eq!(guardduty_admins(&p).await, std::slice::from_ref(&audit));
+
+    p.reimport("main.guardduty_organization_admin_account.audit", &audit);
+    assert_eq!(guardduty_admins(&p).await, [audit]);
+}
