@@ -952,3 +952,27 @@ async fn security_services_deleted_or_changed_outside() {
     p.reimport("main.guardduty_organization_admin_account.audit", &audit);
     assert_eq!(guardduty_admins(&p).await, [audit]);
 }
+
+/// Regression: a lost answer to EnableOrganizationAdminAccount failed the apply. GuardDuty carried it
+/// out, and the retry was refused (BadRequestException: the account is already the administrator);
+/// the administrator is now found enabled and taken as created.
+#[tokio::test(flavor = "multi_thread")]
+async fn guardduty_administrator_lost_enable_answer_is_taken_as_done() {
+    use common::cli::{expect_code, landfall_via, text};
+    let p = Project::new(GUARDDUTY_ORG);
+    let proxy = common::moto::FaultProxy::start(
+        &p.moto,
+        &["--lose-response", "EnableOrganizationAdminAccount"],
+    );
+    let out = landfall_via(
+        p.path(),
+        &proxy.endpoint,
+        &p.moto,
+        &["apply", "--env", "test", "--auto-approve"],
+    );
+    assert_eq!(proxy.counts()["lost_responses"], 1, "{}", text(&out));
+    expect_code(&out, 0);
+    p.expect_converged();
+    let audit = p.id("main.account.audit");
+    assert_eq!(guardduty_admins(&p).await, [audit]);
+}
