@@ -772,8 +772,8 @@ async fn hub_subscribed_at(p: &Project) -> String {
 }
 
 /// The settings that force a replacement: Security Hub enabled again without the default standards;
-/// the aggregator under a new name; the recorder, then the recorder and the channel together, under
-/// new names. AWS (and the emulator) allow one recorder and one channel per account and region, so
+/// the aggregator under a new name; the recorder, then the recorder and the channel together, then
+/// the channel alone, under new names. AWS (and the emulator) allow one recorder and one channel per account and region, so
 /// each old one is deleted before its successor is made, and the new recorder records once a
 /// channel exists.
 #[tokio::test(flavor = "multi_thread")]
@@ -832,6 +832,17 @@ async fn security_services_replaced() {
             "TwentyFour_Hours".to_string()
         )]
     );
+
+    // The channel alone: deleting the old one stops the recorder, the new one starts it again.
+    p.change(
+        &[(
+            "\nname = \"main\"\ndepends_on",
+            "\nname = \"channel\"\ndepends_on",
+        )],
+        &["-/+ main.config_delivery_channel.main"],
+    );
+    assert_eq!(channels(&p).await[0].0, "channel");
+    assert_eq!(recorders(&p).await, [("main".to_string(), false, true)]);
 
     p.destroy(&[]);
     assert!(recorders(&p).await.is_empty());
