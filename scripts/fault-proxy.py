@@ -71,10 +71,12 @@ created_at = {}
 assume_attempts = {}
 
 
-# Route 53 speaks REST-XML: its creates are named by method and path, for --lose-response.
+# REST services' creates, named by method and path, for --lose-response. Route 53 speaks REST-XML.
 REST_OPERATIONS = [
     ("POST", re.compile(r"/2013-04-01/hostedzone$"), "CreateHostedZone"),
     ("POST", re.compile(r"/2013-04-01/hostedzone/[^/]+/associatevpc$"), "AssociateVPCWithHostedZone"),
+    # GuardDuty speaks REST-JSON.
+    ("POST", re.compile(r"^/admin/enable$"), "EnableOrganizationAdminAccount"),
 ]
 
 

@@ -457,7 +457,8 @@ async fn attachments(p: &Project, address: &str) -> Vec<(String, String, Vec<Str
 }
 
 /// What a transit gateway route table holds: (associated attachments, propagating attachments,
-/// static routes as (destination, attachment, "blackhole" or "active" when the emulator omits the target)).
+/// static routes as (destination, target attachment or "blackhole"; "none" if an active route names
+/// no target, which moto 5.2.5 did until emulator extension `ec2_transit_gateway_route_targets`)).
 async fn table(p: &Project, id: &str) -> (Vec<String>, Vec<String>, Vec<(String, String)>) {
     let ec2 = p.ec2().await;
     let associations = ec2
@@ -505,14 +506,13 @@ async fn table(p: &Project, id: &str) -> (Vec<String>, Vec<String>, Vec<(String,
         .routes()
         .iter()
         .map(|r| {
-            // moto reports no route targets: an active route reads as "active" there.
             let target = match r.state().map(|s| s.as_str()) {
                 Some("blackhole") => "blackhole".to_string(),
                 _ => r
                     .transit_gateway_attachments()
                     .first()
                     .and_then(|a| a.transit_gateway_attachment_id())
-                    .unwrap_or("active")
+                    .unwrap_or("none")
                     .to_string(),
             };
             (r.destination_cidr_block().unwrap().to_string(), target)
@@ -572,7 +572,7 @@ async fn transit_gateway_attachment_and_route_table_lifecycle() {
         (
             vec![att.clone()],
             vec![],
-            vec![("10.99.0.0/16".into(), "active".into())]
+            vec![("10.99.0.0/16".into(), att.clone())]
         )
     );
 
@@ -601,7 +601,7 @@ async fn transit_gateway_attachment_and_route_table_lifecycle() {
         (
             vec![att.clone()],
             vec![],
-            vec![("10.99.0.0/16".into(), "active".into())]
+            vec![("10.99.0.0/16".into(), att.clone())]
         )
     );
 
@@ -1131,4 +1131,157 @@ async fn live_endpoints(p: &Project) -> Vec<String> {
         .collect();
     ids.sort();
     ids
+}
+
+/// The Name tag of an attachment, read in the management account.
+async fn name_of(p: &Project, id: &str) -> Option<String> {
+    tag_of(&p.ec2().await, id, "Name").await
+}
+
+/// The attachment's drift (a subnet added and its Name tag changed outside) and the route table's
+/// (association and propagation dropped, a route added and one retargeted outside, then the table
+/// deleted outside) are reverted; a new gateway replaces both, the table associated with the new attachment.
+#[tokio::test(flavor = "multi_thread")]
+async fn transit_gateway_route_table_drift_deletion_and_replacement() {
+    let p = Project::new(ATTACHED);
+    p.apply();
+    let (subnet_a, subnet_b) = (p.id("main.subnet.a"), p.id("main.subnet.b"));
+    let (att, _, _) = one(attachments(&p, "main.transit_gateway_vpc_attachment.a").await);
+    let rtb = p.id("main.transit_gateway_route_table.a");
+    let blackhole = ("10.99.0.0/16".to_string(), "blackhole".to_string());
+    let whole = (
+        vec![att.clone()],
+        vec![att.clone()],
+        vec![blackhole.clone()],
+    );
+    assert_eq!(table(&p, &rtb).await, whole);
+
+    // Attachment drift: a subnet added and the Name tag changed outside are put back.
+    let ec2 = p.ec2().await;
+    ec2.modify_transit_gateway_vpc_attachment()
+        .transit_gateway_attachment_id(&att)
+        .add_subnet_ids(&subnet_b)
+        .send()
+        .await
+        .unwrap();
+    ec2.create_tags()
+        .resources(&att)
+        .tags(Tag::builder().key("Name").value("drifted").build())
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["~ main.transit_gateway_vpc_attachment.a"]);
+    p.apply();
+    p.expect_converged();
+    let (same, _, subnets) = one(attachments(&p, "main.transit_gateway_vpc_attachment.a").await);
+    assert_eq!((same, subnets), (att.clone(), vec![subnet_a.clone()]));
+    assert_eq!(name_of(&p, &att).await.as_deref(), Some("a"));
+
+    // Route table drift: its association and propagation dropped and a route added outside.
+    ec2.disassociate_transit_gateway_route_table()
+        .transit_gateway_route_table_id(&rtb)
+        .transit_gateway_attachment_id(&att)
+        .send()
+        .await
+        .unwrap();
+    ec2.disable_transit_gateway_route_table_propagation()
+        .transit_gateway_route_table_id(&rtb)
+        .transit_gateway_attachment_id(&att)
+        .send()
+        .await
+        .unwrap();
+    ec2.create_transit_gateway_route()
+        .transit_gateway_route_table_id(&rtb)
+        .destination_cidr_block("10.98.0.0/16")
+        .blackhole(true)
+        .send()
+        .await
+        .unwrap();
+    // The blackhole retargeted to the attachment: seen through emulator extension
+    // `ec2_transit_gateway_route_targets` (moto named no target for an active route).
+    ec2.delete_transit_gateway_route()
+        .transit_gateway_route_table_id(&rtb)
+        .destination_cidr_block("10.99.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    ec2.create_transit_gateway_route()
+        .transit_gateway_route_table_id(&rtb)
+        .destination_cidr_block("10.99.0.0/16")
+        .transit_gateway_attachment_id(&att)
+        .send()
+        .await
+        .unwrap();
+    let routes = table(&p, &rtb).await.2;
+    assert!(
+        routes.contains(&("10.99.0.0/16".into(), att.clone())),
+        "{routes:?}"
+    );
+    p.expect_plan(&["~ main.transit_gateway_route_table.a"]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(p.id("main.transit_gateway_route_table.a"), rtb);
+    assert_eq!(table(&p, &rtb).await, whole);
+
+    // Deleted outside (disassociated first, as AWS requires): created again, association and all.
+    ec2.disassociate_transit_gateway_route_table()
+        .transit_gateway_route_table_id(&rtb)
+        .transit_gateway_attachment_id(&att)
+        .send()
+        .await
+        .unwrap();
+    ec2.delete_transit_gateway_route_table()
+        .transit_gateway_route_table_id(&rtb)
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&["+ main.transit_gateway_route_table.a"]);
+    p.apply();
+    p.expect_converged();
+    let new = p.id("main.transit_gateway_route_table.a");
+    assert_ne!(new, rtb, "a new table");
+    assert_eq!(table(&p, &new).await, whole);
+
+    // Another gateway: the attachment and the table are replaced on it, the old ones deleted first
+    // (an attachment is associated with one table at a time), the new table associated with the new
+    // attachment.
+    p.edit(&[(
+        "[transit_gateway.hub]",
+        "[transit_gateway.hub]\n\n[transit_gateway.other]",
+    )]);
+    p.change(
+        &[("${transit_gateway.hub.id}", "${transit_gateway.other.id}")],
+        &[
+            "+ main.transit_gateway.other",
+            "-/+ main.transit_gateway_vpc_attachment.a",
+            "-/+ main.transit_gateway_route_table.a",
+        ],
+    );
+    let other = p.id("main.transit_gateway.other");
+    let (moved, _, _) = one(attachments(&p, "main.transit_gateway_vpc_attachment.a").await);
+    assert_ne!(moved, att, "a new attachment");
+    let replaced = p.id("main.transit_gateway_route_table.a");
+    assert_ne!(replaced, new, "a new table");
+    let on = ec2
+        .describe_transit_gateway_route_tables()
+        .transit_gateway_route_table_ids(&replaced)
+        .send()
+        .await
+        .unwrap();
+    let gateway = on.transit_gateway_route_tables()[0].transit_gateway_id();
+    assert_eq!(gateway, Some(other.as_str()));
+    assert_eq!(
+        table(&p, &replaced).await,
+        (vec![moved.clone()], vec![moved], vec![blackhole])
+    );
+    let old = ec2
+        .describe_transit_gateway_route_tables()
+        .transit_gateway_route_table_ids(&new)
+        .send()
+        .await
+        .unwrap();
+    let state = old.transit_gateway_route_tables()[0].state();
+    assert_eq!(state.map(|s| s.as_str()), Some("deleted"), "the old table");
+
+    p.destroy(&[]);
 }

@@ -698,3 +698,292 @@ async fn security_kinds_renamed_through_moved_touch_nothing() {
     assert_eq!(before, after);
     assert!(hub_enabled(&p).await);
 }
+
+/// GUARDDUTY_ORG with a second account able to administer GuardDuty, with its own detector.
+fn guardduty_org_with_security() -> String {
+    format!(
+        r#"{GUARDDUTY_ORG}
+[account.security]
+name = "security"
+email = "aws+security@example.com"
+parent_id = "${{organization.main.root_id}}"
+
+[guardduty_detector.security]
+account = "${{account.security.id}}"
+"#
+    )
+}
+
+/// Another administrator replaces GuardDuty's (the old one disabled before the new one is enabled:
+/// the emulator, like AWS, refuses a second one), and the organization configuration follows it to
+/// the new administrator's detector (`detector_id` and `account` force a new one; the old is reset
+/// through the old administrator's detector first, while that may still set it).
+#[tokio::test(flavor = "multi_thread")]
+async fn guardduty_administrator_replaced_and_the_organization_configuration_follows() {
+    let p = Project::new(&guardduty_org_with_security());
+    p.apply();
+    let (audit, security) = (p.id("main.account.audit"), p.id("main.account.security"));
+    let old_detector = p.id("main.guardduty_detector.audit");
+    let new_detector = p.id("main.guardduty_detector.security");
+    assert_eq!(guardduty_admins(&p).await, std::slice::from_ref(&audit));
+
+    p.change(
+        &[
+            (
+                "admin_account_id = \"${account.audit.id}\"",
+                "admin_account_id = \"${account.security.id}\"",
+            ),
+            (
+                "[guardduty_organization_configuration.audit]\naccount = \"${account.audit.id}\"\ndetector_id = \"${guardduty_detector.audit.id}\"",
+                "[guardduty_organization_configuration.audit]\naccount = \"${account.security.id}\"\ndetector_id = \"${guardduty_detector.security.id}\"",
+            ),
+        ],
+        &[
+            "-/+ main.guardduty_organization_admin_account.audit",
+            "-/+ main.guardduty_organization_configuration.audit",
+        ],
+    );
+    assert_eq!(guardduty_admins(&p).await, std::slice::from_ref(&security));
+    assert_eq!(
+        p.id("main.guardduty_organization_configuration.audit"),
+        new_detector
+    );
+    assert_eq!(
+        org_configuration(&p, &security, &new_detector).await,
+        ("NEW".into(), vec!["S3_DATA_EVENTS=NEW".to_string()])
+    );
+    // The old administrator's detector may no longer read or set it.
+    let old = guardduty_in(&p, &audit)
+        .await
+        .describe_organization_configuration()
+        .detector_id(&old_detector)
+        .send()
+        .await;
+    assert!(old.is_err(), "{old:?}");
+
+    p.destroy(&[]);
+    assert!(guardduty_admins(&p).await.is_empty());
+}
+
+/// When the account's hub was (last) enabled, as Security Hub reports it.
+async fn hub_subscribed_at(p: &Project) -> String {
+    let out = securityhub(p).await.describe_hub().send().await.unwrap();
+    out.subscribed_at().unwrap_or_default().to_string()
+}
+
+/// The settings that force a replacement: Security Hub enabled again without the default standards;
+/// the aggregator under a new name; the recorder, then the recorder and the channel together, then
+/// the channel alone, under new names. AWS (and the emulator) allow one recorder and one channel per account and region, so
+/// each old one is deleted before its successor is made, and the new recorder records once a
+/// channel exists.
+#[tokio::test(flavor = "multi_thread")]
+async fn security_services_replaced() {
+    let p = Project::new(SECURITY);
+    p.apply();
+    let subscribed = hub_subscribed_at(&p).await;
+    let role = "arn:aws:iam::123456789012:role/config-aggregator".to_string();
+
+    p.change(
+        &[
+            (
+                "[securityhub_account.main]",
+                "[securityhub_account.main]\nenable_default_standards = false",
+            ),
+            ("name = \"organization\"", "name = \"organization-wide\""),
+            (
+                "role_arn = \"arn:aws:iam::123456789012:role/config-recorder\"",
+                "role_arn = \"arn:aws:iam::123456789012:role/config-recorder\"\nname = \"recorder\"",
+            ),
+        ],
+        &[
+            "-/+ main.securityhub_account.main",
+            "-/+ main.config_configuration_aggregator.org",
+            "-/+ main.config_configuration_recorder.main",
+        ],
+    );
+    assert!(hub_enabled(&p).await);
+    assert_ne!(hub_subscribed_at(&p).await, subscribed, "enabled again");
+    assert_eq!(
+        aggregators(&p).await,
+        [("organization-wide".to_string(), role.clone())]
+    );
+    assert_eq!(recorders(&p).await, [("recorder".to_string(), false, true)]);
+    assert_eq!(channels(&p).await[0].0, "default", "the channel stays");
+
+    p.change(
+        &[
+            ("name = \"recorder\"", "name = \"main\""),
+            (
+                "s3_bucket_name = \"${s3_bucket.config.bucket}\"",
+                "s3_bucket_name = \"${s3_bucket.config.bucket}\"\nname = \"main\"",
+            ),
+        ],
+        &[
+            "-/+ main.config_configuration_recorder.main",
+            "-/+ main.config_delivery_channel.main",
+        ],
+    );
+    assert_eq!(recorders(&p).await, [("main".to_string(), false, true)]);
+    assert_eq!(
+        channels(&p).await,
+        [(
+            "main".to_string(),
+            "acme-config-logs".to_string(),
+            "TwentyFour_Hours".to_string()
+        )]
+    );
+
+    // The channel alone: deleting the old one stops the recorder, the new one starts it again.
+    p.change(
+        &[(
+            "\nname = \"main\"\ndepends_on",
+            "\nname = \"channel\"\ndepends_on",
+        )],
+        &["-/+ main.config_delivery_channel.main"],
+    );
+    assert_eq!(channels(&p).await[0].0, "channel");
+    assert_eq!(recorders(&p).await, [("main".to_string(), false, true)]);
+
+    p.destroy(&[]);
+    assert!(recorders(&p).await.is_empty());
+    assert!(channels(&p).await.is_empty());
+    assert!(aggregators(&p).await.is_empty());
+}
+
+/// What the first lifecycle leaves out: the detector, the recorder and (after stopping the recorder,
+/// as AWS requires) the channel deleted outside, the aggregator's role and the channel's frequency
+/// changed outside, and the GuardDuty administrator disabled outside are put back; the administrator
+/// is imported by its account id.
+#[tokio::test(flavor = "multi_thread")]
+async fn security_services_deleted_or_changed_outside() {
+    let p = Project::new(SECURITY);
+    p.apply();
+    let audit = p.id("main.account.audit");
+    let detector = p.id("main.guardduty_detector.main");
+    let c = config(&p).await;
+
+    // Deleted outside: the detector and the recorder.
+    guardduty(&p)
+        .await
+        .delete_detector()
+        .detector_id(&detector)
+        .send()
+        .await
+        .unwrap();
+    c.delete_configuration_recorder()
+        .configuration_recorder_name("default")
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&[
+        "+ main.guardduty_detector.main",
+        "+ main.config_configuration_recorder.main",
+    ]);
+    p.apply();
+    p.expect_converged();
+    let team = vec![("team".to_string(), "security".to_string())];
+    let (new, enabled, frequency, tags) = detectors(&p).await.remove(0);
+    assert_ne!(new, detector, "a new detector");
+    assert_eq!(
+        (enabled, frequency.as_str(), tags),
+        (true, "SIX_HOURS", team)
+    );
+    assert_eq!(recorders(&p).await, [("default".to_string(), false, true)]);
+
+    // Deleted outside: the channel (the recorder stopped first); changed outside: the aggregator's role.
+    c.stop_configuration_recorder()
+        .configuration_recorder_name("default")
+        .send()
+        .await
+        .unwrap();
+    c.delete_delivery_channel()
+        .delivery_channel_name("default")
+        .send()
+        .await
+        .unwrap();
+    let source = aws_sdk_config::types::OrganizationAggregationSource::builder()
+        .role_arn("arn:aws:iam::123456789012:role/drifted")
+        .all_aws_regions(true)
+        .build()
+        .unwrap();
+    c.put_configuration_aggregator()
+        .configuration_aggregator_name("organization")
+        .organization_aggregation_source(source)
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&[
+        "+ main.config_delivery_channel.main",
+        "~ main.config_configuration_recorder.main",
+        "~ main.config_configuration_aggregator.org",
+    ]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(recorders(&p).await, [("default".to_string(), false, true)]);
+    assert_eq!(channels(&p).await.len(), 1);
+    assert_eq!(
+        aggregators(&p).await,
+        [(
+            "organization".to_string(),
+            "arn:aws:iam::123456789012:role/config-aggregator".to_string()
+        )]
+    );
+
+    // Changed outside: the channel's frequency; disabled outside: the GuardDuty administrator.
+    let channel = aws_sdk_config::types::DeliveryChannel::builder()
+        .name("default")
+        .s3_bucket_name("acme-config-logs")
+        .config_snapshot_delivery_properties(
+            aws_sdk_config::types::ConfigSnapshotDeliveryProperties::builder()
+                .delivery_frequency(aws_sdk_config::types::MaximumExecutionFrequency::OneHour)
+                .build(),
+        )
+        .build();
+    c.put_delivery_channel()
+        .delivery_channel(channel)
+        .send()
+        .await
+        .unwrap();
+    guardduty(&p)
+        .await
+        .disable_organization_admin_account()
+        .admin_account_id(&audit)
+        .send()
+        .await
+        .unwrap();
+    p.expect_plan(&[
+        "~ main.config_delivery_channel.main",
+        "+ main.guardduty_organization_admin_account.audit",
+    ]);
+    p.apply();
+    p.expect_converged();
+    assert_eq!(channels(&p).await[0].2, "TwentyFour_Hours");
+    assert_eq!(guardduty_admins(&p).await, std::slice::from_ref(&audit));
+
+    p.reimport("main.guardduty_organization_admin_account.audit", &audit);
+    assert_eq!(guardduty_admins(&p).await, [audit]);
+}
+
+/// Regression: a lost answer to EnableOrganizationAdminAccount failed the apply. GuardDuty carried it
+/// out, and the retry was refused (BadRequestException: the account is already the administrator);
+/// the administrator is now found enabled and taken as created.
+#[tokio::test(flavor = "multi_thread")]
+async fn guardduty_administrator_lost_enable_answer_is_taken_as_done() {
+    use common::cli::{expect_code, landfall_via, text};
+    let p = Project::new(GUARDDUTY_ORG);
+    let proxy = common::moto::FaultProxy::start(
+        &p.moto,
+        &["--lose-response", "EnableOrganizationAdminAccount"],
+    );
+    let out = landfall_via(
+        p.path(),
+        &proxy.endpoint,
+        &p.moto,
+        &["apply", "--env", "test", "--auto-approve"],
+    );
+    assert_eq!(proxy.counts()["lost_responses"], 1, "{}", text(&out));
+    expect_code(&out, 0);
+    p.expect_converged();
+    let audit = p.id("main.account.audit");
+    assert_eq!(guardduty_admins(&p).await, [audit]);
+}

@@ -10,8 +10,9 @@
 //! DescribeTransitGatewayAttachments pass, which names each attachment's associated table (propagations
 //! of deleted attachments, which the emulator keeps, are left out), and per table
 //! GetTransitGatewayRouteTablePropagations and SearchTransitGatewayRoutes for the static routes (AWS has
-//! no call across tables for these). Propagated routes are not managed here. The emulator reports no
-//! route targets: when an active route comes without one, `routes` is compared against state.
+//! no call across tables for these). Propagated routes are not managed here. moto 5.2.5 reports no
+//! route targets (emulator extension `ec2_transit_gateway_route_targets` adds them): when an active
+//! route comes without one, `routes` is compared against state.
 
 use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::attrs::{ignore_not_found, required, string_set};

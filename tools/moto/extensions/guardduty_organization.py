@@ -10,6 +10,9 @@ Written from the Amazon GuardDuty API reference:
 - TagResource / UntagResource / ListTagsForResource (/tags/{resourceArn}) for detectors.
 - CreateDetector refuses a second detector in one account and region (BadRequestException), as AWS
   does; moto made a second one.
+- EnableOrganizationAdminAccount refuses while an account is already the delegated administrator
+  (BadRequestException): an organization has one GuardDuty administrator per region, so another
+  must wait until DisableOrganizationAdminAccount; moto listed both.
 """
 
 import json
@@ -154,6 +157,16 @@ def _patch_models(module) -> None:
         return create(self, *args, **kwargs)
 
     module.GuardDutyBackend.create_detector = create_detector
+
+    def enable_organization_admin_account(self, admin_account_id: str) -> None:
+        if self.admin_account_ids:
+            raise _BadRequest(
+                "The request failed because the account is already enabled as the GuardDuty "
+                "delegated administrator for the organization."
+            )
+        self.admin_account_ids.append(admin_account_id)
+
+    module.GuardDutyBackend.enable_organization_admin_account = enable_organization_admin_account
 
 
 def install(on_import) -> None:
