@@ -11,6 +11,10 @@
 #               the critical path, for the bound max(critical path, requests x latency / parallelism).
 #   KEEP=DIR    keep the project and the outputs in DIR.
 #   LANDFALL_BIN=PATH  run that binary instead of building a release one.
+# Behind the proxy the no-op plan runs twice: first against the emulator (its reads recorded by the
+# proxy, `--reads record`), then with every read answered from that recording after the fixed delay
+# (`noop_replayed`: nothing reaches the emulator, so the figure is landfall's under pure per-request
+# latency, as against AWS, which answers concurrent requests in parallel; moto is one Python process).
 # The emulator runs under `nice -n 10`, landfall and the proxy do not (so the latency figures are
 # landfall's and the proxy's, not the emulator's queue). Prints one `key: value` line per figure;
 # behind the proxy also each run's round trips (scripts/round-trips.py on the proxy's request log).
@@ -117,8 +121,18 @@ figures plan
 run apply "$project" apply --auto-approve
 figures apply
 grep -q "Apply complete" "$work/apply.out" "$work/apply.err" || { echo "apply failed:"; tail -20 "$work/apply.err"; exit 1; }
+reads() { [ -z "$requests_log" ] || curl -sf -X POST "$endpoint/__reads?mode=$1" >/dev/null; }
+reads record
 run noop "$project" plan --detailed-exitcode
 figures noop
+if [ -n "$requests_log" ]; then
+    reads replay
+    run noop_replayed "$project" plan --detailed-exitcode
+    figures noop_replayed
+    reads off
+    curl -sf "$endpoint/__faults" | python3 -c 'import json,sys; c=json.load(sys.stdin); [print(f"noop_replayed.{k}: {c[k]}") for k in ("replayed", "replay_missed")]'
+    grep -q "No changes" "$work/noop_replayed.out" || echo "WARNING: the replayed no-op plan is not empty"
+fi
 resources=$("$bin" -C "$project" state list --env scale | wc -l)
 state_bytes=$(cat "$project"/.landfall/state/scale/*.json | wc -c)
 echo "resources: $resources"

@@ -43,6 +43,16 @@ Prints `listening on PORT` once ready. Per request, independently:
   --create-account-seconds S
                 report every account creation IN_PROGRESS until S seconds after its CreateAccount
                 answer (as AWS, where it takes minutes), counted as "in_progress".
+  --reads MODE  what to do with read-only requests (Describe*, Get*, List*, AssumeRole; REST GET and
+                HEAD): `off` (forward them, the default), `record` (forward them and keep each answer,
+                keyed by service, operation, the caller's access key id and the request's parameters,
+                ignoring signature, date and credential headers) or `replay` (answer each from the
+                recording after the --latency delay, sending nothing to the emulator; one not recorded
+                is forwarded, counted as "replay_missed"). A recorded AssumeRole hands out the recorded
+                credentials again, so the reads made with them match. Switch at run time with
+                `POST /__reads?mode=record|replay|off`. This separates the client's own overlap from
+                the emulator's throughput (one Python process, which AWS does not share): a replayed run
+                measures the client under pure per-request latency.
   --log FILE    append one JSON line per request: when it arrived and was answered (seconds since
                 the proxy started), its service, operation and the caller's access key id (one per
                 assumed role); `scripts/round-trips.py FILE` reads it.
@@ -64,11 +74,15 @@ import urllib.parse
 lock = threading.Lock()
 counts = {"forwarded": 0, "throttled": 0, "dropped": 0, "slowed": 0, "in_progress": 0,
           "failed_creations": 0, "denied_assume_role": 0, "lost_responses": 0,
-          "refused_dependency": 0, "refused": 0, "delayed": 0}
+          "refused_dependency": 0, "refused": 0, "delayed": 0, "recorded": 0, "replayed": 0,
+          "replay_missed": 0}
 lost = set()
 polls = {}
 created_at = {}
 assume_attempts = {}
+recorded = {}  # --reads: request key -> recorded answers (status, headers, body), in arrival order
+replays = {}  # --reads replay: request key -> how many of its answers were replayed
+READ_OPERATION = re.compile(r"^(Describe|Get|List)|^AssumeRole$")
 
 
 # Route 53 speaks REST-XML: its creates are named by method and path, for --lose-response.
@@ -105,6 +119,36 @@ def throttle_response(service):
     return 400, "text/xml", body
 
 
+def operation_of(headers, body, method):
+    target = headers.get("X-Amz-Target", "")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    return urllib.parse.parse_qs(body.decode(errors="replace")).get("Action", [method])[0]
+
+
+def is_read(op, method):
+    """A request that changes nothing: a read-only operation, or a REST GET or HEAD."""
+    return bool(READ_OPERATION.search(op)) or (op == method and method in ("GET", "HEAD"))
+
+
+def read_key(headers, body, method, path):
+    """What identifies a read across runs: service, caller, method, path and parameters, not the
+    signature, date or session token (new every run). Parameters are sorted (form and JSON)."""
+    key = re.search(r"Credential=([^/]+)/", headers.get("Authorization", ""))
+    url = urllib.parse.urlsplit(path)
+    query = sorted(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+    text = body.decode(errors="replace")
+    ctype = headers.get("Content-Type", "")
+    if "x-www-form-urlencoded" in ctype:
+        params = repr(sorted(urllib.parse.parse_qsl(text, keep_blank_values=True)))
+    elif "json" in ctype and text:
+        params = json.dumps(json.loads(text), sort_keys=True)
+    else:
+        params = text
+    return (service_of(headers), headers.get("X-Amz-Target", ""), key.group(1) if key else "",
+            headers.get("x-amz-account-id", ""), method, url.path, repr(query), params)
+
+
 class Proxy(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -139,6 +183,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         if self.path == "/__faults":
             with lock:
                 return self.reply(200, "application/json", json.dumps(counts))
+        if self.path.startswith("/__reads"):
+            return self.switch_reads()
         try:
             return self.handle_request(body)
         finally:
@@ -146,9 +192,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 self.record(arrived, body)
 
     def record(self, arrived, body):
-        target = self.headers.get("X-Amz-Target", "")
-        op = target.rsplit(".", 1)[-1] if target else \
-            urllib.parse.parse_qs(body.decode(errors="replace")).get("Action", [self.command])[0]
+        op = operation_of(self.headers, body, self.command)
         key = re.search(r"Credential=([^/]+)/", self.headers.get("Authorization", ""))
         line = json.dumps({"start": round(arrived, 4), "end": round(time.monotonic() - started, 4),
                            "service": service_of(self.headers), "op": op,
@@ -157,8 +201,52 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             log.write(line + "\n")
             log.flush()
 
+    def switch_reads(self):
+        mode = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("mode", [""])[0]
+        if mode not in ("off", "record", "replay"):
+            return self.reply(400, "text/plain", "mode must be off, record or replay\n")
+        with lock:
+            args.reads = mode
+            replays.clear()
+        return self.reply(200, "text/plain", f"reads: {mode}\n")
+
+    def replayed(self, body):
+        """The recorded answer to this read (after the fixed delay), or None to forward it."""
+        if args.reads != "replay" or not is_read(operation_of(self.headers, body, self.command), self.command):
+            return None
+        key = read_key(self.headers, body, self.command, self.path)
+        with lock:
+            answers = recorded.get(key)
+            if not answers:
+                counts["replay_missed"] += 1
+                return None
+            n = replays.get(key, 0)
+            replays[key] = n + 1
+            counts["replayed"] += 1
+        return answers[n % len(answers)]
+
+    def keep(self, body, status, headers, data):
+        if args.reads == "record" and is_read(operation_of(self.headers, body, self.command), self.command):
+            key = read_key(self.headers, body, self.command, self.path)
+            with lock:
+                recorded.setdefault(key, []).append((status, headers, data))
+                counts["recorded"] += 1
+
+    def answer(self, status, headers, data):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def handle_request(self, body):
         service = service_of(self.headers)
+        replay = self.replayed(body)
+        if replay is not None:
+            if args.latency:
+                time.sleep(args.latency)
+            return self.answer(*replay)
         if args.deny_assume_role and service == "sts":
             form = urllib.parse.parse_qs(body.decode(errors="replace"))
             if form.get("Action") == ["AssumeRole"]:
@@ -248,13 +336,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 self.close_connection = True
                 self.connection.shutdown(2)
                 return
-        self.send_response(resp.status)
-        for k, v in resp.getheaders():
-            if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
-                self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        kept = [(k, v) for k, v in resp.getheaders()
+                if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date")]
+        self.keep(body, resp.status, kept, data)
+        self.answer(resp.status, kept, data)
         upstream.close()
 
     def ec2_query(self, params):
@@ -395,6 +480,7 @@ if __name__ == "__main__":
     p.add_argument("--strict", action="store_true")
     p.add_argument("--refuse", action="append", default=[], metavar="OPERATION:TEXT")
     p.add_argument("--log", default=None, metavar="FILE")
+    p.add_argument("--reads", choices=("off", "record", "replay"), default="off")
     args = p.parse_args()
     started = time.monotonic()
     log = open(args.log, "a", encoding="utf-8") if args.log else None
