@@ -10,6 +10,8 @@
 #   CRITICAL=1  also applies on a second fresh emulator at parallelism 1000: that run's wall time is
 #               the critical path, for the bound max(critical path, requests x latency / parallelism).
 #   KEEP=DIR    keep the project and the outputs in DIR.
+#   BARRIER=0   generate the workloads stack without its stack-level `depends_on = ["organization"]`
+#               (each account's baseline waits for its own account only, not for the whole organization).
 #   LANDFALL_BIN=PATH  run that binary instead of building a release one.
 # Behind the proxy the no-op plan runs twice: first against the emulator (its reads recorded by the
 # proxy, `--reads record`), then on the proxy's --replay-port, every read answered from that recording
@@ -115,10 +117,12 @@ figures() {
 }
 
 project="$work/project"
-python3 scripts/gen-scale.py --accounts "$accounts" --out "$project" >"$work/gen.out"
+gen_args=()
+[ "${BARRIER:-1}" != 0 ] || gen_args+=(--no-stack-depends-on)
+python3 scripts/gen-scale.py --accounts "$accounts" --out "$project" "${gen_args[@]}" >"$work/gen.out"
 sed -i "s/^parallelism = .*/parallelism = $par/" "$project/landfall.toml"
 echo "machine: $(nproc) cores, load: $(uptime | sed 's/.*load average: //')"
-echo "accounts: $accounts, latency_ms: $latency_ms, parallelism: $par, create_account_s: $hold"
+echo "accounts: $accounts, latency_ms: $latency_ms, parallelism: $par, create_account_s: $hold, barrier: ${BARRIER:-1}"
 start_aws
 run plan "$project" plan
 figures plan
