@@ -10,10 +10,18 @@
 #   CRITICAL=1  also applies on a second fresh emulator at parallelism 1000: that run's wall time is
 #               the critical path, for the bound max(critical path, requests x latency / parallelism).
 #   KEEP=DIR    keep the project and the outputs in DIR.
+#   BARRIER=0   generate the workloads stack without its stack-level `depends_on = ["organization"]`
+#               (each account's baseline waits for its own account only, not for the whole organization).
 #   LANDFALL_BIN=PATH  run that binary instead of building a release one.
+# Behind the proxy the no-op plan runs twice: first against the emulator (its reads recorded by the
+# proxy, `--reads record`), then on the proxy's --replay-port, every read answered from that recording
+# after the fixed delay (`noop_replayed`: nothing reaches the emulator, so the figure is landfall's under pure per-request
+# latency, as against AWS, which answers concurrent requests in parallel; moto is one Python process).
 # The emulator runs under `nice -n 10`, landfall and the proxy do not (so the latency figures are
 # landfall's and the proxy's, not the emulator's queue). Prints one `key: value` line per figure;
-# behind the proxy also each run's round trips (scripts/round-trips.py on the proxy's request log).
+# behind the proxy also each run's round trips, busy_s (the sum of its requests' durations) and
+# mean_in_flight (scripts/round-trips.py on the proxy's request log), and apply.busy_bound_s =
+# busy_s / parallelism: the request bound with the emulator's answer times instead of the latency.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 accounts="${1:-28}"
@@ -49,11 +57,12 @@ start_aws() {
     if [ "$latency_ms" != 0 ] || [ "$hold" != 0 ]; then
         requests_log="$work/requests.$port"
         python3 scripts/fault-proxy.py --upstream "$endpoint" --latency "$(echo "$latency_ms / 1000" | bc -l)" \
-            --create-account-seconds "$hold" --log "$requests_log" >"$work/proxy.$port" 2>&1 &
+            --create-account-seconds "$hold" --log "$requests_log" --replay-port 0 >"$work/proxy.$port" 2>&1 &
         pids+=($!)
-        for _ in $(seq 50); do grep -qs listening "$work/proxy.$port" && break; sleep 0.1; done
+        for _ in $(seq 50); do grep -qs replaying "$work/proxy.$port" && break; sleep 0.1; done
         proxy_port="$(awk '/listening/ {print $3}' "$work/proxy.$port")"
         endpoint="http://127.0.0.1:$proxy_port"
+        replay_endpoint="http://127.0.0.1:$(awk '/replaying/ {print $3}' "$work/proxy.$port")"
     fi
 }
 
@@ -102,23 +111,38 @@ PY
 figures() {
     figures_of "$1" | tee "$work/$1.fig"
     if [ -s "$work/$1.requests" ]; then
-        python3 scripts/round-trips.py "$work/$1.requests" | awk -v n="$1" '/^round_trips/ {print n "." $0}'
+        python3 scripts/round-trips.py "$work/$1.requests" |
+            awk -v n="$1" '/^(round_trips|busy_s|mean_in_flight):/ {print n "." $0}' | tee -a "$work/$1.fig"
     fi
 }
 
 project="$work/project"
-python3 scripts/gen-scale.py --accounts "$accounts" --out "$project" >"$work/gen.out"
+gen_args=()
+[ "${BARRIER:-1}" != 0 ] || gen_args+=(--no-stack-depends-on)
+python3 scripts/gen-scale.py --accounts "$accounts" --out "$project" "${gen_args[@]}" >"$work/gen.out"
 sed -i "s/^parallelism = .*/parallelism = $par/" "$project/landfall.toml"
 echo "machine: $(nproc) cores, load: $(uptime | sed 's/.*load average: //')"
-echo "accounts: $accounts, latency_ms: $latency_ms, parallelism: $par, create_account_s: $hold"
+echo "accounts: $accounts, latency_ms: $latency_ms, parallelism: $par, create_account_s: $hold, barrier: ${BARRIER:-1}"
 start_aws
 run plan "$project" plan
 figures plan
 run apply "$project" apply --auto-approve
 figures apply
 grep -q "Apply complete" "$work/apply.out" "$work/apply.err" || { echo "apply failed:"; tail -20 "$work/apply.err"; exit 1; }
+reads() { [ -z "$requests_log" ] || curl -sf -X POST "$endpoint/__reads?mode=$1" >/dev/null; }
+reads record
 run noop "$project" plan --detailed-exitcode
 figures noop
+if [ -n "$requests_log" ]; then
+    reads off
+    recorded="$endpoint"
+    endpoint="$replay_endpoint"
+    run noop_replayed "$project" plan --detailed-exitcode
+    endpoint="$recorded"
+    figures noop_replayed
+    curl -sf "$endpoint/__faults" | python3 -c 'import json,sys; c=json.load(sys.stdin); [print(f"noop_replayed.{k}: {c[k]}") for k in ("replayed", "replay_missed")]'
+    grep -q "No changes" "$work/noop_replayed.out" || echo "WARNING: the replayed no-op plan is not empty"
+fi
 resources=$("$bin" -C "$project" state list --env scale | wc -l)
 state_bytes=$(cat "$project"/.landfall/state/scale/*.json | wc -c)
 echo "resources: $resources"
@@ -140,6 +164,8 @@ print(f"apply.state_bytes_per_final_state: {fig('apply', 'state_bytes') / size:.
 print(f"noop.requests_per_resource: {fig('noop', 'requests') / n:.3f}")
 if latency_ms:
     print(f"apply.request_bound_s: {fig('apply', 'requests') * latency_ms / 1000 / par:.2f}")
+    # The same with each request's real duration (latency + the emulator's time to answer it).
+    print(f"apply.busy_bound_s: {fig('apply', 'busy_s') / par:.2f}")
 PY
 if [ "${CRITICAL:-0}" = 1 ]; then
     # The same apply with nothing waiting for a free slot: its wall time is the critical path.

@@ -43,6 +43,20 @@ Prints `listening on PORT` once ready. Per request, independently:
   --create-account-seconds S
                 report every account creation IN_PROGRESS until S seconds after its CreateAccount
                 answer (as AWS, where it takes minutes), counted as "in_progress".
+  --reads MODE  `record`: keep the answer of every read-only request (Describe*, Get*, List*,
+                AssumeRole; REST GET and HEAD) forwarded, keyed by service, operation, the caller's
+                access key id and the request's parameters (not the signature, date or session token,
+                new every run). `off` (the default) keeps none. Switch at run time with
+                `POST /__reads?mode=record|off`.
+  --replay-port PORT
+                also listen on PORT (0: any free one; printed as `replaying on PORT`) and answer there
+                every read from the recording, after the --latency delay, sending nothing to the
+                emulator; a request not recorded is forwarded (counted as "replay_missed"). A recorded
+                AssumeRole hands out the recorded credentials again, so the reads made with them match.
+                This separates the client's own overlap from the emulator's throughput (one Python
+                process, which AWS does not share): a replayed run measures the client under pure
+                per-request latency. The replaying side is an event loop that parses little, so that
+                hundreds of requests at once do not queue in this proxy either.
   --log FILE    append one JSON line per request: when it arrived and was answered (seconds since
                 the proxy started), its service, operation and the caller's access key id (one per
                 assumed role); `scripts/round-trips.py FILE` reads it.
@@ -50,6 +64,7 @@ Counts of injected faults are kept at GET /__faults (JSON). Standard library onl
 """
 
 import argparse
+import http
 import http.client
 import http.server
 import json
@@ -64,11 +79,15 @@ import urllib.parse
 lock = threading.Lock()
 counts = {"forwarded": 0, "throttled": 0, "dropped": 0, "slowed": 0, "in_progress": 0,
           "failed_creations": 0, "denied_assume_role": 0, "lost_responses": 0,
-          "refused_dependency": 0, "refused": 0, "delayed": 0}
+          "refused_dependency": 0, "refused": 0, "delayed": 0, "recorded": 0, "replayed": 0,
+          "replay_missed": 0}
 lost = set()
 polls = {}
 created_at = {}
 assume_attempts = {}
+recorded = {}  # --reads record: request key -> recorded answers (status, headers, body), in arrival order
+replays = {}  # --replay-port: request key -> how many of its answers were replayed
+READ_OPERATION = re.compile(r"^(Describe|Get|List)|^AssumeRole$")
 
 
 # REST services' creates, named by method and path, for --lose-response. Route 53 speaks REST-XML.
@@ -107,6 +126,42 @@ def throttle_response(service):
     return 400, "text/xml", body
 
 
+def operation_of(headers, body, method, path="/"):
+    """The operation's name: from X-Amz-Target (JSON), Action (query), or for REST-JSON services
+    that name it in the path (`POST /getAlternateContact`) from the path; else the method."""
+    target = headers.get("X-Amz-Target", "")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    action = urllib.parse.parse_qs(body.decode(errors="replace")).get("Action")
+    if action:
+        return action[0]
+    last = urllib.parse.urlsplit(path).path.rsplit("/", 1)[-1]
+    return last[0].upper() + last[1:] if re.match(r"^[a-z]+[A-Z]\w*$", last) else method
+
+
+def is_read(op, method):
+    """A request that changes nothing: a read-only operation, or a REST GET or HEAD."""
+    return bool(READ_OPERATION.search(op)) or method in ("GET", "HEAD")
+
+
+def read_key(headers, body, method, path):
+    """What identifies a read across runs: service, caller, method, path and parameters, not the
+    signature, date or session token (new every run). Parameters are sorted (form and JSON)."""
+    key = re.search(r"Credential=([^/]+)/", headers.get("Authorization", ""))
+    url = urllib.parse.urlsplit(path)
+    query = sorted(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+    text = body.decode(errors="replace")
+    ctype = headers.get("Content-Type", "")
+    if "x-www-form-urlencoded" in ctype:
+        params = repr(sorted(urllib.parse.parse_qsl(text, keep_blank_values=True)))
+    elif "json" in ctype and text:
+        params = json.dumps(json.loads(text), sort_keys=True)
+    else:
+        params = text
+    return (service_of(headers), headers.get("X-Amz-Target", ""), key.group(1) if key else "",
+            headers.get("x-amz-account-id", ""), method, url.path, repr(query), params)
+
+
 class Proxy(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -141,6 +196,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         if self.path == "/__faults":
             with lock:
                 return self.reply(200, "application/json", json.dumps(counts))
+        if self.path.startswith("/__reads"):
+            return self.switch_reads()
         try:
             return self.handle_request(body)
         finally:
@@ -148,9 +205,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 self.record(arrived, body)
 
     def record(self, arrived, body):
-        target = self.headers.get("X-Amz-Target", "")
-        op = target.rsplit(".", 1)[-1] if target else \
-            urllib.parse.parse_qs(body.decode(errors="replace")).get("Action", [self.command])[0]
+        op = operation_of(self.headers, body, self.command, self.path)
         key = re.search(r"Credential=([^/]+)/", self.headers.get("Authorization", ""))
         line = json.dumps({"start": round(arrived, 4), "end": round(time.monotonic() - started, 4),
                            "service": service_of(self.headers), "op": op,
@@ -158,6 +213,30 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         with lock:
             log.write(line + "\n")
             log.flush()
+
+    def switch_reads(self):
+        mode = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("mode", [""])[0]
+        if mode not in ("off", "record"):
+            return self.reply(400, "text/plain", "mode must be off or record\n")
+        with lock:
+            args.reads = mode
+            replays.clear()
+        return self.reply(200, "text/plain", f"reads: {mode}\n")
+
+    def keep(self, body, status, headers, data):
+        if args.reads == "record" and is_read(operation_of(self.headers, body, self.command, self.path), self.command):
+            key = read_key(self.headers, body, self.command, self.path)
+            with lock:
+                recorded.setdefault(key, []).append((status, headers, data))
+                counts["recorded"] += 1
+
+    def answer(self, status, headers, data):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def handle_request(self, body):
         service = service_of(self.headers)
@@ -250,13 +329,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 self.close_connection = True
                 self.connection.shutdown(2)
                 return
-        self.send_response(resp.status)
-        for k, v in resp.getheaders():
-            if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
-                self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        kept = [(k, v) for k, v in resp.getheaders()
+                if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date")]
+        self.keep(body, resp.status, kept, data)
+        self.answer(resp.status, kept, data)
         upstream.close()
 
     def ec2_query(self, params):
@@ -371,6 +447,92 @@ class Proxy(http.server.BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
 
 
+class Headers(dict):
+    """Request headers by lower-case name, read like http.server's (case-insensitive `get`)."""
+
+    def get(self, name, default=""):
+        return super().get(name.lower(), default)
+
+
+def forward(method, path, headers, body):
+    """Sends a request to the emulator as it came (blocking); returns status, headers, body."""
+    upstream = http.client.HTTPConnection(up.hostname, up.port, timeout=120)
+    upstream.request(method, path, body=body, headers={k: v for k, v in headers.items()
+                                                       if k not in ("connection", "transfer-encoding")})
+    resp = upstream.getresponse()
+    data = resp.read()
+    upstream.close()
+    kept = [(k, v) for k, v in resp.getheaders()
+            if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date")]
+    return resp.status, kept, data
+
+
+class Replayer:
+    """--replay-port: answers reads from the recording on an event loop of its own thread."""
+
+    def __init__(self, port):
+        import asyncio
+        self.asyncio = asyncio
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        async def start():
+            self.server = await asyncio.start_server(self.serve, "127.0.0.1", port, backlog=1024)
+            self.port = self.server.sockets[0].getsockname()[1]
+            ready.set()
+
+        threading.Thread(target=self.loop.run_until_complete, args=(self.run(start),), daemon=True).start()
+        ready.wait()
+
+    async def run(self, start):
+        await start()
+        await self.server.serve_forever()
+
+    async def serve(self, reader, writer):
+        try:
+            while await self.one(reader, writer):
+                pass
+        except (ConnectionError, self.asyncio.IncompleteReadError):
+            pass
+        writer.close()
+
+    async def one(self, reader, writer):
+        """Answers one request of a kept-alive connection; False once the client closed it."""
+        head = await reader.readuntil(b"\r\n\r\n")
+        arrived = time.monotonic() - started
+        lines = head.decode("latin-1").split("\r\n")
+        method, path, _ = lines[0].split(" ", 2)
+        headers = Headers((k.strip().lower(), v.strip()) for k, _, v in
+                          (line.partition(":") for line in lines[1:] if line))
+        body = await reader.readexactly(int(headers.get("content-length") or 0))
+        op = operation_of(headers, body, method, path)
+        key = read_key(headers, body, method, path)
+        with lock:
+            answers = recorded.get(key) if is_read(op, method) else None
+            n = replays.get(key, 0)
+            replays[key] = n + 1
+            counts["replayed" if answers else "replay_missed"] += 1
+        if args.latency:
+            await self.asyncio.sleep(args.latency)
+        if answers:
+            status, kept, data = answers[n % len(answers)]
+        else:
+            status, kept, data = await self.loop.run_in_executor(None, forward, method, path, headers, body)
+        out = [f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}"] + [f"{k}: {v}" for k, v in kept]
+        out.append(f"Content-Length: {len(data)}")
+        writer.write(("\r\n".join(out) + "\r\n\r\n").encode("latin-1") + data)
+        await writer.drain()
+        if log:
+            access = re.search(r"Credential=([^/]+)/", headers.get("Authorization"))
+            line = json.dumps({"start": round(arrived, 4), "end": round(time.monotonic() - started, 4),
+                               "service": service_of(headers), "op": op,
+                               "key": access.group(1) if access else ""})
+            with lock:
+                log.write(line + "\n")
+                log.flush()
+        return True
+
+
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -397,6 +559,8 @@ if __name__ == "__main__":
     p.add_argument("--strict", action="store_true")
     p.add_argument("--refuse", action="append", default=[], metavar="OPERATION:TEXT")
     p.add_argument("--log", default=None, metavar="FILE")
+    p.add_argument("--reads", choices=("off", "record"), default="off")
+    p.add_argument("--replay-port", type=int, default=None)
     args = p.parse_args()
     started = time.monotonic()
     log = open(args.log, "a", encoding="utf-8") if args.log else None
@@ -405,5 +569,8 @@ if __name__ == "__main__":
     up = urllib.parse.urlparse(args.upstream)
     server = Server(("127.0.0.1", args.port), Proxy)
     print(f"listening on {server.server_address[1]}", flush=True)
+    if args.replay_port is not None:
+        replay_server = Replayer(args.replay_port)
+        print(f"replaying on {replay_server.port}", flush=True)
     sys.stdout.flush()
     server.serve_forever()

@@ -762,6 +762,10 @@ def main() -> int:
                     help="output folder (default: target/scale in the repository)")
     ap.add_argument("--terraform", action="store_true",
                     help="write the equivalent Terraform configuration instead (for scripts/bench-terraform.sh)")
+    ap.add_argument("--no-stack-depends-on", action="store_true",
+                    help="leave out the workloads stack's `depends_on = [\"organization\"]`: each account's "
+                         "baseline then waits only for its own account (its references), not for the whole "
+                         "organization stack (every account, OU and policy attachment)")
     args = ap.parse_args()
     n = args.accounts
     if not 1 <= n <= MAX_ACCOUNTS:
@@ -789,7 +793,8 @@ def main() -> int:
         "landfall.toml": LANDFALL_TOML,
         "environments/scale/env.toml": env_toml(cidrs),
         "stacks/organization.toml": organization_stack(accounts, ous, leaves, attach),
-        "stacks/workloads.toml": WORKLOADS_STACK,
+        "stacks/workloads.toml": WORKLOADS_STACK.replace('depends_on = ["organization"]\n\n', "")
+        if args.no_stack_depends_on else WORKLOADS_STACK,
         "modules/baseline/main.toml": BASELINE_MODULE,
     }
     for rel, text in files.items():

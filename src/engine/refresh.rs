@@ -238,12 +238,42 @@ impl<'a> Reads<'a> {
 
 type Found = ((String, Location), Group, Vec<Live>);
 
-/// Group reads in flight at once across all accounts, at most: bounds the sockets a refresh opens
-/// (and the load on an emulator), whatever the number of accounts.
-pub const MAX_READS_IN_FLIGHT: usize = 256;
+/// Group reads in flight at once across all accounts, at most, for a process that may open
+/// `open_files` files: half of them, so the sockets a refresh opens (one per read in flight) leave
+/// room for everything else, and at least 64 (a cap of 1,024 from a low default limit) and at most
+/// 4,096. AWS throttles each account on its own, so this is the only bound across accounts: set too
+/// low it is the refresh's round trips (256 made a 28-account refresh wait for a second wave).
+pub fn max_reads_in_flight(open_files: u64) -> usize {
+    usize::try_from(open_files / 2).map_or(4096, |n| n.clamp(64, 4096))
+}
+
+/// The process's limit of open files (soft), raised to its hard limit first: the soft default
+/// (often 1,024) is a guard for programs that leak descriptors, not a budget.
+fn open_files_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 1024;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
+    }
+    limit.rlim_cur
+}
 
 /// Every group's batched read: `parallelism` at once in each account (AWS throttles requests per
-/// account and region, so accounts do not slow each other down), at most [`MAX_READS_IN_FLIGHT`] in
+/// account and region, so accounts do not slow each other down), at most [`max_reads_in_flight`] in
 /// all. The management account's reads start first (the organization's listings walk the OU tree a
 /// level at a time, the longest chain of a refresh); the others go kind by kind across accounts, so
 /// each account's first read (which assumes its access role, shared by its other reads) starts early.
@@ -253,7 +283,9 @@ async fn read_all(
     hints: HashMap<String, KindHints>,
     parallelism: usize,
 ) -> Result<Vec<Found>, AwsError> {
-    let all = Arc::new(tokio::sync::Semaphore::new(MAX_READS_IN_FLIGHT));
+    let all = Arc::new(tokio::sync::Semaphore::new(max_reads_in_flight(
+        open_files_limit(),
+    )));
     let mut per_account: HashMap<Option<String>, Arc<tokio::sync::Semaphore>> = HashMap::new();
     let cache = Arc::new(ReadCache::with_hints(hints));
     let mut reads = tokio::task::JoinSet::new();
@@ -372,5 +404,18 @@ fn recognise(
                 seen.push(live.clone());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_in_flight_take_half_the_open_files_within_bounds() {
+        assert_eq!(max_reads_in_flight(1024), 512);
+        assert_eq!(max_reads_in_flight(20_000), 4096);
+        assert_eq!(max_reads_in_flight(100), 64);
+        assert_eq!(max_reads_in_flight(u64::MAX), 4096);
     }
 }
