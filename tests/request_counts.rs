@@ -5,9 +5,12 @@
 
 mod common;
 
-use common::cli::{expect_code, landfall, requests, text};
-use common::moto::Moto;
+use common::cli::{expect_code, landfall, landfall_via, requests, text};
+use common::moto::{FaultProxy, Moto};
 use common::project::Project;
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn project() -> tempfile::TempDir {
     common::fixture_copy("tests/fixtures/org")
@@ -301,6 +304,83 @@ async fn refresh_reads_only_the_policies_a_permission_set_manages() {
             .unwrap_or_default()
             .contains("s3:GetObject")
     );
+}
+
+/// A TCP relay that counts the connections clients open through it.
+struct ConnectionCounter {
+    endpoint: String,
+    accepted: Arc<AtomicUsize>,
+}
+
+impl ConnectionCounter {
+    /// Listens on a free loopback port; each connection is relayed to `upstream` (an
+    /// `http://127.0.0.1:PORT` endpoint) by two threads, one per direction.
+    fn start(upstream: &str) -> ConnectionCounter {
+        let upstream = upstream.trim_start_matches("http://").to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                count.fetch_add(1, Ordering::SeqCst);
+                let Ok(server) = TcpStream::connect(&upstream) else {
+                    continue;
+                };
+                relay(&client, &server);
+                relay(&server, &client);
+            }
+        });
+        ConnectionCounter { endpoint, accepted }
+    }
+
+    fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+}
+
+/// Copies what `from` receives to `to` until either end closes, on a thread of its own.
+fn relay(from: &TcpStream, to: &TcpStream) {
+    let (mut from, mut to) = (from.try_clone().unwrap(), to.try_clone().unwrap());
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from, &mut to);
+        let _ = to.shutdown(std::net::Shutdown::Both);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_sdk_client_of_a_run_shares_one_connection_pool() {
+    // Regression: each SDK client (one per call) used to build its own HTTPS connector, so every
+    // request opened a new connection (against AWS: a TCP and TLS handshake per request).
+    let project = Project::new(BASELINE);
+    // The emulator closes every connection after its answer; the fault proxy (without faults)
+    // keeps its clients' connections open, as AWS does, and the counter sits in front of it.
+    let proxy = FaultProxy::start(&project.moto, &[]);
+    let counter = ConnectionCounter::start(&proxy.endpoint);
+    // One change at a time: a connection beyond the first is one a request could not reuse.
+    let out = landfall_via(
+        project.path(),
+        &counter.endpoint,
+        &project.moto,
+        &[
+            "apply",
+            "--env",
+            "test",
+            "--auto-approve",
+            "--stats",
+            "--parallelism",
+            "1",
+        ],
+    );
+    expect_code(&out, 0);
+    let (sent, opened) = (requests(&out, "total") as usize, counter.accepted());
+    assert!(sent >= 20, "{}", text(&out));
+    assert!(
+        opened * 5 <= sent,
+        "{opened} connections for {sent} requests\n{}",
+        text(&out)
+    );
+    project.expect_converged();
 }
 
 /// A plan that must find nothing to change, with `--stats`.

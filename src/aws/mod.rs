@@ -5,6 +5,7 @@
 
 mod assume;
 mod error;
+mod http;
 mod logsec;
 mod observe;
 mod stats;
@@ -140,6 +141,7 @@ impl Aws {
         // landfall retries itself (see `call`), with its own classification of transient errors;
         // one attempt per SDK call keeps the counts in `--stats` honest.
         let base = loader
+            .http_client(http::shared_client())
             .retry_config(RetryConfig::disabled())
             .timeout_config(
                 TimeoutConfig::builder()
