@@ -6,7 +6,7 @@
 mod common;
 
 use aws_sdk_organizations::types::PolicyTypeStatus;
-use common::cli::{expect_code, landfall, landfall_via, requests, text};
+use common::cli::{command, expect_code, landfall, landfall_via, requests, text};
 use common::moto::{FaultProxy, Moto};
 use common::project::Project;
 use std::net::{TcpListener, TcpStream};
@@ -507,6 +507,31 @@ async fn every_sdk_client_of_a_run_shares_one_connection_pool() {
         text(&out)
     );
     project.expect_converged();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_shared_client_sends_through_the_proxy_the_environment_names() {
+    // The one HTTP client replaces the SDK's default, which honours HTTP(S)_PROXY and NO_PROXY.
+    let project = Project::new(BASELINE);
+    project.apply();
+    let proxy = ConnectionCounter::start(&project.moto.endpoint);
+    let out = command(
+        project.path(),
+        &project.moto.endpoint,
+        &project.moto,
+        &["plan", "--env", "test", "--detailed-exitcode", "--stats"],
+    )
+    .env("HTTP_PROXY", &proxy.endpoint)
+    .env_remove("NO_PROXY")
+    .env_remove("no_proxy")
+    .output()
+    .unwrap();
+    expect_code(&out, 0);
+    // The emulator closes each connection after its answer: one connection through the proxy per
+    // request, none around it.
+    let sent = requests(&out, "total") as usize;
+    assert!(sent > 0, "{}", text(&out));
+    assert_eq!(proxy.accepted(), sent, "{}", text(&out));
 }
 
 /// A plan that must find nothing to change, with `--stats`.
