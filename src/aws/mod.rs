@@ -1,5 +1,6 @@
 //! AWS access: the default credential chain, per-account credentials by assuming the access role, one
-//! client per (service, account, region), request counting for `--stats`, and the retry policy.
+//! client per (service, account, region) over one shared HTTP client (connection pool; `http.rs`),
+//! request counting for `--stats`, and the retry policy.
 //!
 //! Only this module, the state backend and the resource providers touch the SDK.
 
