@@ -5,9 +5,13 @@
 
 mod common;
 
-use common::cli::{expect_code, landfall, requests, text};
-use common::moto::Moto;
+use aws_sdk_organizations::types::PolicyTypeStatus;
+use common::cli::{command, expect_code, landfall, landfall_via, requests, text};
+use common::moto::{FaultProxy, Moto};
 use common::project::Project;
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn project() -> tempfile::TempDir {
     common::fixture_copy("tests/fixtures/org")
@@ -24,8 +28,8 @@ async fn apply_and_no_op_plan_of_an_organization_send_each_read_once() {
         &["apply", "--env", "test", "--auto-approve", "--stats"],
     );
     expect_code(&out, 0);
-    // The organization, one OU and two accounts: the organization is described once after its
-    // creation (not again to update it), and a new account costs its creation, one status poll and
+    // The organization, one OU and two accounts: the organization is reported from its creation's
+    // answer and its root (no DescribeOrganization), and a new account costs its creation, one status poll and
     // its move from the root (listed once for the run) to its OU: its parent, name, email and tags
     // are what the run asked for (no `ListParents`, `DescribeAccount`, `ListTagsForResource`). The
     // organization's accounts are listed once for the duplicate-email check of both.
@@ -33,9 +37,9 @@ async fn apply_and_no_op_plan_of_an_organization_send_each_read_once() {
         &out,
         &[
             ("CreateOrganization", 1),
-            ("DescribeOrganization", 2),
+            ("DescribeOrganization", 0),
             ("ListRoots", 2),
-            ("ListAWSServiceAccessForOrganization", 1),
+            ("ListAWSServiceAccessForOrganization", 0),
             ("CreateOrganizationalUnit", 1),
             ("ListOrganizationalUnitsForParent", 1),
             ("CreateAccount", 2),
@@ -45,7 +49,7 @@ async fn apply_and_no_op_plan_of_an_organization_send_each_read_once() {
             ("DescribeAccount", 0),
             ("ListTagsForResource", 0),
             ("ListAccounts", 1),
-            ("total", 16),
+            ("total", 13),
         ],
     );
     // What the run reported without asking is what AWS holds (an independent read).
@@ -98,6 +102,131 @@ async fn apply_and_no_op_plan_of_an_organization_send_each_read_once() {
             ("total", 4),
         ],
     );
+}
+
+/// An organization with a policy type, trusted access and OUs two levels deep.
+const OU_TREE: &str = r#"
+[organization.main]
+enabled_policy_types = ["SERVICE_CONTROL_POLICY"]
+aws_service_access_principals = ["sso.amazonaws.com"]
+
+[organizational_unit.security]
+name = "Security"
+parent_id = "${organization.main.root_id}"
+
+[organizational_unit.workloads]
+name = "Workloads"
+parent_id = "${organization.main.root_id}"
+
+[organizational_unit.sandbox]
+name = "Sandbox"
+parent_id = "${organization.main.root_id}"
+
+[organizational_unit.prod]
+name = "Prod"
+parent_id = "${organizational_unit.workloads.id}"
+
+[organizational_unit.dev]
+name = "Dev"
+parent_id = "${organizational_unit.workloads.id}"
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_organization_and_its_ous_read_each_parent_once_per_run() {
+    let project = Project::new(OU_TREE);
+    let out = project.apply();
+    assert_counts(
+        &out,
+        &[
+            // The refresh finds no organization (ListRoots says so, nothing else is asked); the
+            // new one is reported from CreateOrganization's answer and its root, and its changes
+            // from what AWS answered (EnablePolicyType returns the root, settled): no
+            // DescribeOrganization, no ListAWSServiceAccessForOrganization, no poll of the root.
+            ("CreateOrganization", 1),
+            ("ListRoots", 2),
+            ("DescribeOrganization", 0),
+            ("EnablePolicyType", 1),
+            ("EnableAWSServiceAccess", 1),
+            ("ListAWSServiceAccessForOrganization", 0),
+            // The duplicate-name check lists the root once for its three OUs; an OU this run
+            // created holds none yet, so the two under Workloads cost no listing.
+            ("CreateOrganizationalUnit", 5),
+            ("ListOrganizationalUnitsForParent", 1),
+            ("GetCallerIdentity", 1),
+            ("total", 12),
+        ],
+    );
+    project.expect_converged();
+    // What was reported without asking again is what AWS holds (an independent read).
+    let org = project.org().await;
+    let roots = org.list_roots().send().await.unwrap();
+    let root = &roots.roots()[0];
+    let types: Vec<_> = root.policy_types().iter().map(|t| t.status()).collect();
+    assert_eq!(types, [Some(&PolicyTypeStatus::Enabled)], "{root:?}");
+    let access = org
+        .list_aws_service_access_for_organization()
+        .send()
+        .await
+        .unwrap();
+    let principals: Vec<_> = access
+        .enabled_service_principals()
+        .iter()
+        .map(|p| p.service_principal().unwrap_or_default())
+        .collect();
+    assert_eq!(principals, ["sso.amazonaws.com"]);
+    let root_id = root.id().unwrap().to_string();
+    assert_eq!(
+        ou_names(&org, &root_id).await,
+        ["Sandbox", "Security", "Workloads"]
+    );
+    let workloads = project.id("main.organizational_unit.workloads");
+    assert_eq!(ou_names(&org, &workloads).await, ["Dev", "Prod"]);
+
+    // An OU made outside landfall (moto allows a second of a name, AWS does not): the next run
+    // lists the parent afresh, refuses to make a second `Audit`, and says how to adopt it.
+    let outside = org
+        .create_organizational_unit()
+        .parent_id(&root_id)
+        .name("Audit")
+        .send()
+        .await
+        .unwrap();
+    let outside = outside.organizational_unit().unwrap().id().unwrap();
+    project.edit(&[(
+        "[organizational_unit.security]",
+        "[organizational_unit.audit]\nname = \"Audit\"\nparent_id = \"${organization.main.root_id}\"\n\n[organizational_unit.security]",
+    )]);
+    let refused = project.run(&["apply", "--env", "test", "--auto-approve"]);
+    expect_code(&refused, 1);
+    let said = text(&refused);
+    assert!(said.contains("already holds an OU named `Audit`"), "{said}");
+    assert!(
+        said.contains(&format!(
+            "landfall import main.organizational_unit.audit {outside}"
+        )),
+        "{said}"
+    );
+    assert_eq!(
+        ou_names(&org, &root_id).await,
+        ["Audit", "Sandbox", "Security", "Workloads"]
+    );
+}
+
+/// The names of the OUs directly under `parent`, sorted.
+async fn ou_names(org: &aws_sdk_organizations::Client, parent: &str) -> Vec<String> {
+    let out = org
+        .list_organizational_units_for_parent()
+        .parent_id(parent)
+        .send()
+        .await
+        .unwrap();
+    let mut names: Vec<String> = out
+        .organizational_units()
+        .iter()
+        .filter_map(|ou| ou.name().map(str::to_string))
+        .collect();
+    names.sort();
+    names
 }
 
 /// A network and role baseline like the one stamped into every account of a landing zone.
@@ -301,6 +430,108 @@ async fn refresh_reads_only_the_policies_a_permission_set_manages() {
             .unwrap_or_default()
             .contains("s3:GetObject")
     );
+}
+
+/// A TCP relay that counts the connections clients open through it.
+struct ConnectionCounter {
+    endpoint: String,
+    accepted: Arc<AtomicUsize>,
+}
+
+impl ConnectionCounter {
+    /// Listens on a free loopback port; each connection is relayed to `upstream` (an
+    /// `http://127.0.0.1:PORT` endpoint) by two threads, one per direction.
+    fn start(upstream: &str) -> ConnectionCounter {
+        let upstream = upstream.trim_start_matches("http://").to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                count.fetch_add(1, Ordering::SeqCst);
+                let Ok(server) = TcpStream::connect(&upstream) else {
+                    continue;
+                };
+                relay(&client, &server);
+                relay(&server, &client);
+            }
+        });
+        ConnectionCounter { endpoint, accepted }
+    }
+
+    fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+}
+
+/// Copies what `from` receives to `to` until either end closes, on a thread of its own.
+fn relay(from: &TcpStream, to: &TcpStream) {
+    let (mut from, mut to) = (from.try_clone().unwrap(), to.try_clone().unwrap());
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from, &mut to);
+        let _ = to.shutdown(std::net::Shutdown::Both);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_sdk_client_of_a_run_shares_one_connection_pool() {
+    // Regression: each SDK client (one per call) used to build its own HTTPS connector, so every
+    // request opened a new connection (against AWS: a TCP and TLS handshake per request).
+    let project = Project::new(BASELINE);
+    // The emulator closes every connection after its answer; the fault proxy (without faults)
+    // keeps its clients' connections open, as AWS does, and the counter sits in front of it.
+    let proxy = FaultProxy::start(&project.moto, &[]);
+    let counter = ConnectionCounter::start(&proxy.endpoint);
+    // One change at a time: a connection beyond the first is one a request could not reuse.
+    let out = landfall_via(
+        project.path(),
+        &counter.endpoint,
+        &project.moto,
+        &[
+            "apply",
+            "--env",
+            "test",
+            "--auto-approve",
+            "--stats",
+            "--parallelism",
+            "1",
+        ],
+    );
+    expect_code(&out, 0);
+    let (sent, opened) = (requests(&out, "total") as usize, counter.accepted());
+    assert!(sent >= 20, "{}", text(&out));
+    assert!(
+        opened * 5 <= sent,
+        "{opened} connections for {sent} requests\n{}",
+        text(&out)
+    );
+    project.expect_converged();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_shared_client_sends_through_the_proxy_the_environment_names() {
+    // The one HTTP client replaces the SDK's default, which honours HTTP(S)_PROXY and NO_PROXY.
+    let project = Project::new(BASELINE);
+    project.apply();
+    let proxy = ConnectionCounter::start(&project.moto.endpoint);
+    let out = command(
+        project.path(),
+        &project.moto.endpoint,
+        &project.moto,
+        &["plan", "--env", "test", "--detailed-exitcode", "--stats"],
+    )
+    .env("HTTP_PROXY", &proxy.endpoint)
+    .env_remove("NO_PROXY")
+    .env_remove("no_proxy")
+    .output()
+    .unwrap();
+    expect_code(&out, 0);
+    // The emulator closes each connection after its answer: one connection through the proxy per
+    // request, none around it.
+    let sent = requests(&out, "total") as usize;
+    assert!(sent > 0, "{}", text(&out));
+    assert_eq!(proxy.accepted(), sent, "{}", text(&out));
 }
 
 /// A plan that must find nothing to change, with `--stats`.

@@ -1,10 +1,12 @@
 //! AWS access: the default credential chain, per-account credentials by assuming the access role, one
-//! client per (service, account, region), request counting for `--stats`, and the retry policy.
+//! client per (service, account, region) over one shared HTTP client (connection pool; `http.rs`),
+//! request counting for `--stats`, and the retry policy.
 //!
 //! Only this module, the state backend and the resource providers touch the SDK.
 
 mod assume;
 mod error;
+mod http;
 mod logsec;
 mod observe;
 mod stats;
@@ -140,6 +142,7 @@ impl Aws {
         // landfall retries itself (see `call`), with its own classification of transient errors;
         // one attempt per SDK call keeps the counts in `--stats` honest.
         let base = loader
+            .http_client(http::shared_client())
             .retry_config(RetryConfig::disabled())
             .timeout_config(
                 TimeoutConfig::builder()

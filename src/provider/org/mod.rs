@@ -231,6 +231,12 @@ impl Root {
         ))
     }
 
+    /// Whether exactly `want` is ENABLED on the root, with no change pending.
+    pub fn settled(&self, want: &BTreeSet<String>) -> bool {
+        self.policy_types.values().all(|s| s == "ENABLED")
+            && self.policy_types.keys().eq(want.iter())
+    }
+
     /// Policy types enabled on the root, or on their way to it.
     pub fn enabled_policy_types(&self) -> BTreeSet<String> {
         self.policy_types
@@ -248,12 +254,20 @@ pub(crate) async fn root(client: &Client) -> Result<Option<Root>, AwsError> {
         Err(e) if e.is(NOT_IN_USE) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let Some(root) = out.roots().first() else {
-        return Ok(None);
-    };
+    out.roots()
+        .first()
+        .map(|root| root_of(root, "ListRoots"))
+        .transpose()
+}
+
+/// The root as an answer of `op` (`ListRoots`, `EnablePolicyType`, ...) gives it.
+pub(crate) fn root_of(
+    root: &aws_sdk_organizations::types::Root,
+    op: &str,
+) -> Result<Root, AwsError> {
     let id = root
         .id()
-        .ok_or_else(|| AwsError::other("ListRoots", "the root has no id"))?;
+        .ok_or_else(|| AwsError::other(op, "the root has no id"))?;
     let policy_types = root
         .policy_types()
         .iter()
@@ -264,11 +278,11 @@ pub(crate) async fn root(client: &Client) -> Result<Option<Root>, AwsError> {
             ))
         })
         .collect();
-    Ok(Some(Root {
+    Ok(Root {
         id: id.to_string(),
         arn: root.arn().unwrap_or_default().to_string(),
         policy_types,
-    }))
+    })
 }
 
 /// The OUs directly under a parent (the root or an OU), paginated.

@@ -6,23 +6,28 @@
 //! organization with the desired feature set, `create` takes it over (and reports an error when the
 //! feature set differs, as changing it is a replacement).
 //!
-//! `read` costs three calls: `DescribeOrganization`, `ListRoots` (root id, enabled policy types; shared
-//! with the other kinds' tree walk during a refresh, see [`super::cached_root`]) and
-//! `ListAWSServiceAccessForOrganization` (skipped under consolidated billing, which has no trusted access).
+//! `read` costs three calls: `ListRoots` (root id, enabled policy types; shared with the other kinds'
+//! tree walk during a refresh, see [`super::cached_root`]; without an organization it says so, and
+//! nothing else is sent), `DescribeOrganization` and `ListAWSServiceAccessForOrganization` (skipped
+//! under consolidated billing, which has no trusted access).
 //! During a refresh of an organization state records with all features, `DescribeOrganization` is
 //! skipped: the feature set cannot go back, and the root's ARN carries the organization's id, ARN and
 //! management account.
+//! A new organization is reported from `CreateOrganization`'s answer and one `ListRoots` (it has no
+//! trusted access yet), and a change from what AWS confirmed: nothing is read again after it.
 //! `enabled_policy_types` and `aws_service_access_principals` are exclusive sets: `create` and `update`
 //! enable what is missing and disable what is not listed, waiting until the root reports each policy type
-//! change as done. `delete` is `DeleteOrganization` (AWS refuses while member accounts remain).
+//! change as done (the root in the last change's answer, else polled with `ListRoots`). `delete` is
+//! `DeleteOrganization` (AWS refuses while member accounts remain).
 
 use super::{
-    NOT_IN_USE, Root, adopting, cached_root, json_list, refreshing, root, str_attr, string_set,
+    NOT_IN_USE, Root, adopting, cached_root, json_list, refreshing, root, root_of, str_attr,
+    string_set,
 };
 use crate::aws::{AwsError, call};
 use crate::provider::{Attrs, Cx, Live};
 use aws_sdk_organizations::Client;
-use aws_sdk_organizations::types::{OrganizationFeatureSet, PolicyType};
+use aws_sdk_organizations::types::{Organization, OrganizationFeatureSet, PolicyType};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -54,12 +59,15 @@ pub async fn create(cx: &Cx<'_>, _address: &str, desired: &Attrs) -> Result<Live
             .send()
     })
     .await;
-    match created {
-        Ok(_) => {}
-        Err(e) if e.is("AlreadyInOrganizationException") => {} // adopted below
+    let current = match created {
+        Ok(out) => match out.organization() {
+            Some(org) => created_live(cx, org).await?,
+            None => describe(cx).await?,
+        },
+        Err(e) if e.is("AlreadyInOrganizationException") => describe(cx).await?, // adopted
         Err(e) => return Err(e),
-    }
-    let current = describe(cx).await?.ok_or_else(|| {
+    };
+    let current = current.ok_or_else(|| {
         AwsError::other(
             "DescribeOrganization",
             "the new organization is not visible",
@@ -96,17 +104,37 @@ pub async fn update(
 }
 
 /// Brings the organization's policy types and service access from `current` (as AWS reported it
-/// just now) to `desired`; reads it again only if something changed.
-async fn converge(cx: &Cx<'_>, current: Live, desired: &Attrs) -> Result<Live, AwsError> {
-    let client = cx.organizations();
-    let id = current.id.clone();
-    let mut changed = false;
+/// just now) to `desired`, and reports what AWS confirmed: the root's policy types as the last
+/// change's answer (or a poll) shows them settled, and each service access AWS enabled or disabled.
+async fn converge(cx: &Cx<'_>, mut current: Live, desired: &Attrs) -> Result<Live, AwsError> {
     let root_id = str_attr(&current.attrs, "root_id").unwrap_or_default();
+    let want = string_set(desired, "enabled_policy_types");
+    set_policy_types(cx, root_id, &current.attrs, &want).await?;
+    current
+        .attrs
+        .insert("enabled_policy_types".into(), json_list(want));
+    let want = string_set(desired, "aws_service_access_principals");
+    set_service_access(cx, &current.attrs, &want).await?;
+    current
+        .attrs
+        .insert("aws_service_access_principals".into(), json_list(want));
+    Ok(current)
+}
 
-    let (have, want) = (
-        string_set(&current.attrs, "enabled_policy_types"),
-        string_set(desired, "enabled_policy_types"),
-    );
+/// Enables and disables policy types on the root until exactly `want` is enabled: done when the
+/// answer to the last change shows the root settled, else once a poll of the root does.
+async fn set_policy_types(
+    cx: &Cx<'_>,
+    root_id: &str,
+    current: &Attrs,
+    want: &BTreeSet<String>,
+) -> Result<(), AwsError> {
+    let client = cx.organizations();
+    let have = string_set(current, "enabled_policy_types");
+    if have == *want {
+        return Ok(());
+    }
+    let mut answered = None;
     for policy_type in want.difference(&have) {
         let enabled = call("EnablePolicyType", || {
             client
@@ -116,12 +144,13 @@ async fn converge(cx: &Cx<'_>, current: Live, desired: &Attrs) -> Result<Live, A
                 .send()
         })
         .await;
-        match enabled {
-            Err(e) if !e.is("PolicyTypeAlreadyEnabledException") => return Err(e),
-            _ => {}
-        }
+        answered = match enabled {
+            Ok(out) => out.root().map(|r| root_of(r, "EnablePolicyType")),
+            Err(e) if e.is("PolicyTypeAlreadyEnabledException") => None,
+            Err(e) => return Err(e),
+        };
     }
-    for policy_type in have.difference(&want) {
+    for policy_type in have.difference(want) {
         let disabled = call("DisablePolicyType", || {
             client
                 .disable_policy_type()
@@ -130,20 +159,26 @@ async fn converge(cx: &Cx<'_>, current: Live, desired: &Attrs) -> Result<Live, A
                 .send()
         })
         .await;
-        match disabled {
-            Err(e) if !e.is("PolicyTypeNotEnabledException") => return Err(e),
-            _ => {}
-        }
+        answered = match disabled {
+            Ok(out) => out.root().map(|r| root_of(r, "DisablePolicyType")),
+            Err(e) if e.is("PolicyTypeNotEnabledException") => None,
+            Err(e) => return Err(e),
+        };
     }
-    if have != want {
-        wait_for_policy_types(&client, &want).await?;
-        changed = true;
+    match answered.transpose()? {
+        Some(root) if root.settled(want) => Ok(()),
+        _ => wait_for_policy_types(&client, want).await,
     }
+}
 
-    let (have, want) = (
-        string_set(&current.attrs, "aws_service_access_principals"),
-        string_set(desired, "aws_service_access_principals"),
-    );
+/// Enables and disables trusted access for service principals until exactly `want` has it.
+async fn set_service_access(
+    cx: &Cx<'_>,
+    current: &Attrs,
+    want: &BTreeSet<String>,
+) -> Result<(), AwsError> {
+    let client = cx.organizations();
+    let have = string_set(current, "aws_service_access_principals");
     for principal in want.difference(&have) {
         call("EnableAWSServiceAccess", || {
             client
@@ -153,7 +188,7 @@ async fn converge(cx: &Cx<'_>, current: Live, desired: &Attrs) -> Result<Live, A
         })
         .await?;
     }
-    for principal in have.difference(&want) {
+    for principal in have.difference(want) {
         call("DisableAWSServiceAccess", || {
             client
                 .disable_aws_service_access()
@@ -162,12 +197,7 @@ async fn converge(cx: &Cx<'_>, current: Live, desired: &Attrs) -> Result<Live, A
         })
         .await?;
     }
-    if !changed && have == want {
-        return Ok(current);
-    }
-    describe(cx).await?.ok_or_else(|| {
-        AwsError::other("DescribeOrganization", format!("organization {id} is gone"))
-    })
+    Ok(())
 }
 
 pub async fn delete(cx: &Cx<'_>, _id: &str, _current: &Attrs) -> Result<(), AwsError> {
@@ -215,11 +245,16 @@ async fn from_root(cx: &Cx<'_>) -> Result<Option<Option<Live>>, AwsError> {
 }
 
 /// The organization as AWS reports it; `None` when the caller's account is in no organization. The root
-/// comes from [`cached_root`]: fresh outside a refresh.
+/// comes from [`cached_root`] (fresh outside a refresh), first: without an organization `ListRoots`
+/// says so, and the refresh shares it with the other kinds.
 async fn describe(cx: &Cx<'_>) -> Result<Option<Live>, AwsError> {
     if let Some(known) = from_root(cx).await? {
         return Ok(known);
     }
+    let root = cached_root(cx).await?;
+    let Some(root) = root.as_ref() else {
+        return Ok(None);
+    };
     let client = &cx.organizations();
     let out = match call("DescribeOrganization", || {
         client.describe_organization().send()
@@ -233,30 +268,37 @@ async fn describe(cx: &Cx<'_>) -> Result<Option<Live>, AwsError> {
     let Some(org) = out.organization() else {
         return Ok(None);
     };
-    let id = org
-        .id()
-        .ok_or_else(|| AwsError::other("DescribeOrganization", "the organization has no id"))?;
-    let feature_set = org
-        .feature_set()
-        .map(|f| f.as_str().to_string())
-        .unwrap_or_default();
-    let root = cached_root(cx).await?;
-    let Some(root) = root.as_ref() else {
-        return Ok(None);
-    };
-    let principals = if feature_set == "ALL" {
+    let principals = if org.feature_set() == Some(&OrganizationFeatureSet::All) {
         service_principals(client).await?
     } else {
         Vec::new()
     };
-    Ok(Some(live(
+    live_of(org, root, principals).map(Some)
+}
+
+/// An organization `CreateOrganization` just made, as it answered, with its root (`ListRoots`):
+/// no service has trusted access to a new organization, so there is none to list.
+async fn created_live(cx: &Cx<'_>, org: &Organization) -> Result<Option<Live>, AwsError> {
+    let root = cached_root(cx).await?;
+    let Some(root) = root.as_ref() else {
+        return Ok(None);
+    };
+    live_of(org, root, Vec::new()).map(Some)
+}
+
+/// The organization from what `DescribeOrganization` or `CreateOrganization` answered.
+fn live_of(org: &Organization, root: &Root, principals: Vec<String>) -> Result<Live, AwsError> {
+    let id = org
+        .id()
+        .ok_or_else(|| AwsError::other("DescribeOrganization", "the organization has no id"))?;
+    Ok(live(
         id,
         org.arn().unwrap_or_default(),
-        &feature_set,
+        org.feature_set().map(|f| f.as_str()).unwrap_or_default(),
         org.master_account_id().unwrap_or_default(),
         root,
         principals,
-    )))
+    ))
 }
 
 fn live(
@@ -321,12 +363,7 @@ async fn wait_for_policy_types(client: &Client, want: &BTreeSet<String>) -> Resu
     let deadline = Instant::now() + POLICY_TYPE_TIMEOUT;
     let mut delay = Duration::from_millis(500);
     loop {
-        let root: Option<Root> = root(client).await?;
-        let done = root.is_some_and(|r| {
-            r.policy_types.values().all(|s| s == "ENABLED")
-                && r.policy_types.keys().cloned().collect::<BTreeSet<_>>() == *want
-        });
-        if done {
+        if root(client).await?.is_some_and(|r| r.settled(want)) {
             return Ok(());
         }
         if Instant::now() >= deadline {

@@ -13,7 +13,9 @@
 //! A rename is done in place (`UpdateOrganizationalUnit`); AWS cannot move an OU, so a new `parent_id`
 //! is a replacement (the schema marks it so). AWS rejects a second OU of the same name under one parent
 //! and refuses to delete an OU that still holds accounts or OUs; landfall checks both itself first,
-//! with a clear message (moto, the local emulator, allows both).
+//! with a clear message (moto, the local emulator, allows both). The names under a parent are listed
+//! once per run for every OU the run creates there (none under an OU the run created: it starts
+//! empty; see [`RunNames`]).
 
 use super::{
     adopting, cached_root, child_accounts, child_ous, created_here, has_address, live_untagged,
@@ -24,6 +26,9 @@ use crate::aws::{AwsError, Created, call, call_create};
 use crate::provider::{Attrs, Cx, Live};
 use aws_sdk_organizations::Client;
 use aws_sdk_organizations::types::OrganizationalUnit;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::OnceCell;
 
 pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
     let client = cx.organizations();
@@ -56,23 +61,31 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
     let client = cx.organizations();
     let name = required(desired, "name", OP)?;
     let parent_id = required(desired, "parent_id", OP)?;
-    if let Some(existing) = child_ous(&client, parent_id)
-        .await?
-        .into_iter()
-        .find(|ou| ou.name() == Some(name))
-    {
-        let existing_id = existing.id().unwrap_or_default();
-        return Err(AwsError {
-            code: Some("DuplicateOrganizationalUnitException".into()),
-            ..AwsError::other(
-                OP,
-                format!(
-                    "{parent_id} already holds an OU named `{name}` ({existing_id}); to manage it, \
-                     run `landfall import {address} {existing_id}`"
-                ),
-            )
-        });
+    let names = Names::under(cx, &client, parent_id).await?;
+    if let Err(existing_id) = names.reserve(name) {
+        return Err(duplicate(address, parent_id, name, &existing_id));
     }
+    let created = send_create(cx, &client, address, desired, parent_id, name).await;
+    names.settle(name, created.as_ref().ok().map(|(ou, _)| ou));
+    let (ou, sent) = created?;
+    if sent {
+        // A new OU has no children: the names under it need no listing.
+        Names::new_parent(cx, &ou.id);
+    }
+    Ok(ou)
+}
+
+/// `CreateOrganizationalUnit` with the creation tags, recognising an OU it created whose answer was
+/// lost (by its tags, from a fresh listing); `true` when AWS answered the request itself.
+async fn send_create(
+    cx: &Cx<'_>,
+    client: &Client,
+    address: &str,
+    desired: &Attrs,
+    parent_id: &str,
+    name: &str,
+) -> Result<(Live, bool), AwsError> {
+    const OP: &str = "CreateOrganizationalUnit";
     let tags = cx.creation_tags(address, desired);
     let sdk_tags = sdk_tags(tags.clone(), OP)?;
     let outcome = call_create(
@@ -86,9 +99,9 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
                 .send()
         },
         || async {
-            for ou in child_ous(&client, parent_id).await? {
+            for ou in child_ous(client, parent_id).await? {
                 if ou.name() == Some(name)
-                    && created_here(&client, cx, ou.id().unwrap_or_default(), address)
+                    && created_here(client, cx, ou.id().unwrap_or_default(), address)
                         .await?
                         .is_some()
                 {
@@ -99,15 +112,35 @@ pub async fn create(cx: &Cx<'_>, address: &str, desired: &Attrs) -> Result<Live,
         },
     )
     .await?;
-    let ou = match outcome {
-        Created::Sent(out) => out.organizational_unit().cloned(),
-        Created::Found(ou) => Some(ou),
+    let (ou, sent) = match outcome {
+        Created::Sent(out) => (out.organizational_unit().cloned(), true),
+        Created::Found(ou) => (Some(ou), false),
     };
     let ou = &ou.ok_or_else(|| AwsError::other(OP, "AWS returned no organizational unit"))?;
     if ou.id().is_none() {
         return Err(AwsError::other(OP, "AWS returned an OU without an id"));
     }
-    Ok(live(ou, parent_id, tags))
+    Ok((live(ou, parent_id, tags), sent))
+}
+
+/// AWS's refusal of a second OU named `name` under `parent_id` (`existing_id` empty: one this run
+/// is creating), with what to do.
+fn duplicate(address: &str, parent_id: &str, name: &str, existing_id: &str) -> AwsError {
+    let message = if existing_id.is_empty() {
+        format!(
+            "this run is creating another OU named `{name}` under {parent_id}; OU names are unique \
+             per parent: rename one of them"
+        )
+    } else {
+        format!(
+            "{parent_id} already holds an OU named `{name}` ({existing_id}); to manage it, run \
+             `landfall import {address} {existing_id}`"
+        )
+    };
+    AwsError {
+        code: Some("DuplicateOrganizationalUnitException".into()),
+        ..AwsError::other("CreateOrganizationalUnit", message)
+    }
 }
 
 pub async fn update(
@@ -134,12 +167,24 @@ pub async fn update(
                 .send()
         })
         .await?;
+        if let Some(parent_id) = str_attr(current, "parent_id") {
+            Names::renamed(cx, parent_id, id, name);
+        }
     }
     sync_tags(&client, id, desired).await?;
     read_one(&client, id).await
 }
 
-pub async fn delete(cx: &Cx<'_>, id: &str, _current: &Attrs) -> Result<(), AwsError> {
+pub async fn delete(cx: &Cx<'_>, id: &str, current: &Attrs) -> Result<(), AwsError> {
+    let deleted = delete_ou(cx, id).await;
+    if deleted.is_ok() {
+        Names::deleted(cx, str_attr(current, "parent_id").unwrap_or_default(), id);
+    }
+    deleted
+}
+
+/// `DeleteOrganizationalUnit` once the OU is empty (checked first: moto deletes a non-empty one).
+async fn delete_ou(cx: &Cx<'_>, id: &str) -> Result<(), AwsError> {
     const OP: &str = "DeleteOrganizationalUnit";
     let client = cx.organizations();
     let gone = |e: &AwsError| {
@@ -181,6 +226,94 @@ pub async fn delete(cx: &Cx<'_>, id: &str, _current: &Attrs) -> Result<(), AwsEr
     {
         Err(e) if gone(&e) => Ok(()),
         other => other.map(|_| ()),
+    }
+}
+
+/// The OU names under each parent this run creates OUs under, by name (the OU's id; empty while
+/// this run is creating it): AWS refuses a second OU of a name under one parent (and moto does
+/// not), so landfall checks first, with one `ListOrganizationalUnitsForParent` per parent per run
+/// ([`crate::aws::Aws::run_memo`]) instead of one per OU created. Kept current with what the run
+/// creates, renames and deletes; an OU created meanwhile outside landfall is refused by AWS itself.
+#[derive(Default)]
+struct RunNames(Mutex<HashMap<String, Arc<Names>>>);
+
+/// The OU names under one parent (see [`RunNames`]); listed on first use.
+#[derive(Default)]
+struct Names(OnceCell<Mutex<HashMap<String, String>>>);
+
+impl Names {
+    /// The names under `parent_id`, listed the first time this run asks.
+    async fn under(cx: &Cx<'_>, client: &Client, parent_id: &str) -> Result<Arc<Names>, AwsError> {
+        let names = Names::of(cx, parent_id);
+        names
+            .0
+            .get_or_try_init(|| async {
+                let ous = child_ous(client, parent_id).await?;
+                let by_name = ous
+                    .iter()
+                    .filter_map(|ou| Some((ou.name()?.to_string(), ou.id()?.to_string())))
+                    .collect();
+                Ok::<_, AwsError>(Mutex::new(by_name))
+            })
+            .await?;
+        Ok(names)
+    }
+
+    /// The entry of `parent_id`, listed or not.
+    fn of(cx: &Cx<'_>, parent_id: &str) -> Arc<Names> {
+        let memo = cx.aws.run_memo::<RunNames>();
+        let mut parents = memo.0.lock().unwrap();
+        parents.entry(parent_id.to_string()).or_default().clone()
+    }
+
+    /// A parent this run just created: it holds no OU yet.
+    fn new_parent(cx: &Cx<'_>, parent_id: &str) {
+        let _ = Names::of(cx, parent_id).0.set(Mutex::default());
+    }
+
+    /// Takes `name` for an OU this run is about to create; `Err(the id holding it)` when taken.
+    fn reserve(&self, name: &str) -> Result<(), String> {
+        let Some(mut names) = self.listed() else {
+            return Ok(()); // not listed: [`Names::under`] always lists first
+        };
+        match names.get(name) {
+            Some(id) => Err(id.clone()),
+            None => {
+                names.insert(name.to_string(), String::new());
+                Ok(())
+            }
+        }
+    }
+
+    /// Records how a reserved creation ended: the new OU's id, or the name freed again.
+    fn settle(&self, name: &str, created: Option<&Live>) {
+        let Some(mut names) = self.listed() else {
+            return;
+        };
+        match created {
+            Some(ou) => names.insert(name.to_string(), ou.id.clone()),
+            None => names.remove(name),
+        };
+    }
+
+    /// OU `id` under `parent_id` now has `name`.
+    fn renamed(cx: &Cx<'_>, parent_id: &str, id: &str, name: &str) {
+        if let Some(mut names) = Names::of(cx, parent_id).listed() {
+            names.retain(|_, held| held != id);
+            names.insert(name.to_string(), id.to_string());
+        }
+    }
+
+    /// OU `id` under `parent_id` is gone.
+    fn deleted(cx: &Cx<'_>, parent_id: &str, id: &str) {
+        if let Some(mut names) = Names::of(cx, parent_id).listed() {
+            names.retain(|_, held| held != id);
+        }
+    }
+
+    /// The names, when listed already.
+    fn listed(&self) -> Option<std::sync::MutexGuard<'_, HashMap<String, String>>> {
+        Some(self.0.get()?.lock().unwrap())
     }
 }
 
