@@ -109,23 +109,8 @@ pub fn combined(digests: &IndexMap<String, String>) -> String {
 /// one resource at a time (at 26,000 resources the whole document and its canonical copy held
 /// 180 MB at once).
 fn stack_digest(resolved: &Resolved, stack: &str) -> String {
-    let mut instances: Vec<&Instance> = resolved
-        .instances
-        .iter()
-        .filter(|i| i.stack == stack)
-        .collect();
-    instances.sort_by(|a, b| a.address.cmp(&b.address));
-    let outputs: serde_json::Map<String, Json> = resolved
-        .outputs
-        .get(stack)
-        .map(|o| o.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-        .unwrap_or_default();
-    let waits: Vec<&str> = resolved
-        .stack_deps
-        .iter()
-        .filter(|(s, _)| s == stack)
-        .map(|(_, on)| on.as_str())
-        .collect();
+    let instances = stack_instances(resolved, stack);
+    let (outputs, waits) = (stack_outputs(resolved, stack), stack_waits(resolved, stack));
     // Keys in sorted order, as `canonical` puts them.
     let mut hash = Hashing::default();
     hash.write(b"{\"depends_on\":");
@@ -141,6 +126,36 @@ fn stack_digest(resolved: &Resolved, stack: &str) -> String {
     }
     hash.write(b"]}");
     hash.finish()
+}
+
+/// The stack's resources, by address, for its digest.
+fn stack_instances<'a>(resolved: &'a Resolved, stack: &str) -> Vec<&'a Instance> {
+    let mut instances: Vec<&Instance> = resolved
+        .instances
+        .iter()
+        .filter(|i| i.stack == stack)
+        .collect();
+    instances.sort_by(|a, b| a.address.cmp(&b.address));
+    instances
+}
+
+/// The stack's outputs, as far as known, for its digest.
+fn stack_outputs(resolved: &Resolved, stack: &str) -> serde_json::Map<String, Json> {
+    resolved
+        .outputs
+        .get(stack)
+        .map(|o| o.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+        .unwrap_or_default()
+}
+
+/// The stacks the stack's `depends_on` waits for, for its digest.
+fn stack_waits<'a>(resolved: &'a Resolved, stack: &str) -> Vec<&'a str> {
+    resolved
+        .stack_deps
+        .iter()
+        .filter(|(s, _)| s == stack)
+        .map(|(_, on)| on.as_str())
+        .collect()
 }
 
 /// One resource of a stack's document (see [`stack_digest`]).
@@ -246,6 +261,46 @@ mod tests {
         let c = serde_json::json!({"a": 1, "b": {"x": [2, 1], "y": null}});
         assert_eq!(digest(&a), digest(&b));
         assert_ne!(digest(&a), digest(&c));
+    }
+
+    /// The digest as it was computed before it was hashed as written: the whole stack as one JSON
+    /// value, copied with sorted keys, printed, hashed. Plans saved before must still verify.
+    fn whole_document_digest(resolved: &Resolved, stack: &str) -> String {
+        fn sorted(value: &Json) -> Json {
+            match value {
+                Json::Object(map) => {
+                    let keys: BTreeMap<&String, Json> =
+                        map.iter().map(|(k, v)| (k, sorted(v))).collect();
+                    Json::Object(keys.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+                }
+                Json::Array(items) => Json::Array(items.iter().map(sorted).collect()),
+                other => other.clone(),
+            }
+        }
+        let resources: Vec<Json> = stack_instances(resolved, stack)
+            .into_iter()
+            .map(|i| resource_document(resolved, i))
+            .collect();
+        let (outputs, waits) = (stack_outputs(resolved, stack), stack_waits(resolved, stack));
+        let document =
+            serde_json::json!({ "resources": resources, "outputs": outputs, "depends_on": waits });
+        use sha2::{Digest, Sha256};
+        Sha256::digest(sorted(&document).to_string().as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    #[test]
+    fn stack_digests_are_those_of_the_whole_document() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let loaded = crate::load::load(root, "sandbox").unwrap();
+        let resolved = crate::resolve::resolve(loaded).1.unwrap();
+        let digests = config_digests(&resolved);
+        assert!(digests.len() > 1);
+        for (stack, digest) in &digests {
+            assert_eq!(digest, &whole_document_digest(&resolved, stack), "{stack}");
+        }
     }
 
     #[test]
