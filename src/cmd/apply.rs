@@ -1,9 +1,9 @@
 //! `landfall apply` and `landfall destroy`: a saved plan exactly, or a plan made now and confirmed.
 
-use super::plan::{Scoping, make};
+use super::plan::{PlanFormat, Scoping, make};
 use super::{Ctx, Error, Exit, Result, open, print_stats, runtime};
 use crate::engine::{self, ApplyOptions, ApplyReport};
-use crate::plan::{self, Plan, render};
+use crate::plan::{self, Plan};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -178,7 +178,7 @@ fn run(
                 backend.wait_unlocked(env, &ws.stacks()).await?;
                 let plan =
                     make(&ws, &aws, &backend, scoping, destroy, allow_account_closure).await?;
-                print!("{}", render::text(&plan, ctx.stdout_color));
+                super::plan::print_plan(&plan, PlanFormat::Text, ctx.stdout_color)?;
                 if let Some(message) = plan.refusal() {
                     return Err(Error::Refused {
                         message,

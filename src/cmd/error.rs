@@ -75,6 +75,8 @@ pub enum Error {
         error: std::io::Error,
     },
     /// The plan holds a change landfall refuses to make (`applying`: met by apply, else by plan).
+    #[error("cannot write to standard output: {0}")]
+    Stdout(std::io::Error),
     #[error("{message}")]
     Refused { message: String, applying: bool },
     #[error("no terminal to confirm on: pass --auto-approve, or apply a saved plan file")]

@@ -6,6 +6,7 @@ use crate::aws::Aws;
 use crate::engine::{self, PlanOptions, Workspace};
 use crate::plan::{Filter, Plan, render};
 use crate::state::Backend;
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -112,11 +113,7 @@ pub fn plan(ctx: &Ctx, args: PlanArgs) -> Result {
 
 /// Prints the plan in the format asked for, then saves it unless it holds a refusal.
 fn show(ctx: &Ctx, args: &PlanArgs, plan: &Plan) -> Result<()> {
-    match args.format {
-        PlanFormat::Text => print!("{}", render::text(plan, ctx.stdout_color)),
-        PlanFormat::Json => print!("{}", plan.to_json()),
-        PlanFormat::Markdown => print!("{}", render::markdown(plan)),
-    }
+    print_plan(plan, args.format, ctx.stdout_color)?;
     if let Some(message) = plan.refusal() {
         return Err(Error::Refused {
             message,
@@ -126,7 +123,12 @@ fn show(ctx: &Ctx, args: &PlanArgs, plan: &Plan) -> Result<()> {
     let Some(out) = &args.out else {
         return Ok(());
     };
-    std::fs::write(out, plan.to_json()).map_err(|error| Error::WritePlan {
+    let write = || -> std::io::Result<()> {
+        let mut file = BufWriter::new(std::fs::File::create(out)?);
+        plan.write_json(&mut file)?;
+        file.flush()
+    };
+    write().map_err(|error| Error::WritePlan {
         path: out.clone(),
         error,
     })?;
@@ -138,6 +140,18 @@ fn show(ctx: &Ctx, args: &PlanArgs, plan: &Plan) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Prints the plan to stdout in `format`, as it is rendered (not built whole in memory first).
+pub(crate) fn print_plan(plan: &Plan, format: PlanFormat, color: bool) -> Result<()> {
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    match format {
+        PlanFormat::Text => render::write_text(&mut out, plan, color),
+        PlanFormat::Json => plan.write_json(&mut out),
+        PlanFormat::Markdown => out.write_all(render::markdown(plan).as_bytes()),
+    }
+    .and_then(|()| out.flush())
+    .map_err(Error::Stdout)
 }
 
 /// Reads state, refreshes (unless `--refresh=false`) and computes the plan, for plan, apply and destroy.

@@ -28,9 +28,7 @@ pub fn show(args: ShowArgs) -> Result {
                 "add --format markdown",
             ));
         }
-        (PlanFormat::Text, None) => print!("{}", render::text(&plan, args.color)),
-        (PlanFormat::Json, None) => print!("{}", plan.to_json()),
-        (PlanFormat::Markdown, None) => print!("{}", render::markdown(&plan)),
+        (format, None) => super::plan::print_plan(&plan, format, args.color)?,
     }
     Ok(Exit::Success)
 }

@@ -87,8 +87,12 @@ impl StackState {
 
 /// What one write takes from a [`StackState`].
 enum Write {
-    /// The whole document, naming the run's journal or (compacted) none.
-    Whole(State),
+    /// The whole document ([`State::to_json`]), naming the run's journal or (compacted) none, and
+    /// whether it names one.
+    Whole {
+        text: String,
+        journaled: bool,
+    },
     Batch(Batch),
 }
 
@@ -153,9 +157,14 @@ impl Writer {
         let mut s = stack.state.lock().unwrap();
         s.serial += 1;
         if finish || !self.journaled {
-            let mut whole = s.clone();
-            whole.journal = (!finish).then(|| self.journal.clone());
-            return Write::Whole(whole);
+            // Serialized here, under the lock, rather than copied (at 26,000 resources a copy of
+            // the state is 100 MB).
+            let journal = (!finish).then(|| self.journal.clone());
+            let journaled = journal.is_some();
+            let own = std::mem::replace(&mut s.journal, journal);
+            let text = s.to_json();
+            s.journal = own;
+            return Write::Whole { text, journaled };
         }
         Write::Batch(Batch {
             serial: s.serial,
@@ -165,16 +174,17 @@ impl Writer {
     }
 
     async fn write(&mut self, write: Write) -> Result<(), StateError> {
-        let state = match write {
+        let (text, journaled) = match write {
             Write::Batch(batch) => {
                 let (env, stack, id) = (&self.env, &self.stack, &self.journal);
                 self.backend.append_journal(env, stack, id, &batch).await?;
                 return Ok(());
             }
-            Write::Whole(state) => state,
+            Write::Whole { text, journaled } => (text, journaled),
         };
-        self.etag = Some(self.backend.write(&state, self.etag.as_deref()).await?);
-        let was_journaled = std::mem::replace(&mut self.journaled, state.journal.is_some());
+        let (env, stack, etag) = (&self.env, &self.stack, self.etag.as_deref());
+        self.etag = Some(self.backend.write_text(env, stack, text, etag).await?);
+        let was_journaled = std::mem::replace(&mut self.journaled, journaled);
         // Journals the document no longer names: garbage, whose deletion may fail harmlessly.
         let mut gone: Vec<String> = self.replayed.take().into_iter().collect();
         if was_journaled && !self.journaled {

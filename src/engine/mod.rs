@@ -209,7 +209,7 @@ pub async fn known_values(
     let mut known = Known::default();
     for stored in states.values() {
         for r in &stored.state.resources {
-            known.attrs.insert(r.address.clone(), r.attributes.clone());
+            known.learn(&r.address, &r.kind, &r.attributes);
         }
     }
     let mut backends: HashMap<String, Backend> = HashMap::new();
@@ -240,6 +240,9 @@ pub fn apply_moves(
     moves: &[resolve::Move],
     stored: &mut IndexMap<String, Stored>,
 ) -> Result<Vec<plan::Move>, Error> {
+    if moves.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut states: IndexMap<String, State> = stored
         .iter()
         .map(|(k, v)| (k.clone(), v.state.clone()))
@@ -290,15 +293,15 @@ pub fn apply_moves(
 /// and the digest of its resolved configuration, for apply to refuse the plan if either moved.
 fn bases(
     ws: &Workspace,
-    stored: &IndexMap<String, Stored>,
+    states: &IndexMap<String, State>,
     digests: &IndexMap<String, String>,
 ) -> IndexMap<String, Basis> {
     ws.stacks()
         .into_iter()
         .map(|s| {
             let basis = Basis {
-                lineage: stored.get(&s).map(|st| st.state.lineage.clone()),
-                serial: stored.get(&s).map(|st| st.state.serial),
+                lineage: states.get(&s).map(|st| st.lineage.clone()),
+                serial: states.get(&s).map(|st| st.serial),
                 config: digests.get(&s).cloned(),
             };
             (s, basis)
@@ -339,10 +342,8 @@ pub async fn derive_plan(
     let moved = apply_moves(&ws.moves(), &mut stored)?;
     let mut known = known_values(ws, backend, &stored).await?;
     let remote_outputs = plan::basis::remote_values(&known);
-    let states: IndexMap<String, State> = stored
-        .iter()
-        .map(|(k, v)| (k.clone(), v.state.clone()))
-        .collect();
+    // The states alone from here on (not a copy: at 26,000 resources one is 100 MB).
+    let states: IndexMap<String, State> = stored.into_iter().map(|(k, v)| (k, v.state)).collect();
     let refreshed = observe(ws, aws, &mut known, &states, options).await?;
     let observed = Observed {
         states: &states,
@@ -377,14 +378,19 @@ pub async fn derive_plan(
         created: crate::state::now(),
         config_digest: plan::basis::combined(&digests),
         destroy: options.filter.destroy,
-        stacks: bases(ws, &stored, &digests),
+        stacks: bases(ws, &states, &digests),
         derived_from: Some(plan::basis::Derivation {
             options: plan::basis::Options {
                 filter: options.filter.clone(),
                 refresh: options.refresh,
             },
             remote_outputs,
-            observed: plan::basis::Observations::record(&observed),
+            observed: plan::basis::Observations::record(
+                refreshed.live,
+                refreshed.adopted,
+                refreshed.duplicates,
+                refreshed.copies,
+            ),
         }),
         summary: Plan::summarize(&diffed.changes, &diffed.drift, &moved),
         moved,
@@ -425,10 +431,10 @@ async fn observe(
             break;
         }
     }
-    for (address, live) in &refreshed.live {
-        if let (Some(live), Some(attrs)) = (live, known.attrs.get_mut(address)) {
-            for (k, v) in &live.attrs {
-                attrs.insert(k.clone(), v.clone());
+    for state in states.values() {
+        for r in &state.resources {
+            if let Some(Some(live)) = refreshed.live.get(&r.address) {
+                known.learn(&r.address, &r.kind, &live.attrs);
             }
         }
     }

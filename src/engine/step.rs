@@ -53,7 +53,8 @@ impl Work for Changes<'_> {
         let c = &self.plan.resource_changes[step.change()];
         match stored {
             Some(r) => {
-                self.known.attrs.insert(r.address.clone(), r.attributes);
+                self.known.attrs.remove(&r.address);
+                self.known.learn(&r.address, &r.kind, &r.attributes);
             }
             // The old object of a replacement, a deposed object or an orphan copy went; the values of
             // the object at that address stay known.

@@ -17,9 +17,8 @@
 //! - [`Derivation::observed`]: what the refresh found, as the diff read it.
 
 use super::Filter;
-use super::diff::Observed;
 use crate::provider::Live;
-use crate::resolve::{Known, Resolved};
+use crate::resolve::{Instance, Known, Resolved};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -58,19 +57,22 @@ pub struct Observations {
 }
 
 impl Observations {
-    pub fn record(observed: &Observed) -> Observations {
-        fn sorted<T: Clone>(map: &HashMap<String, T>) -> BTreeMap<String, T> {
-            map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-        }
-        let mut copies = sorted(observed.copies);
+    /// Records what the refresh found, taking it over (not a copy: at 26,000 resources what AWS
+    /// reported is as large as the state).
+    pub fn record(
+        live: HashMap<String, Option<Live>>,
+        adopted: HashMap<String, Live>,
+        duplicates: HashMap<String, Vec<String>>,
+        mut copies: HashMap<String, Vec<Live>>,
+    ) -> Observations {
         for list in copies.values_mut() {
             list.sort_by(|a: &Live, b: &Live| a.id.cmp(&b.id));
         }
         Observations {
-            live: sorted(observed.live),
-            adopted: sorted(observed.adopted),
-            duplicates: sorted(observed.duplicates),
-            copies,
+            live: live.into_iter().collect(),
+            adopted: adopted.into_iter().collect(),
+            duplicates: duplicates.into_iter().collect(),
+            copies: copies.into_iter().collect(),
         }
     }
 }
@@ -93,7 +95,7 @@ pub fn config_digests(resolved: &Resolved) -> IndexMap<String, String> {
     resolved
         .stacks
         .iter()
-        .map(|stack| (stack.clone(), digest(&stack_document(resolved, stack))))
+        .map(|stack| (stack.clone(), stack_digest(resolved, stack)))
         .collect()
 }
 
@@ -102,65 +104,150 @@ pub fn combined(digests: &IndexMap<String, String>) -> String {
     digest(&serde_json::json!(digests))
 }
 
-/// Everything of one stack's resolved configuration a plan depends on, as one JSON value.
-fn stack_document(resolved: &Resolved, stack: &str) -> Json {
-    let mut resources: Vec<Json> = resolved
+/// The digest of everything of one stack's resolved configuration a plan depends on: the canonical
+/// form of `{"resources": [...], "outputs": {...}, "depends_on": [...]}`, hashed as it is written,
+/// one resource at a time (at 26,000 resources the whole document and its canonical copy held
+/// 180 MB at once).
+fn stack_digest(resolved: &Resolved, stack: &str) -> String {
+    let instances = stack_instances(resolved, stack);
+    let (outputs, waits) = (stack_outputs(resolved, stack), stack_waits(resolved, stack));
+    // Keys in sorted order, as `canonical` puts them.
+    let mut hash = Hashing::default();
+    hash.write(b"{\"depends_on\":");
+    hash.json(&serde_json::json!(waits));
+    hash.write(b",\"outputs\":");
+    hash.json(&Json::Object(outputs));
+    hash.write(b",\"resources\":[");
+    for (n, i) in instances.into_iter().enumerate() {
+        if n > 0 {
+            hash.write(b",");
+        }
+        hash.json(&resource_document(resolved, i));
+    }
+    hash.write(b"]}");
+    hash.finish()
+}
+
+/// The stack's resources, by address, for its digest.
+fn stack_instances<'a>(resolved: &'a Resolved, stack: &str) -> Vec<&'a Instance> {
+    let mut instances: Vec<&Instance> = resolved
         .instances
         .iter()
         .filter(|i| i.stack == stack)
-        .map(|i| {
-            let mut deps: Vec<&str> = i
-                .deps
-                .iter()
-                .map(|d| resolved.instances[d.0 as usize].address.as_str())
-                .collect();
-            deps.sort_unstable();
-            serde_json::json!({
-                "address": i.address,
-                "kind": i.kind.name,
-                "account": i.account.to_json(),
-                "region": i.region,
-                "attributes": super::desired_json(i),
-                "depends_on": deps,
-                "prevent_destroy": i.prevent_destroy,
-                "ignore_changes": i.ignore_changes,
-            })
-        })
         .collect();
-    resources.sort_by(|a, b| a["address"].as_str().cmp(&b["address"].as_str()));
-    let outputs: serde_json::Map<String, Json> = resolved
+    instances.sort_by(|a, b| a.address.cmp(&b.address));
+    instances
+}
+
+/// The stack's outputs, as far as known, for its digest.
+fn stack_outputs(resolved: &Resolved, stack: &str) -> serde_json::Map<String, Json> {
+    resolved
         .outputs
         .get(stack)
         .map(|o| o.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-        .unwrap_or_default();
-    let waits: Vec<&str> = resolved
+        .unwrap_or_default()
+}
+
+/// The stacks the stack's `depends_on` waits for, for its digest.
+fn stack_waits<'a>(resolved: &'a Resolved, stack: &str) -> Vec<&'a str> {
+    resolved
         .stack_deps
         .iter()
         .filter(|(s, _)| s == stack)
         .map(|(_, on)| on.as_str())
+        .collect()
+}
+
+/// One resource of a stack's document (see [`stack_digest`]).
+fn resource_document(resolved: &Resolved, i: &Instance) -> Json {
+    let mut deps: Vec<&str> = i
+        .deps
+        .iter()
+        .map(|d| resolved.instances[d.0 as usize].address.as_str())
         .collect();
-    serde_json::json!({ "resources": resources, "outputs": outputs, "depends_on": waits })
+    deps.sort_unstable();
+    serde_json::json!({
+        "address": i.address,
+        "kind": i.kind.name,
+        "account": i.account.to_json(),
+        "region": i.region,
+        "attributes": super::desired_json(i),
+        "depends_on": deps,
+        "prevent_destroy": i.prevent_destroy,
+        "ignore_changes": i.ignore_changes,
+    })
+}
+
+/// SHA-256 over JSON written in canonical form, piece by piece.
+#[derive(Default)]
+struct Hashing(sha2::Sha256);
+
+impl Hashing {
+    fn write(&mut self, bytes: &[u8]) {
+        use sha2::Digest;
+        self.0.update(bytes);
+    }
+
+    /// Writes `value` with every object's keys sorted (compact, as `serde_json::to_string`).
+    fn json(&mut self, value: &Json) {
+        serde_json::to_writer(&mut *self, &Canonical(value)).expect("hashing cannot fail");
+    }
+
+    fn finish(self) -> String {
+        use sha2::Digest;
+        self.0
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+impl std::io::Write for Hashing {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Hashing::write(self, buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A JSON value serialized with every object's keys sorted, without copying it.
+struct Canonical<'a>(&'a Json);
+
+impl Serialize for Canonical<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Json::Object(map) => {
+                let mut entries: Vec<(&String, &Json)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                let mut out = serializer.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    out.serialize_entry(k, &Canonical(v))?;
+                }
+                out.end()
+            }
+            Json::Array(items) => {
+                let mut out = serializer.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    out.serialize_element(&Canonical(v))?;
+                }
+                out.end()
+            }
+            other => other.serialize(serializer),
+        }
+    }
 }
 
 /// SHA-256 of a JSON value with every object's keys sorted (the order attributes were written in
 /// does not matter; the order of list elements does).
 fn digest(value: &Json) -> String {
-    use sha2::{Digest, Sha256};
-    let mut hash = Sha256::new();
-    hash.update(canonical(value).to_string().as_bytes());
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn canonical(value: &Json) -> Json {
-    match value {
-        Json::Object(map) => {
-            let sorted: BTreeMap<&String, Json> =
-                map.iter().map(|(k, v)| (k, canonical(v))).collect();
-            Json::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
-        }
-        Json::Array(items) => Json::Array(items.iter().map(canonical).collect()),
-        other => other.clone(),
-    }
+    let mut hash = Hashing::default();
+    hash.json(value);
+    hash.finish()
 }
 
 #[cfg(test)]
@@ -174,5 +261,57 @@ mod tests {
         let c = serde_json::json!({"a": 1, "b": {"x": [2, 1], "y": null}});
         assert_eq!(digest(&a), digest(&b));
         assert_ne!(digest(&a), digest(&c));
+    }
+
+    /// The digest as it was computed before it was hashed as written: the whole stack as one JSON
+    /// value, copied with sorted keys, printed, hashed. Plans saved before must still verify.
+    fn whole_document_digest(resolved: &Resolved, stack: &str) -> String {
+        fn sorted(value: &Json) -> Json {
+            match value {
+                Json::Object(map) => {
+                    let keys: BTreeMap<&String, Json> =
+                        map.iter().map(|(k, v)| (k, sorted(v))).collect();
+                    Json::Object(keys.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+                }
+                Json::Array(items) => Json::Array(items.iter().map(sorted).collect()),
+                other => other.clone(),
+            }
+        }
+        let resources: Vec<Json> = stack_instances(resolved, stack)
+            .into_iter()
+            .map(|i| resource_document(resolved, i))
+            .collect();
+        let (outputs, waits) = (stack_outputs(resolved, stack), stack_waits(resolved, stack));
+        let document =
+            serde_json::json!({ "resources": resources, "outputs": outputs, "depends_on": waits });
+        use sha2::{Digest, Sha256};
+        Sha256::digest(sorted(&document).to_string().as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    #[test]
+    fn stack_digests_are_those_of_the_whole_document() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let loaded = crate::load::load(root, "sandbox").unwrap();
+        let resolved = crate::resolve::resolve(loaded).1.unwrap();
+        let digests = config_digests(&resolved);
+        assert!(digests.len() > 1);
+        for (stack, digest) in &digests {
+            assert_eq!(digest, &whole_document_digest(&resolved, stack), "{stack}");
+        }
+    }
+
+    #[test]
+    fn the_digest_hashes_the_compact_json_with_sorted_keys() {
+        use sha2::{Digest, Sha256};
+        let value = serde_json::json!({"b": {"y": null, "x": [1, 2.5]}, "a": "é\"\n"});
+        let text = r#"{"a":"é\"\n","b":{"x":[1,2.5],"y":null}}"#;
+        let expected: String = Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(digest(&value), expected);
     }
 }

@@ -229,14 +229,16 @@ pub fn diff(
         .collect();
 
     // Drift first: it is about what state says, whatever the configuration says now.
+    let position: HashMap<&str, usize> = resolved
+        .instances
+        .iter()
+        .enumerate()
+        .map(|(n, i)| (i.address.as_str(), n))
+        .collect();
     for (stack, state) in observed.states {
         for r in &state.resources {
-            let in_scope = match resolved
-                .instances
-                .iter()
-                .position(|i| i.address == r.address)
-            {
-                Some(i) => scope.contains(&i),
+            let in_scope = match position.get(r.address.as_str()) {
+                Some(i) => scope.contains(i),
                 None => filter.orphan_in_scope(r, stack),
             };
             if in_scope && let Some(d) = drift_of(r, stack, observed.live.get(&r.address)) {

@@ -280,8 +280,16 @@ impl Plan {
     }
 
     pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).expect("plan serializes");
-        text.push('\n');
-        text
+        let mut bytes = Vec::new();
+        self.write_json(&mut bytes)
+            .expect("writing to memory cannot fail");
+        String::from_utf8(bytes).expect("JSON is UTF-8")
+    }
+
+    /// Writes the plan as pretty-printed JSON (the plan file's form) to `w` as it is serialized,
+    /// without building the text in memory first.
+    pub fn write_json(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, self)?;
+        w.write_all(b"\n")
     }
 }

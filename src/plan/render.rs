@@ -222,6 +222,14 @@ fn by_stack(plan: &Plan) -> IndexMap<&str, Vec<&Change>> {
 
 /// The plan for a terminal.
 pub fn text(plan: &Plan, color: bool) -> String {
+    let mut bytes = Vec::new();
+    write_text(&mut bytes, plan, color).expect("writing to memory cannot fail");
+    String::from_utf8(bytes).expect("the plan text is UTF-8")
+}
+
+/// Writes the plan for a terminal to `w` as it is rendered, one resource at a time (at 26,000
+/// resources the whole text is 159,000 lines).
+pub fn write_text(w: &mut impl std::io::Write, plan: &Plan, color: bool) -> std::io::Result<()> {
     let p = Paint { on: color };
     let mut out = String::new();
     if !plan.drift.is_empty() {
@@ -291,7 +299,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
                 plan.environment
             ))
         );
-        return out;
+        return w.write_all(out.as_bytes());
     }
     let verb = if plan.destroy { "destroy" } else { "apply" };
     let _ = writeln!(
@@ -328,10 +336,12 @@ pub fn text(plan: &Plan, color: bool) -> String {
             for line in attr_lines(c) {
                 let _ = writeln!(out, "      {}", text_line(&line, &plan.names));
             }
+            w.write_all(out.as_bytes())?;
+            out.clear();
         }
     }
     let _ = writeln!(out, "\n{} {}", p.bold("Plan:"), summary_line(&plan.summary));
-    out
+    w.write_all(out.as_bytes())
 }
 
 /// The plan as one merge-request comment. A plan whose comment would be longer than

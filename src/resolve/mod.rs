@@ -129,6 +129,27 @@ pub struct Known {
     pub remote_missing: HashMap<(String, String), String>,
 }
 
+impl Known {
+    /// Records what resolution reads of an existing resource of kind `kind`: its computed attributes
+    /// (configured ones come from the configuration). Keeping only those, not a copy of every
+    /// attribute in state, halves what a plan holds per resource. All of them for a kind this
+    /// landfall does not know.
+    pub fn learn(
+        &mut self,
+        address: &str,
+        kind: &str,
+        attrs: &serde_json::Map<String, serde_json::Value>,
+    ) {
+        let computed = |name: &str| {
+            schema::kind(kind).is_none_or(|k| k.attr(name).is_some_and(|a| a.computed))
+        };
+        let known = self.attrs.entry(address.to_string()).or_default();
+        for (name, value) in attrs.iter().filter(|(name, _)| computed(name)) {
+            known.insert(name.clone(), value.clone());
+        }
+    }
+}
+
 /// Resolves a loaded environment. Returns every problem found, not just the first.
 pub fn resolve(loaded: Loaded) -> (Sources, Result<Resolved, Diagnostics>) {
     resolve_with(loaded, &Known::default())

@@ -550,3 +550,19 @@ fn whole_resources_in_module_outputs_take_known_values_during_apply() {
         ["s.module.n.vpc.this[\"a\"]"]
     );
 }
+
+/// What a plan keeps of a resource in state for resolution: its computed attributes only (the
+/// configured ones come from the configuration), all of them for a kind it does not know.
+#[test]
+fn known_values_keep_only_computed_attributes() {
+    let attrs: serde_json::Map<String, serde_json::Value> = serde_json::from_value(
+        serde_json::json!({"id": "vpc-1", "cidr_block": "10.0.0.0/16", "tags": {"a": "b"}}),
+    )
+    .unwrap();
+    let mut known = super::Known::default();
+    known.learn("s.vpc.main", "vpc", &attrs);
+    known.learn("s.future.x", "no_such_kind", &attrs);
+    let names = |address: &str| -> Vec<String> { known.attrs[address].keys().cloned().collect() };
+    assert_eq!(names("s.vpc.main"), ["id"]);
+    assert_eq!(names("s.future.x"), ["id", "cidr_block", "tags"]);
+}

@@ -422,8 +422,19 @@ impl Backend {
     /// Returns the new version.
     pub async fn write(&self, state: &State, expected: Option<&str>) -> Result<String, StateError> {
         let (env, stack) = (&state.environment, &state.stack);
+        self.write_text(env, stack, state.to_json(), expected).await
+    }
+
+    /// [`Backend::write`] of a document already serialized ([`State::to_json`]): a checkpoint
+    /// serializes the state under its lock instead of copying it first.
+    pub async fn write_text(
+        &self,
+        env: &str,
+        stack: &str,
+        text: String,
+        expected: Option<&str>,
+    ) -> Result<String, StateError> {
         let what = self.describe(env, stack);
-        let text = state.to_json();
         self.count_write(text.len());
         match &self.config {
             BackendConfig::Local { .. } => {
