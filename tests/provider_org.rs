@@ -879,10 +879,7 @@ async fn state_hints(aws: &Aws, loc: &Location, known: &Known) -> HashMap<String
         let read = provider::read(kind, &cx, &ids).await.unwrap();
         hints.insert(
             kind.to_string(),
-            KindHints {
-                in_state: read.into_iter().map(|l| l.attrs).collect(),
-                missing: Vec::new(),
-            },
+            KindHints::new(read.into_iter().map(|l| l.attrs).collect(), Vec::new()),
         );
     }
     hints
@@ -1076,7 +1073,7 @@ async fn refresh_of_all_org_kinds_shares_the_tree_and_reads_no_known_tags() {
     let hints = state_hints(&aws, &loc, &known).await;
     let parents_of = |kind: &str| {
         hints[kind]
-            .in_state
+            .in_state()
             .iter()
             .map(|a| a["parent_id"].as_str().unwrap().to_string())
             .collect::<BTreeSet<_>>()

@@ -207,9 +207,10 @@ fn run(
             operation: if plan.destroy { "destroy" } else { "apply" }.into(),
             saved: saved_plan,
         };
-        let result = engine::apply(&ws, &aws, &backend, &plan, &options).await;
+        let (moved, environment) = (plan.moved.len(), plan.environment.clone());
+        let result = engine::apply(&ws, &aws, &backend, plan, &options).await;
         print_stats(&aws, scoping.stats);
-        finish(&result?, &plan)
+        finish(&result?, moved, &environment)
     })
 }
 
@@ -233,7 +234,7 @@ fn confirm(question: &str) -> Result<()> {
 }
 
 /// Says what was done; an apply that did not make every change is an error.
-fn finish(r: &ApplyReport, plan: &Plan) -> Result {
+fn finish(r: &ApplyReport, moved: usize, environment: &str) -> Result {
     if !(r.failed.is_empty() && r.skipped.is_empty() && !r.interrupted) {
         return Err(Error::Incomplete {
             done: r.done,
@@ -242,7 +243,7 @@ fn finish(r: &ApplyReport, plan: &Plan) -> Result {
             interrupted: r.interrupted,
         });
     }
-    let moved = match plan.moved.len() {
+    let moved = match moved {
         0 => String::new(),
         1 => " (and 1 move recorded in state)".into(),
         n => format!(" (and {n} moves recorded in state)"),
@@ -251,7 +252,7 @@ fn finish(r: &ApplyReport, plan: &Plan) -> Result {
         "\nApply complete: {} change{} made to environment `{}`{moved}.",
         r.done,
         if r.done == 1 { "" } else { "s" },
-        plan.environment
+        environment
     );
     Ok(Exit::Success)
 }

@@ -69,7 +69,7 @@ pub async fn apply(
     ws: &Workspace,
     aws: &Arc<Aws>,
     backend: &Backend,
-    plan: &Plan,
+    plan: Plan,
     options: &ApplyOptions,
 ) -> Result<ApplyReport, Error> {
     let mut reporter = crate::report::selected();
@@ -86,7 +86,7 @@ pub async fn apply_with(
     ws: &Workspace,
     aws: &Arc<Aws>,
     backend: &Backend,
-    plan: &Plan,
+    plan: Plan,
     options: &ApplyOptions,
     execution: Execution<'_>,
 ) -> Result<ApplyReport, Error> {
@@ -116,7 +116,7 @@ pub async fn apply_with(
     // From before the first lock until the last is released, SIGINT and SIGTERM are stop requests,
     // never the end of the process: whenever one comes, the locks are released below.
     let interrupts = Interrupts::listen().map_err(Error::Signals)?;
-    let (locked, mut result) = lock_all(ws, backend, plan, &lock, &interrupts, reporter).await;
+    let (locked, mut result) = lock_all(ws, backend, &plan, &lock, &interrupts, reporter).await;
     if matches!(&result, Ok(r) if !r.interrupted) {
         let what = (plan, options);
         result = run(ws, aws, backend, what, &interrupts, executor, reporter).await;
@@ -178,19 +178,20 @@ async fn run(
     ws: &Workspace,
     aws: &Arc<Aws>,
     backend: &Backend,
-    (plan, options): (&Plan, &ApplyOptions),
+    (plan, options): (Plan, &ApplyOptions),
     interrupts: &Interrupts,
     executor: Executor,
     reporter: &mut dyn Reporter,
 ) -> Result<ApplyReport, Error> {
     let mut stored = read_states(ws, backend).await?;
-    same_states(plan, &stored)?;
-    let derived = match options.saved {
-        true => Some(derive_again(ws, aws, backend, plan, &stored, options.parallelism).await?),
-        false => None,
-    };
+    same_states(&plan, &stored)?;
     // What runs is the derived plan, never the file (they are the same if this point is reached).
-    let plan = derived.as_ref().unwrap_or(plan);
+    let plan = match options.saved {
+        true => derive_again(ws, aws, backend, &plan, &stored, options.parallelism).await?,
+        false => plan,
+    }
+    .into_applied();
+    let plan = &plan;
     let mut known = super::known_values(ws, backend, &stored).await?;
     forget_renewed(&mut known, plan, &stored);
     let mut resolved = ws.resolve(&known)?.1;
@@ -226,9 +227,12 @@ async fn run(
         .run(&schedule, &mut work, interrupts, reporter)
         .await;
     let report = report(plan, &outcome);
-    // Outputs, with every value now known.
+    // Outputs, with every value now known. The steps' resolution and the schedule go first: the
+    // outputs resolve the configuration again, and both at once were the apply's peak of memory.
+    let known = work.known;
+    drop((work.values, schedule));
     if report.failed.is_empty() && !report.interrupted {
-        save_outputs(ws, &work.known, &checkpoints);
+        save_outputs(ws, &known, &checkpoints);
     }
     checkpoints.close().await?;
     Ok(report)

@@ -176,9 +176,8 @@ impl<'a> Reads<'a> {
                 }
                 self.hints
                     .entry(r.kind.clone())
-                    .or_default()
-                    .in_state
-                    .push(r.attributes.clone());
+                    .or_insert_with(|| KindHints::of_kind(&r.kind))
+                    .add_state(&r.attributes);
                 let loc = location(r.account.clone(), r.region.as_deref(), home_region, &r.kind);
                 self.groups
                     .entry((r.kind.clone(), loc))
@@ -229,7 +228,7 @@ impl<'a> Reads<'a> {
             self.expected.insert(address, (key, identity));
             self.hints
                 .entry(inst.kind.name.to_string())
-                .or_default()
+                .or_insert_with(|| KindHints::of_kind(inst.kind.name))
                 .missing
                 .push(known);
         }

@@ -235,6 +235,18 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The plan as applying it needs it: without each change's `after` (the executor resolves what
+    /// a step creates or updates to from the configuration and the values known then) and without
+    /// what it was derived from (needed to show, save and verify it, all done by then). At 1,000
+    /// accounts the creates' `after` alone held 78 MB for the whole apply.
+    pub fn into_applied(mut self) -> Plan {
+        for c in &mut self.resource_changes {
+            c.after = None;
+        }
+        self.derived_from = None;
+        self
+    }
+
     pub fn summarize(changes: &[Change], drift: &[Drift], moved: &[Move]) -> Summary {
         let mut s = Summary {
             drifted: drift.len(),

@@ -53,7 +53,7 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
 /// Whether a resource of this kind in state or in the configuration names its own key.
 fn names_a_key(cx: &Cx<'_>) -> bool {
     cx.hints(KIND).is_some_and(|h| {
-        h.in_state
+        h.in_state()
             .iter()
             .chain(&h.missing)
             .any(|a| !str_or_empty(a, "kms_key_id").is_empty())

@@ -221,7 +221,7 @@ pub async fn delete(cx: &Cx<'_>, _id: &str, _current: &Attrs) -> Result<(), AwsE
 /// that does not apply.
 async fn from_root(cx: &Cx<'_>) -> Result<Option<Option<Live>>, AwsError> {
     let all_features = cx.hints("organization").is_some_and(|h| {
-        h.in_state.len() == 1 && str_attr(&h.in_state[0], "feature_set") == Some("ALL")
+        h.in_state().len() == 1 && str_attr(&h.in_state()[0], "feature_set") == Some("ALL")
     });
     if !all_features {
         return Ok(None);

@@ -89,7 +89,7 @@ fn policy_types(cx: &Cx<'_>) -> HashMap<String, String> {
     let mut types: HashMap<String, String> = cx
         .hints("policy")
         .map(|h| {
-            h.in_state
+            h.in_state()
                 .iter()
                 .filter_map(|a| Some((str_attr(a, "id")?.into(), str_attr(a, "type")?.into())))
                 .collect()

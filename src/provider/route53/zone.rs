@@ -160,7 +160,7 @@ fn force_destroy(attrs: &Attrs) -> bool {
 /// still associated, else the first of the region (AWS does not say which one came first).
 fn primary_vpc(cx: &Cx<'_>, id: &str, vpcs: &[String]) -> Option<String> {
     let recorded = cx.hints("route53_zone").and_then(|h| {
-        h.in_state
+        h.in_state()
             .iter()
             .find(|a| a.get("id").and_then(|v| v.as_str()) == Some(id))
             .and_then(|a| a.get("vpc_id").and_then(|v| v.as_str()))

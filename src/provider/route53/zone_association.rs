@@ -57,7 +57,7 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
 fn owner_hint(cx: &Cx<'_>, zone: &str) -> Option<String> {
     let hints = cx.hints("route53_zone_association")?;
     hints
-        .in_state
+        .in_state()
         .iter()
         .chain(&hints.missing)
         .filter(|a| a.get("zone_id").and_then(|v| v.as_str()) == Some(zone))

@@ -89,7 +89,7 @@ pub(crate) async fn instances_to_read(cx: &Cx<'_>, kind: &str) -> Result<Vec<Ins
         return Ok(vec![instance(cx, &empty).await?]);
     };
     let mut out: Vec<Instance> = Vec::new();
-    for attrs in hints.in_state.iter().chain(&hints.missing) {
+    for attrs in hints.in_state().iter().chain(&hints.missing) {
         let found = instance(cx, attrs).await?;
         if !out
             .iter()

@@ -97,7 +97,7 @@ impl Parts {
     fn to_read(cx: &Cx<'_>, arn: &str, settings: bool) -> Parts {
         let state = cx
             .hints(KIND)
-            .and_then(|h| h.in_state.iter().find(|a| str_or_empty(a, "arn") == arn));
+            .and_then(|h| h.in_state().iter().find(|a| str_or_empty(a, "arn") == arn));
         match state {
             Some(state) if !settings => Parts {
                 settings,
