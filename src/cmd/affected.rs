@@ -168,7 +168,7 @@ fn resource_form(i: &Instance, address: &impl Fn(crate::expr::InstanceId) -> Str
     let deps: BTreeSet<String> = i.deps.iter().map(|d| address(*d)).collect();
     json!({
         "kind": i.kind.name,
-        "attrs": i.attrs.iter().map(|(k, v)| (k.clone(), attr_form(i, k, v, address))).collect::<serde_json::Map<_, _>>(),
+        "attrs": i.attrs.iter().map(|(k, v)| (k.to_string(), attr_form(i, k, v, address))).collect::<serde_json::Map<_, _>>(),
         "account": value_form(&i.account, address),
         "region": i.region,
         "deps": deps,

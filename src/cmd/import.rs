@@ -85,7 +85,7 @@ pub(crate) fn recorded(
         .attrs
         .iter()
         .filter(|(_, v)| !v.has_unknown())
-        .map(|(k, v)| (k.clone(), v.to_json()))
+        .map(|(k, v)| (k.to_string(), v.to_json()))
         .collect();
     for (k, v) in &live.attrs {
         attributes.insert(k.clone(), v.clone());

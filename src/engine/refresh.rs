@@ -31,6 +31,7 @@ use crate::state::State;
 use indexmap::IndexMap;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(Debug, Default)]
 pub struct Refreshed {
@@ -212,7 +213,7 @@ impl<'a> Reads<'a> {
                 .attrs
                 .iter()
                 .filter(|(_, v)| !v.has_unknown() && v.first_resource().is_none())
-                .map(|(k, v)| (k.clone(), v.to_json()))
+                .map(|(k, v)| (k.to_string(), v.to_json()))
                 .collect();
             let Some(identity) = provider::identity(inst.kind.name, &known) else {
                 continue; // not recognisable until what it refers to is found
@@ -291,17 +292,41 @@ async fn read_all(
     let all = Arc::new(tokio::sync::Semaphore::new(max_reads_in_flight(
         open_files_limit(),
     )));
-    let mut per_account: HashMap<Option<String>, Arc<tokio::sync::Semaphore>> = HashMap::new();
+    // Per account: its reads in flight at once, and how many of its reads are not finished (its
+    // shared listings are dropped after the last).
+    let mut per_account: HashMap<Option<String>, (Arc<tokio::sync::Semaphore>, Arc<AtomicUsize>)> =
+        HashMap::new();
+    for key in groups.keys() {
+        per_account
+            .entry(key.1.account.clone())
+            .or_insert_with(|| {
+                let lanes = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
+                (lanes, Arc::new(AtomicUsize::new(0)))
+            })
+            .1
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    // Per account and listing that several kinds share: how many of those kinds' reads are not
+    // finished (the listing is dropped after the last: an account's IAM authorization details
+    // otherwise stay until its last kind is read, near the end of the refresh).
+    let mut per_listing: HashMap<(Option<String>, &'static str), Arc<AtomicUsize>> = HashMap::new();
+    for key in groups.keys() {
+        if let Some(listing) = provider::shared_listing(&key.0) {
+            per_listing
+                .entry((key.1.account.clone(), listing))
+                .or_default()
+                .fetch_add(1, Ordering::Relaxed);
+        }
+    }
     let cache = Arc::new(ReadCache::with_hints(hints));
     let mut reads = tokio::task::JoinSet::new();
     let (management, members): (Vec<_>, Vec<_>) = groups
         .into_iter()
         .partition(|(key, _)| key.1.account.is_none());
     for (key, group) in management.into_iter().chain(members) {
-        let account = per_account
-            .entry(key.1.account.clone())
-            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(parallelism.max(1))))
-            .clone();
+        let (account, unfinished) = per_account[&key.1.account].clone();
+        let listing = provider::shared_listing(&key.0)
+            .map(|l| (l, per_listing[&(key.1.account.clone(), l)].clone()));
         let (aws, all, cache) = (aws.clone(), all.clone(), cache.clone());
         reads.spawn(async move {
             let _in_account = account.acquire_owned().await;
@@ -320,6 +345,14 @@ async fn read_all(
                 moves: &[],
             };
             let found = provider::read(&key.0, &cx, &ids).await;
+            if let Some((listing, readers)) = listing
+                && readers.fetch_sub(1, Ordering::AcqRel) == 1
+            {
+                cache.forget_listing(key.1.account.as_deref(), listing);
+            }
+            if unfinished.fetch_sub(1, Ordering::AcqRel) == 1 {
+                cache.forget(key.1.account.as_deref());
+            }
             (key, group, found)
         });
     }

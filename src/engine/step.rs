@@ -91,6 +91,13 @@ impl Resolution {
         }
     }
 
+    /// Drops the instances (the bulk of a resolution) before the next is made; still stale.
+    fn clear(&mut self) {
+        self.resolved.instances = Vec::new();
+        self.at = HashMap::new();
+        self.stale = true;
+    }
+
     /// The instance at `address`.
     fn find(&self, address: &str) -> Result<usize, String> {
         self.at
@@ -242,14 +249,17 @@ fn prepare(
             moves: Vec::new(),
         });
     }
-    let mut at = values.find(&c.address)?;
-    if values.needs_values(at) && values.stale {
+    let mut at = values.find(&c.address);
+    if values.stale && at.as_ref().map_or(true, |i| values.needs_values(*i)) {
         // One resolution serves every step started before the next one finishes (the executor takes
-        // all the steps that finished meanwhile first).
+        // all the steps that finished meanwhile first). The old one goes first: two at once were
+        // the apply's peak of memory. (If resolving fails, the next step tries again.)
+        values.clear();
         let (_, fresh) = ws.resolve(known).map_err(|e| e.to_string())?;
         *values = Resolution::new(fresh);
-        at = values.find(&c.address)?;
+        at = values.find(&c.address);
     }
+    let at = at?;
     let resolved = &values.resolved;
     let inst = &resolved.instances[at];
     if values.needs_values(at) {
@@ -257,7 +267,7 @@ fn prepare(
             .attrs
             .iter()
             .filter(|(_, v)| v.has_unknown())
-            .map(|(k, _)| k.as_str())
+            .map(|(k, _)| *k)
             .collect();
         return Err(format!(
             "values still unknown at apply time ({}); a resource it depends on did not produce them",

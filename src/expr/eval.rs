@@ -96,7 +96,7 @@ pub fn eval(expr: &Expr, scope: &mut dyn Scope) -> Result<Value, Diagnostic> {
             for e in entries {
                 map.insert(e.key.clone(), eval(&e.value, scope)?);
             }
-            Ok(Value::Map(map))
+            Ok(Value::map(map))
         }
         ExprKind::Call(name, span, args) => {
             if name == "accounts_in" {

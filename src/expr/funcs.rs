@@ -157,7 +157,7 @@ pub(super) fn call(
                     None => return Ok(Value::Unknown(None)),
                 }
             }
-            Ok(Value::Map(out))
+            Ok(Value::map(out))
         }
         "concat" => {
             let mut out = Vec::new();

@@ -16,7 +16,8 @@ pub enum Value {
     Number(f64),
     String(String),
     List(Vec<Value>),
-    Map(IndexMap<String, Value>),
+    /// Boxed: a map inline made every value 72 bytes instead of 32.
+    Map(Box<IndexMap<String, Value>>),
     /// Known only after apply (an id AWS assigns). Carries the resource it comes from, when it comes straight
     /// from one, so checks can still tell which VPC a subnet's `vpc_id` names.
     Unknown(Option<InstanceId>),
@@ -25,6 +26,10 @@ pub enum Value {
 }
 
 impl Value {
+    pub fn map(map: IndexMap<String, Value>) -> Value {
+        Value::Map(Box::new(map))
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Null => "null",
@@ -96,7 +101,7 @@ impl Value {
             serde_json::Value::Array(items) => {
                 Value::List(items.iter().map(Value::from_json).collect())
             }
-            serde_json::Value::Object(map) => Value::Map(
+            serde_json::Value::Object(map) => Value::map(
                 map.iter()
                     .map(|(k, v)| (k.clone(), Value::from_json(v)))
                     .collect(),
@@ -154,5 +159,16 @@ impl fmt::Display for Value {
             Value::Unknown(_) | Value::Resource(_) => f.write_str(crate::report::KNOWN_AFTER_APPLY),
             other => write!(f, "{}", other.to_json()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every attribute of every resolved instance is a `Value`: an unboxed map made each 72 bytes.
+    #[test]
+    fn a_value_is_no_larger_than_a_string_and_its_tag() {
+        assert!(std::mem::size_of::<Value>() <= 32);
     }
 }

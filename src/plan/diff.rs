@@ -778,7 +778,7 @@ pub fn account_of(inst: &Instance) -> Option<String> {
 pub fn desired_json(inst: &Instance) -> Attrs {
     inst.attrs
         .iter()
-        .map(|(k, v)| (k.clone(), v.to_json()))
+        .map(|(k, v)| (k.to_string(), v.to_json()))
         .collect()
 }
 

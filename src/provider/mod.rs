@@ -87,7 +87,8 @@ pub struct Cx<'a> {
 /// of each kind's resources before reading them (see [`Cx::hints`]).
 #[derive(Default)]
 pub struct ReadCache {
-    entries: std::sync::Mutex<HashMap<String, Arc<CacheCell>>>,
+    /// By account (`None`: the management account), then by listing and region.
+    entries: std::sync::Mutex<HashMap<Option<String>, Listings>>,
     hints: HashMap<String, KindHints>,
 }
 
@@ -105,6 +106,16 @@ pub struct KindHints {
     /// The resolved attributes of configured instances of the kind that state does not have: the
     /// candidates for adoption. Attributes whose value is not known yet are left out.
     pub missing: Vec<Attrs>,
+}
+
+/// The listing a kind's read shares with other kinds' reads in the same account ([`Cx::cached`]):
+/// the refresh drops it once every kind that reads it is read there.
+pub fn shared_listing(kind: &str) -> Option<&'static str> {
+    match kind {
+        "iam_role" | "iam_group" | "iam_policy" => Some(iam::SHARED_LISTING),
+        "vpc" | "default_vpc" => Some(ec2::vpc::SHARED_LISTING),
+        _ => None,
+    }
 }
 
 /// The kinds whose `read` consults what state holds of their resources ([`KindHints::in_state`]):
@@ -180,9 +191,33 @@ impl ReadCache {
             hints,
         }
     }
+
+    /// Drops `listing` (every region's) kept for `account`, once no read there needs it any more.
+    pub fn forget_listing(&self, account: Option<&str>, listing: &str) {
+        if let Some(kept) = self
+            .entries
+            .lock()
+            .unwrap()
+            .get_mut(&account.map(str::to_string))
+        {
+            kept.retain(|key, _| key.split_once('|').is_none_or(|(l, _)| l != listing));
+        }
+    }
+
+    /// Drops the listings kept for `account`, once no read there needs them any more (an IAM
+    /// account's authorization details are about 23 KB: 23 MB kept to the end of a 1,000-account
+    /// refresh otherwise).
+    pub fn forget(&self, account: Option<&str>) {
+        self.entries
+            .lock()
+            .unwrap()
+            .remove(&account.map(str::to_string));
+    }
 }
 
 type CacheCell = OnceCell<Arc<dyn Any + Send + Sync>>;
+/// One account's shared listings, by listing and region.
+type Listings = HashMap<String, Arc<CacheCell>>;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -243,16 +278,13 @@ impl<'a> Cx<'a> {
         let Some(cache) = self.cache else {
             return Ok(Arc::new(load().await?));
         };
-        let full = format!(
-            "{key}|{}|{}",
-            self.loc.account.as_deref().unwrap_or("-"),
-            self.loc.region
-        );
         let cell = cache
             .entries
             .lock()
             .unwrap()
-            .entry(full)
+            .entry(self.loc.account.clone())
+            .or_default()
+            .entry(format!("{key}|{}", self.loc.region))
             .or_default()
             .clone();
         let value = cell
@@ -558,7 +590,38 @@ pub async fn delete(kind: &str, cx: &Cx<'_>, id: &str, current: &Attrs) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
     use std::sync::Mutex;
+
+    #[test]
+    fn a_listing_is_forgotten_in_its_account_only_and_an_account_whole() {
+        let cache = ReadCache::default();
+        for account in [Some("111111111111"), None] {
+            let kept: Listings = [
+                "iam:GetAccountAuthorizationDetails|eu-west-1",
+                "ec2:DescribeVpcs|eu-west-1",
+                "ec2:DescribeVpcs|us-east-1",
+            ]
+            .into_iter()
+            .map(|k| (k.to_string(), Arc::default()))
+            .collect();
+            let account = account.map(str::to_string);
+            cache.entries.lock().unwrap().insert(account, kept);
+        }
+        let keys = |account: Option<&str>| -> BTreeSet<String> {
+            let entries = cache.entries.lock().unwrap();
+            let kept = entries.get(&account.map(str::to_string));
+            kept.map(|k| k.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        cache.forget_listing(Some("111111111111"), "ec2:DescribeVpcs");
+        let left = ["iam:GetAccountAuthorizationDetails|eu-west-1".to_string()];
+        assert_eq!(keys(Some("111111111111")), BTreeSet::from(left));
+        assert_eq!(keys(None).len(), 3);
+        cache.forget(None);
+        assert!(keys(None).is_empty());
+        assert_eq!(keys(Some("111111111111")).len(), 1);
+    }
 
     /// Serves `pages` (items, next token) in order, recording the token each request carried.
     async fn collect(pages: Vec<(Vec<u32>, Option<&str>)>) -> (Vec<u32>, Vec<Option<String>>) {

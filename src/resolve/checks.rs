@@ -634,7 +634,7 @@ fn limits(
             }
         }
         Value::Map(map) => {
-            for (k, item) in map {
+            for (k, item) in map.iter() {
                 if let Some(why) = keys.and_then(|t| t.problem(k)) {
                     found.push((
                         format!("`{name}` key {why}"),

@@ -93,7 +93,11 @@ impl<'x, 'a> Ctx<'x, 'a> {
             Value::Resource(id) => {
                 self.deps.push(id);
                 let inst = &self.r.instances[id.0 as usize];
-                let mut map: IndexMap<String, Value> = inst.attrs.clone();
+                let mut map: IndexMap<String, Value> = inst
+                    .attrs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect();
                 // Computed attributes as `resource_attr` reads them: what apply has learnt so far
                 // (a whole resource in an output, read by another stack during the same apply).
                 let known = self.r.known.attrs.get(&inst.address);
@@ -103,12 +107,12 @@ impl<'x, 'a> Ctx<'x, 'a> {
                         .map_or(Value::Unknown(Some(id)), Value::from_json);
                     map.insert(a.name.to_string(), value);
                 }
-                Value::Map(map)
+                Value::map(map)
             }
             Value::List(items) => {
                 Value::List(items.into_iter().map(|v| self.materialize(v)).collect())
             }
-            Value::Map(map) => Value::Map(
+            Value::Map(map) => Value::map(
                 map.into_iter()
                     .map(|(k, v)| (k, self.materialize(v)))
                     .collect(),
@@ -291,7 +295,7 @@ impl<'x, 'a> Ctx<'x, 'a> {
                     Expansion::Count(ids) => {
                         Value::List(ids.iter().map(|i| Value::Resource(*i)).collect())
                     }
-                    Expansion::Keys(ids) => Value::Map(
+                    Expansion::Keys(ids) => Value::map(
                         ids.iter()
                             .map(|(k, i)| (k.clone(), Value::Resource(*i)))
                             .collect(),
@@ -345,7 +349,7 @@ impl<'x, 'a> Ctx<'x, 'a> {
             (exp, _) => {
                 let mut deps = Vec::new();
                 let whole = |m: &ModuleResult, deps: &mut Vec<InstanceId>| {
-                    Value::Map(
+                    Value::map(
                         m.outputs
                             .iter()
                             .map(|(k, t)| {
@@ -359,7 +363,7 @@ impl<'x, 'a> Ctx<'x, 'a> {
                     Expansion::Count(ms) => {
                         Value::List(ms.iter().map(|m| whole(m, &mut deps)).collect())
                     }
-                    Expansion::Keys(ms) => Value::Map(
+                    Expansion::Keys(ms) => Value::map(
                         ms.iter()
                             .map(|(k, m)| (k.clone(), whole(m, &mut deps)))
                             .collect(),
@@ -398,7 +402,7 @@ impl<'x, 'a> Ctx<'x, 'a> {
             },
             _ => {
                 let mut deps = Vec::new();
-                let value = Value::Map(
+                let value = Value::map(
                     result
                         .outputs
                         .iter()
@@ -870,7 +874,7 @@ impl Scope for Ctx<'_, '_> {
                 None => {}
             }
         }
-        Ok(Value::Map(out))
+        Ok(Value::map(out))
     }
 
     fn read_file(&mut self, path: &str, call: Span) -> Result<String, Diagnostic> {

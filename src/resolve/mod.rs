@@ -48,9 +48,11 @@ pub struct Instance {
     /// The declaration's name in its table header.
     pub span: Span,
     /// Configured attributes with defaults filled in; computed ones are absent.
-    pub attrs: IndexMap<String, Value>,
+    /// Keyed by the schema's own attribute names (not a copy of each name per instance: at 26,000
+    /// instances the copies were a fifth of the resolved configuration's memory).
+    pub attrs: IndexMap<&'static str, Value>,
     /// Where each configured attribute was written.
-    pub attr_spans: IndexMap<String, Span>,
+    pub attr_spans: IndexMap<&'static str, Span>,
     /// The account it lives in: an id, unknown until its account exists, or null for the management account.
     pub account: Value,
     /// The region, for regional kinds.
@@ -556,7 +558,7 @@ impl<'a> Resolver<'a> {
                 let mut keys = IndexMap::new();
                 match v {
                     Value::Map(map) => {
-                        for (k, v) in map {
+                        for (k, v) in *map {
                             keys.insert(k.clone(), Binding::Each(k, v));
                         }
                     }
@@ -643,15 +645,15 @@ impl<'a> Resolver<'a> {
                 match types::check(cx.r.sources, v, &attr.ty, at, &entry.key) {
                     Ok(v) => {
                         let v = cx.materialize(v);
-                        attrs.insert(entry.key.clone(), v);
+                        attrs.insert(attr.name, v);
                     }
                     Err(d) => cx.r.diags.push(used_at(d, set, &entry.value)),
                 }
-                attr_spans.insert(entry.key.clone(), entry.value.span);
+                attr_spans.insert(attr.name, entry.value.span);
             }
             for attr in decl.kind.attrs {
                 if let (false, Some(d)) = (attrs.contains_key(attr.name), attr.default) {
-                    attrs.insert(attr.name.to_string(), types::default_value(d));
+                    attrs.insert(attr.name, types::default_value(d));
                 }
             }
             if decl.kind.taggable && !cx.r.project.default_tags.is_empty() {
@@ -664,7 +666,14 @@ impl<'a> Resolver<'a> {
                 if let Some(Value::Map(own)) = attrs.get("tags") {
                     tags.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
                 }
-                attrs.insert("tags".into(), Value::Map(tags));
+                attrs.insert("tags", Value::map(tags));
+            }
+            // Built an entry at a time, the maps grew by doubling: a quarter of the resolved
+            // configuration's memory was spare room (every instance lives for the whole run).
+            attrs.shrink_to_fit();
+            attr_spans.shrink_to_fit();
+            if let Some(Value::Map(tags)) = attrs.get_mut("tags") {
+                tags.shrink_to_fit();
             }
             let account = match &decl.meta.account {
                 Some(e) => cx

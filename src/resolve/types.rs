@@ -15,7 +15,7 @@ pub fn default_value(d: Default) -> Value {
         Default::Bool(b) => Value::Bool(b),
         Default::Number(n) => Value::Number(n),
         Default::EmptyList => Value::List(vec![]),
-        Default::EmptyMap => Value::Map(IndexMap::new()),
+        Default::EmptyMap => Value::map(IndexMap::new()),
     }
 }
 
@@ -130,11 +130,11 @@ fn check_at(
         }
         (AttrType::Map(inner), Value::Map(map)) => {
             let mut out = IndexMap::with_capacity(map.len());
-            for (k, item) in map {
+            for (k, item) in *map {
                 let (e, s) = entry_expr(expr, &k).map_or((expr, span), |e| (e, e.span));
                 out.insert(k, check_at(sources, item, inner, e, s, name)?);
             }
-            Ok(Value::Map(out))
+            Ok(Value::map(out))
         }
         (AttrType::Object(fields), Value::Map(map)) => {
             for k in map.keys() {
@@ -180,7 +180,7 @@ fn check_at(
                     None => {}
                 }
             }
-            Ok(Value::Map(out))
+            Ok(Value::map(out))
         }
         (ty, v) => Err(mismatch(name, ty, &v, span)),
     }

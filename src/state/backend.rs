@@ -338,6 +338,7 @@ impl Backend {
                 }));
             };
             state.replay(self.read_journal(env, stack, &journal).await?);
+            state.compact();
             let now = self.read_document(env, stack).await?;
             if now.is_some_and(|(_, again)| again == etag) {
                 return Ok(Some(Stored {

@@ -230,9 +230,9 @@ fn record(
         let unresolved = inst
             .attrs
             .iter()
-            .find(|(k, v)| v.has_unknown() && !live.attrs.contains_key(*k));
+            .find(|(k, v)| v.has_unknown() && !live.attrs.contains_key(**k));
         if let Some((attr, _)) = unresolved {
-            let (address, attr) = (inst.address.clone(), attr.clone());
+            let (address, attr) = (inst.address.clone(), attr.to_string());
             return Err(Error::Unresolved { address, attr }.into());
         }
         state.put(recorded(resolved, inst, live, home_region));

@@ -39,12 +39,15 @@ pub async fn read(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<Live>, AwsError> {
         .collect())
 }
 
+/// The listing of VPCs the `vpc` and `default_vpc` reads share during a refresh.
+pub(crate) const SHARED_LISTING: &str = "ec2:DescribeVpcs";
+
 /// Every VPC of the context's account and region (one unfiltered, paginated DescribeVpcs pass), shared
 /// by the `vpc` and `default_vpc` reads of one refresh through [`Cx::cached`]; fetched afresh outside
 /// refresh.
 pub(super) async fn listing(cx: &Cx<'_>) -> Result<Arc<Vec<Vpc>>, AwsError> {
     let ec2 = cx.ec2().await?;
-    cx.cached("ec2:DescribeVpcs", || describe_with(&ec2, None))
+    cx.cached(SHARED_LISTING, || describe_with(&ec2, None))
         .await
 }
 

@@ -252,6 +252,9 @@ const SHARED_ENTITIES: [EntityType; 3] = [
     EntityType::LocalManagedPolicy,
 ];
 
+/// The listing of roles, groups and policies the three kinds' reads share during a refresh.
+pub(crate) const SHARED_LISTING: &str = "iam:GetAccountAuthorizationDetails";
+
 /// The authorization details a read of `own` (one of [`SHARED_ENTITIES`]) needs. During a refresh
 /// ([`Cx::cache`] set) that is one listing of roles, groups and customer managed policies together,
 /// fetched once per account and shared by the three kinds' reads; otherwise only `own`, fetched afresh.
@@ -263,7 +266,7 @@ pub(crate) async fn account_details(
     if cx.cache.is_none() {
         return Ok(Arc::new(authorization_details(iam, &[own]).await?));
     }
-    cx.cached("iam:GetAccountAuthorizationDetails", || {
+    cx.cached(SHARED_LISTING, || {
         authorization_details(iam, &SHARED_ENTITIES)
     })
     .await
