@@ -238,6 +238,16 @@ impl<'a> Reads<'a> {
 
 type Found = ((String, Location), Group, Vec<Live>);
 
+/// An account, and one of the listings several kinds share there (`None`: the whole account).
+type ReadScope = (Option<String>, Option<&'static str>);
+
+/// The scopes a group's read counts in: its account, and the listing its kind shares, if any.
+fn scopes(key: &(String, Location)) -> impl Iterator<Item = ReadScope> {
+    let account = key.1.account.clone();
+    let listing = provider::shared_listing(&key.0).map(|l| (account.clone(), Some(l)));
+    [(account, None)].into_iter().chain(listing)
+}
+
 /// Group reads in flight at once across all accounts, at most, for a process that may open
 /// `open_files` files: half of them, so the sockets a refresh opens (one per read in flight) leave
 /// room for everything else, at least 64 and at most 256. AWS throttles each account on its own,
@@ -292,28 +302,16 @@ async fn read_all(
     let all = Arc::new(tokio::sync::Semaphore::new(max_reads_in_flight(
         open_files_limit(),
     )));
-    // Per account: its reads in flight at once, and how many of its reads are not finished (its
-    // shared listings are dropped after the last).
-    let mut per_account: HashMap<Option<String>, (Arc<tokio::sync::Semaphore>, Arc<AtomicUsize>)> =
-        HashMap::new();
+    let mut per_account: HashMap<Option<String>, Arc<tokio::sync::Semaphore>> = HashMap::new();
+    // Reads not finished yet, per account (no listing) and per listing several kinds share there
+    // (see `provider::shared_listing`): a listing is dropped after the last read needing it (an
+    // account's IAM authorization details would otherwise stay until its last kind is read, near
+    // the end of the refresh), an account's other listings after its last read.
+    let mut unfinished: HashMap<ReadScope, Arc<AtomicUsize>> = HashMap::new();
     for key in groups.keys() {
-        per_account
-            .entry(key.1.account.clone())
-            .or_insert_with(|| {
-                let lanes = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
-                (lanes, Arc::new(AtomicUsize::new(0)))
-            })
-            .1
-            .fetch_add(1, Ordering::Relaxed);
-    }
-    // Per account and listing that several kinds share: how many of those kinds' reads are not
-    // finished (the listing is dropped after the last: an account's IAM authorization details
-    // otherwise stay until its last kind is read, near the end of the refresh).
-    let mut per_listing: HashMap<(Option<String>, &'static str), Arc<AtomicUsize>> = HashMap::new();
-    for key in groups.keys() {
-        if let Some(listing) = provider::shared_listing(&key.0) {
-            per_listing
-                .entry((key.1.account.clone(), listing))
+        for scope in scopes(key) {
+            unfinished
+                .entry(scope)
                 .or_default()
                 .fetch_add(1, Ordering::Relaxed);
         }
@@ -324,9 +322,13 @@ async fn read_all(
         .into_iter()
         .partition(|(key, _)| key.1.account.is_none());
     for (key, group) in management.into_iter().chain(members) {
-        let (account, unfinished) = per_account[&key.1.account].clone();
-        let listing = provider::shared_listing(&key.0)
-            .map(|l| (l, per_listing[&(key.1.account.clone(), l)].clone()));
+        let account = per_account
+            .entry(key.1.account.clone())
+            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(parallelism.max(1))))
+            .clone();
+        let waiting: Vec<(Option<&str>, Arc<AtomicUsize>)> = scopes(&key)
+            .map(|scope| (scope.1, unfinished[&scope].clone()))
+            .collect();
         let (aws, all, cache) = (aws.clone(), all.clone(), cache.clone());
         reads.spawn(async move {
             let _in_account = account.acquire_owned().await;
@@ -345,13 +347,14 @@ async fn read_all(
                 moves: &[],
             };
             let found = provider::read(&key.0, &cx, &ids).await;
-            if let Some((listing, readers)) = listing
-                && readers.fetch_sub(1, Ordering::AcqRel) == 1
-            {
-                cache.forget_listing(key.1.account.as_deref(), listing);
-            }
-            if unfinished.fetch_sub(1, Ordering::AcqRel) == 1 {
-                cache.forget(key.1.account.as_deref());
+            let in_account = key.1.account.as_deref();
+            for (listing, left) in waiting {
+                if left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    match listing {
+                        Some(listing) => cache.forget_listing(in_account, listing),
+                        None => cache.forget(in_account),
+                    }
+                }
             }
             (key, group, found)
         });
